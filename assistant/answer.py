@@ -1,0 +1,46 @@
+"""What a question gets back: an Answer with numbered Citations (frozen, JSON-ready)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from vectorstore.records import Hit
+
+NOT_FOUND = "I could not find this in the indexed documents."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Passage `n` of an answer: `sentence` occurs verbatim in `text` == document_text[start:end]."""
+
+    n: int
+    source: str
+    title: str
+    text: str
+    sentence: str
+    start: int
+    end: int
+    score: float
+    chunk_id: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question; `[n]` in text always refers to citations[n-1]."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False
+    query: str = ""  # what was searched for: the question rewritten from the conversation
+    hits: tuple[Hit, ...] = ()  # the passages retrieved, best first (closest ones when abstaining)
+    timings_ms: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # e.g. that a long question was truncated
+
+    def to_dict(self) -> dict:
+        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
+                "citations": [c.to_dict() for c in self.citations], "query": self.query,
+                "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes),
+                "timings_ms": dict(self.timings_ms)}

@@ -1,0 +1,40 @@
+"""The answerer seam: one factory, one small protocol."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from assistant.answer import NOT_FOUND, Citation
+from assistant.extractive import Draft, ExtractiveAnswerer
+from assistant.settings import AnswerSettings
+from vectorstore.embedder import Embedder
+from vectorstore.records import Hit
+
+
+class Answerer(Protocol):
+    def answer(self, query: str, query_embedding: np.ndarray, hits: Sequence[Hit],
+               document_text: Callable[[str], str]) -> Draft: ...
+
+
+class TopPassageAnswerer:
+    """A plain baseline: the best retrieved passage, whole, as the answer."""
+
+    def answer(self, query, query_embedding, hits, document_text) -> Draft:
+        if not hits:
+            return Draft(NOT_FOUND, (), True)
+        chunk = hits[0].chunk
+        citation = Citation(n=1, source=chunk.source, title=chunk.title, text=chunk.text, sentence=chunk.text,
+                            start=chunk.start, end=chunk.end, score=round(hits[0].score, 4), chunk_id=chunk.id)
+        return Draft(f"{chunk.text} [1]", (citation,), False)
+
+
+def make_answerer(settings: AnswerSettings, embedder: Embedder) -> Answerer:
+    """The answerer named by settings.kind."""
+    match settings.kind:
+        case "extractive":
+            return ExtractiveAnswerer(embedder, settings)
+        case "top-passage":
+            return TopPassageAnswerer()
+    raise ValueError(f"unknown answerer {settings.kind!r}")

@@ -1,0 +1,200 @@
+"""The `assistant` command: ingest, ask, sources, remove, chat, eval, serve."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Ask your documents: cited answers from your own files, offline on a CPU.")
+
+
+class State:
+    home: Optional[Path] = None
+    config: Optional[Path] = None
+
+
+def _open(**overrides):
+    from assistant.core import Assistant
+
+    return Assistant.open(home=State.home, config=State.config, **overrides)
+
+
+def _consoles(as_json: bool):
+    from rich.console import Console
+
+    return Console(), Console(stderr=True, quiet=as_json)
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.callback()
+def main_options(
+    home: Annotated[Optional[Path], typer.Option("--home", envvar="ASSISTANT_HOME",
+                                                 help="Where the index lives (default: a per-user data dir).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", envvar="ASSISTANT_CONFIG",
+                                                   help="TOML settings file.")] = None,
+) -> None:
+    """Ask your documents: cited answers from your own files, offline on a CPU."""
+    State.home, State.config = home, config
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (read recursively).")],
+    prune: Annotated[bool, typer.Option(help="Remove indexed files that vanished from these folders.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Add, update or (with --prune) remove documents. Unchanged files cost nothing.
+
+    Example: assistant ingest data/sample --prune
+    """
+    from assistant.render import RichIngestProgress, print_report
+
+    out, err = _consoles(as_json)
+    bot = _open()
+    if as_json:
+        report = bot.ingest(paths, prune=prune)
+        _print_json(report.to_dict())
+    else:
+        with RichIngestProgress(err) as progress:
+            report = bot.ingest(paths, prune=prune, progress=progress)
+        print_report(out, report)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Passages to answer from.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only search this source (repeatable).")] = None,
+) -> None:
+    """Answer a question from the indexed documents, with numbered citations.
+
+    Example: assistant ask "Who denied involvement?"
+    """
+    from assistant.render import print_answer
+
+    out, _ = _consoles(as_json)
+    answer = _open().ask(question, top_k=top_k, sources=source or None)
+    if as_json:
+        data = answer.to_dict()
+        data.pop("hits")
+        _print_json(data)
+    else:
+        print_answer(out, answer)
+
+
+@app.command()
+def sources(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List what is indexed: title, source, chunks, sha256, when.
+
+    Example: assistant sources --json
+    """
+    from assistant.render import print_sources
+
+    records = _open().sources()
+    if as_json:
+        _print_json([r.to_dict() for r in records])
+    else:
+        print_sources(_consoles(False)[0], records)
+
+
+@app.command()
+def remove(source: Annotated[str, typer.Argument(help="A source (path or its trailing part).")]) -> None:
+    """Remove one document from the index.
+
+    Example: assistant remove data/sample/000_8bc013782648c3d5.txt
+    """
+    removed = _open().remove(source)
+    print(f"removed {removed}")
+
+
+@app.command()
+def chat(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    share: Annotated[bool, typer.Option(help="Ask Gradio for a public share link.")] = False,
+    sample: Annotated[Optional[Path], typer.Option(help="Ingest this folder first if nothing is indexed.")] = None,
+) -> None:
+    """Open the chat UI in the browser.
+
+    Example: assistant chat --port 7860
+    """
+    from ui import launch
+
+    bot = _open()
+    if sample is not None and not bot.sources():
+        print(f"Nothing indexed yet: ingesting {sample} ...", file=sys.stderr)
+        bot.ingest([sample])
+    launch(bot, host=host, port=port, share=share)
+
+
+@app.command(name="eval")
+def eval_(
+    target: Annotated[Optional[Path], typer.Argument(help="Eval set (.jsonl) or benchmark dir/file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write results.json, summary.md, charts here.")] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Passages to answer from.")] = None,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or top-passage.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Run a seeded sample of N cases.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for --limit sampling.")] = 13,
+    compare: Annotated[Optional[list[Path]], typer.Option("--compare", help="Two saved results.json to compare.")] = None,
+    gate: Annotated[Optional[Path], typer.Option("--gate", help="Thresholds (JSON); exit 1 if a metric falls below.")] = None,
+) -> None:
+    """Measure answer and retrieval quality on an eval set or a public benchmark.
+
+    Example: assistant eval evals/sets/news.jsonl --out evals/results/news
+    """
+    from evals.command import run_command
+
+    raise typer.Exit(run_command(target=target, as_json=as_json, out=out, top_k=top_k, answerer=answerer,
+                                 limit=limit, seed=seed, compare=compare, gate=gate,
+                                 home=State.home, config=State.config))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs).
+
+    Example: assistant serve --port 8000
+    """
+    from assistant.http import serve as run_server
+
+    run_server(_open(), host=host, port=port)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit 1, usage errors exit 2."""
+    import click
+
+    from assistant.errors import USER_ERRORS
+
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        print("Aborted.", file=sys.stderr)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except USER_ERRORS as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("Interrupted: documents finished so far are indexed; run the same command again to finish.",
+              file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The Assistant: the one object the CLI, UI, HTTP API and evals talk to."""
+from __future__ import annotations
+
+import difflib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path, PurePosixPath
+
+from assistant.answer import Answer
+from assistant.answerers import Answerer, make_answerer
+from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
+from assistant.followup import rewrite
+from assistant.retrieval import HybridRetriever
+from assistant.settings import Settings
+from ingest.chunking import Chunker
+from ingest.files import source_for
+from ingest.progress import IngestProgress
+from ingest.report import IngestReport
+from ingest.sync import Ingestor
+from vectorstore.embedder import Embedder
+from vectorstore.lexical import LexicalIndex
+from vectorstore.records import DocumentRecord
+from vectorstore.store import Store
+
+EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
+EMPTY_QUESTION = "The question is empty: type a question about your documents."
+_DOC_CACHE = 16  # cleaned texts kept in memory for building citations
+
+
+class Assistant:
+    """Ingests documents and answers questions about them with numbered citations."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, lexical: LexicalIndex,
+                 answerer: Answerer):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = HybridRetriever(store, lexical, settings.retrieval)
+        self.answerer = answerer
+        self.ingestor = Ingestor(store, embedder, Chunker(settings.chunk.size, settings.chunk.overlap,
+                                                          embedder.count_tokens))
+        self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()  # the UI answers from several threads; the caches are shared
+
+    @classmethod
+    def open(cls, home: str | Path | None = None, config: str | Path | None = None,
+             settings: Settings | None = None, embedder: Embedder | None = None, **overrides) -> Assistant:
+        """Wire the default parts: settings from config/env, the store under home, MiniLM, BM25.
+
+        Pass an already loaded `embedder` to share one model between several assistants.
+        """
+        settings = settings or Settings.load(config, home=home, **overrides)
+        store = Store.open(path=settings.store_dir, url=settings.chroma_url)
+        embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
+        lexical = LexicalIndex(store, settings.lexical_dir)
+        return cls(settings, store, embedder, lexical, make_answerer(settings.answer, embedder))
+
+    # ---- documents -----------------------------------------------------------------
+    def ingest(self, paths: str | Path | Iterable[str | Path], prune: bool = False,
+               progress: IngestProgress | None = None) -> IngestReport:
+        """Sync files/folders into the index (unchanged files cost nothing)."""
+        paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+        return self.ingestor.ingest_paths(paths, prune=prune, progress=progress)
+
+    def ingest_texts(self, items: Iterable[tuple], progress: IngestProgress | None = None) -> IngestReport:
+        """Sync (source, text[, title]) items that are not files."""
+        return self.ingestor.ingest_texts(items, progress=progress)
+
+    def sources(self) -> list[DocumentRecord]:
+        """What is indexed, sorted by source."""
+        return self.store.documents()
+
+    def document(self, source: str) -> DocumentRecord:
+        """One indexed document with its cleaned text (citation offsets point into it)."""
+        record = self.store.document(self.resolve_sources([source])[0])
+        assert record is not None
+        return record
+
+    def remove(self, source: str) -> str:
+        """Remove one indexed source; returns the source removed."""
+        resolved = self.resolve_sources([source])
+        if len(resolved) > 1:
+            raise UnknownSource(f"'{source}' matches {len(resolved)} sources; give the full source")
+        self.store.delete_source(resolved[0])
+        return resolved[0]
+
+    def resolve_sources(self, names: Sequence[str]) -> list[str]:
+        """Indexed sources matching each name: exact, a path to it, or a trailing part like 'a/b.txt'."""
+        indexed = [r.source for r in self.store.documents()]
+        if not indexed:
+            raise EmptyIndex(EMPTY_INDEX)
+        out: list[str] = []
+        for name in names:
+            matches = _match_source(name, indexed)
+            if not matches:
+                close = difflib.get_close_matches(PurePosixPath(name).name,
+                                                  [PurePosixPath(s).name for s in indexed], n=3, cutoff=0.5)
+                hint = f" Close matches: {', '.join(close)}." if close else " Run `assistant sources` to list them."
+                raise UnknownSource(f"No indexed source matches '{name}'.{hint}")
+            out += [m for m in matches if m not in out]
+        return out
+
+    # ---- questions -----------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
+            sources: Sequence[str] | None = None) -> Answer:
+        """Answer a question, with history = earlier (question, answer_text) turns, oldest first."""
+        began = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise EmptyQuestion(EMPTY_QUESTION)
+        if not self.store.committed():
+            raise EmptyIndex(EMPTY_INDEX)
+        wanted = self.resolve_sources(sources) if sources else None
+        query, notes = self._query(question, history)
+        embedding = self.embedder.embed_query(query)
+        hits = self.retriever.retrieve(query, embedding, top_k or self.settings.retrieval.top_k, wanted)
+        retrieved = time.perf_counter()
+        draft = self.answerer.answer(query, embedding, hits, self._document_text)
+        done = time.perf_counter()
+        timings = {"retrieve": round((retrieved - began) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
+                   "total": round((done - began) * 1000, 1)}
+        return Answer(question=question, text=draft.text, citations=draft.citations, abstained=draft.abstained,
+                      query=query, hits=tuple(hits), timings_ms=timings, notes=notes)
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
+               sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces (a sentence and its marks at a time), then the Answer."""
+        answer = self.ask(question, history, top_k=top_k, sources=sources)
+        pieces = [answer.text] if answer.abstained else _pieces(answer.text)
+        for piece in pieces:
+            yield piece
+        yield answer
+
+    def _query(self, question: str, history: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
+        limit = self.settings.retrieval.max_query_chars
+        notes: tuple[str, ...] = ()
+        if len(question) > limit:
+            notes = (f"The question is {len(question):,} characters long; only the first {limit:,} "
+                     "were used to search.",)
+            question = question[:limit]
+        return rewrite(question, [(q, a) for q, a in history]), notes
+
+    def _document_text(self, source: str) -> str:
+        sha = self.store.committed().get(source, "")
+        key = (source, sha)
+        with self._lock:
+            if key in self._texts:
+                self._texts.move_to_end(key)
+                return self._texts[key]
+        record = self.store.document(source)
+        text = record.text if record else ""
+        with self._lock:
+            self._texts[key] = text
+            while len(self._texts) > _DOC_CACHE:
+                self._texts.popitem(last=False)
+        return text
+
+
+def _match_source(name: str, indexed: list[str]) -> list[str]:
+    if name in indexed:
+        return [name]
+    path = Path(name).expanduser()
+    if path.exists() and source_for(path) in indexed:
+        return [source_for(path)]
+    tail = "/" + name.strip("/")
+    return [s for s in indexed if s.endswith(tail)]
+
+
+def _pieces(text: str) -> list[str]:
+    """Split an answer after each run of [n] marks, so a stream shows whole cited sentences."""
+    import re
+
+    parts = re.split(r"(?<=\])\s+(?=[^\[])", text)
+    return [p + (" " if i < len(parts) - 1 else "") for i, p in enumerate(parts)]

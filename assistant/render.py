@@ -1,0 +1,108 @@
+"""Terminal rendering for the CLI (rich): ingest reports, answers with highlighted citations, sources."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from assistant.answer import Answer
+from ingest.progress import IngestProgress
+from ingest.report import IngestReport
+from vectorstore.records import DocumentRecord
+
+STATUS_STYLE = {"added": "green", "updated": "cyan", "unchanged": "dim", "removed": "yellow", "failed": "bold red"}
+
+
+def short(source: str) -> str:
+    """A source as the user would type it: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(source)
+    except ValueError:
+        return source
+    return rel if not rel.startswith("..") else source
+
+
+class RichIngestProgress(IngestProgress):
+    """Files and chunks progress bars on stderr."""
+
+    def __init__(self, console: Console):
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=console, transient=True)
+        self.files_task = self.bar.add_task("files", total=None)
+        self.chunks_task = None
+
+    def __enter__(self):
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+
+    def files(self, total: int) -> None:
+        self.bar.update(self.files_task, total=total)
+
+    def file_started(self, source: str, chunks: int) -> None:
+        if self.chunks_task is not None:
+            self.bar.remove_task(self.chunks_task)
+        self.chunks_task = self.bar.add_task(f"embedding {short(source)[-40:]}", total=chunks)
+
+    def embedded(self, n: int) -> None:
+        if self.chunks_task is not None:
+            self.bar.advance(self.chunks_task, n)
+
+    def file_done(self, result) -> None:
+        if result.status != "removed":
+            self.bar.advance(self.files_task)
+
+
+def print_report(console: Console, report: IngestReport) -> None:
+    """Per-file table and totals."""
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("status")
+    table.add_column("source")
+    table.add_column("chunks / reason")
+    for r in report.results:
+        table.add_row(Text(r.status, style=STATUS_STYLE[r.status]), short(r.source),
+                      r.error or (str(r.chunks) if r.chunks else ""))
+    console.print(table)
+    counts = report.to_dict()
+    console.print(", ".join(f"{len(counts[s])} {s}" for s in ("added", "updated", "unchanged", "removed", "failed"))
+                  + f"; {report.chunks} chunks embedded in {report.seconds:.1f} s")
+
+
+def print_answer(console: Console, answer: Answer) -> None:
+    """The answer, then each citation with its sentence highlighted inside the passage."""
+    console.print(Text(answer.text, style="bold"))
+    for note in answer.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
+    if answer.abstained and answer.hits:
+        console.print(Text("\nClosest passages:", style="dim"))
+        for i, hit in enumerate(answer.hits[:3], 1):
+            console.print(Text(f"  {i}. {hit.chunk.title} — {short(hit.chunk.source)}", style="dim"))
+    for c in answer.citations:
+        console.print()
+        console.print(Text.assemble((f"[{c.n}] ", "bold cyan"), (c.title, "bold"), " — ", (short(c.source), "dim")))
+        passage = Text(c.text)
+        at = c.text.find(c.sentence)
+        if at >= 0:
+            passage.stylize("bold yellow", at, at + len(c.sentence))
+        console.print(passage)
+    t = answer.timings_ms
+    console.print(Text(f"\nretrieve {t.get('retrieve', 0):.0f} ms · answer {t.get('answer', 0):.0f} ms · "
+                       f"total {t.get('total', 0):.0f} ms", style="dim"))
+
+
+def print_sources(console: Console, records: list[DocumentRecord]) -> None:
+    """What is indexed."""
+    table = Table(show_header=True, header_style="bold", box=None)
+    for col in ("title", "source", "chunks", "sha256", "indexed"):
+        table.add_column(col)
+    for r in records:
+        when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M")
+        table.add_row(r.title[:60], short(r.source), str(r.chunks), r.sha256[:12], when)
+    console.print(table)
+    console.print(f"{len(records)} sources, {sum(r.chunks for r in records)} chunks")

@@ -1,0 +1,38 @@
+"""Whole sentences around a passage, with their offsets in the document text."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# How far outside a passage we look for the rest of a sentence it cuts.
+MARGIN = 400
+_LINE = re.compile(r"[^\n]+")
+
+
+# Untrained punkt would end a sentence after "U.S." or "Mr.": teach it the common abbreviations.
+ABBREVIATIONS = ("u.s", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col",
+                 "lt", "sgt", "st", "jr", "sr", "inc", "corp", "co", "ltd", "vs", "etc", "e.g", "i.e", "no",
+                 "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "fig", "al", "approx")
+
+
+@lru_cache(maxsize=1)
+def _punkt():
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    params = PunktParameters()
+    params.abbrev_types = set(ABBREVIATIONS)
+    return PunktSentenceTokenizer(params)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of text that overlaps text[start:end], never cut mid-sentence."""
+    end = len(text) if end is None else end
+    lo, hi = max(0, start - MARGIN), min(len(text), end + MARGIN)
+    window = text[lo:hi]
+    spans = []
+    for line in _LINE.finditer(window):  # punkt does not split at line breaks: headings would merge
+        for s, e in _punkt().span_tokenize(line.group()):
+            a, b = lo + line.start() + s, lo + line.start() + e
+            if b > start and a < end:
+                spans.append((a, b))
+    return spans

@@ -1,0 +1,97 @@
+"""One Settings object: defaults, then a TOML file, then ASSISTANT_* env vars, then arguments."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """Per-user data dir (e.g. ~/.local/share/docs-assistant)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("docs-assistant", appauthor=False))
+
+
+class ChunkSettings(BaseModel):
+    size: int = Field(200, ge=32, le=250, description="Chunk length in MiniLM tokens; the model reads at most 256 "
+                                                      "(with its 2 special tokens), anything longer is cut.")
+    overlap: int = Field(40, ge=0, le=120, description="Tokens shared by consecutive chunks.")
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
+    dense_k: int = Field(40, ge=1, description="Candidates from the dense (embedding) search.")
+    bm25_k: int = Field(40, ge=1, description="Candidates from the BM25 search.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = w / (rrf_k + rank).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    max_query_chars: int = Field(1000, ge=50, description="Longer questions are truncated for retrieval.")
+
+
+class AnswerSettings(BaseModel):
+    kind: Literal["extractive", "top-passage"] = Field(
+        "extractive", description="Which answerer replies: extractive (default) or top-passage (a plain baseline).")
+    max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
+    min_score: float = Field(0.42, description="Abstain when the best sentence scores below this "
+                                                "(0.7 x cosine + 0.3 x weighted term overlap; see docs/answering.md).")
+    relative_cutoff: float = Field(0.8, description="Keep further sentences scoring at least this share of the best.")
+    duplicate_similarity: float = Field(0.87, description="Sentences this similar are one claim, cited together.")
+
+
+class Settings(BaseSettings):
+    """Everything a user can tune; see `assistant --help` and docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid")
+
+    home: Path = Field(default_factory=default_home, description="Where the store and caches live.")
+    chroma_url: str | None = Field(None, description="Use a Chroma server (`chroma run`) instead of a local store.")
+    model_dir: Path | None = Field(None, description="all-MiniLM-L6-v2 directory; default: the packaged one.")
+    embed_batch_size: int = Field(64, ge=1, description="Texts per embedding batch.")
+    chunk: ChunkSettings = ChunkSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        from pydantic_settings import TomlConfigSettingsSource
+
+        config = os.environ.get("ASSISTANT_CONFIG")
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        if config:
+            sources += (TomlConfigSettingsSource(settings_cls, toml_file=Path(config)),)
+        return sources
+
+    @classmethod
+    def load(cls, config: str | Path | None = None, **overrides) -> Settings:
+        """Settings from a TOML file (or $ASSISTANT_CONFIG), env vars, then overrides."""
+        from assistant.errors import ConfigError
+
+        previous = os.environ.get("ASSISTANT_CONFIG")
+        if config is not None:
+            if not Path(config).is_file():
+                raise ConfigError(f"Config file not found: {config}")
+            os.environ["ASSISTANT_CONFIG"] = str(config)
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        except Exception as exc:
+            first = str(exc).splitlines()
+            raise ConfigError(f"Invalid settings: {' '.join(first[:3])}") from exc
+        finally:
+            if config is not None:
+                if previous is None:
+                    os.environ.pop("ASSISTANT_CONFIG", None)
+                else:
+                    os.environ["ASSISTANT_CONFIG"] = previous
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.home / "bm25"

@@ -1,0 +1,62 @@
+"""Token-aware chunking with llama-index's SentenceSplitter, keeping exact character offsets."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+
+from ingest.documents import Document
+from vectorstore.records import Chunk
+
+# Long documents are chunked a section at a time so memory stays bounded.
+SECTION_CHARS = 200_000
+
+
+def doc_id_for(source: str) -> str:
+    """Stable id of a source."""
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+
+
+def chunk_id(doc_id: str, start: int, text: str) -> str:
+    """Stable chunk id: the same text at the same place always gets the same id."""
+    return hashlib.sha256(f"{doc_id}:{start}:{text}".encode("utf-8")).hexdigest()[:32]
+
+
+def sections(text: str, size: int = SECTION_CHARS) -> Iterator[tuple[int, str]]:
+    """(offset, piece) pieces of about `size` chars, cut at paragraph or line breaks."""
+    begin = 0
+    while begin < len(text):
+        end = min(begin + size, len(text))
+        if end < len(text):
+            cut = max(text.rfind("\n\n", begin + size // 2, end), text.rfind("\n", begin + size // 2, end))
+            end = cut + 1 if cut > 0 else end
+        yield begin, text[begin:end]
+        begin = end
+
+
+class Chunker:
+    """Splits a document into chunks no longer than the embedding model can read."""
+
+    def __init__(self, chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], list] | None = None):
+        from llama_index.core.node_parser import SentenceSplitter
+
+        self._splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap,
+                                          tokenizer=tokenizer, include_metadata=False)
+
+    def chunk(self, doc: Document) -> list[Chunk]:
+        """Chunks of doc with offsets such that doc.text[start:end] == chunk.text."""
+        doc_id = doc_id_for(doc.source)
+        chunks: list[Chunk] = []
+        for base, piece in sections(doc.text):
+            cursor = 0
+            for text in self._splitter.split_text(piece):
+                found = piece.find(text, cursor)
+                if found < 0:  # the splitter altered the text: fall back to a whole-piece search
+                    found = piece.find(text)
+                if found < 0:
+                    raise ValueError(f"chunk not found in {doc.source}: {text[:40]!r}")
+                start = base + found
+                chunks.append(Chunk(id=chunk_id(doc_id, start, text), doc_id=doc_id, source=doc.source,
+                                    title=doc.title, chunk_index=len(chunks), start=start,
+                                    end=start + len(text), text=text))
+                cursor = found + 1
+        return chunks

@@ -1,0 +1,17 @@
+"""A loaded document: cleaned text plus what identifies its raw bytes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file (or text) after loading and cleaning."""
+
+    source: str  # stable identity in the store: absolute posix path, or a caller's name
+    title: str
+    text: str  # cleaned text; chunk offsets point into it
+    sha256: str  # of the raw bytes (or of the text for documents given as text)
+    mtime: float = 0.0
+    # offset_map[i] = offset in the decoded original text of clean text char i (len = len(text) + 1)
+    offset_map: tuple[int, ...] = field(default=(), repr=False, compare=False)

@@ -1,0 +1,152 @@
+"""Sync a set of files (or texts) into the store: add new, replace changed, skip unchanged, prune."""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.chunking import Chunker, doc_id_for
+from ingest.documents import Document
+from ingest.errors import IngestError
+from ingest.files import discover, source_for
+from ingest.loading import document_from_text, load_file
+from ingest.progress import IngestProgress
+from ingest.report import FileResult, IngestReport
+from vectorstore.embedder import Embedder
+from vectorstore.errors import StoreError
+from vectorstore.records import DocumentRecord
+from vectorstore.store import Store
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """Which sources to add, replace, leave alone and remove."""
+
+    add: tuple[str, ...]
+    update: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    remove: tuple[str, ...]
+
+
+def plan_sync(found: dict[str, str], committed: dict[str, str], prune_under: Sequence[str] = ()) -> SyncPlan:
+    """Compare found source->sha256 with what the store holds; prune only under the given roots."""
+    add = tuple(s for s in found if s not in committed)
+    update = tuple(s for s in found if s in committed and committed[s] != found[s])
+    unchanged = tuple(s for s in found if committed.get(s) == found[s])
+    prefixes = tuple(root.rstrip("/") + "/" for root in prune_under)
+    remove = tuple(s for s in committed if s not in found and prefixes and s.startswith(prefixes))
+    return SyncPlan(add, update, unchanged, remove)
+
+
+class Ingestor:
+    """Loads, chunks, embeds and commits documents, one whole document at a time."""
+
+    def __init__(self, store: Store, embedder: Embedder, chunker: Chunker):
+        self.store = store
+        self.embedder = embedder
+        self.chunker = chunker
+
+    def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False,
+                     progress: IngestProgress | None = None) -> IngestReport:
+        """Sync files and folders (recursively) into the store."""
+        began = time.perf_counter()
+        progress = progress or IngestProgress()
+        roots = [Path(p) for p in paths]
+        files = discover(roots)  # raises PathNotFound / NothingToIngest before touching the store
+        swept = self.store.sweep()
+        committed = self.store.committed()
+        progress.files(len(files))
+        results: list[FileResult] = []
+        found: dict[str, str] = {}
+        by_source: dict[str, Path] = {}
+        for path in files:
+            source = source_for(path)
+            try:
+                found[source] = file_sha256(path)
+                by_source[source] = path
+            except OSError as exc:
+                results.append(self._failed(source, f"{path.name}: cannot read file ({_reason(exc)})", progress))
+        folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
+        plan = plan_sync(found, committed, folders)
+        embedded = 0
+        for source in found:
+            if source in plan.unchanged:
+                results.append(self._done(FileResult(source, "unchanged"), progress))
+                continue
+            status = "added" if source in plan.add else "updated"
+            try:
+                doc = load_file(by_source[source])
+            except IngestError as exc:
+                results.append(self._failed(source, str(exc), progress))
+                continue
+            result = self._index(doc, status, progress)
+            embedded += result.chunks if result.status != "failed" else 0
+            results.append(result)
+        for source in plan.remove:
+            self.store.delete_source(source)
+            results.append(self._done(FileResult(source, "removed"), progress))
+        return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
+
+    def ingest_texts(self, items: Iterable[tuple[str, str] | tuple[str, str, str | None]],
+                     progress: IngestProgress | None = None) -> IngestReport:
+        """Sync (source, text[, title]) items that are not files (for tools and benchmarks)."""
+        began = time.perf_counter()
+        progress = progress or IngestProgress()
+        swept = self.store.sweep()
+        committed = self.store.committed()
+        results, embedded = [], 0
+        for item in items:
+            source, text, title = (*item, None)[:3]
+            try:
+                doc = document_from_text(source, text, title)
+            except IngestError as exc:
+                results.append(self._failed(source, str(exc), progress))
+                continue
+            if committed.get(source) == doc.sha256:
+                results.append(self._done(FileResult(source, "unchanged"), progress))
+                continue
+            result = self._index(doc, "updated" if source in committed else "added", progress)
+            embedded += result.chunks if result.status != "failed" else 0
+            results.append(result)
+        return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
+
+    def _index(self, doc: Document, status: str, progress: IngestProgress) -> FileResult:
+        """Chunk, embed, write and commit one document; its old version stays until the commit."""
+        try:
+            chunks = self.chunker.chunk(doc)
+            if not chunks:
+                return self._failed(doc.source, f"{Path(doc.source).name}: file has no text", progress)
+            progress.file_started(doc.source, len(chunks))
+            vectors = self.embedder.embed([c.text for c in chunks], on_batch=progress.embedded)
+            self.store.write_chunks(chunks, vectors, doc.sha256)
+            self.store.commit_document(DocumentRecord(
+                doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title, sha256=doc.sha256,
+                chunks=len(chunks), mtime=doc.mtime, indexed_at=time.time(), text=doc.text))
+        except StoreError:
+            raise  # the store itself is gone: no point going on with the next file
+        except Exception as exc:  # one bad document must not stop the others
+            return self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
+        return self._done(FileResult(doc.source, status, len(chunks)), progress)
+
+    @staticmethod
+    def _done(result: FileResult, progress: IngestProgress) -> FileResult:
+        progress.file_done(result)
+        return result
+
+    def _failed(self, source: str, error: str, progress: IngestProgress) -> FileResult:
+        return self._done(FileResult(source, "failed", error=error), progress)
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()

@@ -1,0 +1,63 @@
+"""Shared fixtures: the real MiniLM model (loaded once), real Chroma stores in temp dirs."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The packaged all-MiniLM-L6-v2, loaded once for the whole session."""
+    from vectorstore.embedder import Embedder
+
+    emb = Embedder()
+    emb.model  # load now, so no test pays for it alone
+    return emb
+
+
+@pytest.fixture
+def make_assistant(tmp_path_factory, embedder):
+    """make_assistant(home=None, **setting_overrides): an Assistant on a fresh (or given) home."""
+    from assistant import Assistant
+
+    def build(home: Path | None = None, **overrides):
+        return Assistant.open(home=home or tmp_path_factory.mktemp("home"), embedder=embedder, **overrides)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def sample_docs(tmp_path_factory) -> Path:
+    """A private copy of the sample corpus (its sources are paths inside this copy)."""
+    docs = tmp_path_factory.mktemp("sample-docs") / "sample"
+    shutil.copytree(SAMPLE, docs)
+    return docs
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory, embedder, sample_docs) -> Path:
+    """A home with the sample corpus ingested once per session; copy it before changing it."""
+    from assistant import Assistant
+
+    home = tmp_path_factory.mktemp("sample-home")
+    report = Assistant.open(home=home, embedder=embedder).ingest([sample_docs])
+    assert len(report.sources("added")) == 5, report
+    return home
+
+
+@pytest.fixture(scope="session")
+def sample_bot(sample_home, embedder):
+    """A read-only Assistant over the sample corpus (do not ingest into it)."""
+    from assistant import Assistant
+
+    return Assistant.open(home=sample_home, embedder=embedder)

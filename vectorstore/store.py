@@ -1,0 +1,218 @@
+"""The Chroma store: chunks with embeddings, plus one commit record per document.
+
+A document becomes visible only when its record in the `documents` collection names
+the sha256 its chunks carry. Chunks are written first and the record last, so a crash
+mid-document leaves chunks no reader sees and the next sync sweeps them away.
+"""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vectorstore.errors import StoreUnavailable
+from vectorstore.records import Chunk, DocumentRecord, Hit
+
+CHUNKS = "chunks"
+DOCUMENTS = "documents"
+GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
+PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
+
+
+def _client_settings():
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def open_client(path: Path | None = None, url: str | None = None):
+    """A Chroma client: HttpClient for a server URL, else a PersistentClient at path."""
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    import chromadb
+
+    if url:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        try:
+            client = chromadb.HttpClient(host=parsed.hostname or "localhost", port=parsed.port or 8000,
+                                         ssl=parsed.scheme == "https", settings=_client_settings())
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several types for a dead server
+            raise StoreUnavailable(f"Cannot reach the Chroma server at {url}: is `chroma run` running?") from exc
+        return client
+    assert path is not None
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{uuid.uuid4().hex}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror.lower() if exc.strerror else type(exc).__name__
+        raise StoreUnavailable(f"The store directory {path} is not writable ({reason}): "
+                               "choose another with --home or ASSISTANT_HOME") from exc
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=_client_settings())
+    except Exception as exc:
+        raise StoreUnavailable(f"Cannot open the store at {path}: {exc}") from exc
+
+
+def _chunk_meta(chunk: Chunk, sha256: str) -> dict:
+    return {"doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
+            "chunk_index": chunk.chunk_index, "start": chunk.start, "end": chunk.end,
+            "sha256": sha256}
+
+
+def _chunk_from(cid: str, text: str, meta: dict) -> Chunk:
+    return Chunk(id=cid, doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
+                 chunk_index=int(meta["chunk_index"]), start=int(meta["start"]),
+                 end=int(meta["end"]), text=text)
+
+
+def _record_from(text: str | None, meta: dict) -> DocumentRecord:
+    return DocumentRecord(doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
+                          sha256=meta["sha256"], chunks=int(meta["chunks"]),
+                          mtime=float(meta["mtime"]), indexed_at=float(meta["indexed_at"]),
+                          text=text or "")
+
+
+class Store:
+    """Chunks and documents in Chroma; column-shaped results never leave this class."""
+
+    def __init__(self, client, namespace: str = "assistant"):
+        self._client = client
+        try:
+            self._chunks = client.get_or_create_collection(
+                f"{namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+            self._docs = client.get_or_create_collection(f"{namespace}_{DOCUMENTS}", embedding_function=None)
+        except Exception as exc:
+            raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
+        self._committed: dict[str, str] | None = None
+        self._committed_generation: str | None = None
+
+    @classmethod
+    def open(cls, path: Path | None = None, url: str | None = None) -> Store:
+        """Open (creating if needed) the store at path, or on the Chroma server at url."""
+        return cls(open_client(path=path, url=url))
+
+    # ---- writing -------------------------------------------------------------------
+    def write_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, sha256: str) -> None:
+        """Upsert chunks of one document version; invisible until commit_document."""
+        for begin in range(0, len(chunks), PAGE):
+            part = chunks[begin:begin + PAGE]
+            self._chunks.upsert(ids=[c.id for c in part], documents=[c.text for c in part],
+                                embeddings=embeddings[begin:begin + PAGE],
+                                metadatas=[_chunk_meta(c, sha256) for c in part])
+
+    def commit_document(self, record: DocumentRecord) -> None:
+        """Make a document version visible (the atomic step), then drop its stale chunks."""
+        meta = {"doc_id": record.doc_id, "source": record.source, "title": record.title,
+                "sha256": record.sha256, "chunks": record.chunks, "mtime": record.mtime,
+                "indexed_at": record.indexed_at}
+        self._docs.upsert(ids=[record.source], documents=[record.text], embeddings=[[1.0]], metadatas=[meta])
+        self._bump_generation()
+        self._chunks.delete(where={"$and": [{"source": record.source}, {"sha256": {"$ne": record.sha256}}]})
+
+    def delete_source(self, source: str) -> None:
+        """Remove a document: its record first (the atomic step), then its chunks."""
+        self._docs.delete(ids=[source])
+        self._bump_generation()
+        self._chunks.delete(where={"source": source})
+
+    def sweep(self) -> int:
+        """Delete chunks no committed document claims (left by an interrupted run)."""
+        committed = self.committed()
+        orphans = [cid for cid, meta in self._iter_chunk_meta()
+                   if committed.get(meta["source"]) != meta["sha256"]]
+        for begin in range(0, len(orphans), PAGE):
+            self._chunks.delete(ids=orphans[begin:begin + PAGE])
+        return len(orphans)
+
+    def _bump_generation(self) -> None:
+        self._docs.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]],
+                          metadatas=[{"generation": uuid.uuid4().hex, "at": time.time()}])
+        self._committed = None
+
+    # ---- reading -------------------------------------------------------------------
+    def generation(self) -> str:
+        """An id that changes whenever a document is committed or removed."""
+        got = self._docs.get(ids=[GENERATION_ID], include=["metadatas"])
+        return got["metadatas"][0]["generation"] if got["ids"] else "empty"
+
+    def committed(self) -> dict[str, str]:
+        """source -> sha256 of every visible document (cached per generation)."""
+        generation = self.generation()
+        if self._committed is None or generation != self._committed_generation:
+            self._committed = {r.source: r.sha256 for r in self.documents()}
+            self._committed_generation = generation
+        return self._committed
+
+    def documents(self) -> list[DocumentRecord]:
+        """Every indexed document, without its text, sorted by source."""
+        records = []
+        for offset in range(0, self._docs.count(), PAGE):
+            got = self._docs.get(include=["metadatas"], limit=PAGE, offset=offset)
+            records += [_record_from(None, m) for i, m in zip(got["ids"], got["metadatas"]) if i != GENERATION_ID]
+        return sorted(records, key=lambda r: r.source)
+
+    def document(self, source: str) -> DocumentRecord | None:
+        """One document with its cleaned text, or None."""
+        got = self._docs.get(ids=[source], include=["metadatas", "documents"])
+        return _record_from(got["documents"][0], got["metadatas"][0]) if got["ids"] else None
+
+    def count(self) -> int:
+        """Number of visible chunks."""
+        return sum(r.chunks for r in self.documents())
+
+    def _iter_chunk_meta(self) -> Iterator[tuple[str, dict]]:
+        for offset in range(0, self._chunks.count(), PAGE):
+            got = self._chunks.get(include=["metadatas"], limit=PAGE, offset=offset)
+            yield from zip(got["ids"], got["metadatas"])
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every visible chunk (for building the lexical index)."""
+        committed = self.committed()
+        for offset in range(0, self._chunks.count(), PAGE):
+            got = self._chunks.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                if committed.get(meta["source"]) == meta["sha256"]:
+                    yield _chunk_from(cid, text, meta)
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """Visible chunks by id."""
+        if not ids:
+            return {}
+        got = self._chunks.get(ids=list(ids), include=["metadatas", "documents"])
+        committed = self.committed()
+        return {cid: _chunk_from(cid, text, meta)
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+                if committed.get(meta["source"]) == meta["sha256"]}
+
+    def dense_search(self, embedding: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
+        """Top-k visible chunks by cosine similarity, optionally only from some sources."""
+        committed = self.committed()
+        if not committed:
+            return []
+        where = None
+        if sources:
+            where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
+        # Ask for a few extra: uncommitted chunks of an interrupted run are filtered out below.
+        n = min(k + 8, max(self._chunks.count(), 1))
+        got = self._chunks.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n,
+                                 where=where, include=["metadatas", "documents", "distances"])
+        hits = []
+        for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                         got["distances"][0]):
+            if committed.get(meta["source"]) != meta["sha256"]:
+                continue
+            similarity = 1.0 - float(dist)
+            hits.append(Hit(chunk=_chunk_from(cid, text, meta), score=similarity,
+                            dense_rank=len(hits) + 1, dense_score=similarity))
+            if len(hits) == k:
+                break
+        return hits
