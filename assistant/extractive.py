@@ -11,21 +11,29 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from assistant.answer import NOT_FOUND, Citation
-from assistant.names import proper_names
+from assistant.names import people
 from assistant.sentences import sentence_spans
 from assistant.settings import AnswerSettings
 from vectorstore.embedder import Embedder
-from vectorstore.lexical import tokenize
+from vectorstore.lexical import query_stopwords
 from vectorstore.records import Hit
 
 SEMANTIC_WEIGHT, LEXICAL_WEIGHT = 0.7, 0.3
 NAME_BONUS = 0.06  # "who" questions lead with the sentence that names the people
+SUBJECT_WORDS = 14  # ...as its subject: a name this early in the sentence, not a passing mention
+WHO_CUTOFF = 0.6  # "who" answers may list several people, some less similar to the question
 MIN_WORDS, MAX_CHARS = 4, 600  # shorter is furniture or a heading; longer is no longer a sentence
+CLAUSE_MIN_WORDS = 20  # a long sentence is also scored clause by clause: its point may be one clause
 _WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwho\b", re.IGNORECASE)
+_CLAUSE = re.compile(r",\s+(?=(?:but|and|while|although|though|which|who)\b)|;\s+|\s+--?\s+|:\s+")
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "why", "how", "which", "did", "does", "do",
+                  "tell", "say", "said", "according", "mention", "mentioned", "name", "named"}
 
 
 @dataclass
@@ -38,7 +46,7 @@ class Candidate:
     end: int
     sentence: str
     score: float = 0.0
-    names: frozenset = frozenset()
+    people: frozenset = frozenset()
     embedding: np.ndarray | None = None
     also: list = field(default_factory=list)  # duplicates from other passages, cited together
 
@@ -86,28 +94,36 @@ class ExtractiveAnswerer:
         return out
 
     def _score(self, query: str, query_embedding: np.ndarray, candidates: list[Candidate]) -> None:
-        vectors = self.embedder.embed([c.sentence for c in candidates])
-        semantic = vectors @ np.asarray(query_embedding, dtype=np.float32)
-        lexical = term_overlap(query, [c.sentence for c in candidates])
-        question_names = {n.lower() for n in proper_names(query)}
+        sentences = [c.sentence for c in candidates]
+        clauses = [(i, part) for i, text in enumerate(sentences) for part in _clauses(text)]
+        vectors = self.embedder.embed_cached(sentences + [part for _, part in clauses])
+        similarity = vectors @ np.asarray(query_embedding, dtype=np.float32)
+        semantic = similarity[:len(sentences)].copy()
+        for (i, _), sim in zip(clauses, similarity[len(sentences):]):
+            semantic[i] = max(semantic[i], sim)
+        lexical = term_overlap(query, sentences)
+        surnames = set().union(*(people(t) for t in sentences))
+        asked_about = people(query, surnames)
         for c, sem, lex, vec in zip(candidates, semantic, lexical, vectors):
             c.embedding = vec
-            c.names = frozenset(n for n in proper_names(c.sentence) if n.lower() not in question_names)
+            c.people = frozenset(people(c.sentence, surnames) - asked_about)
             c.score = SEMANTIC_WEIGHT * float(sem) + LEXICAL_WEIGHT * lex
 
     def _select(self, candidates: list[Candidate], is_who: bool) -> list[Candidate]:
         s = self.settings
         if is_who:
             for c in candidates:
-                c.score += NAME_BONUS if c.names else 0.0
+                early = " ".join(c.sentence.split()[:SUBJECT_WORDS])
+                c.score += NAME_BONUS if any(p in early for p in c.people) else 0.0
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0].score
         if best < s.min_score:
             return []
         chosen: list[Candidate] = []
         named: set[str] = set()
+        cutoff = best * (min(WHO_CUTOFF, s.relative_cutoff) if is_who else s.relative_cutoff)
         for c in ranked:
-            if c.score < best * s.relative_cutoff:
+            if c.score < cutoff:
                 break
             twin = next((k for k in chosen if k.sentence == c.sentence or
                          float(k.embedding @ c.embedding) >= s.duplicate_similarity), None)
@@ -115,26 +131,51 @@ class ExtractiveAnswerer:
                 if c.hit.chunk.source != twin.hit.chunk.source and len(twin.also) < 2:
                     twin.also.append(c)
                 continue
-            if len(chosen) == s.max_sentences:
+            if len(chosen) == s.max_sentences + is_who:  # one more for a list of people
                 continue  # keep scanning: a later sentence may still be a duplicate to cite together
-            if is_who and chosen and c.names and c.names <= named:
-                continue  # a "who" answer should name more people, not repeat the same ones
+            if is_who and chosen and (not c.people or c.people <= named):
+                continue  # past the first, a "who" answer adds sentences only to name more people
             chosen.append(c)
-            named |= c.names
+            named |= c.people
         return chosen
 
 
+def _clauses(sentence: str) -> list[str]:
+    if len(sentence.split()) < CLAUSE_MIN_WORDS:
+        return []
+    parts = [p for p in _CLAUSE.split(sentence) if len(p.split()) >= MIN_WORDS]
+    return parts if len(parts) > 1 else []
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    return frozenset(query_stopwords()) | QUESTION_WORDS
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Content words of text, lower-cased and stemmed."""
+    stop = _stop_words()
+    return _stemmer().stemWords([w for w in (m.group().lower() for m in _WORDS.finditer(text)) if w not in stop])
+
+
 def term_overlap(query: str, sentences: Sequence[str]) -> list[float]:
-    """Share of the query's (stemmed, non-stop) terms in each sentence, weighted by idf over the sentences."""
-    tokens = tokenize([query, *sentences])
-    terms = set(tokens[0])
-    if not terms:
+    """Share of the query's content terms in each sentence, weighted by idf over the sentences."""
+    tokens = [terms(t) for t in (query, *sentences)]
+    terms_ = set(tokens[0])
+    if not terms_:
         return [0.0] * len(sentences)
     bags = [set(t) for t in tokens[1:]]
     n = len(bags)
-    idf = {t: math.log(1 + n / (1 + sum(t in b for b in bags))) for t in terms}
+    idf = {t: math.log(1 + n / (1 + sum(t in b for b in bags))) for t in terms_}
     total = sum(idf.values())
-    return [sum(idf[t] for t in terms & b) / total for b in bags]
+    return [sum(idf[t] for t in terms_ & b) / total for b in bags]
 
 
 def compose(chosen: Sequence[Candidate]) -> Draft:

@@ -1,4 +1,4 @@
-"""Proper names in text, found by capitalisation (no NER model: cheap and offline)."""
+"""Proper names and people in text, found by capitalisation (no NER model: cheap and offline)."""
 from __future__ import annotations
 
 import re
@@ -11,21 +11,52 @@ _NOT_NAMES = {
     "he", "she", "it", "they", "we", "i", "you", "his", "her", "their", "its", "our", "my", "your", "there",
     "after", "before", "since", "as", "so", "then", "also", "however", "meanwhile", "many", "some", "asked",
     "mr", "mrs", "ms", "dr", "tell", "give", "name", "list", "according", "said", "says", "now", "not",
+    "it's", "we're", "i'm", "back", "earlier", "later", "today", "yesterday", "sources",
 }
-_WORD = re.compile(r"[A-Z][\w'’.-]*[\w]|[A-Z]")
+# Words that sit next to names but are not part of a person's name: titles, places, institutions.
+_NOT_PERSON = {
+    "president", "president-elect", "minister", "secretary", "senator", "speaker", "leader", "spokesman",
+    "spokesperson", "director", "chairman", "official", "officials", "adviser", "general", "governor",
+    "house", "senate", "white", "department", "committee", "party", "government", "federation", "office",
+    "national", "democratic", "republican", "russian", "russia", "american", "america", "united", "states",
+    "u.s", "us", "usa", "news", "times", "post", "intelligence", "community", "majority", "foreign", "state",
+    "former", "outgoing", "kremlin", "moscow", "washington", "international", "business", "guardian",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}
+_TOKEN = re.compile(r"[\w'’.-]+")
+
+
+def _is_cap(word: str) -> bool:
+    return bool(word) and word[0].isupper() and word.lower() not in _NOT_NAMES
+
+
+def _runs(text: str, breaks: set[str]) -> list[list[str]]:
+    runs, run = [], []
+    for match in _TOKEN.finditer(text):
+        word = re.sub(r"['’]s$", "", match.group().strip(".'’-"))
+        if _is_cap(word) and word.lower() not in breaks:
+            run.append(word)
+            continue
+        if run:
+            runs.append(run)
+        run = []
+    if run:
+        runs.append(run)
+    return runs
 
 
 def proper_names(text: str) -> list[str]:
     """Runs of capitalised words that look like names ("Sergey Markov", "WikiLeaks"), in order."""
-    names, run = [], []
-    for match in re.finditer(r"[\w'’.-]+", text):
-        word = match.group().strip(".'’-")
-        if word and word[0].isupper() and word.lower() not in _NOT_NAMES and _WORD.fullmatch(word):
-            run.append(word)
-            continue
-        if run:
-            names.append(" ".join(run))
-            run = []
-    if run:
-        names.append(" ".join(run))
-    return names
+    return [" ".join(run) for run in _runs(text, set())]
+
+
+def people(text: str, known_surnames: set[str] = frozenset()) -> set[str]:
+    """Surnames of people named: two-or-three-word capitalised names, or a known surname alone."""
+    found = set()
+    for run in _runs(text, _NOT_PERSON):
+        if 2 <= len(run) <= 3 and all(w[1:].islower() or "-" in w for w in run if len(w) > 1):
+            found.add(run[-1])
+        elif len(run) == 1 and run[0] in known_surnames:
+            found.add(run[0])
+    return found

@@ -13,16 +13,23 @@ from vectorstore.store import Store
 
 
 def fuse(dense: Sequence[Hit], lexical: Sequence[Hit], settings: RetrievalSettings) -> list[Hit]:
-    """Reciprocal rank fusion: sum of weight / (rrf_k + rank) over the lists a chunk appears in."""
-    merged: dict[str, Hit] = {}
-    for hit in dense:
-        merged[hit.chunk.id] = replace(hit, score=settings.dense_weight / (settings.rrf_k + hit.dense_rank))
-    for hit in lexical:
-        part = settings.bm25_weight / (settings.rrf_k + hit.bm25_rank)
-        seen = merged.get(hit.chunk.id)
-        merged[hit.chunk.id] = (replace(seen, score=seen.score + part, bm25_rank=hit.bm25_rank,
-                                        bm25_score=hit.bm25_score) if seen else replace(hit, score=part))
-    return sorted(merged.values(), key=lambda h: -h.score)
+    """Reciprocal rank fusion: sum over both rankings of weight / (rrf_k + rank).
+
+    A chunk missing from a ranking counts as tied just past its end (rank len + 1): BM25 gives
+    no score to a chunk that lacks every query term, and a short BM25 list must not push the
+    best dense passages below every weak lexical match.
+    """
+    chunks = {h.chunk.id: h for h in (*lexical, *dense)}
+    dense_by_id = {h.chunk.id: h for h in dense}
+    lexical_by_id = {h.chunk.id: h for h in lexical}
+    fused = []
+    for cid, hit in chunks.items():
+        d, b = dense_by_id.get(cid), lexical_by_id.get(cid)
+        score = (settings.dense_weight / (settings.rrf_k + (d.dense_rank if d else len(dense) + 1)) +
+                 settings.bm25_weight / (settings.rrf_k + (b.bm25_rank if b else len(lexical) + 1)))
+        fused.append(replace(hit, score=score, dense_rank=d and d.dense_rank, dense_score=d and d.dense_score,
+                             bm25_rank=b and b.bm25_rank, bm25_score=b and b.bm25_score))
+    return sorted(fused, key=lambda h: -h.score)
 
 
 class HybridRetriever:

@@ -14,6 +14,7 @@ from vectorstore.errors import ModelError
 # sha256 of the official all-MiniLM-L6-v2 model.safetensors; the package must ship exactly these.
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS = 256  # the model truncates anything longer, silently
+CACHE_SIZE = 50_000  # sentence embeddings kept for answering (~80 MB at most)
 
 
 def packaged_model_dir() -> Path:
@@ -95,3 +96,18 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-length embedding."""
         return self.embed([text])[0]
+
+    def embed_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """Like embed, but remembers short texts: answering re-reads the same sentences often."""
+        cache = self._cache
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        if missing:
+            for text, vec in zip(missing, self.embed(missing)):
+                cache[text] = vec
+            while len(cache) > CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+        return np.stack([cache[t] for t in texts]) if texts else self.embed([])
+
+    @cached_property
+    def _cache(self) -> dict[str, np.ndarray]:
+        return {}

@@ -18,12 +18,19 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: Sequence[str], stemmer=None) -> list[list[str]]:
+def tokenize(texts: Sequence[str], stemmer=None, stopwords: str | list[str] = "en") -> list[list[str]]:
     """English BM25 tokens: lower-cased, stop words removed, Snowball-stemmed."""
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer or _stemmer(),
+    return bm25s.tokenize(list(texts), stopwords=stopwords, stemmer=stemmer or _stemmer(),
                           return_ids=False, show_progress=False)
+
+
+def query_stopwords() -> list[str]:
+    """A fuller list for queries: "who", "did", "about" match everything and decide nothing."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return list(STOPWORDS_EN_PLUS)
 
 
 class LexicalIndex:
@@ -102,7 +109,7 @@ class LexicalIndex:
             return []
         self._stemmer = self._stemmer or _stemmer()
         vocab = self._retriever.vocab_dict
-        tokens = [t for t in tokenize([query], self._stemmer)[0] if t in vocab]
+        tokens = [t for t in tokenize([query], self._stemmer, query_stopwords())[0] if t in vocab]
         if not tokens:
             return []
         mask = None
