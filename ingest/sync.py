@@ -10,7 +10,7 @@ from pathlib import Path
 from ingest.chunking import Chunker, doc_id_for
 from ingest.documents import Document
 from ingest.errors import IngestError
-from ingest.files import discover, source_for
+from ingest.files import discover, os_reason, source_for
 from ingest.loading import document_from_text, load_file
 from ingest.progress import IngestProgress
 from ingest.report import FileResult, IngestReport
@@ -76,7 +76,7 @@ class Ingestor:
                 found[source] = file_sha256(path)
                 by_source[source] = path
             except OSError as exc:
-                results.append(self._failed(source, f"{path.name}: cannot read file ({_reason(exc)})", progress))
+                results.append(self._failed(source, f"{path.name}: cannot read file ({os_reason(exc)})", progress))
         folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
         plan = plan_sync(found, committed, folders)
         embedded = 0
@@ -146,7 +146,3 @@ class Ingestor:
 
     def _failed(self, source: str, error: str, progress: IngestProgress) -> FileResult:
         return self._done(FileResult(source, "failed", error=error), progress)
-
-
-def _reason(exc: OSError) -> str:
-    return (exc.strerror or type(exc).__name__).lower()
