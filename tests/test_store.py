@@ -1,0 +1,117 @@
+"""The store and the lexical index on real Chroma: server mode, unusable stores, BM25 persistence."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from vectorstore.errors import StoreUnavailable
+from vectorstore.lexical import LexicalIndex
+from vectorstore.store import Store
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(*args, env=None, user=None):
+    cmd = [str(VENV_BIN / "assistant"), *args]
+    if user is not None:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` server on 127.0.0.1."""
+    port = free_port()
+    proc = subprocess.Popen([str(VENV_BIN / "chroma"), "run", "--path", str(tmp_path / "srv"), "--host",
+                             "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_server_mode_ingests_and_answers(make_assistant, sample_docs, chroma_server):
+    bot = make_assistant(chroma_url=chroma_server)
+    assert len(bot.ingest([sample_docs]).sources("added")) == 5
+    answer = bot.ask("What did Peskov call the allegations?")
+    assert "absolute nonsense" in answer.text and answer.citations
+    # A second client on the same server sees the same documents.
+    other = make_assistant(chroma_url=chroma_server)
+    assert [r.source for r in other.sources()] == [r.source for r in bot.sources()]
+
+
+def test_unreachable_server_is_one_clean_line(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    result = run_cli("--home", str(tmp_path), "sources", env={"ASSISTANT_CHROMA_URL": url})
+    assert result.returncode == 1
+    assert result.stderr == f"Error: Cannot reach the Chroma server at {url}: is `chroma run` running?\n"
+    with pytest.raises(StoreUnavailable):
+        Store.open(url=url)
+
+
+def test_read_only_store_is_one_clean_line():
+    # Root ignores file modes, so the CLI runs as `nobody` against a folder it may not write.
+    root = Path(tempfile.mkdtemp(prefix="ro-home-", dir="/tmp"))
+    try:
+        home = root / "home"
+        home.mkdir()
+        os.chmod(root, 0o755)
+        os.chmod(home, 0o555)
+        user = "65534" if os.geteuid() == 0 else None
+        if user and shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv to drop root privileges")
+        result = run_cli("--home", str(home), "sources", user=user,
+                         env={"HOME": str(root), "TMPDIR": str(root)})
+        assert result.returncode == 1, result.stderr
+        assert result.stderr == (f"Error: The store directory {home}/chroma is not writable (permission denied): "
+                                 "choose another with --home or ASSISTANT_HOME\n")
+        assert "Traceback" not in result.stderr
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_bm25_index_persists_and_rebuilds_only_when_stale(make_assistant, sample_docs, tmp_path):
+    bot = make_assistant(home=tmp_path / "home")
+    bot.ingest([sample_docs])
+    lexical_dir = bot.settings.lexical_dir
+    first = LexicalIndex(bot.store, lexical_dir)
+    assert first.search("Peskov absolute nonsense", 3)
+    assert (lexical_dir / "ids.json").is_file()
+
+    restarted = LexicalIndex(bot.store, lexical_dir)
+    restarted._build = lambda generation: pytest.fail("a restart must load the saved index, not rebuild it")
+    hits = restarted.search("Peskov absolute nonsense", 3)
+    assert "Peskov" in hits[0].chunk.text
+
+    bot.ingest_texts([("extra/note", "Zanzibar cloves are harvested twice a year.")])
+    fresh = LexicalIndex(bot.store, lexical_dir)  # the saved index is stale now: it must rebuild
+    assert fresh.search("Zanzibar cloves", 1)[0].chunk.source == "extra/note"
+
+
+def test_dense_search_filters_by_source(sample_bot, embedder):
+    target = next(r.source for r in sample_bot.sources() if r.source.endswith("003_e2e9fd2b9c1e80fc.txt"))
+    hits = sample_bot.store.dense_search(embedder.embed_query("denied the allegations"), 5, [target])
+    assert hits and {h.chunk.source for h in hits} == {target}
+    assert [h.dense_rank for h in hits] == list(range(1, len(hits) + 1))
