@@ -1,0 +1,323 @@
+"""Cleaning text for indexing while keeping a map from every cleaned char back to the raw text.
+
+Per line: NFC, odd spaces and invisible characters -> one plain space, stripped ends.
+Across lines: blank runs -> one blank line, whole-line page furniture dropped, hard-wrapped
+lines re-joined. Everything is a single pass over lines with C-speed string operations, so
+a 50 MB text takes seconds.
+"""
+from __future__ import annotations
+
+import functools
+import gc
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from itertools import accumulate, chain
+from typing import NamedTuple
+
+# Whole lines that are site chrome, not content; dropped only when they stand alone.
+FURNITURE = frozenset({"advertisement", "skip to main content", "share", "comments", "post a comment",
+                       "accessibility links", "popular video", "breaking news"})
+_LONGEST_FURNITURE = max(map(len, FURNITURE))
+
+_SPACES = r"\t\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_INVISIBLE = r"\x00-\x08\x0e-\x1b\x7f\xad\u200b\u2060\ufeff"  # controls, soft hyphen, zero-width
+_ODD = re.compile(f"[{_SPACES}{_INVISIBLE}]")
+# Whitespace that needs work: odd characters, several spaces, a space at either end.
+_RUN = re.compile(f"[ {_SPACES}{_INVISIBLE}]{{2,}}|[{_SPACES}{_INVISIBLE}]|^ | $")
+_HAS_SPACE = re.compile(f"[ {_SPACES}]")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_HYPHEN_END = re.compile(r"[^\W\d_]-$")
+_FENCE = re.compile(r"```|~~~")
+# Lines that must keep their own line: headings, tables, rules, fences ...
+_OWN_LINE = re.compile(r"#{1,6}(?:\s|$)|\||```|~~~|(?:[-=*_]\s*){3,}$")
+# ... and lines that must start one: list items and quotes.
+_STARTS_LINE = re.compile(r"(?:[-*+•◦▪‣–]|\d{1,3}[.)]|[a-zA-Z][.)])\s|>")
+_MARKUP_FIRST = frozenset("#|`~-=*_+•◦▪‣–>0123456789")  # first chars of the two patterns above
+_NON_SPACE = re.compile(r"\S")
+
+# Hard-wrap detection: wrapped lines fill (3/4 W, W] for some width W in this range.
+_MIN_WIDTH, _MAX_WIDTH, _MIN_SAMPLE = 40, 200, 20
+
+_OWN, _START = 1, 2  # Line.kind
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Cleaned text; raw[offset_map[s]:offset_map[e]] is the original of text[s:e]."""
+
+    text: str
+    # offset_map[i] = index in the raw text of cleaned char i, plus a final len(raw)
+    offset_map: tuple[int, ...] = field(repr=False)
+
+
+class _Line:
+    __slots__ = ("text", "pieces", "term", "kind")
+
+    def __init__(self, text: str, pieces: list, term: int, kind: int):
+        self.text = text  # cleaned line
+        self.pieces = pieces  # raw offsets of its chars: ranges and tuples, in order
+        self.term = term  # raw offset of the line break after it (len(raw) for the last line)
+        self.kind = kind
+
+
+def clean_text(raw: str) -> Cleaned:
+    """Normalise whitespace and Unicode, re-join hard-wrapped lines, drop page furniture."""
+    # A big text makes millions of small objects, none of them cyclic; the cyclic garbage
+    # collector would otherwise rescan them all again and again (a third of the time).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _clean(raw)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _clean(raw: str) -> Cleaned:
+    items = _paragraph_items(_split_lines(raw))
+    wrap = _hard_wrap(items)
+    texts: list[str] = []
+    offsets: list = []
+    prev: _Line | None = None
+    first: _Line | None = None
+    gap = False
+    for item in items:
+        if item is None:
+            gap = prev is not None
+            continue
+        if prev is None:
+            first = item
+        elif gap:
+            texts.append("\n\n")
+            offsets.append((prev.term, prev.term + 1))
+        else:
+            sep = _separator(prev, item, wrap, prev is first)
+            texts.append(sep)
+            offsets.append((prev.term,) * len(sep))
+        texts.append(item.text)
+        offsets.extend(item.pieces)
+        prev, gap = item, False
+    offsets.append((len(raw),))
+    return Cleaned("".join(texts), tuple(chain.from_iterable(offsets)))
+
+
+def guess_title(text: str, limit: int = 200) -> str:
+    """The first non-empty line of text, whitespace collapsed, at most `limit` chars."""
+    found = _NON_SPACE.search(text)
+    if not found:
+        return ""
+    # A bounded slice: the first "line" of a text without line breaks may be megabytes long.
+    line = text[found.start():found.start() + 4 * limit].split("\n", 1)[0]
+    title = re.sub(r"^#{1,6}\s+", "", " ".join(line.split()))
+    if len(title) > limit:
+        cut = title.rfind(" ", 0, limit)
+        title = title[:cut if cut > limit // 2 else limit - 1].rstrip() + "…"
+    return title
+
+
+def _split_lines(raw: str) -> list[_Line]:
+    nfc = not unicodedata.is_normalized("NFC", raw)  # then each line must be checked
+    lines = []
+    in_fence = False
+    for start, end in _line_spans(raw):
+        line = raw[start:end]
+        # Most lines need nothing; str methods say so much faster than one regex can.
+        if (_ODD.search(line) or "  " in line or line[:1] == " " or line[-1:] == " "
+                or (nfc and not unicodedata.is_normalized("NFC", line))):
+            line, pieces = _clean_line(line, start)
+        else:
+            pieces = [range(start, end)]
+        kind = 0
+        if line and (in_fence or line[0] in _MARKUP_FIRST or line[1:2] in (".", ")")):
+            kind, in_fence = _line_kind(line, in_fence)
+        lines.append(_Line(line, pieces, end, kind))
+    return lines
+
+
+def _line_kind(line: str, in_fence: bool) -> tuple[int, bool]:
+    # (kind, whether a code fence is open after this line)
+    fence = bool(_FENCE.match(line))
+    if in_fence or fence or _OWN_LINE.match(line):
+        return _OWN, in_fence != fence  # inside a code fence nothing is joined
+    return (_START if _STARTS_LINE.match(line) else 0), in_fence
+
+
+def _line_spans(raw: str):
+    # (start, end) of each line without its break; end is where the break starts.
+    if "\r" not in raw:  # the common case, at C speed
+        start = 0
+        for line in raw.split("\n"):
+            yield start, start + len(line)
+            start += len(line) + 1
+        return
+    start = 0
+    for brk in _NEWLINE.finditer(raw):
+        yield start, brk.start()
+        start = brk.end()
+    yield start, len(raw)
+
+
+def _clean_line(line: str, start: int) -> tuple[str, list]:
+    texts, pieces = [], []
+    pos = 0
+    for run in _RUN.finditer(line):
+        if run.start() > pos:
+            texts.append(line[pos:run.start()])
+            pieces.append(range(start + pos, start + run.start()))
+        inner = 0 < run.start() and run.end() < len(line)  # runs at either end are stripped
+        if inner and _HAS_SPACE.search(run.group()):
+            texts.append(" ")
+            pieces.append((start + run.start(),))
+        pos = run.end()
+    if pos < len(line):
+        texts.append(line[pos:])
+        pieces.append(range(start + pos, start + len(line)))
+    text = "".join(texts)
+    # After the whitespace: deleting a zero-width char can bring a letter and its accent together.
+    if not unicodedata.is_normalized("NFC", text):
+        return _nfc(text, pieces)
+    return text, pieces
+
+
+def _nfc(text: str, pieces: list) -> tuple[str, list]:
+    # NFC one group (a char and what may compose with it) at a time, so each composed
+    # char maps to the raw offset of the group it came from.
+    offsets = list(chain.from_iterable(pieces))  # raw offset of each char of text
+    chars, out = [], []
+    pos = 0
+    for group in _may_compose().finditer(text):
+        begin, end = group.span()
+        if begin > pos:
+            chars.append(text[pos:begin])
+            out.append(offsets[pos:begin])
+        if unicodedata.is_normalized("NFC", group.group()):  # curly quotes, dashes, CJK, ...
+            chars.append(group.group())
+            out.append(offsets[begin:end])
+        else:
+            composed, sources = _nfc_group(group.group())
+            chars.append(composed)
+            out.append([offsets[begin + k] for k in sources])
+        pos = end
+    chars.append(text[pos:])
+    out.append(offsets[pos:])
+    return "".join(chars), out
+
+
+def _nfc_group(text: str) -> tuple[str, list[int]]:
+    # (NFC of text, for each of its chars the index in text of the cluster it came from)
+    if all(map(unicodedata.combining, text[1:])):  # the usual: one letter and its accents
+        composed = unicodedata.normalize("NFC", text)
+        return composed, [min(k, len(text) - 1) for k in range(len(composed))]
+    chars: list[str] = []
+    sources: list[int] = []
+    begin = 0
+    for i in range(1, len(text) + 1):
+        if i < len(text) and not _cluster_break(text[begin:i], text[i]):
+            continue
+        cluster = text[begin:i]
+        composed = unicodedata.normalize("NFC", cluster)
+        chars.append(composed)
+        sources.extend(begin + min(k, len(cluster) - 1) for k in range(len(composed)))
+        begin = i
+    return "".join(chars), sources
+
+
+@functools.cache
+def _may_compose() -> re.Pattern:
+    # A char followed by chars that NFC may change or merge into it: combining marks,
+    # second halves of canonical pairs (Hangul vowels and finals among them) and chars
+    # that are not NFC on their own. Everything else is copied as it stands.
+    special = set(map(chr, range(0x1161, 0x1176))) | set(map(chr, range(0x11A8, 0x11C3)))
+    for code in range(0x30000):  # no decomposable char lies beyond
+        char = chr(code)
+        if unicodedata.combining(char) or not unicodedata.is_normalized("NFC", char):
+            special.add(char)
+        parts = unicodedata.decomposition(char).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            special.add(chr(int(parts[1], 16)))
+    bmp = "".join(re.escape(char) for char in sorted(special) if char <= "\uffff")
+    # All astral chars as one range: sre tests a BMP set in O(1) but astral ones one by one.
+    return re.compile(f"[\\s\\S]?[{bmp}\U00010000-\U0010ffff]+")
+
+
+def _cluster_break(cluster: str, char: str) -> bool:
+    if char < "\u0300":  # nothing below U+0300 composes with what precedes it
+        return True
+    if unicodedata.combining(char):
+        return False
+    nfc = unicodedata.normalize
+    return nfc("NFC", cluster + char) == nfc("NFC", cluster) + nfc("NFC", char)
+
+
+def _paragraph_items(lines: list[_Line]) -> list[_Line | None]:
+    # Kept lines, with None where a paragraph break goes (blank lines, dropped furniture).
+    items: list[_Line | None] = []
+    for i, line in enumerate(lines):
+        if not line.text or (line.kind != _OWN and _is_furniture(items, line, lines, i)):
+            if items and items[-1] is not None:
+                items.append(None)
+        else:
+            items.append(line)
+    return items
+
+
+def _is_furniture(items: list, line: _Line, lines: list[_Line], i: int) -> bool:
+    if len(line.text) > _LONGEST_FURNITURE or line.text.lower() not in FURNITURE:
+        return False
+    # Only when it stands alone: "... we\nshare\nthe ..." is a wrapped sentence, not chrome.
+    prev = items[-1] if items else None
+    after = lines[i + 1].text if i + 1 < len(lines) else ""
+    return (prev is None or bool(_SENTENCE_END.search(prev.text))) and not after[:1].islower()
+
+
+class _Wrap(NamedTuple):
+    width: int  # the margin the text was wrapped at
+    # Whether a short line that ends no sentence still runs on into an upper-case line:
+    # yes where paragraphs start with a stray short line ("In\nan interview ..."), no
+    # where short lines are headings ("Introduction\nThe company ...").
+    join_short: bool
+
+
+def _hard_wrap(items: list[_Line | None]) -> _Wrap | None:
+    # A hard-wrapped text has most non-final lines of its paragraphs filling (3/4 W, W]
+    # for some margin W; None when the text is not hard-wrapped.
+    pairs = [(a, b) for a, b in zip(items, items[1:])
+             if a is not None and b is not None and not a.kind and not b.kind]
+    counts = [0] * (_MAX_WIDTH + 2)
+    total = 0
+    for a, _ in pairs:
+        if len(a.text) >= _MIN_SAMPLE:
+            counts[min(len(a.text), _MAX_WIDTH + 1)] += 1
+            total += 1
+    if total < 3:
+        return None
+    upto = list(accumulate(counts, initial=0))  # upto[n] = how many lines are shorter than n
+    best, width = 0, 0
+    for w in range(_MIN_WIDTH, _MAX_WIDTH + 1):
+        filled = upto[w + 1] - upto[w * 3 // 4 + 1]
+        if filled > best:
+            best, width = filled, w
+    if best < 3 or best * 2 < total:
+        return None
+    short = [b for a, b in pairs if len(a.text) <= width * 3 // 4 and not _SENTENCE_END.search(a.text)]
+    running_on = sum(b.text[0].islower() for b in short)
+    return _Wrap(width, running_on * 2 > len(short))
+
+
+def _separator(a: _Line, b: _Line, wrap: _Wrap | None, a_is_first: bool) -> str:
+    # What replaces the line break between two lines of one paragraph.
+    if a.kind == _OWN or b.kind:
+        return "\n"
+    if b.text[0].islower():  # a sentence carries on
+        return "" if _HYPHEN_END.search(a.text) else " "
+    if wrap is None or a_is_first:  # the first line of a document is its title more often than not
+        return "\n"
+    n = len(a.text)
+    if n > wrap.width * 1.1:  # longer than the margin: nobody wrapped this line
+        return "\n"
+    if n <= wrap.width * 3 // 4:  # ended well short of the margin
+        return " " if wrap.join_short and not _SENTENCE_END.search(a.text) else "\n"
+    return " "

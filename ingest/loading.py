@@ -1,0 +1,43 @@
+"""A file or a text -> a cleaned Document with what identifies its raw bytes."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ingest.clean import clean_text, guess_title
+from ingest.documents import Document
+from ingest.errors import EmptyDocument, UnreadableFile
+from ingest.files import os_reason, source_for
+from ingest.readers import read_bytes, read_file, reader_for
+
+
+def load_file(path: Path) -> Document:
+    """Read, decode and clean one file."""
+    path = Path(path)
+    reader_for(path)  # an unsupported type fails before its bytes are read
+    try:  # before reading: a file changed while being read then looks changed next time too
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
+    data = read_bytes(path)  # read once: the hash and the text come from the same bytes
+    raw = read_file(path, data)
+    cleaned = clean_text(raw.text)
+    if not cleaned.text:  # e.g. nothing but page furniture
+        raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
+    return Document(source=source_for(path), title=_title(raw.title, cleaned.text, path.stem),
+                    text=cleaned.text, sha256=hashlib.sha256(data).hexdigest(), mtime=mtime,
+                    offset_map=cleaned.offset_map)
+
+
+def document_from_text(source: str, text: str, title: str | None = None) -> Document:
+    """A Document from a text that has no file (pasted, fetched, generated)."""
+    cleaned = clean_text(text)
+    if not cleaned.text:
+        raise EmptyDocument(f"{source}: text is empty (only whitespace)")
+    return Document(source=source, title=_title(title, cleaned.text, source), text=cleaned.text,
+                    sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    offset_map=cleaned.offset_map)
+
+
+def _title(given: str | None, text: str, fallback: str) -> str:
+    return guess_title(given or "") or guess_title(text) or fallback

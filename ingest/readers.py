@@ -1,0 +1,244 @@
+"""One reader per file type: bytes -> raw text and, when the file says so, a title."""
+from __future__ import annotations
+
+import io
+import logging
+import re
+import stat
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.decode import decode_text, is_binary
+from ingest.errors import EmptyDocument, UnreadableFile, UnsupportedFile
+from ingest.files import SUPPORTED_SUFFIXES, os_reason
+
+_SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
+
+
+@dataclass(frozen=True)
+class RawText:
+    """Text as the file holds it, before cleaning; title when the format carries one."""
+
+    text: str
+    title: str | None = None
+
+
+def read_file(path: Path | str, data: bytes | None = None) -> RawText:
+    """Read a supported file (its bytes may be given, to read them only once)."""
+    path = Path(path)
+    reader = reader_for(path)
+    if data is None:
+        data = read_bytes(path)
+    if not data:
+        raise EmptyDocument(f"{path.name}: file is empty")
+    raw = reader(data, path.name)
+    if not raw.text.strip():
+        raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
+    return raw
+
+
+def reader_for(path: Path) -> Callable[[bytes, str], RawText]:
+    """The reader for path's type; UnsupportedFile if there is none."""
+    suffix = path.suffix.lower()
+    try:
+        return _READERS[suffix]
+    except KeyError:
+        raise UnsupportedFile(f"{path.name}: unsupported file type '{suffix}' "
+                              f"(supported: {_SUPPORTED_LIST})") from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """All bytes of a regular file; UnreadableFile if it cannot be read."""
+    try:
+        # Checked first: opening a FIFO would block forever, and a folder is no file.
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise UnreadableFile(f"{path.name}: cannot read file (is a folder)")
+        if not stat.S_ISREG(mode):
+            raise UnreadableFile(f"{path.name}: cannot read file (not a regular file)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
+
+
+def read_text(data: bytes, name: str) -> RawText:
+    """Plain text in any common encoding."""
+    return RawText(decode_text(data, name))
+
+
+_MD_TITLE = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+
+def read_markdown(data: bytes, name: str) -> RawText:
+    """Markdown, kept as written; the title is the first `# heading`."""
+    text = decode_text(data, name)
+    heading = _MD_TITLE.search(text)
+    return RawText(text, heading.group(1).strip() if heading else None)
+
+
+# Elements that are page chrome or not text at all.
+_HTML_DROP = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside")
+# Elements that start a new paragraph.
+_HTML_BLOCKS = frozenset({
+    "address", "article", "blockquote", "body", "caption", "dd", "details", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li",
+    "main", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
+    "tr", "ul"})
+_PARAGRAPH = object()  # marker between blocks in the flattened HTML
+
+
+def read_html(data: bytes, name: str) -> RawText:
+    """HTML: visible text, one paragraph per block element; title from <title> or the first <h1>."""
+    from bs4 import BeautifulSoup
+
+    if is_binary(data):
+        raise UnsupportedFile(f"{name}: looks like a binary file, not text")
+    # Bytes, not str: BeautifulSoup honours <meta charset> and BOMs when it decodes.
+    soup = BeautifulSoup(data, "lxml")
+    title = _html_title(soup)
+    for element in soup.find_all(_HTML_DROP):
+        element.decompose()
+    return RawText(_html_text(soup.body or soup), title)
+
+
+def _html_title(soup) -> str | None:
+    for element in (soup.title, soup.find("h1")):
+        if element is not None:
+            text = " ".join(element.get_text(" ").split())
+            if text:
+                return text
+    return None
+
+
+def _html_text(root) -> str:
+    from bs4 import NavigableString
+    from bs4.element import PreformattedString
+
+    parts: list = []
+    stack: list = [(root, False)]  # explicit stack: deeply nested pages would overflow recursion
+    while stack:
+        node, in_pre = stack.pop()
+        if node is _PARAGRAPH:
+            parts.append(_PARAGRAPH)
+        elif isinstance(node, NavigableString):
+            if not isinstance(node, PreformattedString):  # comments, doctypes, CDATA
+                parts.append(str(node) if in_pre else re.sub(r"\s+", " ", node))
+        elif node.name == "br":
+            parts.append("\n")
+        else:
+            in_pre = in_pre or node.name == "pre"
+            if node.name in _HTML_BLOCKS:
+                parts.append(_PARAGRAPH)
+                stack.append((_PARAGRAPH, in_pre))
+            stack.extend((child, in_pre) for child in reversed(node.contents))
+    parts.append(_PARAGRAPH)  # flushes the last paragraph
+    paragraphs, current = [], []
+    for part in parts:
+        if part is _PARAGRAPH:
+            text = re.sub(r" *\n *", "\n", "".join(current)).strip()
+            if text:
+                paragraphs.append(text)
+            current = []
+        else:
+            current.append(part)
+    return "\n\n".join(paragraphs)
+
+
+def read_pdf(data: bytes, name: str) -> RawText:
+    """PDF text layer, one blank line between pages; OCR is not attempted."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PyPdfError
+
+    try:
+        with _quiet("pypdf"):
+            pdf = PdfReader(io.BytesIO(data))
+            if pdf.is_encrypted and not pdf.decrypt(""):  # often encrypted with an empty password
+                raise UnreadableFile(f"{name}: PDF is password-protected")
+            pages = [page.extract_text() or "" for page in pdf.pages]
+            title = _pdf_title(pdf)
+    except UnreadableFile:
+        raise
+    except DependencyError:  # AES needs the optional `cryptography` package
+        raise UnreadableFile(f"{name}: PDF is encrypted; pip install cryptography to read it") from None
+    except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as exc:
+        raise UnreadableFile(f"{name}: not a valid PDF ({_short(exc)})") from None
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text:
+        raise EmptyDocument(f"{name}: PDF has no extractable text (scanned? OCR is not supported)")
+    return RawText(text, title)
+
+
+@contextmanager
+def _quiet(logger_name: str):
+    # pypdf logs a warning for every flaw it works around; we report one line per failed
+    # file ourselves, and the rest is noise on the console.
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _pdf_title(pdf) -> str | None:
+    try:
+        title = (pdf.metadata or {}).get("/Title")
+    except Exception:  # broken metadata is no reason to lose the text  # noqa: BLE001
+        return None
+    title = " ".join(str(title or "").split())
+    # Producers often store the file name ("Microsoft Word - report.docx"): not a title.
+    if not title or re.search(r"\.\w{2,4}$", title):
+        return None
+    return title
+
+
+def _short(exc: Exception) -> str:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return reason if len(reason) <= 80 else reason[:79] + "…"
+
+
+def read_docx(data: bytes, name: str) -> RawText:
+    """DOCX paragraphs and tables in document order; title from the first Title/Heading paragraph."""
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks, title = [], None
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                blocks.extend(_docx_rows(block))
+                continue
+            text = block.text.strip()
+            if not text:
+                continue
+            blocks.append(text)
+            style = block.style.name if block.style is not None else ""
+            if title is None and (style == "Title" or style.startswith("Heading")):
+                title = " ".join(text.split())
+        title = title or (document.core_properties.title or "").strip() or None
+    except Exception:  # python-docx raises zip, XML and key errors for damaged files  # noqa: BLE001
+        raise UnreadableFile(f"{name}: not a valid DOCX file") from None
+    return RawText("\n\n".join(blocks), title)
+
+
+def _docx_rows(table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = " ".join(cell.text.split())
+            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
+                cells.append(text)
+        if cells:
+            rows.append(" | ".join(cells))
+    return rows
+
+
+_READERS: dict[str, Callable[[bytes, str], RawText]] = {
+    ".txt": read_text, ".md": read_markdown, ".markdown": read_markdown,
+    ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
+}
