@@ -7,6 +7,9 @@ a 50 MB text takes seconds.
 """
 from __future__ import annotations
 
+from array import array
+from collections.abc import Sequence
+
 import functools
 import gc
 import re
@@ -50,7 +53,7 @@ class Cleaned:
 
     text: str
     # offset_map[i] = index in the raw text of cleaned char i, plus a final len(raw)
-    offset_map: tuple[int, ...] = field(repr=False)
+    offset_map: Sequence[int] = field(repr=False)
 
 
 class _Line:
@@ -101,7 +104,8 @@ def _clean(raw: str) -> Cleaned:
         offsets.extend(item.pieces)
         prev, gap = item, False
     offsets.append((len(raw),))
-    return Cleaned("".join(texts), tuple(chain.from_iterable(offsets)))
+    # An int array, not a tuple: 8 bytes a character instead of ~36 on a 50 MB file.
+    return Cleaned("".join(texts), array("q", chain.from_iterable(offsets)))
 
 
 def guess_title(text: str, limit: int = 200) -> str:

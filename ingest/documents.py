@@ -1,6 +1,7 @@
 """A loaded document: cleaned text plus what identifies its raw bytes."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -14,4 +15,4 @@ class Document:
     sha256: str  # of the raw bytes (or of the text for documents given as text)
     mtime: float = 0.0
     # offset_map[i] = offset in the decoded original text of clean text char i (len = len(text) + 1)
-    offset_map: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    offset_map: Sequence[int] = field(default=(), repr=False, compare=False)

@@ -128,7 +128,7 @@ class Ingestor:
             if not chunks:
                 return self._failed(doc.source, f"{Path(doc.source).name}: file has no text", progress)
             progress.file_started(doc.source, len(chunks))
-            vectors = self.embedder.embed([c.text for c in chunks], on_batch=progress.embedded)
+            vectors = self._embed_unique([c.text for c in chunks], progress)
             self.store.write_chunks(chunks, vectors, doc.sha256)
             self.store.commit_document(DocumentRecord(
                 doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title, sha256=doc.sha256,
@@ -138,6 +138,14 @@ class Ingestor:
         except Exception as exc:  # one bad document must not stop the others
             return self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
         return self._done(FileResult(doc.source, status, len(chunks)), progress)
+
+    def _embed_unique(self, texts: list[str], progress: IngestProgress):
+        """Embed each distinct text once: repeated boilerplate (headers, disclaimers) costs nothing extra."""
+        unique = list(dict.fromkeys(texts))
+        progress.embedded(len(texts) - len(unique))
+        vectors = self.embedder.embed(unique, on_batch=progress.embedded)
+        row = {text: i for i, text in enumerate(unique)}
+        return vectors[[row[t] for t in texts]]
 
     @staticmethod
     def _done(result: FileResult, progress: IngestProgress) -> FileResult:

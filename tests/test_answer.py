@@ -1,0 +1,114 @@
+"""Cited answers on the sample corpus: invariants, the issue's example questions, bad inputs."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant import EmptyIndex, EmptyQuestion, UnknownSource
+from assistant.answer import NOT_FOUND
+
+
+def check_citations(bot, answer):
+    """The four citation invariants from the issue."""
+    marks = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    assert sorted(set(marks)) == [c.n for c in answer.citations], "every [n] has a citation and vice versa"
+    assert list(dict.fromkeys(marks)) == list(range(1, len(answer.citations) + 1)), "1..N by first appearance"
+    for c in answer.citations:
+        assert c.sentence in c.text, "the cited sentence is verbatim in its passage"
+        assert bot.document(c.source).text[c.start:c.end] == c.text, "offsets reproduce the passage"
+
+
+QUESTIONS = ["Who denied involvement?", "What did Peskov call the allegations?", "Who is Sergey Markov?",
+             "When did the White House announce a response?", "What did Lavrov say about the accusations?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_citation_invariants(sample_bot, question):
+    answer = sample_bot.ask(question)
+    assert not answer.abstained and answer.citations
+    check_citations(sample_bot, answer)
+
+
+def test_who_denied_involvement_names_lavrov_putin_and_peskov(sample_bot):
+    answer = sample_bot.ask("Who denied involvement?")
+    cited = " ".join(c.sentence for c in answer.citations)
+    for name in ("Lavrov", "Peskov", "Putin"):
+        assert name in cited, f"{name} missing from: {answer.text}"
+    assert len({c.source for c in answer.citations}) >= 2, "the denials come from several articles"
+
+
+def test_named_subject_finds_its_sentence(sample_bot):
+    answer = sample_bot.ask("What did Peskov call the allegations?")
+    assert "absolute nonsense" in answer.citations[0].sentence
+    assert answer.citations[0].source.endswith("003_e2e9fd2b9c1e80fc.txt")
+
+
+def test_follow_up_is_rewritten_from_history(sample_bot):
+    first = sample_bot.ask("Who is Sergey Markov?")
+    follow = sample_bot.ask("What did he say about WikiLeaks?", history=[("Who is Sergey Markov?", first.text)])
+    assert follow.question == "What did he say about WikiLeaks?"
+    assert "Markov" in follow.query and follow.query != follow.question
+    assert "helped a bit with WikiLeaks" in follow.text
+    check_citations(sample_bot, follow)
+
+
+def test_standalone_question_is_not_rewritten(sample_bot):
+    answer = sample_bot.ask("What did Peskov call the allegations?", history=[("Who is Sergey Markov?", "...")])
+    assert answer.query == "What did Peskov call the allegations?"
+
+
+def test_hits_explain_the_ranking(sample_bot):
+    answer = sample_bot.ask("What did Peskov call the allegations?")
+    assert answer.hits and all(h.dense_rank or h.bm25_rank for h in answer.hits)
+    assert [h.score for h in answer.hits] == sorted((h.score for h in answer.hits), reverse=True)
+    assert set(answer.timings_ms) == {"retrieve", "answer", "total"}
+
+
+@pytest.mark.parametrize("question", ["Who won the 2016 Super Bowl?", "What is the boiling point of mercury?",
+                                      "qwxz vbnm plokij"])
+def test_unanswerable_questions_abstain_but_show_closest_passages(sample_bot, question):
+    answer = sample_bot.ask(question)
+    assert answer.abstained and answer.text == NOT_FOUND and answer.citations == ()
+    assert answer.hits, "the closest passages are still there for the user to judge"
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t "])
+def test_empty_question(sample_bot, question):
+    with pytest.raises(EmptyQuestion, match=r"^The question is empty: type a question about your documents\.$"):
+        sample_bot.ask(question)
+
+
+def test_very_long_question_is_truncated_with_a_note(sample_bot):
+    answer = sample_bot.ask("What did Peskov call the allegations? " + "blah " * 4000)
+    assert answer.notes == ("The question is 20,037 characters long; only the first 1,000 were used to search.",)
+    assert len(answer.query) <= 1000
+
+
+def test_question_in_another_script_does_not_crash(sample_bot):
+    answer = sample_bot.ask("Кто отрицал свою причастность?")
+    assert answer.abstained or answer.citations
+
+
+def test_asking_an_empty_store(make_assistant):
+    with pytest.raises(EmptyIndex, match=r"^Nothing is indexed yet: run `assistant ingest PATH`$"):
+        make_assistant().ask("Who denied involvement?")
+
+
+def test_source_filter(sample_bot):
+    answer = sample_bot.ask("Who denied involvement?", sources=["003_e2e9fd2b9c1e80fc.txt"])
+    assert {h.chunk.source.rsplit("/", 1)[-1] for h in answer.hits} == {"003_e2e9fd2b9c1e80fc.txt"}
+
+
+def test_unknown_source_filter_lists_close_matches(sample_bot):
+    with pytest.raises(UnknownSource) as err:
+        sample_bot.ask("Who denied involvement?", sources=["003_e2e9fd2b9c1e80fc.tx"])
+    assert str(err.value) == ("No indexed source matches '003_e2e9fd2b9c1e80fc.tx'. "
+                              "Close matches: 003_e2e9fd2b9c1e80fc.txt.")
+
+
+def test_stream_yields_text_then_the_answer(sample_bot):
+    parts = list(sample_bot.stream("When did the White House announce a response?"))
+    answer = parts[-1]
+    assert all(isinstance(p, str) for p in parts[:-1]) and len(parts) > 2
+    assert "".join(parts[:-1]) == answer.text
