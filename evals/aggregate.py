@@ -1,0 +1,56 @@
+"""Aggregate per-case records into a run's metrics (definitions: docs/evals.md)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from evals.metrics import mean, percentile
+from evals.scoring import RETRIEVAL_KS
+
+STAGES = ("retrieve", "answer", "total")
+RETRIEVAL = (*RETRIEVAL_KS, "mrr@10", "ndcg@10")
+QUALITY = ("answer_accuracy", "answer_f1", "citation_precision", "citation_validity", "abstention_precision",
+           "abstention_recall", "false_abstention", "multi_turn_accuracy")
+# Shown in tables in this order; share metrics are in [0, 1], higher is better unless listed in LOWER_IS_BETTER.
+ORDER = (*QUALITY, *RETRIEVAL, "answer_words", *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95")))
+LOWER_IS_BETTER = frozenset({"false_abstention", "answer_words",
+                             *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95"))})
+COUNTS = ("cases", "answerable", "unanswerable", "multi_turn")
+
+
+def aggregate(records: Sequence[dict]) -> dict:
+    """Metrics of one system over its case records; a metric no case applies to is None."""
+    qa = [r for r in records if r["kind"] != "retrieval"]
+    answerable = [r for r in qa if r["kind"] == "answerable"]
+    unanswerable = [r for r in qa if r["kind"] == "unanswerable"]
+    answered = [r for r in records if "valid" in r]
+    abstained = [r for r in qa if r["abstained"]]
+    multi = [r for r in answerable if r.get("history")]
+    cited = [r for r in answered if "citations_total" in r]
+    total_citations = sum(r["citations_total"] for r in cited)
+    metrics: dict = {
+        "cases": len(records), "answerable": len(answerable), "unanswerable": len(unanswerable),
+        "multi_turn": len([r for r in records if r.get("history")]),
+        "answer_accuracy": mean(float(r["correct"]) for r in answerable),
+        "answer_f1": mean(r["f1"] for r in answerable),
+        "citation_precision": (sum(r["citations_gold"] for r in cited) / total_citations
+                               if total_citations else None),
+        "citation_validity": mean(float(r["valid"]) for r in answered),
+        "abstention_precision": (sum(r["kind"] == "unanswerable" for r in abstained) / len(abstained)
+                                 if abstained else None),
+        "abstention_recall": mean(float(r["abstained"]) for r in unanswerable),
+        "false_abstention": mean(float(r["abstained"]) for r in answerable),
+        "multi_turn_accuracy": mean(float(r["correct"]) for r in multi),
+        "answer_words": mean(r["words"] for r in answered),
+    }
+    for name in RETRIEVAL:
+        metrics[name] = mean(r[name] for r in records if name in r)
+    for stage in STAGES:
+        times = [r["timings_ms"][stage] for r in records if stage in r.get("timings_ms", {})]
+        metrics[f"latency_{stage}_p50"] = percentile(times, 50)
+        metrics[f"latency_{stage}_p95"] = percentile(times, 95)
+    return metrics
+
+
+def is_share(name: str) -> bool:
+    """Metrics that are shares in [0, 1] (drawn on one chart, shown as 0.000)."""
+    return name in QUALITY or name in RETRIEVAL

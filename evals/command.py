@@ -1,0 +1,195 @@
+"""`assistant eval`: run an eval set or a public benchmark, report, compare two runs, check a gate."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+
+from evals.adapters import Benchmark, detect
+from evals.adapters.cache import benchmark_home, build_store
+from evals.cases import Case, EvalSetError, load_cases
+from evals.gate import GateError, check_gate, load_gate
+from evals.metrics import source_matches
+from evals.results import build_results, sample
+from evals.runner import run_cases
+from evals.systems import Spec, default_specs, open_systems
+
+INTERRUPTED = 130
+
+
+def run_command(target: Path | None = None, as_json: bool = False, out: Path | None = None,
+                top_k: int | None = None, answerer: str | None = None, limit: int | None = None,
+                seed: int = 13, compare: list[Path] | None = None, gate: Path | None = None,
+                home: Path | None = None, config: Path | None = None) -> int:
+    """The `assistant eval` command; returns the exit code (0 ok, 1 gate failed, 2 usage, 130 interrupted)."""
+    err = Console(stderr=True, quiet=as_json)
+    if compare:
+        if len(compare) != 2 or target is not None:
+            Console(stderr=True).print("Usage: assistant eval --compare A B (two results.json files or run dirs)")
+            return 2
+        return _compare(compare, as_json, out)
+    if target is None:
+        Console(stderr=True).print("Usage: assistant eval SET.jsonl|BENCHMARK_DIR [--out DIR], "
+                                   "or assistant eval --compare A B")
+        return 2
+    checks = load_gate(gate) if gate else None  # a broken gate file fails before any work
+    try:
+        results = evaluate(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed, home=home,
+                           config=config, console=err)
+    except KeyboardInterrupt:
+        err.print("Interrupted while indexing the benchmark: what is indexed stays; run the same command "
+                  "again to finish.")
+        return INTERRUPTED
+    if checks:
+        system = results["systems"].get(checks.system)
+        if system is None:
+            raise GateError(f"{gate}: system {checks.system!r} is not in this run ({', '.join(results['systems'])})")
+        results["gate"] = {"file": str(gate), "system": checks.system, "min": checks.minimum,
+                           "max": checks.maximum, "failures": check_gate(checks, system["metrics"])}
+    out = out or _default_out(results["name"], home, config)
+    written = write_all(results, out)
+    _print(results, as_json, out, written, err)
+    if results["interrupted"]:
+        err.print(f"Interrupted after {results['completed']} of {results['planned']} cases: "
+                  f"the finished cases are in {out}")
+        return INTERRUPTED
+    if checks and results["gate"]["failures"]:
+        for failure in results["gate"]["failures"]:
+            Console(stderr=True).print(f"[bold red]Gate failed:[/] {failure}")
+        return 1
+    return 0
+
+
+def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = None, limit: int | None = None,
+             seed: int = 13, home: Path | None = None, config: Path | None = None,
+             specs: list[Spec] | None = None, cache_dir: Path | None = None, embedder=None,
+             console: Console | None = None) -> dict:
+    """Run target (eval set against the store at home, or a benchmark in its cached store); the results dict."""
+    from assistant.settings import Settings
+    from evals.progress import RichCaseProgress, RichCorpusProgress
+
+    console = console or Console(stderr=True, quiet=True)
+    target = Path(target)
+    bench = detect(target)
+    cases = list(bench.cases) if bench else load_cases(target)
+    chosen = sample(cases, limit, seed)
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    specs = specs or default_specs(answerer, retrieval_only=bool(bench and bench.retrieval_only))
+    store: dict = {}
+    if bench:
+        home = benchmark_home(bench, Settings.load(config, home=home), cache_dir)
+        top_k = top_k or bench.default_top_k
+    systems = open_systems(specs, home, config, top_k, embedder)
+    bot = systems[0].bot
+    if bench:
+        with RichCorpusProgress(console, bench.documents, f"indexing {bench.name}") as progress:
+            report = build_store(bot, bench, home, progress)
+        if report is not None:
+            console.print(f"Indexed {bench.name}: {report.chunks} chunks embedded in {report.seconds:.0f} s "
+                          f"({len(report.failed)} failed) -> {home}")
+            if report.failed:
+                console.print(f"[yellow]warning:[/] {len(report.failed)} documents failed to index, first: "
+                              f"{report.failed[0].error}")
+        store["index"] = home.name
+    else:
+        _warn_unknown_sources(chosen, [r.source for r in bot.sources()], console)
+    store["documents"] = len(bot.sources())
+    with RichCaseProgress(console, f"{target.name}: asking") as progress:
+        run = run_cases(chosen, systems, progress)
+    return build_results(run, systems, name=bench.name if bench else target.stem,
+                         kind=bench.kind if bench else "eval-set", target=str(target),
+                         command=command_line(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed,
+                                              home=None if bench else home, config=config),
+                         started_at=started, limit=limit, seed=seed if limit else None, store=store)
+
+
+def write_all(results: dict, out: Path) -> list[str]:
+    """results.json, summary.md and the charts, in out."""
+    from evals.charts import write_charts
+    from evals.report import summary_markdown, write_results
+
+    out = Path(out)
+    write_results(results, out)
+    charts = write_charts(results, out)
+    (out / "summary.md").write_text(summary_markdown(results, charts), encoding="utf-8")
+    return [str(out / "results.json"), str(out / "summary.md"), *charts]
+
+
+def command_line(target: Path, **options) -> str:
+    """The command that reproduces a run (as written in reports and README rows)."""
+    parts = ["assistant"]
+    for flag in ("home", "config"):
+        if options.get(flag):
+            parts += [f"--{flag}", str(options[flag])]
+    parts += ["eval", str(target)]
+    for flag in ("top_k", "answerer", "limit"):
+        if options.get(flag):
+            parts += [f"--{flag.replace('_', '-')}", str(options[flag])]
+    if options.get("limit"):
+        parts += ["--seed", str(options["seed"])]
+    return " ".join(parts)
+
+
+def _default_out(name: str, home: Path | None, config: Path | None) -> Path:
+    from assistant.settings import Settings
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Settings.load(config, home=home).home / "eval-runs" / f"{name}-{stamp}"
+
+
+def _warn_unknown_sources(cases: list[Case], indexed: list[str], console: Console) -> None:
+    unknown = {g: c.id for c in cases for g in c.sources if not any(source_matches(s, g) for s in indexed)}
+    if unknown:
+        listed = ", ".join(f"{g} (case {i})" for g, i in list(unknown.items())[:5])
+        console.print(f"[yellow]warning:[/] {len(unknown)} gold source(s) match no indexed document: {listed}")
+
+
+def _print(results: dict, as_json: bool, out: Path, written: list[str], err: Console) -> None:
+    from evals.report import metrics_table
+
+    if as_json:
+        summary = {k: results[k] for k in ("name", "kind", "target", "command", "interrupted", "planned",
+                                            "completed", "seconds")}
+        summary["out"] = str(out)
+        summary["systems"] = {n: {"description": s["description"], "metrics": s["metrics"]}
+                              for n, s in results["systems"].items()}
+        if "gate" in results:
+            summary["gate"] = results["gate"]
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return
+    console = Console()
+    console.print(metrics_table(results))
+    for name, system in results["systems"].items():
+        console.print(f"[bold]{name}[/]: {system['description']}")
+    if "gate" in results and not results["gate"]["failures"]:
+        console.print(f"[green]Gate passed[/] ({results['gate']['file']})")
+    err.print(f"Wrote {', '.join(Path(w).name for w in written)} to {out}")
+
+
+def _compare(paths: list[Path], as_json: bool, out: Path | None) -> int:
+    from evals.compare import compare_markdown, compare_runs, compare_tables, load_run
+
+    comparison = compare_runs(load_run(paths[0]), load_run(paths[1]))
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / "compare.md").write_text(compare_markdown(comparison), encoding="utf-8")
+        (Path(out) / "compare.json").write_text(json.dumps(comparison, indent=1) + "\n", encoding="utf-8")
+    if as_json:
+        sys.stdout.write(json.dumps(comparison, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    console = Console()
+    for table in compare_tables(comparison):
+        console.print(table)
+    for name, part in comparison["systems"].items():
+        if part["fixed"] or part["broken"]:
+            console.print(f"{name}: fixed in B: {', '.join(part['fixed']) or '–'}; "
+                          f"broken in B: {', '.join(part['broken']) or '–'}")
+        for change in part["settings"]:
+            console.print(f"{name}: setting {change['setting']}: {change['a']!r} -> {change['b']!r}")
+    return 0
+
+
+__all__ = ["Benchmark", "EvalSetError", "evaluate", "run_command", "write_all"]
