@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_show_locals=False,
                   help="Ask your documents: cited answers from your own files, offline on a CPU.")
 
 
@@ -173,27 +174,14 @@ def serve(
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit 1, usage errors exit 2."""
-    import click
-
+    """Entry point: user errors become one line on stderr and exit 1 (typer exits 2 on usage errors)."""
     from assistant.errors import USER_ERRORS
 
     try:
-        code = app(standalone_mode=False)
-    except click.exceptions.Abort:
-        print("Aborted.", file=sys.stderr)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app()
     except USER_ERRORS as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
-    except KeyboardInterrupt:
-        print("Interrupted: documents finished so far are indexed; run the same command again to finish.",
-              file=sys.stderr)
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -36,13 +36,15 @@ class RichIngestProgress(IngestProgress):
         self.chunks_task = None
 
     def __enter__(self):
-        self.bar.start()
         return self
 
     def __exit__(self, *exc):
-        self.bar.stop()
+        if self.bar.live.is_started:
+            self.bar.stop()
 
     def files(self, total: int) -> None:
+        # Started only once the paths are known good: a bad path prints its error line alone.
+        self.bar.start()
         self.bar.update(self.files_task, total=total)
 
     def file_started(self, source: str, chunks: int) -> None:
