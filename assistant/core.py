@@ -106,12 +106,13 @@ class Assistant:
     def ask(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
             sources: Sequence[str] | None = None) -> Answer:
         """Answer a question, with history = earlier (question, answer_text) turns, oldest first."""
-        began = time.perf_counter()
         question = (question or "").strip()
         if not question:
             raise EmptyQuestion(EMPTY_QUESTION)
         if not self.store.committed():
             raise EmptyIndex(EMPTY_INDEX)
+        self.embedder.model  # a one-time load is start-up, not the cost of this question
+        began = time.perf_counter()
         wanted = self.resolve_sources(sources) if sources else None
         query, notes = self._query(question, history)
         embedding = self.embedder.embed_query(query)
