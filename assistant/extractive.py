@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.answer import NOT_FOUND, Citation
+from assistant.answer_types import expected_type, has_type
 from assistant.names import people
 from assistant.sentences import sentence_spans
 from assistant.settings import AnswerSettings
@@ -74,6 +75,11 @@ class ExtractiveAnswerer:
         if not candidates:
             return Draft(NOT_FOUND, (), True)
         self._score(query, query_embedding, candidates)
+        kind = expected_type(query)
+        # A sentence without the kind of answer asked for (no number for "how many") cannot answer.
+        candidates = [c for c in candidates if has_type(c.sentence, kind, query)]
+        if not candidates:
+            return Draft(NOT_FOUND, (), True)
         chosen = self._select(candidates, is_who=bool(_WHO.search(query)))
         if not chosen:
             return Draft(NOT_FOUND, (), True)

@@ -14,7 +14,7 @@ _NOT_NAMES = {
     "it's", "we're", "i'm", "back", "earlier", "later", "today", "yesterday", "sources",
 }
 # Words that sit next to names but are not part of a person's name: titles, places, institutions.
-_NOT_PERSON = {
+NOT_PERSON = {
     "president", "president-elect", "minister", "secretary", "senator", "speaker", "leader", "spokesman",
     "spokesperson", "director", "chairman", "official", "officials", "adviser", "general", "governor",
     "house", "senate", "white", "department", "committee", "party", "government", "federation", "office",
@@ -54,7 +54,7 @@ def proper_names(text: str) -> list[str]:
 def people(text: str, known_surnames: set[str] = frozenset()) -> set[str]:
     """Surnames of people named: two-or-three-word capitalised names, or a known surname alone."""
     found = set()
-    for run in _runs(text, _NOT_PERSON):
+    for run in _runs(text, NOT_PERSON):
         if 2 <= len(run) <= 3 and all(w[1:].islower() or "-" in w for w in run if len(w) > 1):
             found.add(run[-1])
         elif len(run) == 1 and run[0] in known_surnames:

@@ -36,7 +36,7 @@ class AnswerSettings(BaseModel):
     kind: Literal["extractive", "top-passage"] = Field(
         "extractive", description="Which answerer replies: extractive (default) or top-passage (a plain baseline).")
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
-    min_score: float = Field(0.42, description="Abstain when the best sentence scores below this "
+    min_score: float = Field(0.55, description="Abstain when the best sentence scores below this "
                                                 "(0.7 x cosine + 0.3 x weighted term overlap; see docs/answering.md).")
     relative_cutoff: float = Field(0.8, description="Keep further sentences scoring at least this share of the best.")
     duplicate_similarity: float = Field(0.87, description="Sentences this similar are one claim, cited together.")

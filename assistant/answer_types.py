@@ -1,0 +1,50 @@
+"""What kind of answer a question wants (a number, a date, a name) and whether a sentence has one.
+
+A sentence that matches a "how many" question word for word but holds no number does not answer
+it: checking the answer type is the cheapest guard against confident wrong answers.
+"""
+from __future__ import annotations
+
+import re
+
+from assistant.names import NOT_PERSON, proper_names
+
+_NUMBER_Q = re.compile(r"^\s*(how (many|much)|what (number|percentage|share|amount))\b", re.IGNORECASE)
+_DATE_Q = re.compile(r"^\s*(when|(on|in|at)? ?what (date|year|day|month)|which (date|year|day|month))\b",
+                     re.IGNORECASE)
+_NAME_Q = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\bname of\b|\bwhat is the name\b|\bwhat'?s the name\b",
+                     re.IGNORECASE)
+
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+                     r"thousands?|millions?|billions?|half|several|many|few)\b", re.IGNORECASE)
+_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+                   r"november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|monday|tuesday|"
+                   r"wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|ago|earlier|later|"
+                   r"recently|recent|last (week|month|year)|next (week|month|year)|(this|that) (week|month|year)|"
+                   r"morning|evening|night|since|before|after|during|until)\b", re.IGNORECASE)
+
+
+def expected_type(question: str) -> str | None:
+    """'number', 'date', 'name', or None when any sentence could answer."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    if _NAME_Q.search(question):
+        return "name"
+    return None
+
+
+def has_type(sentence: str, kind: str | None, question: str) -> bool:
+    """Does sentence hold an answer of this kind that the question does not already contain?"""
+    if kind is None:
+        return True
+    if kind == "number":
+        asked = {m.group().lower() for m in _NUMBER.finditer(question)}
+        return any(m.group().lower() not in asked for m in _NUMBER.finditer(sentence))
+    if kind == "date":
+        asked = {m.group().lower() for m in _DATE.finditer(question)}
+        return any(m.group().lower() not in asked for m in _DATE.finditer(sentence))
+    asked = question.lower()
+    return any(name.lower() not in asked and not (" " not in name and name.lower() in NOT_PERSON)
+               for name in proper_names(sentence))
