@@ -1,0 +1,106 @@
+"""The page: layout and event wiring of the chat, the document viewer, the sources sidebar and settings."""
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from ui import panels, style, welcome
+from ui.chat import answerer_choices
+from ui.handlers import Handlers
+from ui.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+
+
+class App(gr.Blocks):
+    """gr.Blocks whose launch() defaults to the app's theme, CSS and upload limit.
+
+    Gradio 6 takes theme and CSS in launch(), so a plain `build_app(bot).launch()` would lose them.
+    """
+
+    def launch(self, *args, **kwargs):
+        kwargs.setdefault("theme", style.theme())
+        kwargs.setdefault("css", style.CSS)
+        kwargs.setdefault("max_file_size", MAX_UPLOAD_BYTES)
+        kwargs.setdefault("footer_links", [])
+        return super().launch(*args, **kwargs)
+
+
+def build_app(assistant) -> gr.Blocks:
+    """The chat UI over `assistant`, not launched (call .launch() or ui.launch())."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    on = Handlers(assistant)
+    records = on._records()
+    kind = assistant.settings.answer.kind
+    choices = [(f"{r.title} · {r.source.rsplit('/', 1)[-1]}", r.source) for r in records]
+
+    with App(title=welcome.TITLE, analytics_enabled=False) as app:
+        history = gr.State([])  # (question, answer text) per answered turn, for follow-ups
+        answers = gr.State([])  # the Answer (or None when it failed) of every turn
+        pending = gr.State("")  # the question being answered (the box is cleared at once)
+
+        header = gr.HTML(welcome.header_html(records), elem_id="header", js_on_load=None)
+        with gr.Tabs(selected="chat", elem_id="views") as views:
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False, elem_id="main"):
+                    with gr.Column(scale=3, min_width=340):
+                        chatbot = gr.Chatbot(
+                            [], elem_id="chat", show_label=False, height="64vh", min_height=360,
+                            render_markdown=False, latex_delimiters=[], feedback_options=None, buttons=["copy"],
+                            layout="panel", placeholder=welcome.placeholder(records),
+                            examples=welcome.examples(records) or None)
+                        question = gr.Textbox(placeholder="Ask a question about your documents…", show_label=False,
+                                              lines=1, max_lines=5, submit_btn="Ask", autofocus=True,
+                                              container=False, elem_id="question")
+                    with gr.Column(scale=2, min_width=300, elem_id="side"):
+                        with gr.Tabs(selected="doc") as tabs:
+                            with gr.Tab("Document", id="doc"):
+                                viewer = gr.HTML(panels.viewer_placeholder(bool(records)), elem_id="viewer",
+                                                 js_on_load=style.VIEWER_JS)
+                            with gr.Tab("Why this answer", id="why"):
+                                why = gr.HTML(panels.why_html(None), elem_id="why", js_on_load=None)
+                            with gr.Tab("Settings", id="settings", elem_id="settings"):
+                                top_k = gr.Slider(1, 20, step=1, value=assistant.settings.retrieval.top_k,
+                                                  label="Passages to retrieve", elem_id="top-k")
+                                source_filter = gr.Dropdown(choices, multiselect=True, label="Search only in",
+                                                            info="Leave empty to search every document.",
+                                                            elem_id="source-filter")
+                                answerer = gr.Radio(answerer_choices(), value=kind, label="Answerer",
+                                                    info="LLM backends (Ollama, OpenAI-compatible servers) come later.",
+                                                    elem_id="answerer")
+            with gr.Tab("Documents", id="documents"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=300):
+                        gr.HTML(f'<h3>Add documents</h3><p class="hint">PDF, DOCX, HTML, Markdown or text, up to '
+                                f'{MAX_UPLOAD_MB} MB each. Files are copied into the assistant\'s uploads folder '
+                                'and indexed from there.</p>', js_on_load=None, elem_classes="section-head")
+                        upload = gr.File(label="Drop files here", file_count="multiple", height=150,
+                                         elem_id="upload")
+                        upload_results = gr.HTML("", elem_id="upload-results", js_on_load=None)
+                        with gr.Accordion("Remove a document", open=False, elem_id="remove-box"):
+                            remove_pick = gr.Dropdown(choices, value=None, show_label=False, elem_id="remove-pick")
+                            remove_btn = gr.Button("Remove from index", variant="stop", size="sm", elem_id="remove")
+                    with gr.Column(scale=3, min_width=300):
+                        gr.HTML('<h3>Indexed</h3><p class="hint">Click a title to read it.</p>', js_on_load=None,
+                                elem_classes="section-head")
+                        sources = gr.HTML(panels.sources_html(records), elem_id="sources", js_on_load=None)
+
+        index_outputs = [header, sources, remove_pick, source_filter, chatbot]
+        turn_outputs = [chatbot, history, answers, why, viewer]
+        turn_inputs = [pending, chatbot, history, answers, top_k, source_filter, answerer]
+        # A quick unqueued check first: an empty question ends there, and the box clears at once.
+        question.submit(on.accept, question, [question, pending], queue=False, show_progress="hidden").success(
+            on.respond, turn_inputs, turn_outputs, show_progress="hidden")
+        chatbot.example_select(on.example, None, pending, queue=False, show_progress="hidden").then(
+            on.respond, turn_inputs, turn_outputs, show_progress="hidden")
+        chatbot.clear(on.clear, None, [history, answers, why, viewer], queue=False)
+        viewer.click(on.open, None, [viewer, tabs, views], show_progress="hidden")
+        upload.upload(on.upload, upload, [upload, upload_results] + index_outputs)
+        remove_btn.click(on.remove, remove_pick, [upload_results] + index_outputs,
+                         js="(s) => (s && confirm('Remove this document from the index?')) ? s : null")
+        app.load(on.refresh, None, index_outputs, queue=False, show_progress="hidden")
+    return app
+
+
+def launch(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
+    """Serve the chat UI (blocks until stopped); what `assistant chat` runs."""
+    return build_app(assistant).launch(server_name=host, server_port=port, share=share, inbrowser=False, **kwargs)

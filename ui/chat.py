@@ -1,0 +1,75 @@
+"""One chat turn: stream an answer as HTML, and turn any failure into a readable message."""
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import typing
+from collections.abc import Iterator, Sequence
+
+from assistant.answer import Answer
+from assistant.answerers import make_answerer
+from assistant.errors import USER_ERRORS, EmptyIndex
+from assistant.settings import AnswerSettings
+from ui import citations
+
+log = logging.getLogger(__name__)
+ANSWERER_LABELS = {"extractive": "Extractive (offline, no LLM)", "top-passage": "Top passage (baseline)"}
+EMPTY_INDEX_TIP = ("Nothing is indexed yet. Add documents in the sidebar (drop PDF, DOCX, HTML, Markdown or text "
+                   "files) or run `assistant ingest PATH`, then ask again.")
+
+
+def answerer_choices() -> list[tuple[str, str]]:
+    """(label, kind) for every answerer the settings allow; new kinds appear without UI changes."""
+    kinds = typing.get_args(AnswerSettings.model_fields["kind"].annotation)
+    return [(ANSWERER_LABELS.get(k, k), k) for k in kinds]
+
+
+class Answerers:
+    """The assistant seen through each answerer kind; built on first use, sharing store and model."""
+
+    def __init__(self, assistant):
+        self.assistant = assistant
+        self._views = {assistant.settings.answer.kind: assistant}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str | None):
+        """The assistant answering with `kind` (the configured one when None)."""
+        kind = kind or self.assistant.settings.answer.kind
+        with self._lock:
+            if kind not in self._views:
+                settings = self.assistant.settings.answer.model_copy(update={"kind": kind})
+                view = copy.copy(self.assistant)  # a shallow copy shares store, embedder, caches and locks
+                view.answerer = make_answerer(settings, self.assistant.embedder)
+                self._views[kind] = view
+            return self._views[kind]
+
+
+def stream_turn(assistant, question: str, history: Sequence[tuple[str, str]], turn: int,
+                top_k: int | None = None, sources: Sequence[str] | None = None) -> Iterator[tuple[str, Answer | None]]:
+    """Yield (message html, None) while the answer streams in, then (final html, Answer).
+
+    On failure the last item is (error html, None): the chat shows it and stays usable.
+    """
+    yield citations.pending_html(), None
+    text = ""
+    try:
+        for piece in assistant.stream(question, history, top_k=top_k, sources=list(sources) if sources else None):
+            if isinstance(piece, Answer):
+                yield citations.answer_html(piece, turn), piece
+                return
+            text += piece
+            yield citations.streaming_html(text, turn, 0), None
+    except EmptyIndex:
+        yield citations.notice_html(EMPTY_INDEX_TIP), None
+        return
+    except USER_ERRORS as exc:
+        yield citations.error_html(str(exc) or type(exc).__name__,
+                                   "Check the settings or the store, then ask again."), None
+        return
+    except Exception as exc:  # the UI must survive anything; the traceback goes to the server log only
+        log.exception("answering %r failed", question)
+        yield citations.error_html(f"Something went wrong while answering ({type(exc).__name__}).",
+                                   "The details are in the server log. The chat still works: try again."), None
+        return
+    yield citations.error_html("The answerer stopped without an answer.", "Try again."), None

@@ -1,0 +1,128 @@
+"""HTML for chat answers: the text with clickable [n] markers and, under it, the cited passages.
+
+Every piece of document text is escaped here; the chat shows this HTML as is (no Markdown),
+so a `*` or `$` in a document stays a `*` or `$`.
+"""
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import PurePosixPath
+from urllib.parse import quote, urlencode
+
+from assistant.answer import Answer, Citation
+from vectorstore.records import Hit
+
+_MARK = re.compile(r"\[(\d+)\]")
+CLOSEST = 3  # passages shown under an abstention
+
+
+def cite_id(turn: int, n: int) -> str:
+    """The DOM id of citation n of a turn's answer (the target of its [n] marker)."""
+    return f"cite-{turn}-{n}"
+
+
+def open_link(source: str, start: int | None = None, end: int | None = None,
+              sentence: tuple[int, int] | None = None) -> str:
+    """The href that asks the document viewer to open `source` at a position (see app.js)."""
+    query = {"open": source}
+    if start is not None and end is not None:
+        query["p"] = f"{start}-{end}"
+    if sentence:
+        query["s"] = f"{sentence[0]}-{sentence[1]}"
+    return "#" + urlencode(query, quote_via=quote)
+
+
+def sentence_span(citation: Citation) -> tuple[int, int] | None:
+    """Document offsets of the cited sentence inside the cited passage, if it is found there."""
+    at = citation.text.find(citation.sentence) if citation.sentence else -1
+    if at < 0:
+        return None
+    return citation.start + at, citation.start + at + len(citation.sentence)
+
+
+def highlight(text: str, sentence: str) -> str:
+    """Escaped `text` with the first occurrence of `sentence` wrapped in <mark>."""
+    at = text.find(sentence) if sentence else -1
+    if at < 0:
+        return escape(text)
+    end = at + len(sentence)
+    return f"{escape(text[:at])}<mark>{escape(text[at:end])}</mark>{escape(text[end:])}"
+
+
+def link_markers(text: str, turn: int, count: int) -> str:
+    """Escaped answer text whose [n] markers (1..count) link to the citations below it."""
+    out, last = [], 0
+    for m in _MARK.finditer(text):
+        n = int(m.group(1))
+        if not 1 <= n <= count:
+            continue
+        out += [escape(text[last:m.start()]),
+                f'<a class="cite-ref" href="#{cite_id(turn, n)}" title="Show passage {n}">[{n}]</a>']
+        last = m.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def streaming_html(text: str, turn: int, count: int) -> str:
+    """The answer while it streams in."""
+    return f'<div class="answer streaming"><p>{link_markers(text, turn, count)}<span class="caret"></span></p></div>'
+
+
+def pending_html() -> str:
+    """Shown while the documents are searched."""
+    return ('<div class="answer pending"><span class="dots"><i></i><i></i><i></i></span> '
+            'Searching your documents…</div>')
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """A finished answer: its text, then its citations (or, when it abstains, the closest passages)."""
+    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in answer.notes)
+    if answer.abstained:
+        closest = [_hit_entry(h, turn, i) for i, h in enumerate(answer.hits[:CLOSEST], 1)]
+        extra = (f'<div class="cites"><div class="cites-head">Closest passages (not enough to answer)</div>'
+                 f'{"".join(closest)}</div>') if closest else ""
+        return (f'<div class="answer abstained"><p><span class="badge">Not found</span> '
+                f'{escape(answer.text)}</p>{notes}{extra}</div>')
+    body = link_markers(answer.text, turn, len(answer.citations))
+    cites = "".join(citation_entry(c, turn) for c in answer.citations)
+    count = len(answer.citations)
+    head = f'<div class="cites-head">Sources · {count} passage{"s" if count != 1 else ""}</div>'
+    return f'<div class="answer"><p>{body}</p>{notes}<div class="cites">{head}{cites}</div></div>'
+
+
+def citation_entry(c: Citation, turn: int) -> str:
+    """One citation: a summary line (number, title, source) that opens to the highlighted passage."""
+    link = open_link(c.source, c.start, c.end, sentence_span(c))
+    return (f'<details class="cite" id="{cite_id(turn, c.n)}"><summary><span class="num">{c.n}</span>'
+            f'<span class="title">{escape(c.title or short_source(c.source))}</span>'
+            f'<span class="src" title="{escape(c.source)}">{escape(short_source(c.source))}</span></summary>'
+            f'<blockquote class="passage">{highlight(c.text, c.sentence)}</blockquote>'
+            f'<a class="open-doc" href="{escape(link)}">Open in document ↗</a></details>')
+
+
+def _hit_entry(hit: Hit, turn: int, i: int) -> str:
+    ch = hit.chunk
+    link = open_link(ch.source, ch.start, ch.end)
+    return (f'<details class="cite closest" id="{cite_id(turn, i)}"><summary><span class="num">{i}</span>'
+            f'<span class="title">{escape(ch.title or short_source(ch.source))}</span>'
+            f'<span class="src" title="{escape(ch.source)}">{escape(short_source(ch.source))}</span></summary>'
+            f'<blockquote class="passage">{escape(ch.text)}</blockquote>'
+            f'<a class="open-doc" href="{escape(link)}">Open in document ↗</a></details>')
+
+
+def error_html(message: str, hint: str = "") -> str:
+    """A readable failure in the chat (never a traceback)."""
+    tip = f'<p class="hint">{escape(hint)}</p>' if hint else ""
+    return (f'<div class="answer error" role="alert"><p><span class="badge">Error</span> {escape(message)}</p>'
+            f'{tip}</div>')
+
+
+def notice_html(message: str) -> str:
+    """A friendly notice in the chat, e.g. that nothing is indexed yet."""
+    return f'<div class="answer notice"><p>{escape(message)}</p></div>'
+
+
+def short_source(source: str) -> str:
+    """The file name of a source (the full path is in the tooltip)."""
+    return PurePosixPath(source).name or source

@@ -1,0 +1,157 @@
+"""What the UI's events do, as plain methods over one Assistant (the layout lives in app.py)."""
+from __future__ import annotations
+
+import logging
+from html import escape
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import gradio as gr
+
+from assistant.answer import Answer
+from assistant.errors import USER_ERRORS
+from ingest.progress import IngestProgress
+from ui import panels, welcome
+from ui.chat import Answerers, stream_turn
+from ui.citations import sentence_span, short_source
+from ui.uploads import UploadResult, ingest_uploads, is_upload
+
+log = logging.getLogger(__name__)
+
+
+class _Progress(IngestProgress):
+    """Ingest progress shown as Gradio's progress bar."""
+
+    def __init__(self, bar: gr.Progress):
+        self.bar, self.total, self.done = bar, 0, 0
+
+    def files(self, total: int) -> None:
+        self.total = total
+        self.bar((0, total), desc="Reading files", unit="files")
+
+    def file_started(self, source: str, chunks: int) -> None:
+        self.bar((self.done, self.total), desc=f"Embedding {short_source(source)} ({chunks} passages)", unit="files")
+
+    def file_done(self, result) -> None:
+        self.done += 1
+        self.bar((self.done, self.total), desc=f"{short_source(result.source)}: {result.status}", unit="files")
+
+
+class Handlers:
+    """Event handlers; each returns the new values of its outputs, in the order app.py wires them."""
+
+    def __init__(self, assistant):
+        self.assistant = assistant
+        self.answerers = Answerers(assistant)
+
+    # ---- chat ------------------------------------------------------------------------
+    def accept(self, question):
+        """Enter was pressed: an empty question stops here, so nothing is sent. Outputs (box, pending question)."""
+        question = (question or "").strip()
+        if not question:
+            raise gr.Error("Type a question first.", visible=False, print_exception=False)
+        return "", question
+
+    def respond(self, question, messages, history, answers, top_k=None, sources=None, kind=None):
+        """Stream one turn. Outputs (chat, history, answers, why panel, viewer)."""
+        question = (question or "").strip()
+        if not question:  # an empty message is not sent
+            yield (gr.skip(),) * 5
+            return
+        turn = len(answers or [])
+        messages = list(messages or []) + [{"role": "user", "content": escape(question)},
+                                           {"role": "assistant", "content": ""}]
+        bot = self.answerers.get(kind)
+        answer = None
+        for html, answer in stream_turn(bot, question, history or [], turn, int(top_k) if top_k else None, sources):
+            messages = messages[:-1] + [{"role": "assistant", "content": html}]  # a new list per update
+            yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        history = list(history or []) + ([(question, answer.text)] if answer else [])
+        answers = list(answers or []) + [answer]
+        viewer = self._viewer_for(answer) if answer and answer.citations else gr.skip()
+        yield gr.skip(), history, answers, panels.why_html(answer) if answer else gr.skip(), viewer
+
+    def clear(self):
+        """The chat was cleared: forget the conversation. Outputs (history, answers, why, viewer)."""
+        return [], [], panels.why_html(None), panels.viewer_placeholder(bool(self._records()))
+
+    def example(self, evt: gr.SelectData):
+        """An example question was clicked: it becomes the question."""
+        value = evt.value if isinstance(evt.value, dict) else {}
+        return value.get("text", "")
+
+    # ---- documents ---------------------------------------------------------------------
+    def open(self, evt: gr.EventData):
+        """A link asked for a document (at a position). Outputs (viewer, side tabs, main tabs)."""
+        query = parse_qs(getattr(evt, "link", "") or "")
+        source = (query.get("open") or [""])[0]
+        if source not in {r.source for r in self._records()}:  # only what is indexed, never a path on disk
+            html = f'<div class="doc empty"><p>{escape(short_source(source))} is no longer indexed.</p></div>'
+        else:
+            html = panels.document_html(self.assistant.document(source), _span(query, "p"), _span(query, "s"))
+        return html, gr.Tabs(selected="doc"), gr.Tabs(selected="chat")
+
+    def upload(self, files, progress=gr.Progress()):
+        """Files were dropped: copy, ingest, report per file. Outputs: see `_index_outputs` plus (file, results)."""
+        if not files:
+            return (gr.skip(),) * 2 + self._index_outputs()
+        pairs = [(f, Path(f).name) for f in (files if isinstance(files, list) else [files])]
+        try:
+            results = ingest_uploads(self.assistant, pairs, progress=_Progress(progress))
+        except USER_ERRORS as exc:
+            results = [UploadResult(name, "failed", error=str(exc)) for _, name in pairs]
+        except Exception as exc:
+            log.exception("ingesting uploads failed")
+            reason = f"could not ingest ({type(exc).__name__}); see the server log"
+            results = [UploadResult(name, "failed", error=reason) for _, name in pairs]
+        return (None, panels.uploads_html(results)) + self._index_outputs()
+
+    def remove(self, source):
+        """Remove one indexed source (and the UI's own copy of an upload). Outputs: (results,) + index outputs."""
+        if not source:
+            return (gr.skip(),) + self._index_outputs()
+        try:
+            removed = self.assistant.remove(source)
+        except USER_ERRORS as exc:
+            return (panels.uploads_html([UploadResult(short_source(source), "failed", error=str(exc))]),) + \
+                self._index_outputs()
+        if is_upload(self.assistant.settings.home, removed):
+            Path(removed).unlink(missing_ok=True)
+        line = f'<ul class="upload-results"><li class="unchanged"><span class="badge">removed</span>' \
+               f'<span class="name">{escape(short_source(removed))}</span></li></ul>'
+        return (line,) + self._index_outputs()
+
+    def refresh(self):
+        """The page (re)opened: show what is indexed now."""
+        return self._index_outputs()
+
+    def _index_outputs(self):
+        """(header, sources list, remove picker, source filter, chat placeholder/examples) for the current index."""
+        records = self._records()
+        choices = [(f"{r.title or short_source(r.source)} · {short_source(r.source)}", r.source) for r in records]
+        return (welcome.header_html(records), panels.sources_html(records),
+                gr.Dropdown(choices=choices, value=None), gr.Dropdown(choices=choices),
+                gr.Chatbot(placeholder=welcome.placeholder(records), examples=welcome.examples(records) or None))
+
+    def _records(self):
+        try:
+            return self.assistant.sources()
+        except USER_ERRORS:
+            log.warning("cannot list the indexed sources", exc_info=True)
+            return []
+
+    def _viewer_for(self, answer: Answer) -> str:
+        first = answer.citations[0]
+        try:
+            record = self.assistant.document(first.source)
+        except USER_ERRORS:
+            return panels.viewer_placeholder(True)
+        return panels.document_html(record, (first.start, first.end), sentence_span(first))
+
+
+def _span(query: dict, key: str) -> tuple[int, int] | None:
+    try:
+        a, b = (query.get(key) or [""])[0].split("-")
+        return int(a), int(b)
+    except ValueError:
+        return None

@@ -1,0 +1,148 @@
+"""Uploads: copy files dropped into the UI into `<home>/uploads/` under safe names, then ingest them."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ingest.files import SUPPORTED_SUFFIXES, source_for
+from ingest.progress import IngestProgress
+
+MAX_UPLOAD_MB = 25
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # per file; larger uploads are refused, see docs/ui.md
+_MAX_NAME = 120
+_UNSAFE = re.compile(r"[^\w .()+,@=-]+")  # \w is Unicode-aware: letters of any script stay
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What happened to one uploaded file: an ingest status or 'failed' with the reason."""
+
+    name: str  # the file name as the user gave it
+    status: str  # added / updated / unchanged / failed
+    source: str = ""  # the indexed copy (absolute path), empty when refused
+    chunks: int = 0
+    error: str | None = None
+
+
+def uploads_dir(home: str | os.PathLike) -> Path:
+    """The folder uploads are copied into (created on demand)."""
+    folder = Path(home) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def safe_name(name: str) -> str:
+    """A plain file name for an uploaded file: no folders, no leading dots, no control characters."""
+    name = unicodedata.normalize("NFKC", str(name)).replace("\\", "/")
+    name = PurePosixPath(name).name  # drops any folder part, including ../ and absolute paths
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE.sub("_", name).strip(" .")
+    name = re.sub(r"_{2,}", "_", name)
+    stem, suffix = os.path.splitext(name)
+    if not stem.strip("_ "):
+        stem = "upload"
+    suffix = suffix[:16]
+    return stem[:_MAX_NAME - len(suffix)].rstrip(" .") + suffix
+
+
+def destination(home: str | os.PathLike, name: str) -> Path:
+    """Where an upload called `name` is stored; always directly inside the uploads folder."""
+    folder = uploads_dir(home).resolve()
+    path = folder / safe_name(name)
+    if path.resolve().parent != folder:  # belt and braces: a symlink planted in the folder
+        raise ValueError(f"refusing to write outside {folder}: {name!r}")
+    return path
+
+
+def ingest_uploads(assistant, files: list[tuple[str | os.PathLike, str]],
+                   progress: IngestProgress | None = None) -> list[UploadResult]:
+    """Copy (temp path, original name) uploads into the uploads folder and ingest them.
+
+    A refused or failed file never costs what was there before: a file that replaced an
+    earlier upload of the same name is put back, a new one that failed is deleted.
+    """
+    home = assistant.settings.home
+    results: dict[int, UploadResult] = {}
+    staged: list[tuple[int, str, Path, Path | None]] = []  # (index, name, copy, backup of the old copy)
+    incoming = uploads_dir(home) / ".incoming"  # hidden, so `assistant ingest uploads/` skips it
+    for i, (temp, name) in enumerate(files):
+        shown = PurePosixPath(str(name).replace("\\", "/")).name or str(name)
+        refusal = _refusal(Path(temp), shown)
+        if refusal:
+            results[i] = UploadResult(shown, "failed", error=refusal)
+            continue
+        try:
+            dest = destination(home, shown)
+            incoming.mkdir(exist_ok=True)
+            backup = None
+            if dest.exists():
+                backup = Path(tempfile.mkstemp(dir=incoming, prefix="old-")[1])
+                shutil.copy2(dest, backup)
+            _copy_atomic(Path(temp), dest, incoming)
+        except (OSError, ValueError) as exc:
+            results[i] = UploadResult(shown, "failed", error=f"{shown}: could not store the upload ({exc})")
+            continue
+        staged.append((i, shown, dest, backup))
+    if staged:
+        try:
+            report = assistant.ingest([dest for _, _, dest, _ in staged], progress=progress)
+        except BaseException:
+            for _, _, dest, backup in staged:
+                _restore(dest, backup)
+            raise
+        by_source = {r.source: r for r in report.results}
+        for i, shown, dest, backup in staged:
+            result = by_source.get(source_for(dest))
+            if result is None or result.status == "failed":
+                _restore(dest, backup)
+                error = result.error if result else "not ingested"
+                results[i] = UploadResult(shown, "failed", error=error)
+            else:
+                if backup:
+                    backup.unlink(missing_ok=True)
+                results[i] = UploadResult(shown, result.status, result.source, result.chunks)
+    return [results[i] for i in sorted(results)]
+
+
+def is_upload(home: str | os.PathLike, source: str) -> bool:
+    """Whether an indexed source is a copy the UI made (so removing it may delete the file)."""
+    folder = uploads_dir(home).resolve()
+    return Path(source).parent == folder
+
+
+def _refusal(temp: Path, name: str) -> str | None:
+    """Why an upload is refused before it is copied, or None."""
+    try:
+        size = temp.stat().st_size
+    except OSError:
+        return f"{name}: the upload did not arrive; try again"
+    if size > MAX_UPLOAD_BYTES:
+        return f"{name}: {size / 1024 / 1024:.1f} MB is over the {MAX_UPLOAD_MB} MB upload limit; " \
+               f"ingest big files with `assistant ingest PATH`"
+    suffix = Path(safe_name(name)).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        return f"{name}: unsupported file type '{suffix or 'none'}' (supported: {kinds})"
+    return None
+
+
+def _copy_atomic(src: Path, dest: Path, scratch: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=scratch, prefix="new-")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)  # readers never see half a file
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _restore(dest: Path, backup: Path | None) -> None:
+    if backup is None:
+        dest.unlink(missing_ok=True)
+    else:
+        os.replace(backup, dest)
