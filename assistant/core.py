@@ -1,6 +1,7 @@
 """The Assistant: the one object the CLI, UI, HTTP API and evals talk to."""
 from __future__ import annotations
 
+import copy
 import difflib
 import threading
 import time
@@ -56,6 +57,14 @@ class Assistant:
         embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
         lexical = LexicalIndex(store, settings.lexical_dir)
         return cls(settings, store, embedder, lexical, make_answerer(settings.answer, embedder))
+
+    def with_answerer(self, kind: str) -> Assistant:
+        """The same assistant (store, model, caches) replying with another answerer kind."""
+        view = copy.copy(self)
+        answer = self.settings.answer.model_copy(update={"kind": kind})
+        view.settings = self.settings.model_copy(update={"answer": answer})
+        view.answerer = make_answerer(answer, self.embedder)
+        return view
 
     # ---- documents -----------------------------------------------------------------
     def ingest(self, paths: str | Path | Iterable[str | Path], prune: bool = False,

@@ -1,14 +1,12 @@
 """One chat turn: stream an answer as HTML, and turn any failure into a readable message."""
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import typing
 from collections.abc import Iterator, Sequence
 
 from assistant.answer import Answer
-from assistant.answerers import make_answerer
 from assistant.errors import USER_ERRORS, EmptyIndex
 from assistant.settings import AnswerSettings
 from ui import citations
@@ -38,10 +36,7 @@ class Answerers:
         kind = kind or self.assistant.settings.answer.kind
         with self._lock:
             if kind not in self._views:
-                settings = self.assistant.settings.answer.model_copy(update={"kind": kind})
-                view = copy.copy(self.assistant)  # a shallow copy shares store, embedder, caches and locks
-                view.answerer = make_answerer(settings, self.assistant.embedder)
-                self._views[kind] = view
+                self._views[kind] = self.assistant.with_answerer(kind)
             return self._views[kind]
 
 
