@@ -1,0 +1,28 @@
+"""Settings: TOML file, env vars, arguments, and one-line errors for bad ones."""
+from __future__ import annotations
+
+import pytest
+
+from assistant import ConfigError, Settings
+
+
+def test_toml_then_env_then_arguments(tmp_path, monkeypatch):
+    config = tmp_path / "settings.toml"
+    config.write_text('[retrieval]\ntop_k = 9\nrrf_k = 30\n\n[answer]\nmin_score = 0.6\n')
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__RRF_K", "20")
+    settings = Settings.load(config, home=tmp_path)
+    assert (settings.retrieval.top_k, settings.retrieval.rrf_k, settings.answer.min_score) == (9, 20, 0.6)
+    assert settings.home == tmp_path
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"^Config file not found: .*nope\.toml$"):
+        Settings.load(tmp_path / "nope.toml")
+
+
+def test_invalid_value_is_one_line(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[chunk]\nsize = 4000\n')
+    with pytest.raises(ConfigError) as err:
+        Settings.load(config, home=tmp_path)
+    assert str(err.value).startswith("Invalid settings: ") and "\n" not in str(err.value)
