@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -78,9 +78,11 @@ class Settings(BaseSettings):
             os.environ["ASSISTANT_CONFIG"] = str(config)
         try:
             return cls(**{k: v for k, v in overrides.items() if v is not None})
-        except Exception as exc:
-            first = str(exc).splitlines()
-            raise ConfigError(f"Invalid settings: {' '.join(first[:3])}") from exc
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"Invalid settings: {problems}") from exc
+        except ValueError as exc:  # e.g. a TOML syntax error
+            raise ConfigError(f"Invalid settings file {config}: {exc}") from exc
         finally:
             if config is not None:
                 if previous is None:
