@@ -54,10 +54,11 @@ class Embedder:
         # Never reach for the hub: the weights are local and checked.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no "Loading weights" bar on stderr
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         verify_weights(self.model_dir)
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in the user's terminal
 
         model = SentenceTransformer(str(self.model_dir), device=self.device, local_files_only=True)
         model.max_seq_length = MAX_TOKENS
