@@ -43,6 +43,7 @@ def test_50_mb_text_file(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(out["report"]["added"]) == 1 and out["report"]["failed"] == []
-    assert out["chunks"] > 100_000 and out["embedded"] == out["chunks"], "progress covered every chunk"
+    assert out["chunks"] > 50_000 and out["embedded"] == out["chunks"], f"progress covered every chunk: {out}"
     # Bounded: the text is ~50 MB; the whole run (model, torch, Chroma) must stay well under 4 GB.
     assert out["peak_mb"] < 4096, out
+    print(f"50 MB file: {out['chunks']} chunks, peak RSS {out['peak_mb']:.0f} MB")
