@@ -104,8 +104,8 @@ def _clean(raw: str) -> Cleaned:
         offsets.extend(item.pieces)
         prev, gap = item, False
     offsets.append((len(raw),))
-    # An int array, not a tuple: 8 bytes a character instead of ~36 on a 50 MB file.
-    return Cleaned("".join(texts), array("q", chain.from_iterable(offsets)))
+    # An int array, not a tuple: 4 bytes a character instead of ~36 (200 MB less on a 50 MB file).
+    return Cleaned("".join(texts), array("i" if len(raw) < 2**31 else "q", chain.from_iterable(offsets)))
 
 
 def guess_title(text: str, limit: int = 200) -> str:
