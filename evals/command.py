@@ -8,9 +8,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from evals.adapters import Benchmark, detect
+from evals.adapters import detect
 from evals.adapters.cache import benchmark_home, build_store
-from evals.cases import Case, EvalSetError, load_cases
+from evals.cases import Case, load_cases
 from evals.gate import GateError, check_gate, load_gate
 from evals.metrics import source_matches
 from evals.results import build_results, sample
@@ -27,6 +27,8 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
     """The `assistant eval` command; returns the exit code (0 ok, 1 gate failed, 2 usage, 130 interrupted)."""
     err = Console(stderr=True, quiet=as_json)
     if compare:
+        if len(compare) == 1 and target is not None:
+            compare, target = [compare[0], target], None  # `--compare A B`: B arrives as the positional target
         if len(compare) != 2 or target is not None:
             Console(stderr=True).print("Usage: assistant eval --compare A B (two results.json files or run dirs)")
             return 2
@@ -192,4 +194,4 @@ def _compare(paths: list[Path], as_json: bool, out: Path | None) -> int:
     return 0
 
 
-__all__ = ["Benchmark", "EvalSetError", "evaluate", "run_command", "write_all"]
+__all__ = ["evaluate", "run_command", "write_all"]

@@ -27,7 +27,8 @@ def fmt(name: str, value) -> str:
 def shown_metrics(results: dict) -> list[str]:
     """Metrics measured by at least one system, in table order."""
     systems = results["systems"].values()
-    return [m for m in (*COUNTS, *ORDER) if any(s["metrics"].get(m) is not None for s in systems)]
+    return [m for m in (*COUNTS, *ORDER) if any(s["metrics"].get(m) is not None for s in systems)
+            and (m == "cases" or m not in COUNTS or any(s["metrics"][m] for s in systems))]
 
 
 def metrics_table(results: dict) -> Table:
@@ -79,7 +80,7 @@ def summary_markdown(results: dict, charts: list[str] = ()) -> str:
         for r in misses[:MISSES_SHOWN]:
             expected = "decline" if r.get("answers") is None and r["kind"] != "retrieval" else \
                 " / ".join(r.get("answers") or r.get("sources") or [])
-            got = "declined" if r["abstained"] else r["answer"]
+            got = "declined" if r["abstained"] else r.get("answer") or " / ".join(r.get("retrieved", [])[:5])
             if r.get("invalid_reason"):
                 got += f" (invalid citations: {r['invalid_reason']})"
             lines.append(f"| {r['id']} | {_cell(r['question'])} | {_cell(expected, 120)} | {_cell(got, 240)} |")

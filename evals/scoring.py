@@ -50,7 +50,8 @@ def score_case(case: Case, answer, document_text: Callable[[str], str | None] | 
                        for name, k in RETRIEVAL_KS.items()})
         record["mrr@10"] = mrr_at(ranked, grades, 10)
         record["ndcg@10"] = ndcg_at(ranked, grades, 10)
-    if case.retrieval_only:
+    if case.retrieval_only:  # the answer is not scored: keep the record small
+        del record["answer"], record["citations"]
         return record
     answered = not answer.abstained
     if case.answerable:

@@ -34,11 +34,12 @@ def describe(settings, top_k: int | None = None) -> str:
     """One line saying how a system retrieves and answers."""
     r, a, c = settings.retrieval, settings.answer, settings.chunk
     if r.dense_weight and r.bm25_weight:
-        retrieval = f"hybrid retrieval (dense x{r.dense_weight:g} + BM25 x{r.bm25_weight:g}, RRF k={r.rrf_k})"
+        retrieval = (f"hybrid retrieval (dense x{r.dense_weight:g} + BM25 x{r.bm25_weight:g}, RRF k={r.rrf_k}, "
+                     f"{r.dense_k}+{r.bm25_k} candidates)")
     elif r.dense_weight:
-        retrieval = "dense-only retrieval"
+        retrieval = f"dense-only retrieval ({r.dense_k} candidates)"
     else:
-        retrieval = "BM25-only retrieval"
+        retrieval = f"BM25-only retrieval ({r.bm25_k} candidates)"
     return f"{retrieval} + {a.kind} answer; top_k {top_k or r.top_k}; chunks of {c.size} tokens ({c.overlap} overlap)"
 
 
