@@ -48,9 +48,10 @@ class RichIngestProgress(IngestProgress):
         self.bar.update(self.files_task, total=total)
 
     def file_started(self, source: str, chunks: int) -> None:
-        if self.chunks_task is not None:
-            self.bar.remove_task(self.chunks_task)
-        self.chunks_task = self.bar.add_task(f"embedding {short(source)[-40:]}", total=chunks)
+        # Files are embedded in batches: one bar over every chunk queued so far.
+        if self.chunks_task is None:
+            self.chunks_task = self.bar.add_task("embedding", total=0)
+        self.bar.update(self.chunks_task, total=self.bar.tasks[self.chunks_task].total + chunks)
 
     def embedded(self, n: int) -> None:
         if self.chunks_task is not None:

@@ -9,7 +9,7 @@ class IngestProgress:
         """The run will look at `total` files."""
 
     def file_started(self, source: str, chunks: int) -> None:
-        """A file is about to be embedded in `chunks` chunks."""
+        """A file was read and queued to be embedded in `chunks` chunks (files embed in batches)."""
 
     def embedded(self, n: int) -> None:
         """`n` more chunks were embedded."""

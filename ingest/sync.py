@@ -20,6 +20,30 @@ from vectorstore.records import DocumentRecord
 from vectorstore.store import Store
 
 
+BATCH_CHUNKS = 256  # chunks embedded together, across documents
+
+
+class _Batch:
+    """Documents chunked and waiting to be embedded together."""
+
+    def __init__(self):
+        self.entries: list[tuple[Document, str, list]] = []
+        self.size = 0
+
+    def add(self, doc: Document, status: str, chunks: list) -> None:
+        self.entries.append((doc, status, chunks))
+        self.size += len(chunks)
+
+    def take(self) -> list[tuple[Document, str, list]]:
+        entries, self.entries, self.size = self.entries, [], 0
+        return entries
+
+
+def _report(results: list[FileResult], began: float, swept: int) -> IngestReport:
+    embedded = sum(r.chunks for r in results if r.status in ("added", "updated"))
+    return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
@@ -79,24 +103,22 @@ class Ingestor:
                 results.append(self._failed(source, f"{path.name}: cannot read file ({os_reason(exc)})", progress))
         folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
         plan = plan_sync(found, committed, folders)
-        embedded = 0
+        batch = _Batch()
         for source in found:
             if source in plan.unchanged:
                 results.append(self._done(FileResult(source, "unchanged"), progress))
                 continue
-            status = "added" if source in plan.add else "updated"
             try:
                 doc = load_file(by_source[source])
             except IngestError as exc:
                 results.append(self._failed(source, str(exc), progress))
                 continue
-            result = self._index(doc, status, progress)
-            embedded += result.chunks if result.status != "failed" else 0
-            results.append(result)
+            results += self._queue(batch, doc, "added" if source in plan.add else "updated", progress)
+        results += self._flush(batch, progress)
         for source in plan.remove:
             self.store.delete_source(source)
             results.append(self._done(FileResult(source, "removed"), progress))
-        return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
+        return _report(results, began, swept)
 
     def ingest_texts(self, items: Iterable[tuple[str, str] | tuple[str, str, str | None]],
                      progress: IngestProgress | None = None) -> IngestReport:
@@ -105,7 +127,8 @@ class Ingestor:
         progress = progress or IngestProgress()
         swept = self.store.sweep()
         committed = self.store.committed()
-        results, embedded = [], 0
+        results: list[FileResult] = []
+        batch = _Batch()
         for item in items:
             source, text, title = (*item, None)[:3]
             try:
@@ -116,28 +139,49 @@ class Ingestor:
             if committed.get(source) == doc.sha256:
                 results.append(self._done(FileResult(source, "unchanged"), progress))
                 continue
-            result = self._index(doc, "updated" if source in committed else "added", progress)
-            embedded += result.chunks if result.status != "failed" else 0
-            results.append(result)
-        return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
+            results += self._queue(batch, doc, "updated" if source in committed else "added", progress)
+        results += self._flush(batch, progress)
+        return _report(results, began, swept)
 
-    def _index(self, doc: Document, status: str, progress: IngestProgress) -> FileResult:
-        """Chunk, embed, write and commit one document; its old version stays until the commit."""
+    def _queue(self, batch: _Batch, doc: Document, status: str, progress: IngestProgress) -> list[FileResult]:
+        """Chunk a document and add it to the batch; embed the batch once it is big enough."""
         try:
             chunks = self.chunker.chunk(doc)
-            if not chunks:
-                return self._failed(doc.source, f"{Path(doc.source).name}: file has no text", progress)
-            progress.file_started(doc.source, len(chunks))
-            vectors = self._embed_unique([c.text for c in chunks], progress)
-            self.store.write_chunks(chunks, vectors, doc.sha256)
-            self.store.commit_document(DocumentRecord(
-                doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title, sha256=doc.sha256,
-                chunks=len(chunks), mtime=doc.mtime, indexed_at=time.time(), text=doc.text))
-        except StoreError:
-            raise  # the store itself is gone: no point going on with the next file
         except Exception as exc:  # one bad document must not stop the others
-            return self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
-        return self._done(FileResult(doc.source, status, len(chunks)), progress)
+            return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)]
+        if not chunks:
+            return [self._failed(doc.source, f"{Path(doc.source).name}: file has no text", progress)]
+        progress.file_started(doc.source, len(chunks))
+        batch.add(doc, status, chunks)
+        return self._flush(batch, progress) if batch.size >= BATCH_CHUNKS else []
+
+    def _flush(self, batch: _Batch, progress: IngestProgress) -> list[FileResult]:
+        """Embed a batch of documents together, then write and commit them one by one.
+
+        Many small documents embed far faster in one batch than one call each; each document
+        still becomes visible on its own commit, so an interruption leaves no half document.
+        """
+        entries, results = batch.take(), []
+        if not entries:
+            return results
+        try:
+            vectors = self._embed_unique([c.text for _, _, chunks in entries for c in chunks], progress)
+        except Exception as exc:
+            return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
+        row = 0
+        for doc, status, chunks in entries:
+            try:
+                self.store.write_chunks(chunks, vectors[row:row + len(chunks)], doc.sha256)
+                self.store.commit_document(DocumentRecord(
+                    doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title, sha256=doc.sha256,
+                    chunks=len(chunks), mtime=doc.mtime, indexed_at=time.time(), text=doc.text))
+                results.append(self._done(FileResult(doc.source, status, len(chunks)), progress))
+            except StoreError:
+                raise  # the store itself is gone: no point going on with the next file
+            except Exception as exc:
+                results.append(self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress))
+            row += len(chunks)
+        return results
 
     def _embed_unique(self, texts: list[str], progress: IngestProgress):
         """Embed each distinct text once: repeated boilerplate (headers, disclaimers) costs nothing extra."""
