@@ -156,32 +156,33 @@ class Ingestor:
         return self._flush(batch, progress) if batch.size >= BATCH_CHUNKS else []
 
     def _flush(self, batch: _Batch, progress: IngestProgress) -> list[FileResult]:
-        """Embed a batch of documents together, then write and commit them one by one.
+        """Embed, write and commit a batch of documents together.
 
-        Many small documents embed far faster in one batch than one call each; each document
-        still becomes visible on its own commit, so an interruption leaves no half document.
+        Many small documents embed and store far faster in one batch than one call each. Every
+        document still becomes visible only through its commit record, written after all its
+        chunks, so an interruption leaves no half document.
         """
-        entries, results = batch.take(), []
+        entries = batch.take()
         if not entries:
-            return results
+            return []
+        chunks = [c for _, _, doc_chunks in entries for c in doc_chunks]
         try:
-            vectors = self._embed_unique([c.text for _, _, chunks in entries for c in chunks], progress)
+            vectors = self._embed_unique([c.text for c in chunks], progress)
         except Exception as exc:
             return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
-        row = 0
-        for doc, status, chunks in entries:
-            try:
-                self.store.write_chunks(chunks, vectors[row:row + len(chunks)], doc.sha256)
-                self.store.commit_document(DocumentRecord(
-                    doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title, sha256=doc.sha256,
-                    chunks=len(chunks), mtime=doc.mtime, indexed_at=time.time(), text=doc.text))
-                results.append(self._done(FileResult(doc.source, status, len(chunks)), progress))
-            except StoreError:
-                raise  # the store itself is gone: no point going on with the next file
-            except Exception as exc:
-                results.append(self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress))
-            row += len(chunks)
-        return results
+        shas = [doc.sha256 for doc, _, doc_chunks in entries for _ in doc_chunks]
+        records = [DocumentRecord(doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title,
+                                  sha256=doc.sha256, chunks=len(doc_chunks), mtime=doc.mtime,
+                                  indexed_at=time.time(), text=doc.text) for doc, _, doc_chunks in entries]
+        try:
+            self.store.write_chunks(chunks, vectors, shas)
+            self.store.commit_documents(records)
+        except StoreError:
+            raise  # the store itself is gone: no point going on with the next file
+        except Exception as exc:
+            return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
+        return [self._done(FileResult(doc.source, status, len(doc_chunks)), progress)
+                for doc, status, doc_chunks in entries]
 
     def _embed_unique(self, texts: list[str], progress: IngestProgress):
         """Embed each distinct text once: repeated boilerplate (headers, disclaimers) costs nothing extra."""

@@ -111,21 +111,22 @@ def test_bad_files_fail_alone_with_reasons(make_assistant, tmp_path):
     assert len(bot.sources()) == 1
 
 
-def test_interrupted_ingest_leaves_no_half_document_and_next_run_finishes(make_assistant, docs):
+def test_interrupted_ingest_leaves_no_half_document_and_next_run_finishes(make_assistant, docs, monkeypatch):
+    monkeypatch.setattr("ingest.sync.BATCH_CHUNKS", 1)  # one document per batch, so some commit before the crash
     bot = make_assistant()
-    real_commit = bot.store.commit_document
+    real_commit = bot.store.commit_documents
     commits = []
 
-    def crash_on_third(record):
+    def crash_on_third(records):
         if len(commits) == 2:
             raise KeyboardInterrupt  # Ctrl-C after the third document's chunks were written
-        commits.append(record.source)
-        real_commit(record)
+        commits.extend(r.source for r in records)
+        real_commit(records)
 
-    bot.store.commit_document = crash_on_third
+    bot.store.commit_documents = crash_on_third
     with pytest.raises(KeyboardInterrupt):
         bot.ingest([docs])
-    bot.store.commit_document = real_commit
+    bot.store.commit_documents = real_commit
 
     assert [r.source for r in bot.sources()] == commits
     visible = {c.source for c in bot.store.iter_chunks()}

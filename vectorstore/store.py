@@ -68,6 +68,11 @@ def _chunk_meta(chunk: Chunk, sha256: str) -> dict:
             "sha256": sha256}
 
 
+def _record_meta(record: DocumentRecord) -> dict:
+    return {"doc_id": record.doc_id, "source": record.source, "title": record.title, "sha256": record.sha256,
+            "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at}
+
+
 def _chunk_from(cid: str, text: str, meta: dict) -> Chunk:
     return Chunk(id=cid, doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
                  chunk_index=int(meta["chunk_index"]), start=int(meta["start"]),
@@ -101,22 +106,24 @@ class Store:
         return cls(open_client(path=path, url=url))
 
     # ---- writing -------------------------------------------------------------------
-    def write_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, sha256: str) -> None:
-        """Upsert chunks of one document version; invisible until commit_document."""
+    def write_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, shas: Sequence[str]) -> None:
+        """Upsert chunks (shas[i] = the document version of chunks[i]); invisible until committed."""
         for begin in range(0, len(chunks), PAGE):
             part = chunks[begin:begin + PAGE]
             self._chunks.upsert(ids=[c.id for c in part], documents=[c.text for c in part],
                                 embeddings=embeddings[begin:begin + PAGE],
-                                metadatas=[_chunk_meta(c, sha256) for c in part])
+                                metadatas=[_chunk_meta(c, sha) for c, sha in zip(part, shas[begin:begin + PAGE])])
 
-    def commit_document(self, record: DocumentRecord) -> None:
-        """Make a document version visible (the atomic step), then drop its stale chunks."""
-        meta = {"doc_id": record.doc_id, "source": record.source, "title": record.title,
-                "sha256": record.sha256, "chunks": record.chunks, "mtime": record.mtime,
-                "indexed_at": record.indexed_at}
-        self._docs.upsert(ids=[record.source], documents=[record.text], embeddings=[[1.0]], metadatas=[meta])
+    def commit_documents(self, records: Sequence[DocumentRecord]) -> None:
+        """Make document versions visible (one upsert: the atomic step), then drop stale chunks."""
+        if not records:
+            return
+        replaced = [r for r in records if r.source in self.committed()]
+        self._docs.upsert(ids=[r.source for r in records], documents=[r.text for r in records],
+                          embeddings=[[1.0]] * len(records), metadatas=[_record_meta(r) for r in records])
         self._bump_generation()
-        self._chunks.delete(where={"$and": [{"source": record.source}, {"sha256": {"$ne": record.sha256}}]})
+        for record in replaced:  # a new document has no older chunks to drop
+            self._chunks.delete(where={"$and": [{"source": record.source}, {"sha256": {"$ne": record.sha256}}]})
 
     def delete_source(self, source: str) -> None:
         """Remove a document: its record first (the atomic step), then its chunks."""
