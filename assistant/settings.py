@@ -24,8 +24,8 @@ class ChunkSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
-    dense_k: int = Field(40, ge=1, description="Candidates from the dense (embedding) search.")
-    bm25_k: int = Field(40, ge=1, description="Candidates from the BM25 search.")
+    dense_k: int = Field(200, ge=1, description="Candidates from the dense (embedding) search.")
+    bm25_k: int = Field(200, ge=1, description="Candidates from the BM25 search.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = w / (rrf_k + rank).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
