@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from evals.adapters import detect
+from evals.adapters import BenchmarkError, detect
 from evals.adapters.cache import benchmark_home, build_store
 from evals.cases import Case, load_cases
 from evals.gate import GateError, check_gate, load_gate
@@ -92,12 +92,21 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
         if report is not None:
             console.print(f"Indexed {bench.name}: {report.chunks} chunks embedded in {report.seconds:.0f} s "
                           f"({len(report.failed)} failed) -> {home}")
+            if report.failed and not bot.sources():
+                raise BenchmarkError(f"{target}: no document of {bench.name} could be indexed "
+                                     f"({len(report.failed)} failed), first: {report.failed[0].error}")
             if report.failed:
                 console.print(f"[yellow]warning:[/] {len(report.failed)} documents failed to index, first: "
                               f"{report.failed[0].error}")
         store["index"] = home.name
     else:
-        _warn_unknown_sources(chosen, [r.source for r in bot.sources()], console)
+        indexed = [r.source for r in bot.sources()]
+        if not indexed:
+            from assistant.core import EMPTY_INDEX
+            from assistant.errors import EmptyIndex
+
+            raise EmptyIndex(f"{EMPTY_INDEX}, then run the eval set against it")
+        _warn_unknown_sources(chosen, indexed, console)
     store["documents"] = len(bot.sources())
     with RichCaseProgress(console, f"{target.name}: asking") as progress:
         run = run_cases(chosen, systems, progress)

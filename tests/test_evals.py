@@ -562,3 +562,39 @@ def test_squad_and_clapnq_run_end_to_end(tmp_path, embedder):
 def test_results_record_the_commit(tmp_path):
     results = stub_results(REPLIES, [case()])
     assert results["schema"] == "docs-assistant-eval/1" and "git_commit" in results
+
+
+def test_eval_set_on_an_empty_store(tmp_path):
+    from assistant.errors import EmptyIndex
+    from evals.command import run_command
+
+    with pytest.raises(EmptyIndex) as err:
+        run_command(target=NEWS, home=tmp_path / "home", out=tmp_path / "out")
+    assert str(err.value) == "Nothing is indexed yet: run `assistant ingest PATH`, then run the eval set against it"
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_a_b_as_the_cli_passes_them(tmp_path):
+    """`assistant eval --compare A B`: typer hands B over as the positional target."""
+    from evals.command import run_command, write_all
+
+    results = stub_results(REPLIES, [case()])
+    write_all(results, tmp_path / "a")
+    write_all(results, tmp_path / "b")
+    assert run_command(target=tmp_path / "b", compare=[tmp_path / "a"], as_json=True) == 0
+
+
+def test_progress_in_a_log_prints_eta_lines():
+    import io
+
+    from rich.console import Console
+
+    from evals.progress import RichCaseProgress
+
+    sink = io.StringIO()
+    with RichCaseProgress(Console(file=sink, width=100), "news: asking") as progress:
+        progress.start(40)
+        for i in range(40):
+            progress.advance(f"q{i}")
+    lines = sink.getvalue().splitlines()
+    assert len(lines) == 20 and lines[-1].startswith("news: asking: 40/40, ") and "ETA 0 s" in lines[-1]
