@@ -45,6 +45,7 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
         err.print("Interrupted while indexing the benchmark: what is indexed stays; run the same command "
                   "again to finish.")
         return INTERRUPTED
+    results["command"] += (f" --out {out}" if out else "") + (f" --gate {gate}" if gate else "")
     if checks:
         system = results["systems"].get(checks.system)
         if system is None:
