@@ -10,7 +10,7 @@ from pathlib import Path
 from ingest.chunking import Chunker, doc_id_for
 from ingest.documents import Document
 from ingest.errors import IngestError
-from ingest.files import discover, os_reason, source_for
+from ingest.files import os_reason, scan, source_for
 from ingest.loading import document_from_text, load_file
 from ingest.progress import IngestProgress
 from ingest.report import FileResult, IngestReport
@@ -63,13 +63,20 @@ class SyncPlan:
     remove: tuple[str, ...]
 
 
-def plan_sync(found: dict[str, str], committed: dict[str, str], prune_under: Sequence[str] = ()) -> SyncPlan:
+def _under(source: str, paths: Sequence[str]) -> bool:
+    """True if source is one of paths or lies under one of them."""
+    return any(source == p or source.startswith(p.rstrip("/") + "/") for p in paths)
+
+
+def plan_sync(found: dict[str, str], committed: dict[str, str], prune_under: Sequence[str] = (),
+              unreadable: Sequence[str] = ()) -> SyncPlan:
     """Compare found source->sha256 with what the store holds; prune only under the given roots."""
     add = tuple(s for s in found if s not in committed)
     update = tuple(s for s in found if s in committed and committed[s] != found[s])
     unchanged = tuple(s for s in found if committed.get(s) == found[s])
-    prefixes = tuple(root.rstrip("/") + "/" for root in prune_under)
-    remove = tuple(s for s in committed if s not in found and prefixes and s.startswith(prefixes))
+    # A file or folder we could not read is still there: its indexed version stays until it is really gone.
+    remove = tuple(s for s in committed if s not in found and _under(s, prune_under)
+                   and not _under(s, unreadable))
     return SyncPlan(add, update, unchanged, remove)
 
 
@@ -87,22 +94,27 @@ class Ingestor:
         began = time.perf_counter()
         progress = progress or IngestProgress()
         roots = [Path(p) for p in paths]
-        files = discover(roots)  # raises PathNotFound / NothingToIngest before touching the store
+        discovery = scan(roots)  # raises PathNotFound / NothingToIngest before touching the store
         swept = self.store.sweep()
         committed = self.store.committed()
-        progress.files(len(files))
+        progress.files(len(discovery.files) + len(discovery.unreadable))
         results: list[FileResult] = []
+        unreadable: list[str] = []
+        for folder, error in discovery.unreadable.items():
+            unreadable.append(source_for(folder))
+            results.append(self._failed(unreadable[-1], error, progress))
         found: dict[str, str] = {}
         by_source: dict[str, Path] = {}
-        for path in files:
+        for path in discovery.files:
             source = source_for(path)
             try:
                 found[source] = file_sha256(path)
                 by_source[source] = path
             except OSError as exc:
+                unreadable.append(source)
                 results.append(self._failed(source, f"{path.name}: cannot read file ({os_reason(exc)})", progress))
         folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
-        plan = plan_sync(found, committed, folders)
+        plan = plan_sync(found, committed, folders, unreadable)
         batch = _Batch()
         for source in found:
             if source in plan.unchanged:

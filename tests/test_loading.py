@@ -7,6 +7,7 @@ import os
 import pwd
 import random
 import re
+import shutil
 import tempfile
 import time
 import unicodedata
@@ -17,7 +18,7 @@ import pytest
 from ingest.clean import FURNITURE, clean_text, guess_title
 from ingest.decode import decode_text
 from ingest.errors import EmptyDocument, NothingToIngest, PathNotFound, UnreadableFile, UnsupportedFile
-from ingest.files import SUPPORTED_SUFFIXES, discover, source_for
+from ingest.files import SUPPORTED_SUFFIXES, discover, scan, source_for
 from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
 
@@ -300,6 +301,32 @@ def as_nobody(task) -> str:
     if result.startswith("child failed: PermissionError"):
         pytest.skip("cannot switch to the nobody user here")
     return result
+
+
+def test_scan_reports_unreadable_subfolders():
+    # Real permissions, as in test_unreadable_file_permission_denied: as root, the walk runs as `nobody`.
+    folder = Path(tempfile.mkdtemp(prefix="unreadable-dir-")).resolve()
+    try:
+        folder.chmod(0o755)
+        top = write(folder / "docs" / "top.txt", "visible")
+        write(folder / "docs" / "private" / "a.txt", "hidden by permissions")
+        write(folder / "only" / "locked" / "b.txt", "hidden by permissions")
+        for locked in (folder / "docs" / "private", folder / "only" / "locked"):
+            locked.chmod(0)
+
+        def walk() -> str:
+            found = scan([folder / "docs"])
+            # A folder whose only content cannot be read is not "empty": it is reported, not fatal.
+            only = scan([folder / "only"])
+            return repr((found.files, found.unreadable, only.files, only.unreadable))
+
+        expected = repr(((top,), {folder / "docs" / "private": "private: cannot read folder (permission denied)"},
+                         (), {folder / "only" / "locked": "locked: cannot read folder (permission denied)"}))
+        assert (walk() if os.geteuid() != 0 else as_nobody(walk)) == expected
+    finally:
+        for locked in (folder / "docs" / "private", folder / "only" / "locked"):
+            locked.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 def test_unreadable_folder_named_like_a_file_and_fifo(tmp_path):

@@ -1,11 +1,20 @@
 """Sync: the issue's done-when sequence, bad inputs, and interrupted runs, on a real Chroma + MiniLM."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from ingest.errors import NothingToIngest, PathNotFound
+from test_loading import blank_pdf, encrypted, pdf_with_text
+
+NOBODY = 65534
 
 
 def _counting(bot):
@@ -157,3 +166,117 @@ def test_chunks_carry_exact_offsets(sample_bot):
         for chunk in chunks:
             assert text[chunk.start:chunk.end] == chunk.text
             assert len(sample_bot.embedder.count_tokens(chunk.text)) <= 254, "MiniLM would cut this chunk"
+
+
+# ---------------------------------------------------------------- bad inputs lose nothing
+
+def _indexed(bot):
+    """What the store holds: (source, sha256, chunks) of every document, and the chunk rows."""
+    return [(r.source, r.sha256, r.chunks) for r in bot.sources()], bot.store._chunks.count()
+
+
+GOOD = {
+    "scan.pdf": lambda: pdf_with_text("The lighthouse keeper logged every ship that passed the cape."),
+    "locked.pdf": lambda: pdf_with_text("The council approved the new harbour budget in March."),
+    "empty.txt": lambda: b"The ferry to the island leaves at nine every morning.\n",
+    "photo.txt": lambda: b"The orchard produced a record apple harvest this autumn.\n",
+}
+BAD = {
+    "scan.pdf": (blank_pdf, "scan.pdf: PDF has no extractable text (scanned? OCR is not supported)"),
+    "locked.pdf": (lambda: encrypted(pdf_with_text("Top secret"), user_password="hunter2"),
+                   "locked.pdf: PDF is password-protected"),
+    "empty.txt": (lambda: b"", "empty.txt: file is empty"),
+    "photo.txt": (lambda: bytes(range(256)) * 8, "photo.txt: looks like a binary file, not text"),
+}
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["new-file", "replaces-indexed"])
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_file_is_one_line_and_loses_nothing(make_assistant, tmp_path, name, replace):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for good, make in GOOD.items():
+        (folder / good).write_bytes(make())
+    bot = make_assistant()
+    assert len(bot.ingest([folder]).sources("added")) == len(GOOD)
+    before = _indexed(bot)
+
+    make_bad, message = BAD[name]
+    # Either a new bad file beside the indexed ones, or an indexed file overwritten with bad bytes.
+    bad = folder / name if replace else folder / "new" / name
+    bad.parent.mkdir(exist_ok=True)
+    bad.write_bytes(make_bad())
+    report = bot.ingest([folder], prune=True)
+    assert [(r.source, r.error) for r in report.failed] == [(bad.resolve().as_posix(), message)]
+    assert report.sources("removed") == [] and report.sources("updated") == [] and report.sources("added") == []
+    assert _indexed(bot) == before
+
+
+# ---------------------------------------------------------------- unreadable files and folders (real permissions)
+
+@pytest.fixture
+def shared_tmp():
+    """A temp folder `nobody` can reach (pytest's tmp_path is private to its owner)."""
+    root = Path(tempfile.mkdtemp(prefix="sync-perm-", dir="/tmp"))
+    root.chmod(0o755)
+    yield root
+    for path in [root, *root.rglob("*")]:  # give back the modes a test took away, so cleanup can list them
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _ingest_prune_cli(home: Path, folder: Path) -> dict:
+    """`assistant ingest FOLDER --prune --json`; as `nobody` when we are root, who reads any file whatever its mode."""
+    cmd = [str(Path(sys.executable).parent / "assistant"), "--home", str(home), "ingest", str(folder),
+           "--prune", "--json"]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv to drop root privileges")
+        for path in [home, *home.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+        cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *cmd]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HOME": str(home.parent), "TMPDIR": str(home.parent)}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _write_docs(folder: Path, names: list[str]) -> dict[str, str]:
+    """Small distinct text files; returns name -> source."""
+    for i, name in enumerate(names):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"Document {i} says the bridge number {i} opened in {1900 + i}.\n")
+    return {name: (folder / name).resolve().as_posix() for name in names}
+
+
+def test_prune_keeps_a_file_that_became_unreadable(make_assistant, shared_tmp):
+    docs = shared_tmp / "docs"
+    sources = _write_docs(docs, ["kept.txt", "secret.txt", "gone.txt"])
+    bot = make_assistant(home=shared_tmp / "home")
+    assert len(bot.ingest([docs]).sources("added")) == 3
+    records, _ = _indexed(bot)
+    (docs / "gone.txt").unlink()
+    (docs / "secret.txt").chmod(0)
+    report = _ingest_prune_cli(shared_tmp / "home", docs)
+    assert report["failed"] == [{"source": sources["secret.txt"],
+                                 "error": "secret.txt: cannot read file (permission denied)"}]
+    assert report["removed"] == [sources["gone.txt"]], "a file that is really gone is still pruned"
+    assert report["unchanged"] == [sources["kept.txt"]]
+    assert _indexed(bot)[0] == [r for r in records if r[0] != sources["gone.txt"]]
+    assert bot.store._chunks.count() == sum(r.chunks for r in bot.sources())
+
+
+def test_prune_keeps_documents_under_an_unreadable_folder(make_assistant, shared_tmp):
+    docs = shared_tmp / "docs"
+    sources = _write_docs(docs, ["top.txt", "private/a.txt", "private/deep/b.md"])
+    bot = make_assistant(home=shared_tmp / "home")
+    assert len(bot.ingest([docs]).sources("added")) == 3
+    before = _indexed(bot)
+    (docs / "private").chmod(0)
+    report = _ingest_prune_cli(shared_tmp / "home", docs)
+    assert report["failed"] == [{"source": (docs / "private").resolve().as_posix(),
+                                 "error": "private: cannot read folder (permission denied)"}]
+    assert report["removed"] == [] and report["unchanged"] == [sources["top.txt"]]
+    assert _indexed(bot) == before
