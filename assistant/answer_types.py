@@ -6,8 +6,14 @@ it: checking the answer type is the cheapest guard against confident wrong answe
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
-from assistant.names import NOT_PERSON, proper_names
+from assistant.names import NOT_PERSON, name_spans
+from assistant.terms import WORDS, stem, terms
+
+# A name answers a "who/name of" question only next to what the question asks about ("campaign
+# chairman John Podesta", "Lavrov has denied"): a name elsewhere in the sentence is a passing mention.
+NAME_WINDOW = 6  # words between the name and the nearest question term
 
 _NUMBER_Q = re.compile(r"^\s*(how (many|much)|what (number|percentage|share|amount))\b", re.IGNORECASE)
 _DATE_Q = re.compile(r"^\s*(when|(on|in|at)? ?what (date|year|day|month)|which (date|year|day|month))\b",
@@ -24,8 +30,14 @@ _DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|j
                    r"morning|evening|night|since|before|after|during|until)\b", re.IGNORECASE)
 
 
+# "Who is Sergey Markov?" asks what he is, not for a name: any sentence about him may answer.
+_DEFINITION_Q = re.compile(r"^\s*(?i:who)\s+(?i:is|was|are|were)\s+[A-Z]")
+
+
 def expected_type(question: str) -> str | None:
     """'number', 'date', 'name', or None when any sentence could answer."""
+    if _DEFINITION_Q.search(question):
+        return None
     if _NUMBER_Q.search(question):
         return "number"
     if _DATE_Q.search(question):
@@ -45,6 +57,21 @@ def has_type(sentence: str, kind: str | None, question: str) -> bool:
     if kind == "date":
         asked = {m.group().lower() for m in _DATE.finditer(question)}
         return any(m.group().lower() not in asked for m in _DATE.finditer(sentence))
+    return bool(names_near_terms(sentence, question))
+
+
+def names_near_terms(sentence: str, question: str, window: int = NAME_WINDOW) -> list[str]:
+    """Names in sentence that the question does not contain, within `window` words of a question term."""
+    wanted = set(terms(question))
+    words = list(WORDS.finditer(sentence))
+    starts = [w.start() for w in words]
+    anchors = [i for i, w in enumerate(words) if stem(w.group()) in wanted]
     asked = question.lower()
-    return any(name.lower() not in asked and not (" " not in name and name.lower() in NOT_PERSON)
-               for name in proper_names(sentence))
+    found = []
+    for name, start, end in name_spans(sentence):
+        if name.lower() in asked or (" " not in name and name.lower() in NOT_PERSON):
+            continue
+        first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
+        if any(first - window <= i <= last + window and not first <= i <= last for i in anchors):
+            found.append(name)
+    return found

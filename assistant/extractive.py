@@ -7,11 +7,9 @@ are cited together. Below `min_score` the answerer abstains.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -20,8 +18,8 @@ from assistant.answer_types import expected_type, has_type
 from assistant.names import people
 from assistant.sentences import sentence_spans
 from assistant.settings import AnswerSettings
+from assistant.terms import term_overlap
 from vectorstore.embedder import Embedder
-from vectorstore.lexical import query_stopwords
 from vectorstore.records import Hit
 
 SEMANTIC_WEIGHT, LEXICAL_WEIGHT = 0.7, 0.3
@@ -32,9 +30,6 @@ MIN_WORDS, MAX_CHARS = 4, 600  # shorter is furniture or a heading; longer is no
 CLAUSE_MIN_WORDS = 20  # a long sentence is also scored clause by clause: its point may be one clause
 _WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwho\b", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s+(?=(?:but|and|while|although|though|which|who)\b)|;\s+|\s+--?\s+|:\s+")
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "why", "how", "which", "did", "does", "do",
-                  "tell", "say", "said", "according", "mention", "mentioned", "name", "named"}
 
 
 @dataclass
@@ -47,6 +42,7 @@ class Candidate:
     end: int
     sentence: str
     score: float = 0.0
+    lexical: float = 0.0  # idf-weighted share of the question's terms in the sentence
     people: frozenset = frozenset()
     embedding: np.ndarray | None = None
     also: list = field(default_factory=list)  # duplicates from other passages, cited together
@@ -74,13 +70,13 @@ class ExtractiveAnswerer:
         candidates = self._candidates(hits, document_text)
         if not candidates:
             return Draft(NOT_FOUND, (), True)
-        self._score(query, query_embedding, candidates)
+        is_who = bool(_WHO.search(query))
+        self._score(query, query_embedding, candidates, is_who)
+        best_match = max(c.score for c in candidates)
         kind = expected_type(query)
         # A sentence without the kind of answer asked for (no number for "how many") cannot answer.
-        candidates = [c for c in candidates if has_type(c.sentence, kind, query)]
-        if not candidates:
-            return Draft(NOT_FOUND, (), True)
-        chosen = self._select(candidates, is_who=bool(_WHO.search(query)))
+        typed = [c for c in candidates if has_type(c.sentence, kind, query)]
+        chosen = self._select(typed, best_match, is_who)
         if not chosen:
             return Draft(NOT_FOUND, (), True)
         return compose(chosen)
@@ -99,7 +95,7 @@ class ExtractiveAnswerer:
                 out.append(Candidate(hit, text[start:end], start, end, sentence))
         return out
 
-    def _score(self, query: str, query_embedding: np.ndarray, candidates: list[Candidate]) -> None:
+    def _score(self, query: str, query_embedding: np.ndarray, candidates: list[Candidate], is_who: bool) -> None:
         sentences = [c.sentence for c in candidates]
         clauses = [(i, part) for i, text in enumerate(sentences) for part in _clauses(text)]
         vectors = self.embedder.embed_cached(sentences + [part for _, part in clauses])
@@ -113,21 +109,26 @@ class ExtractiveAnswerer:
         for c, sem, lex, vec in zip(candidates, semantic, lexical, vectors):
             c.embedding = vec
             c.people = frozenset(people(c.sentence, surnames) - asked_about)
+            c.lexical = lex
             c.score = SEMANTIC_WEIGHT * float(sem) + LEXICAL_WEIGHT * lex
+            if is_who and any(p in " ".join(c.sentence.split()[:SUBJECT_WORDS]) for p in c.people):
+                c.score += NAME_BONUS
 
-    def _select(self, candidates: list[Candidate], is_who: bool) -> list[Candidate]:
+    def _select(self, typed: list[Candidate], best_match: float, is_who: bool) -> list[Candidate]:
+        """The answer's sentences; none (abstain) when the evidence is weak.
+
+        The cutoff is relative to the best-matching sentence of any kind: when the sentences that
+        match the question best lack the kind of answer asked for ("the name of the company whose
+        servers..." next to "servers operated by a Russian company"), the documents touch the
+        subject without saying the answer, and a weaker sentence that has a name is not it.
+        """
         s = self.settings
-        if is_who:
-            for c in candidates:
-                early = " ".join(c.sentence.split()[:SUBJECT_WORDS])
-                c.score += NAME_BONUS if any(p in early for p in c.people) else 0.0
-        ranked = sorted(candidates, key=lambda c: -c.score)
-        best = ranked[0].score
-        if best < s.min_score:
+        ranked = sorted(typed, key=lambda c: -c.score)
+        if not ranked or ranked[0].score < s.min_score or ranked[0].lexical < s.min_overlap:
             return []
         chosen: list[Candidate] = []
         named: set[str] = set()
-        cutoff = best * (min(WHO_CUTOFF, s.relative_cutoff) if is_who else s.relative_cutoff)
+        cutoff = best_match * (min(WHO_CUTOFF, s.relative_cutoff) if is_who else s.relative_cutoff)
         for c in ranked:
             if c.score < cutoff:
                 break
@@ -151,37 +152,6 @@ def _clauses(sentence: str) -> list[str]:
         return []
     parts = [p for p in _CLAUSE.split(sentence) if len(p.split()) >= MIN_WORDS]
     return parts if len(parts) > 1 else []
-
-
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    return frozenset(query_stopwords()) | QUESTION_WORDS
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def terms(text: str) -> list[str]:
-    """Content words of text, lower-cased and stemmed."""
-    stop = _stop_words()
-    return _stemmer().stemWords([w for w in (m.group().lower() for m in _WORDS.finditer(text)) if w not in stop])
-
-
-def term_overlap(query: str, sentences: Sequence[str]) -> list[float]:
-    """Share of the query's content terms in each sentence, weighted by idf over the sentences."""
-    tokens = [terms(t) for t in (query, *sentences)]
-    terms_ = set(tokens[0])
-    if not terms_:
-        return [0.0] * len(sentences)
-    bags = [set(t) for t in tokens[1:]]
-    n = len(bags)
-    idf = {t: math.log(1 + n / (1 + sum(t in b for b in bags))) for t in terms_}
-    total = sum(idf.values())
-    return [sum(idf[t] for t in terms_ & b) / total for b in bags]
 
 
 def compose(chosen: Sequence[Candidate]) -> Draft:
