@@ -7,10 +7,34 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand
+
+
+def _argument_label(param) -> str:
+    label = param.metavar or param.name.upper()
+    return label + "..." if param.nargs != 1 else label
+
+
+class PlainHelp(TyperCommand):
+    """Help that reads like other Unix tools: `PATH...` and `QUESTION`, not `{paths}... <list[Path]>`."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        args = [p for p in self.get_params(ctx) if p.param_type_name == "argument"]
+        return [self.options_metavar] + [_argument_label(p) if p.required else f"[{_argument_label(p)}]"
+                                         for p in args]
+
+    def format_options(self, ctx, formatter) -> None:
+        params = self.get_params(ctx)
+        args = [(_argument_label(p), p.help or "") for p in params if p.param_type_name == "argument"]
+        opts = [p.get_help_record(ctx) for p in params if p.param_type_name == "option"]
+        for title, rows in (("Arguments", args), ("Options", [r for r in opts if r])):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  pretty_exceptions_show_locals=False,
-                  help="Ask your documents: cited answers from your own files, offline on a CPU.")
+                  pretty_exceptions_show_locals=False)
 
 
 class State:
@@ -36,18 +60,24 @@ def _print_json(data) -> None:
 
 @app.callback()
 def main_options(
-    home: Annotated[Optional[Path], typer.Option("--home", envvar="ASSISTANT_HOME",
+    home: Annotated[Optional[Path], typer.Option("--home", envvar="ASSISTANT_HOME", metavar="DIR",
                                                  help="Where the index lives (default: a per-user data dir).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", envvar="ASSISTANT_CONFIG",
+    config: Annotated[Optional[Path], typer.Option("--config", envvar="ASSISTANT_CONFIG", metavar="FILE",
                                                    help="TOML settings file.")] = None,
 ) -> None:
-    """Ask your documents: cited answers from your own files, offline on a CPU."""
+    """Ask your documents: cited answers from your own files, offline on a CPU.
+
+    \b
+    Example:
+      assistant ingest data/sample
+      assistant ask "Who denied involvement?"
+    """
     State.home, State.config = home, config
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (read recursively).")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files or folders (read recursively).")],
     prune: Annotated[bool, typer.Option(help="Remove indexed files that vanished from these folders.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -68,14 +98,16 @@ def ingest(
         print_report(out, report)
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="Your question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Passages to answer from.")] = None,
-    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only search this source (repeatable).")] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", metavar="N", min=1, max=50,
+                                                 help="Passages to answer from.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", metavar="SOURCE",
+                                                        help="Only search this source (repeatable).")] = None,
 ) -> None:
-    """Answer a question from the indexed documents, with numbered citations.
+    """Answer a question, citing the indexed documents by number.
 
     Example: assistant ask "Who denied involvement?"
     """
@@ -84,14 +116,12 @@ def ask(
     out, _ = _consoles(as_json)
     answer = _open().ask(question, top_k=top_k, sources=source or None)
     if as_json:
-        data = answer.to_dict()
-        data.pop("hits")
-        _print_json(data)
+        _print_json(answer.to_dict())
     else:
         print_answer(out, answer)
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def sources(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """List what is indexed: title, source, chunks, sha256, when.
 
@@ -106,8 +136,10 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.
         print_sources(_consoles(False)[0], records)
 
 
-@app.command()
-def remove(source: Annotated[str, typer.Argument(help="A source (path or its trailing part).")]) -> None:
+@app.command(cls=PlainHelp)
+def remove(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="A source (path or its trailing part).")],
+) -> None:
     """Remove one document from the index.
 
     Example: assistant remove data/sample/000_8bc013782648c3d5.txt
@@ -116,12 +148,13 @@ def remove(source: Annotated[str, typer.Argument(help="A source (path or its tra
     print(f"removed {removed}")
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def chat(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 7860,
     share: Annotated[bool, typer.Option(help="Ask Gradio for a public share link.")] = False,
-    sample: Annotated[Optional[Path], typer.Option(help="Ingest this folder first if nothing is indexed.")] = None,
+    sample: Annotated[Optional[Path], typer.Option(metavar="DIR",
+                                                   help="Ingest this folder first if nothing is indexed.")] = None,
 ) -> None:
     """Open the chat UI in the browser.
 
@@ -136,19 +169,26 @@ def chat(
     launch(bot, host=host, port=port, share=share)
 
 
-@app.command(name="eval")
+@app.command(name="eval", cls=PlainHelp)
 def eval_(
-    target: Annotated[Optional[Path], typer.Argument(help="Eval set (.jsonl) or benchmark dir/file.")] = None,
+    target: Annotated[Optional[Path], typer.Argument(metavar="SET_OR_DIR",
+                                                     help="Eval set (.jsonl) or benchmark dir/file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write results.json, summary.md, charts here.")] = None,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Passages to answer from.")] = None,
-    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or top-passage.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Run a seeded sample of N cases.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for --limit sampling.")] = 13,
-    compare: Annotated[Optional[list[Path]], typer.Option("--compare", help="Two saved results.json to compare.")] = None,
-    gate: Annotated[Optional[Path], typer.Option("--gate", help="Thresholds (JSON); exit 1 if a metric falls below.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR",
+                                                help="Write results.json, summary.md, charts here.")] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", metavar="N", min=1, max=50,
+                                                 help="Passages to answer from.")] = None,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", metavar="KIND",
+                                                    help="extractive or top-passage.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1,
+                                                 help="Run a seeded sample of N cases.")] = None,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed for --limit sampling.")] = 13,
+    compare: Annotated[Optional[list[Path]], typer.Option("--compare", metavar="RESULTS.json",
+                                                          help="Two saved results.json to compare.")] = None,
+    gate: Annotated[Optional[Path], typer.Option("--gate", metavar="FILE",
+                                                 help="Thresholds (JSON); exit 1 if a metric falls below.")] = None,
 ) -> None:
-    """Measure answer and retrieval quality on an eval set or a public benchmark.
+    """Score answers and retrieval on an eval set or a benchmark.
 
     Example: assistant eval evals/sets/news.jsonl --out evals/results/news
     """
@@ -159,10 +199,10 @@ def eval_(
                                  home=State.home, config=State.config))
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8000,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs).
 

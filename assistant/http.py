@@ -2,17 +2,29 @@
 # No `from __future__ import annotations`: FastAPI must see the request models, which are local.
 
 from assistant.core import Assistant
-from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, EmptyQuestion, StoreUnavailable,
-                              UnknownSource)
+from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, EmptyQuestion, ModelError,
+                              StoreUnavailable, UnknownSource)
 from ingest.errors import PathNotFound
 
 STATUS = [(EmptyQuestion, 422), (UnknownSource, 404), (PathNotFound, 404), (EmptyIndex, 409),
-          (StoreUnavailable, 503), (BackendUnavailable, 503)]
+          (StoreUnavailable, 503), (BackendUnavailable, 503), (ModelError, 503)]
 
 
 def status_for(exc: Exception) -> int:
     """The HTTP status of a user-facing error (400 when nothing more specific fits)."""
     return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Is this a connection failure (e.g. the Chroma server stopped after the API started)?"""
+    import httpx
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (httpx.TransportError, ConnectionError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def create_app(assistant: Assistant):
@@ -37,28 +49,43 @@ def create_app(assistant: Assistant):
 
     app = FastAPI(title="docs-assistant", description="Cited answers from your own documents.")
 
+    def error(exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=status_for(exc), content={"error": str(exc)})
+
+    # One handler per class: a catch-all `Exception` handler would also log a traceback for every 404.
+    for kind in USER_ERRORS:
+        app.add_exception_handler(kind, lambda request, exc: error(exc))
+
     @app.exception_handler(Exception)
-    async def user_error(request: Request, exc: Exception):
-        if isinstance(exc, USER_ERRORS):
-            return JSONResponse(status_code=status_for(exc), content={"error": str(exc)})
+    async def unexpected(request: Request, exc: Exception):
         return JSONResponse(status_code=500, content={"error": f"internal error: {type(exc).__name__}"})
+
+    async def call(fn, *args):
+        try:
+            return await run_in_threadpool(fn, *args)
+        except Exception as exc:
+            # The store is checked when the app starts; a server that stops later fails inside chromadb's client.
+            url = assistant.settings.chroma_url
+            if url and lost_connection(exc):
+                raise StoreUnavailable(f"Cannot reach the Chroma server at {url}: is `chroma run` running?") from exc
+            raise
 
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok"}
 
     @app.get("/sources")
-    def sources() -> list[dict]:
-        return [r.to_dict() for r in assistant.sources()]
+    async def sources() -> list[dict]:
+        return [r.to_dict() for r in await call(assistant.sources)]
 
     @app.post("/ask")
     async def ask(body: AskRequest) -> dict:
-        answer = await run_in_threadpool(assistant.ask, body.question, body.history, body.top_k, body.sources)
+        answer = await call(assistant.ask, body.question, body.history, body.top_k, body.sources)
         return answer.to_dict()
 
     @app.post("/ingest")
     async def ingest(body: IngestRequest) -> dict:
-        report = await run_in_threadpool(assistant.ingest, body.paths, body.prune)
+        report = await call(assistant.ingest, body.paths, body.prune)
         return report.to_dict()
 
     return app

@@ -1,8 +1,10 @@
 """The `assistant` command as a user runs it: JSON contracts, exit codes, one-line errors."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,11 +14,24 @@ import pytest
 
 BIN = Path(sys.executable).parent / "assistant"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+# A wide terminal (nothing wraps) with colour on, as a user's terminal would be.
+TERMINAL = {"FORCE_COLOR": "1", "COLUMNS": "5000"}
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+# ask --json: ARCHITECTURE.md's keys plus query, notes and hits (docs/design.md, "The JSON answer").
+ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms", "query", "notes", "hits"}
+CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "score", "chunk_id"}
+HIT_KEYS = {"id", "doc_id", "source", "title", "chunk_index", "start", "end", "text", "score", "dense_rank",
+            "bm25_rank", "dense_score", "bm25_score"}
 
 
-def cli(*args, home: Path):
-    return subprocess.run([str(BIN), "--home", str(home), *args], capture_output=True, text=True, env=ENV,
-                          timeout=300)
+def cli(*args, home: Path, env: dict | None = None, cwd: Path | None = None):
+    return subprocess.run([str(BIN), "--home", str(home), *args], capture_output=True, text=True,
+                          env={**ENV, **(env or {})}, cwd=cwd, timeout=300)
+
+
+def plain(text: str) -> str:
+    return ANSI.sub("", text)
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +50,33 @@ def test_help_is_light_and_import_does_not_pull_gradio():
     assert help_.returncode == 0 and 'Example: assistant ask "Who denied involvement?"' in help_.stdout
 
 
+@pytest.mark.parametrize("command, usage", [
+    ((), "Usage: assistant [OPTIONS] COMMAND [ARGS]..."),
+    (("ingest",), "Usage: assistant ingest [OPTIONS] PATH..."),
+    (("ask",), "Usage: assistant ask [OPTIONS] QUESTION"),
+    (("sources",), "Usage: assistant sources [OPTIONS]"),
+    (("remove",), "Usage: assistant remove [OPTIONS] SOURCE"),
+    (("chat",), "Usage: assistant chat [OPTIONS]"),
+    (("eval",), "Usage: assistant eval [OPTIONS] [SET_OR_DIR]"),
+    (("serve",), "Usage: assistant serve [OPTIONS]"),
+])
+def test_help_reads_plainly_and_has_an_example(command, usage):
+    result = subprocess.run([str(BIN), *command, "--help"], capture_output=True, text=True,
+                            env={**ENV, "COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == usage
+    # typer's own labels (`{question}`, `<list[Path]>`, `<int range>`) must not show.
+    assert not re.search(r"[{<][a-z]", result.stdout), result.stdout
+    assert re.search(r"Example:\s+assistant ", result.stdout), result.stdout
+
+
 def test_ingest_json_contract(tmp_path, sample_docs):
     docs = tmp_path / "sample"
     shutil.copytree(sample_docs, docs)
-    first = cli("ingest", str(docs), "--json", home=tmp_path / "home")
+    # Colour forced on: on a terminal the human form draws a progress bar on stderr; --json must not.
+    first = cli("ingest", str(docs), "--json", home=tmp_path / "home", env=TERMINAL)
     assert first.returncode == 0, first.stderr
+    assert first.stderr == ""
     report = json.loads(first.stdout)
     assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "chunks", "seconds"}
     assert len(report["added"]) == 5 and report["failed"] == []
@@ -49,13 +86,65 @@ def test_ingest_json_contract(tmp_path, sample_docs):
 
 
 def test_ask_json_contract(cli_home):
-    result = cli("ask", "What did Peskov call the allegations?", "--json", home=cli_home)
+    from assistant.settings import RetrievalSettings
+
+    question = "What did Peskov call the allegations?"
+    result = cli("ask", question, "--json", home=cli_home)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert {"question", "answer", "abstained", "citations", "timings_ms"} <= set(data)
+    assert set(data) == ANSWER_KEYS
+    assert data["question"] == data["query"] == question and data["notes"] == []
     assert data["abstained"] is False and "[1]" in data["answer"]
-    assert set(data["citations"][0]) >= {"n", "source", "title", "text", "sentence", "start", "end", "score"}
-    assert data["timings_ms"]["total"] > 0
+    assert data["citations"] and all(set(c) == CITATION_KEYS for c in data["citations"])
+    assert [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
+    assert len(data["hits"]) == RetrievalSettings().top_k and all(set(h) == HIT_KEYS for h in data["hits"])
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"} and data["timings_ms"]["total"] > 0
+
+
+def test_ask_human_form_cites_and_highlights(cli_home, sample_bot, sample_docs):
+    question = "What did Peskov call the allegations?"
+    expected = sample_bot.ask(question)  # the same index the CLI reads (cli_home is a copy)
+    assert expected.citations
+    result = cli("ask", question, home=cli_home, env=TERMINAL, cwd=sample_docs.parent)
+    assert result.returncode == 0, result.stderr
+    text = plain(result.stdout)
+    lines = text.splitlines()
+    first = expected.citations[0]
+    # The answer, a blank line, then each citation as `[n] title — source` (relative to the working dir).
+    assert lines[:3] == [expected.text, "", f"[1] {first.title} — sample/{Path(first.source).name}"]
+    position = 0
+    for c in expected.citations:
+        header = f"[{c.n}] {c.title} — sample/{Path(c.source).name}\n"
+        position = text.index(header, position) + len(header)
+        # The whole passage follows its header, and the cited sentence is in bold yellow inside it.
+        assert text[position:].startswith(c.text)
+        assert c.sentence in c.text
+    highlighted = re.findall(r"\x1b\[1;33m(.*?)\x1b\[0m", result.stdout, flags=re.S)
+    assert highlighted == [c.sentence for c in expected.citations]
+    assert re.fullmatch(r"retrieve \d+ ms · answer \d+ ms · total \d+ ms", lines[-1])
+
+
+def test_ask_top_k_sets_the_number_of_passages(cli_home):
+    from assistant.settings import RetrievalSettings
+
+    assert RetrievalSettings().top_k != 2
+    result = cli("ask", "What did Peskov call the allegations?", "--top-k", "2", "--json", home=cli_home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["hits"]) == 2
+    assert {c["chunk_id"] for c in data["citations"]} <= {h["id"] for h in data["hits"]}
+
+
+def test_ask_source_restricts_the_citations(cli_home, sample_bot):
+    question, wanted = "Who denied involvement?", "000_8bc013782648c3d5.txt"
+    unfiltered = sample_bot.ask(question)
+    assert any(not c.source.endswith("/" + wanted) for c in unfiltered.citations)  # the filter has work to do
+    result = cli("ask", question, "--source", wanted, "--json", home=cli_home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["abstained"] is False and data["citations"]
+    assert {Path(c["source"]).name for c in data["citations"]} == {wanted}
+    assert {Path(h["source"]).name for h in data["hits"]} == {wanted}
 
 
 def test_ask_human_form_and_abstention_exit_zero(cli_home):
@@ -84,6 +173,56 @@ def test_empty_store_says_what_to_do(tmp_path):
 
 def test_usage_error_exits_2(tmp_path):
     assert cli("ask", home=tmp_path).returncode == 2
+
+
+def test_ingest_and_sources_human_form(tmp_path, sample_docs, make_assistant):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    names = ["001_0c9caba1aff1c6c0.txt", "004_7bdcd2d0aef0b556.txt"]
+    for name in names:
+        shutil.copy(sample_docs / name, docs / name)
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    home = tmp_path / "home"
+    result = cli("ingest", "docs", home=home, env=TERMINAL, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "files" in plain(result.stderr) and "embedding" in plain(result.stderr)  # the progress bars
+    records = {Path(r.source).name: r for r in make_assistant(home=home).sources()}
+    assert sorted(records) == names
+    lines = [line.rstrip() for line in plain(result.stdout).splitlines()]
+    assert re.fullmatch(r" status +source +chunks / reason", lines[0])
+    rows = sorted(line.split(None, 2) for line in lines[1:-1])
+    assert rows[:2] == [["added", f"docs/{name}", str(records[name].chunks)] for name in names]
+    assert rows[2][:2] == ["failed", "docs/broken.pdf"]
+    assert re.fullmatch(r"broken\.pdf: not a valid PDF \(.+\)", rows[2][2])
+    chunks = sum(r.chunks for r in records.values())
+    assert re.fullmatch(rf"2 added, 0 updated, 0 unchanged, 0 removed, 1 failed; {chunks} chunks embedded in "
+                        r"\d+\.\d s", lines[-1])
+
+    listing = cli("sources", home=home, env={"COLUMNS": "300"}, cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    lines = [line.rstrip() for line in listing.stdout.splitlines()]
+    assert lines[0].split() == ["title", "source", "chunks", "sha256", "indexed"]
+    for line, name in zip(lines[1:-1], names, strict=True):
+        r = records[name]
+        assert re.fullmatch(rf" {re.escape(r.title)} +docs/{name} +{r.chunks} +{r.sha256[:12]} +"
+                            r"\d{4}-\d\d-\d\d \d\d:\d\d", line), line
+    assert lines[-1] == f"2 sources, {chunks} chunks"
+
+
+def test_tampered_model_is_one_line_error(cli_home, tmp_path):
+    from vectorstore.embedder import packaged_model_dir
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(packaged_model_dir(), model_dir)
+    weights = model_dir / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(data)
+    result = cli("ask", "Who denied involvement?", home=cli_home, env={"ASSISTANT_MODEL_DIR": str(model_dir)})
+    digest = hashlib.sha256(data).hexdigest()
+    assert (result.returncode, result.stderr) == (
+        1, f"Error: {weights} is not the official all-MiniLM-L6-v2 (sha256 {digest[:12]}...)\n")
+    assert result.stdout == ""
 
 
 def test_sources_json(cli_home):

@@ -1,32 +1,64 @@
 """The HTTP API on a real uvicorn server on 127.0.0.1."""
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 
+EMPTY_INDEX = {"error": "Nothing is indexed yet: run `assistant ingest PATH`"}
 
-@pytest.fixture(scope="module")
-def api(sample_bot):
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(assistant):
+    """The API over this assistant on a real uvicorn server; yields its base URL."""
     import uvicorn
 
     from assistant.http import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(sample_bot), host="127.0.0.1", port=port, log_level="warning"))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def api(sample_bot):
+    with serving(sample_bot) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_api(make_assistant):
+    """The API over a fresh, empty home."""
+    with serving(make_assistant()) as url:
+        yield url
+
+
+def test_health(api):
+    reply = httpx.get(f"{api}/health")
+    assert (reply.status_code, reply.json()) == (200, {"status": "ok"})
 
 
 def test_ask_returns_the_answer_contract(api):
@@ -34,6 +66,10 @@ def test_ask_returns_the_answer_contract(api):
     assert reply.status_code == 200
     data = reply.json()
     assert "absolute nonsense" in data["answer"] and data["citations"][0]["n"] == 1
+    # The same object as `assistant ask --json` (docs/design.md, "The JSON answer").
+    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms", "query", "notes", "hits"}
+    assert set(data["citations"][0]) == {"n", "source", "title", "text", "sentence", "start", "end", "score",
+                                         "chunk_id"}
 
 
 def test_follow_up_over_http(api):
@@ -56,3 +92,71 @@ def test_errors_are_json(api, body, status, error):
 def test_sources_and_openapi(api):
     assert len(httpx.get(f"{api}/sources").json()) == 5
     assert "/ask" in httpx.get(f"{api}/openapi.json").json()["paths"]
+
+
+def test_ask_on_an_empty_index_is_409(empty_api):
+    reply = httpx.post(f"{empty_api}/ask", json={"question": "Who denied involvement?"}, timeout=60)
+    assert (reply.status_code, reply.json()) == (409, EMPTY_INDEX)
+    assert httpx.get(f"{empty_api}/sources").json() == []
+
+
+def test_ingest_over_http(empty_api, sample_docs, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(sample_docs / "004_7bdcd2d0aef0b556.txt", docs)
+    reply = httpx.post(f"{empty_api}/ingest", json={"paths": [str(docs)]}, timeout=300)
+    assert reply.status_code == 200, reply.text
+    report = reply.json()
+    assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "chunks", "seconds"}
+    source = str((docs / "004_7bdcd2d0aef0b556.txt").resolve())
+    assert report["added"] == [source] and report["failed"] == [] and report["chunks"] > 0
+    answer = httpx.post(f"{empty_api}/ask", json={"question": "Who is Sergey Markov?"}, timeout=60).json()
+    assert answer["abstained"] is False and {c["source"] for c in answer["citations"]} == {source}
+
+    bad = httpx.post(f"{empty_api}/ingest", json={"paths": ["/no/such/folder"]}, timeout=60)
+    assert (bad.status_code, bad.json()) == (404, {"error": "No such file or folder: /no/such/folder"})
+    assert [r["source"] for r in httpx.get(f"{empty_api}/sources").json()] == [source]  # nothing lost
+
+
+def test_a_chroma_server_that_stops_is_503(make_assistant, tmp_path, sample_docs):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(tmp_path / "srv"),
+                               "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        bot = make_assistant(chroma_url=url)
+    finally:
+        chroma.terminate()
+        chroma.wait(timeout=30)
+    unreachable = {"error": f"Cannot reach the Chroma server at {url}: is `chroma run` running?"}
+    with serving(bot) as api:
+        for reply in (httpx.post(f"{api}/ask", json={"question": "Who denied involvement?"}, timeout=60),
+                      httpx.get(f"{api}/sources", timeout=60),
+                      httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs / "001_0c9caba1aff1c6c0.txt")]},
+                                 timeout=60)):
+            assert (reply.status_code, reply.json()) == (503, unreachable)
+        assert httpx.get(f"{api}/health").status_code == 200  # the API itself is alive
+
+
+def test_tampered_model_is_503(sample_home, tmp_path):
+    from assistant import Assistant
+    from vectorstore.embedder import packaged_model_dir
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(packaged_model_dir(), model_dir)
+    weights = model_dir / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(data)
+    with serving(Assistant.open(home=sample_home, model_dir=model_dir)) as api:
+        reply = httpx.post(f"{api}/ask", json={"question": "Who denied involvement?"}, timeout=60)
+    assert reply.status_code == 503
+    assert reply.json()["error"].startswith(f"{weights} is not the official all-MiniLM-L6-v2 (sha256 ")

@@ -115,3 +115,25 @@ def test_dense_search_filters_by_source(sample_bot, embedder):
     hits = sample_bot.store.dense_search(embedder.embed_query("denied the allegations"), 5, [target])
     assert hits and {h.chunk.source for h in hits} == {target}
     assert [h.dense_rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    import hashlib
+
+    from vectorstore.embedder import MODEL_SHA256, packaged_model_dir, verify_weights
+    from vectorstore.errors import ModelError
+
+    verify_weights(packaged_model_dir())  # the packaged weights pass
+    model_dir = tmp_path / "model"
+    shutil.copytree(packaged_model_dir(), model_dir)
+    weights = model_dir / "model.safetensors"
+    with weights.open("r+b") as fh:  # the last byte is tensor data: still a loadable file, just not the model
+        fh.seek(-1, os.SEEK_END)
+        last = fh.read(1)
+        fh.seek(-1, os.SEEK_END)
+        fh.write(bytes([last[0] ^ 0xFF]))
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert digest != MODEL_SHA256
+    with pytest.raises(ModelError) as err:
+        verify_weights(model_dir)
+    assert str(err.value) == f"{weights} is not the official all-MiniLM-L6-v2 (sha256 {digest[:12]}...)"
