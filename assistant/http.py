@@ -5,6 +5,7 @@ from assistant.core import Assistant
 from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, EmptyQuestion, ModelError,
                               StoreUnavailable, UnknownSource)
 from ingest.errors import PathNotFound
+from vectorstore.errors import lost_connection, unreachable
 
 STATUS = [(EmptyQuestion, 422), (UnknownSource, 404), (PathNotFound, 404), (EmptyIndex, 409),
           (StoreUnavailable, 503), (BackendUnavailable, 503), (ModelError, 503)]
@@ -13,18 +14,6 @@ STATUS = [(EmptyQuestion, 422), (UnknownSource, 404), (PathNotFound, 404), (Empt
 def status_for(exc: Exception) -> int:
     """The HTTP status of a user-facing error (400 when nothing more specific fits)."""
     return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
-
-
-def lost_connection(exc: BaseException) -> bool:
-    """Is this a connection failure (e.g. the Chroma server stopped after the API started)?"""
-    import httpx
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, (httpx.TransportError, ConnectionError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def create_app(assistant: Assistant):
@@ -67,7 +56,7 @@ def create_app(assistant: Assistant):
             # The store is checked when the app starts; a server that stops later fails inside chromadb's client.
             url = assistant.settings.chroma_url
             if url and lost_connection(exc):
-                raise StoreUnavailable(f"Cannot reach the Chroma server at {url}: is `chroma run` running?") from exc
+                raise unreachable(url) from exc
             raise
 
     @app.get("/health")

@@ -61,3 +61,21 @@ def sample_bot(sample_home, embedder):
     from assistant import Assistant
 
     return Assistant.open(home=sample_home, embedder=embedder)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` server on 127.0.0.1; `.url`, and `.stop()` to take it down mid-test."""
+    from support import ChromaServer
+
+    server = ChromaServer(tmp_path / "chroma-server")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tampered_model(tmp_path):
+    """(model dir, weights path, sha256) of a MiniLM copy whose weights are not the official ones."""
+    from support import tampered_model as make
+
+    return make(tmp_path / "tampered-model")

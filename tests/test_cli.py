@@ -1,7 +1,6 @@
 """The `assistant` command as a user runs it: JSON contracts, exit codes, one-line errors."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -11,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from test_store import TAMPERED
 
 BIN = Path(sys.executable).parent / "assistant"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
@@ -209,19 +210,10 @@ def test_ingest_and_sources_human_form(tmp_path, sample_docs, make_assistant):
     assert lines[-1] == f"2 sources, {chunks} chunks"
 
 
-def test_tampered_model_is_one_line_error(cli_home, tmp_path):
-    from vectorstore.embedder import packaged_model_dir
-
-    model_dir = tmp_path / "model"
-    shutil.copytree(packaged_model_dir(), model_dir)
-    weights = model_dir / "model.safetensors"
-    data = bytearray(weights.read_bytes())
-    data[-1] ^= 0xFF
-    weights.write_bytes(data)
+def test_tampered_model_is_one_line_error(cli_home, tampered_model):
+    model_dir, weights, digest = tampered_model
     result = cli("ask", "Who denied involvement?", home=cli_home, env={"ASSISTANT_MODEL_DIR": str(model_dir)})
-    digest = hashlib.sha256(data).hexdigest()
-    assert (result.returncode, result.stderr) == (
-        1, f"Error: {weights} is not the official all-MiniLM-L6-v2 (sha256 {digest[:12]}...)\n")
+    assert (result.returncode, result.stderr) == (1, f"Error: {TAMPERED.format(weights=weights, digest=digest[:12])}\n")
     assert result.stdout == ""
 
 

@@ -2,24 +2,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
+from support import free_port
+
 EMPTY_INDEX = {"error": "Nothing is indexed yet: run `assistant ingest PATH`"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -118,24 +110,10 @@ def test_ingest_over_http(empty_api, sample_docs, tmp_path):
     assert [r["source"] for r in httpx.get(f"{empty_api}/sources").json()] == [source]  # nothing lost
 
 
-def test_a_chroma_server_that_stops_is_503(make_assistant, tmp_path, sample_docs):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(tmp_path / "srv"),
-                               "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        bot = make_assistant(chroma_url=url)
-    finally:
-        chroma.terminate()
-        chroma.wait(timeout=30)
+def test_a_chroma_server_that_stops_is_503(make_assistant, chroma_server, sample_docs):
+    bot = make_assistant(chroma_url=chroma_server.url)
+    chroma_server.stop()
+    url = chroma_server.url
     unreachable = {"error": f"Cannot reach the Chroma server at {url}: is `chroma run` running?"}
     with serving(bot) as api:
         for reply in (httpx.post(f"{api}/ask", json={"question": "Who denied involvement?"}, timeout=60),
@@ -146,16 +124,10 @@ def test_a_chroma_server_that_stops_is_503(make_assistant, tmp_path, sample_docs
         assert httpx.get(f"{api}/health").status_code == 200  # the API itself is alive
 
 
-def test_tampered_model_is_503(sample_home, tmp_path):
+def test_tampered_model_is_503(sample_home, tampered_model):
     from assistant import Assistant
-    from vectorstore.embedder import packaged_model_dir
 
-    model_dir = tmp_path / "model"
-    shutil.copytree(packaged_model_dir(), model_dir)
-    weights = model_dir / "model.safetensors"
-    data = bytearray(weights.read_bytes())
-    data[-1] ^= 0xFF
-    weights.write_bytes(data)
+    model_dir, weights, _ = tampered_model
     with serving(Assistant.open(home=sample_home, model_dir=model_dir)) as api:
         reply = httpx.post(f"{api}/ask", json={"question": "Who denied involvement?"}, timeout=60)
     assert reply.status_code == 503

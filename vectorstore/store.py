@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.errors import StoreUnavailable
+from vectorstore.errors import StoreUnavailable, unreachable
 from vectorstore.records import Chunk, DocumentRecord, Hit
 
 CHUNKS = "chunks"
@@ -43,7 +43,7 @@ def open_client(path: Path | None = None, url: str | None = None):
                                          ssl=parsed.scheme == "https", settings=_client_settings())
             client.heartbeat()
         except Exception as exc:  # chromadb raises several types for a dead server
-            raise StoreUnavailable(f"Cannot reach the Chroma server at {url}: is `chroma run` running?") from exc
+            raise unreachable(url) from exc
         return client
     assert path is not None
     path = Path(path)
