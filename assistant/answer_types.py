@@ -13,7 +13,7 @@ from assistant.terms import WORDS, stem, terms
 
 # A name answers a "who/name of" question only next to what the question asks about ("campaign
 # chairman John Podesta", "Lavrov has denied"): a name elsewhere in the sentence is a passing mention.
-NAME_WINDOW = 6  # words between the name and the nearest question term
+NAME_WINDOW = 8  # words between the name and the nearest question term
 
 _NUMBER_Q = re.compile(r"^\s*(how (many|much)|what (number|percentage|share|amount))\b", re.IGNORECASE)
 _DATE_Q = re.compile(r"^\s*(when|(on|in|at)? ?what (date|year|day|month)|which (date|year|day|month))\b",

@@ -6,8 +6,8 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.answer import NOT_FOUND, Citation
-from assistant.extractive import Draft, ExtractiveAnswerer
+from assistant.answer import Citation
+from assistant.extractive import Draft, ExtractiveAnswerer, abstain
 from assistant.settings import AnswerSettings
 from vectorstore.embedder import Embedder
 from vectorstore.records import Hit
@@ -23,7 +23,7 @@ class TopPassageAnswerer:
 
     def answer(self, query, query_embedding, hits, document_text) -> Draft:
         if not hits:
-            return Draft(NOT_FOUND, (), True)
+            return abstain("nothing was retrieved")
         chunk = hits[0].chunk
         citation = Citation(n=1, source=chunk.source, title=chunk.title, text=chunk.text, sentence=chunk.text,
                             start=chunk.start, end=chunk.end, score=round(hits[0].score, 4), chunk_id=chunk.id)

@@ -131,6 +131,8 @@ class Assistant:
         done = time.perf_counter()
         timings = {"retrieve": round((retrieved - began) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
                    "total": round((done - began) * 1000, 1)}
+        if draft.reason:
+            notes += (f"Not answered: {draft.reason}.",)
         return Answer(question=question, text=draft.text, citations=draft.citations, abstained=draft.abstained,
                       query=query, hits=tuple(hits), timings_ms=timings, notes=notes)
 

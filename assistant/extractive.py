@@ -28,6 +28,7 @@ SUBJECT_WORDS = 14  # ...as its subject: a name this early in the sentence, not 
 WHO_CUTOFF = 0.6  # "who" answers may list several people, some less similar to the question
 MIN_WORDS, MAX_CHARS = 4, 600  # shorter is furniture or a heading; longer is no longer a sentence
 CLAUSE_MIN_WORDS = 20  # a long sentence is also scored clause by clause: its point may be one clause
+KIND_WORDS = {None: "answer", "number": "number", "date": "date or time", "name": "name next to the question's words"}
 _WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwho\b", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s+(?=(?:but|and|while|although|though|which|who)\b)|;\s+|\s+--?\s+|:\s+")
 
@@ -41,8 +42,10 @@ class Candidate:
     start: int
     end: int
     sentence: str
+    context: str = ""  # the document title and the sentence before: who "he" is, what "it" is
     score: float = 0.0
     lexical: float = 0.0  # idf-weighted share of the question's terms in the sentence
+    grounding: float = 0.0  # ...in the sentence with its context
     people: frozenset = frozenset()
     embedding: np.ndarray | None = None
     also: list = field(default_factory=list)  # duplicates from other passages, cited together
@@ -55,6 +58,12 @@ class Draft:
     text: str
     citations: tuple[Citation, ...]
     abstained: bool
+    reason: str = ""  # why it abstained, for the user who wonders
+
+
+def abstain(reason: str) -> Draft:
+    """The "not found" answer, saying why."""
+    return Draft(NOT_FOUND, (), True, reason)
 
 
 class ExtractiveAnswerer:
@@ -69,30 +78,31 @@ class ExtractiveAnswerer:
         """Answer `query` from `hits`; document_text(source) gives a document's cleaned text."""
         candidates = self._candidates(hits, document_text)
         if not candidates:
-            return Draft(NOT_FOUND, (), True)
+            return abstain("the retrieved passages hold no whole sentence")
         is_who = bool(_WHO.search(query))
         self._score(query, query_embedding, candidates, is_who)
         best_match = max(c.score for c in candidates)
         kind = expected_type(query)
         # A sentence without the kind of answer asked for (no number for "how many") cannot answer.
         typed = [c for c in candidates if has_type(c.sentence, kind, query)]
-        chosen = self._select(typed, best_match, is_who)
-        if not chosen:
-            return Draft(NOT_FOUND, (), True)
-        return compose(chosen)
+        reason = self._weak_evidence(typed, best_match, kind, is_who)
+        if reason:
+            return abstain(reason)
+        return compose(self._select(typed, best_match, is_who))
 
     def _candidates(self, hits: Sequence[Hit], document_text) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
         out = []
         for hit in hits:
             text = document_text(hit.chunk.source)
-            for a, b in sentence_spans(text, hit.chunk.start, hit.chunk.end):
+            for a, b, before in sentence_spans(text, hit.chunk.start, hit.chunk.end):
                 sentence = text[a:b]
                 if (hit.chunk.source, a) in seen or len(sentence.split()) < MIN_WORDS or len(sentence) > MAX_CHARS:
                     continue
                 seen.add((hit.chunk.source, a))
                 start, end = min(a, hit.chunk.start), max(b, hit.chunk.end)
-                out.append(Candidate(hit, text[start:end], start, end, sentence))
+                context = f"{hit.chunk.title}\n{text[before:a]}"
+                out.append(Candidate(hit, text[start:end], start, end, sentence, context))
         return out
 
     def _score(self, query: str, query_embedding: np.ndarray, candidates: list[Candidate], is_who: bool) -> None:
@@ -104,31 +114,50 @@ class ExtractiveAnswerer:
         for (i, _), sim in zip(clauses, similarity[len(sentences):]):
             semantic[i] = max(semantic[i], sim)
         lexical = term_overlap(query, sentences)
+        grounding = term_overlap(query, [f"{c.context}\n{c.sentence}" for c in candidates])
         surnames = set().union(*(people(t) for t in sentences))
         asked_about = people(query, surnames)
-        for c, sem, lex, vec in zip(candidates, semantic, lexical, vectors):
+        for c, sem, lex, grounded, vec in zip(candidates, semantic, lexical, grounding, vectors):
             c.embedding = vec
+            c.grounding = grounded
             c.people = frozenset(people(c.sentence, surnames) - asked_about)
             c.lexical = lex
             c.score = SEMANTIC_WEIGHT * float(sem) + LEXICAL_WEIGHT * lex
             if is_who and any(p in " ".join(c.sentence.split()[:SUBJECT_WORDS]) for p in c.people):
                 c.score += NAME_BONUS
 
-    def _select(self, typed: list[Candidate], best_match: float, is_who: bool) -> list[Candidate]:
-        """The answer's sentences; none (abstain) when the evidence is weak.
+    def _cutoff(self, best_match: float, is_who: bool) -> float:
+        s = self.settings
+        return best_match * (min(WHO_CUTOFF, s.relative_cutoff) if is_who else s.relative_cutoff)
 
-        The cutoff is relative to the best-matching sentence of any kind: when the sentences that
-        match the question best lack the kind of answer asked for ("the name of the company whose
-        servers..." next to "servers operated by a Russian company"), the documents touch the
-        subject without saying the answer, and a weaker sentence that has a name is not it.
-        """
+    def _weak_evidence(self, typed: list[Candidate], best_match: float, kind: str | None,
+                       is_who: bool) -> str:
+        """Why the evidence cannot carry an answer ("" when it can); see docs/answering.md."""
+        s = self.settings
+        if not typed:
+            return f"no retrieved sentence holds the kind of answer asked for ({KIND_WORDS[kind]})"
+        lead = max(typed, key=lambda c: c.score)
+        if lead.score < s.min_score:
+            return f"the closest sentence scores {lead.score:.2f}, below answer.min_score ({s.min_score:.2f})"
+        # The cutoff is relative to the best-matching sentence of any kind: when the sentences that
+        # match best lack the kind of answer asked for, the documents touch the subject without
+        # saying the answer, and a weaker sentence that happens to hold a name is not it.
+        if lead.score < self._cutoff(best_match, is_who):
+            return (f"the sentences closest to the question hold no {KIND_WORDS[kind]}; the best one that does "
+                    f"scores {lead.score:.2f} against {best_match:.2f}")
+        # Counted with the sentence's context: "It is bordered by Saudi Arabia" answers where Yemen is.
+        if lead.grounding < s.min_overlap:
+            return (f"the closest sentence and its context share {lead.grounding:.0%} of the question's content "
+                    f"words, below answer.min_overlap ({s.min_overlap:.0%})")
+        return ""
+
+    def _select(self, typed: list[Candidate], best_match: float, is_who: bool) -> list[Candidate]:
+        """The answer's sentences: the best, those near it, duplicates from other sources cited together."""
         s = self.settings
         ranked = sorted(typed, key=lambda c: -c.score)
-        if not ranked or ranked[0].score < s.min_score or ranked[0].lexical < s.min_overlap:
-            return []
         chosen: list[Candidate] = []
         named: set[str] = set()
-        cutoff = best_match * (min(WHO_CUTOFF, s.relative_cutoff) if is_who else s.relative_cutoff)
+        cutoff = self._cutoff(best_match, is_who)
         for c in ranked:
             if c.score < cutoff:
                 break

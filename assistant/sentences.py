@@ -24,15 +24,21 @@ def _punkt():
     return PunktSentenceTokenizer(params)
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of text that overlaps text[start:end], never cut mid-sentence."""
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, int]]:
+    """(start, end, previous_start) of each sentence of text that overlaps text[start:end].
+
+    Never cut mid-sentence; `previous_start` is where the sentence before it in the same paragraph
+    starts (its own start for a paragraph's first), so text[previous_start:start] is its lead-in.
+    """
     end = len(text) if end is None else end
     lo, hi = max(0, start - MARGIN), min(len(text), end + MARGIN)
     window = text[lo:hi]
     spans = []
     for line in _LINE.finditer(window):  # punkt does not split at line breaks: headings would merge
+        previous = None
         for s, e in _punkt().span_tokenize(line.group()):
             a, b = lo + line.start() + s, lo + line.start() + e
             if b > start and a < end:
-                spans.append((a, b))
+                spans.append((a, b, a if previous is None else previous))
+            previous = a
     return spans

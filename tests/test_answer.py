@@ -81,7 +81,7 @@ def test_empty_question(sample_bot, question):
 
 def test_very_long_question_is_truncated_with_a_note(sample_bot):
     answer = sample_bot.ask("What did Peskov call the allegations? " + "blah " * 4000)
-    assert answer.notes == ("The question is 20,037 characters long; only the first 1,000 were used to search.",)
+    assert answer.notes[0] == "The question is 20,037 characters long; only the first 1,000 were used to search."
     assert len(answer.query) <= 1000
 
 
@@ -112,3 +112,49 @@ def test_stream_yields_text_then_the_answer(sample_bot):
     answer = parts[-1]
     assert all(isinstance(p, str) for p in parts[:-1]) and len(parts) > 2
     assert "".join(parts[:-1]) == answer.text
+
+
+@pytest.mark.parametrize("question, reason", [
+    # The passages that match best say "servers operated by a Russian company" and name none.
+    ("What is the name of the Russian company whose servers the hacks came from?",
+     "Not answered: the sentences closest to the question hold no name next to the question's words"),
+    # The articles never mention sanctions; the closest sentence is about something that sounds alike.
+    ("Which sanctions did Obama impose on Russia in response to the hacking?",
+     "Not answered: the closest sentence and its context share"),
+])
+def test_near_miss_questions_abstain_and_say_why(sample_bot, question, reason):
+    answer = sample_bot.ask(question)
+    assert answer.abstained and answer.text == NOT_FOUND
+    assert answer.notes and answer.notes[-1].startswith(reason), answer.notes
+    assert answer.hits, "the closest passages are still there for the user to judge"
+
+
+def test_a_name_answers_only_next_to_what_was_asked():
+    from assistant.answer_types import names_near_terms
+
+    question = "Who was the chairman of Hillary Clinton's campaign?"
+    assert names_near_terms("Many called on Hillary Clinton's campaign chairman John Podesta to resign.",
+                            question) == ["John Podesta"]
+    # Names far from every question term are passing mentions, and the question's own names never answer.
+    assert names_near_terms("The chairman resigned on Monday after a long and bitter dispute about money that "
+                            "nobody at the office had expected, said Reuters.", question) == []
+    assert names_near_terms("Hillary Clinton ran a campaign.", question) == []
+
+
+def test_who_is_asks_what_someone_is():
+    from assistant.answer_types import expected_type
+
+    assert expected_type("Who is Sergey Markov?") is None
+    assert expected_type("who was John Podesta") is None
+    assert expected_type("Who was the chairman of the campaign?") == "name"
+    assert expected_type("Who denied involvement?") == "name"
+
+
+def test_sentences_know_their_lead_in():
+    from assistant.sentences import sentence_spans
+
+    text = "Lavrov spoke to CNN. \"We have seen no proof.\"\nA new paragraph starts here."
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b, _ in spans] == ["Lavrov spoke to CNN.", "\"We have seen no proof.\"",
+                                                "A new paragraph starts here."]
+    assert [text[before:a] for a, _, before in spans] == ["", "Lavrov spoke to CNN. ", ""]
