@@ -18,7 +18,7 @@ from assistant.answer_types import expected_type, has_type
 from assistant.names import people
 from assistant.sentences import sentence_spans
 from assistant.settings import AnswerSettings
-from assistant.terms import term_overlap
+from assistant.terms import term_overlap, terms
 from vectorstore.embedder import Embedder
 from vectorstore.records import Hit
 
@@ -88,7 +88,7 @@ class ExtractiveAnswerer:
         reason = self._weak_evidence(typed, best_match, kind, is_who)
         if reason:
             return abstain(reason)
-        return compose(self._select(typed, best_match, is_who))
+        return compose(self._select(typed, best_match, is_who, who_act(query) if is_who else None))
 
     def _candidates(self, hits: Sequence[Hit], document_text) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
@@ -151,7 +151,8 @@ class ExtractiveAnswerer:
                     f"words, below answer.min_overlap ({s.min_overlap:.0%})")
         return ""
 
-    def _select(self, typed: list[Candidate], best_match: float, is_who: bool) -> list[Candidate]:
+    def _select(self, typed: list[Candidate], best_match: float, is_who: bool,
+                act: str | None = None) -> list[Candidate]:
         """The answer's sentences: the best, those near it, duplicates from other sources cited together."""
         s = self.settings
         ranked = sorted(typed, key=lambda c: -c.score)
@@ -171,9 +172,18 @@ class ExtractiveAnswerer:
                 continue  # keep scanning: a later sentence may still be a duplicate to cite together
             if is_who and chosen and (not c.people or c.people <= named):
                 continue  # past the first, a "who" answer adds sentences only to name more people
+            if act and chosen and act in terms(chosen[0].sentence) and act not in terms(c.sentence):
+                continue  # ...who did what the first one did: "Who denied...?" lists those who denied
             chosen.append(c)
             named |= c.people
         return chosen
+
+
+def who_act(question: str) -> str | None:
+    """The stemmed word saying what a "who" question asks about: "Who denied involvement?" -> "deni"."""
+    match = _WHO.search(question)
+    following = terms(question[match.end():]) if match else []
+    return following[0] if following else None
 
 
 def _clauses(sentence: str) -> list[str]:

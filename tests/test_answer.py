@@ -36,6 +36,8 @@ def test_who_denied_involvement_names_lavrov_putin_and_peskov(sample_bot):
     for name in ("Lavrov", "Peskov", "Putin"):
         assert name in cited, f"{name} missing from: {answer.text}"
     assert len({c.source for c in answer.citations}) >= 2, "the denials come from several articles"
+    # A "who" list names those who did what was asked: McConnell calling interference unacceptable is not a denial.
+    assert all("denied" in c.sentence for c in answer.citations), answer.text
 
 
 def test_named_subject_finds_its_sentence(sample_bot):
