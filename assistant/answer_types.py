@@ -9,7 +9,7 @@ import re
 from bisect import bisect_left
 
 from assistant.names import NOT_PERSON, name_spans
-from assistant.terms import WORDS, stem, terms
+from assistant.terms import WORDS, is_stop_word, stem, terms
 
 # A name answers a "who/name of" question only next to what the question asks about ("campaign
 # chairman John Podesta", "Lavrov has denied"): a name elsewhere in the sentence is a passing mention.
@@ -45,6 +45,17 @@ def expected_type(question: str) -> str | None:
     if _NAME_Q.search(question):
         return "name"
     return None
+
+
+_WHICH_Q = re.compile(r"^\s*(which|what)\s+(.+)", re.IGNORECASE)
+
+
+def focus_word(question: str) -> str | None:
+    """The word a which/what question asks about: "Which sanctions did..." -> "sanctions"."""
+    match = _WHICH_Q.search(question)
+    if not match:
+        return None
+    return next((w.group() for w in WORDS.finditer(match.group(2)) if not is_stop_word(w.group())), None)
 
 
 def has_type(sentence: str, kind: str | None, question: str) -> bool:

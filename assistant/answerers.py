@@ -1,7 +1,7 @@
 """The answerer seam: one factory, one small protocol."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -30,11 +30,12 @@ class TopPassageAnswerer:
         return Draft(f"{chunk.text} [1]", (citation,), False)
 
 
-def make_answerer(settings: AnswerSettings, embedder: Embedder) -> Answerer:
-    """The answerer named by settings.kind."""
+def make_answerer(settings: AnswerSettings, embedder: Embedder,
+                  unknown_terms: Callable[[Iterable[str]], set[str]] = lambda stems: set()) -> Answerer:
+    """The answerer named by settings.kind; unknown_terms(stems) says which words no document uses."""
     match settings.kind:
         case "extractive":
-            return ExtractiveAnswerer(embedder, settings)
+            return ExtractiveAnswerer(embedder, settings, unknown_terms)
         case "top-passage":
             return TopPassageAnswerer()
     raise ValueError(f"unknown answerer {settings.kind!r}")

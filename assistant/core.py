@@ -38,6 +38,7 @@ class Assistant:
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.lexical = lexical
         self.retriever = HybridRetriever(store, lexical, settings.retrieval)
         self.answerer = answerer
         self.ingestor = Ingestor(store, embedder, Chunker(settings.chunk.size, settings.chunk.overlap,
@@ -56,14 +57,14 @@ class Assistant:
         store = Store.open(path=settings.store_dir, url=settings.chroma_url)
         embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
         lexical = LexicalIndex(store, settings.lexical_dir)
-        return cls(settings, store, embedder, lexical, make_answerer(settings.answer, embedder))
+        return cls(settings, store, embedder, lexical, make_answerer(settings.answer, embedder, lexical.unknown))
 
     def with_answerer(self, kind: str) -> Assistant:
         """The same assistant (store, model, caches) replying with another answerer kind."""
         view = copy.copy(self)
         answer = self.settings.answer.model_copy(update={"kind": kind})
         view.settings = self.settings.model_copy(update={"answer": answer})
-        view.answerer = make_answerer(answer, self.embedder)
+        view.answerer = make_answerer(answer, self.embedder, self.lexical.unknown)
         return view
 
     # ---- documents -----------------------------------------------------------------

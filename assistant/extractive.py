@@ -8,17 +8,17 @@ are cited together. Below `min_score` the answerer abstains.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from assistant.answer import NOT_FOUND, Citation
-from assistant.answer_types import expected_type, has_type
+from assistant.answer_types import expected_type, focus_word, has_type
 from assistant.names import people
 from assistant.sentences import sentence_spans
 from assistant.settings import AnswerSettings
-from assistant.terms import term_overlap, terms
+from assistant.terms import stem, term_overlap, terms
 from vectorstore.embedder import Embedder
 from vectorstore.records import Hit
 
@@ -69,9 +69,11 @@ def abstain(reason: str) -> Draft:
 class ExtractiveAnswerer:
     """Composes a short answer from whole retrieved sentences, each followed by its [n]."""
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings):
+    def __init__(self, embedder: Embedder, settings: AnswerSettings,
+                 unknown_terms: Callable[[Iterable[str]], set[str]] = lambda stems: set()):
         self.embedder = embedder
         self.settings = settings
+        self.unknown_terms = unknown_terms  # which stemmed words no indexed document uses
 
     def answer(self, query: str, query_embedding: np.ndarray, hits: Sequence[Hit],
                document_text) -> Draft:
@@ -85,7 +87,7 @@ class ExtractiveAnswerer:
         kind = expected_type(query)
         # A sentence without the kind of answer asked for (no number for "how many") cannot answer.
         typed = [c for c in candidates if has_type(c.sentence, kind, query)]
-        reason = self._weak_evidence(typed, best_match, kind, is_who)
+        reason = self._weak_evidence(typed, best_match, kind, is_who, focus_word(query))
         if reason:
             return abstain(reason)
         return compose(self._select(typed, best_match, is_who, who_act(query) if is_who else None))
@@ -130,8 +132,8 @@ class ExtractiveAnswerer:
         s = self.settings
         return best_match * (min(WHO_CUTOFF, s.relative_cutoff) if is_who else s.relative_cutoff)
 
-    def _weak_evidence(self, typed: list[Candidate], best_match: float, kind: str | None,
-                       is_who: bool) -> str:
+    def _weak_evidence(self, typed: list[Candidate], best_match: float, kind: str | None, is_who: bool,
+                       focus: str | None) -> str:
         """Why the evidence cannot carry an answer ("" when it can); see docs/answering.md."""
         s = self.settings
         if not typed:
@@ -145,10 +147,13 @@ class ExtractiveAnswerer:
         if lead.score < self._cutoff(best_match, is_who):
             return (f"the sentences closest to the question hold no {KIND_WORDS[kind]}; the best one that does "
                     f"scores {lead.score:.2f} against {best_match:.2f}")
-        # Counted with the sentence's context: "It is bordered by Saudi Arabia" answers where Yemen is.
-        if lead.grounding < s.min_overlap:
-            return (f"the closest sentence and its context share {lead.grounding:.0%} of the question's content "
-                    f"words, below answer.min_overlap ({s.min_overlap:.0%})")
+        # A question about something the documents never name ("Which sanctions...?" when no document
+        # says "sanction") is answered only by a sentence that shares much else with it. The overlap
+        # counts the sentence's context: "It is bordered by Saudi Arabia" answers where Yemen is.
+        if focus and self.unknown_terms([stem(focus)]) and lead.grounding < s.min_overlap:
+            return (f"no document mentions '{focus}', and the closest sentence and its context share "
+                    f"{lead.grounding:.0%} of the question's content words, below answer.min_overlap "
+                    f"({s.min_overlap:.0%})")
         return ""
 
     def _select(self, typed: list[Candidate], best_match: float, is_who: bool,

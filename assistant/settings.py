@@ -38,8 +38,9 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
     min_score: float = Field(0.55, description="Abstain when the best sentence scores below this "
                                                 "(0.7 x cosine + 0.3 x weighted term overlap; see docs/answering.md).")
-    min_overlap: float = Field(0.25, ge=0, le=1, description="Abstain when the best sentence shares less than this "
-                                                           "idf-weighted share of the question's content words.")
+    min_overlap: float = Field(0.25, ge=0, le=1, description="When no document uses the word a which/what question "
+                               "asks about, abstain if the best sentence (with its context) shares less than this "
+                               "idf-weighted share of the question's content words.")
     relative_cutoff: float = Field(0.8, description="Keep further sentences scoring at least this share of the best.")
     duplicate_similarity: float = Field(0.87, description="Sentences this similar are one claim, cited together.")
 

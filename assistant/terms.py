@@ -27,6 +27,11 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def is_stop_word(word: str) -> bool:
+    """Does this word frame a question rather than say what it is about?"""
+    return word.lower() in _stop_words()
+
+
 def stem(word: str) -> str:
     """The Snowball stem of one lower-cased word."""
     return _stemmer().stemWord(word.lower())

@@ -100,3 +100,10 @@ def test_tampered_weights_are_refused(tampered_model):
     with pytest.raises(ModelError) as err:
         verify_weights(model_dir)
     assert str(err.value) == TAMPERED.format(weights=weights, digest=digest[:12])
+
+
+def test_bm25_vocabulary_says_which_words_no_document_uses(sample_bot):
+    from assistant.terms import stem
+
+    unknown = sample_bot.lexical.unknown([stem("sanctions"), stem("denied"), stem("Peskov")])
+    assert unknown == {stem("sanctions")}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +101,12 @@ class LexicalIndex:
         self._generation = generation
         self._ids = ids
         self._sources = np.array(sources, dtype=object)
+
+    def unknown(self, stems: Iterable[str]) -> set[str]:
+        """The stemmed words that occur in no indexed chunk."""
+        self._ensure_fresh()
+        vocab = self._retriever.vocab_dict if self._retriever is not None else {}
+        return {t for t in stems if t not in vocab}
 
     def search(self, query: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
         """Top-k chunks by BM25 score (only positive scores), optionally only from some sources."""
