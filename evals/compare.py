@@ -46,8 +46,9 @@ def compare_runs(a: dict, b: dict) -> dict:
                 continue
             delta = vb - va if va is not None and vb is not None else None
             rows.append({"metric": metric, "a": va, "b": vb, "delta": delta, "change": _change(metric, delta)})
-        misses_a = {r["id"]: is_miss(r) for r in a["systems"][name]["cases"]}
-        misses_b = {r["id"]: is_miss(r) for r in b["systems"][name]["cases"]}
+        # A committed copy of a big run may keep only the metrics ("cases": []): then no flips are listed.
+        misses_a = {r["id"]: is_miss(r) for r in a["systems"][name].get("cases", [])}
+        misses_b = {r["id"]: is_miss(r) for r in b["systems"][name].get("cases", [])}
         both = [i for i in misses_a if i in misses_b]
         out["systems"][name] = {
             "metrics": rows,

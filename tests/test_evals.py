@@ -457,6 +457,22 @@ def test_compare_two_runs(tmp_path, capsys):
     assert "| answer_accuracy | 0.000 | 0.500 | +0.500 ▲ |" in md and "Broken in B (1): q3" in md
 
 
+def test_compare_a_run_kept_without_its_cases(tmp_path):
+    """A big run may be committed with its metrics only ("cases": []): compare still works, listing no flips."""
+    from evals.command import write_all
+
+    cases = [case(cid="q1"), case(cid="q2", answers=("Putin",))]
+    write_all(stub_results({}, cases, "before"), tmp_path / "a")
+    write_all(stub_results(REPLIES, cases, "after"), tmp_path / "b")
+    trimmed = json.loads((tmp_path / "a" / "results.json").read_text())
+    trimmed["systems"]["assistant"]["cases"] = []
+    (tmp_path / "a" / "results.json").write_text(json.dumps(trimmed))
+    part = compare_runs(load_run(tmp_path / "a"), load_run(tmp_path / "b"))["systems"]["assistant"]
+    rows = {r["metric"]: r for r in part["metrics"]}
+    assert rows["answer_accuracy"]["delta"] == 0.5
+    assert part["fixed"] == [] and part["broken"] == []
+
+
 def test_compare_rejects_other_files(tmp_path):
     write(tmp_path / "x.json", '{"hello": 1}')
     with pytest.raises(EvalSetError) as err:
