@@ -160,3 +160,24 @@ def test_sentences_know_their_lead_in():
     assert [text[a:b] for a, b, _ in spans] == ["Lavrov spoke to CNN.", "\"We have seen no proof.\"",
                                                 "A new paragraph starts here."]
     assert [text[before:a] for a, _, before in spans] == ["", "Lavrov spoke to CNN. ", ""]
+
+
+def test_the_same_claim_in_two_articles_is_cited_together(sample_bot):
+    answer = sample_bot.ask("What was said about a single fact or a single proof?")
+    assert answer.text.startswith('"We have not seen a single fact, a single proof." [1][2]'), answer.text
+    assert {c.source.rsplit("/", 1)[-1] for c in answer.citations[:2]} == {"000_8bc013782648c3d5.txt",
+                                                                          "001_0c9caba1aff1c6c0.txt"}
+    check_citations(sample_bot, answer)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_cited_sentences_are_whole(sample_bot, question):
+    """A cited sentence starts where a sentence starts and ends at its end: never a fragment cut mid-word."""
+    for c in sample_bot.ask(question).citations:
+        text = sample_bot.document(c.source).text
+        at = c.start + c.text.index(c.sentence)
+        before, after = text[at - 1:at], text[at + len(c.sentence):at + len(c.sentence) + 1]
+        assert before in ("", " ", "\n"), (before, c.sentence)
+        assert after in ("", " ", "\n"), (after, c.sentence)
+        assert c.sentence[0].isupper() or c.sentence[0] in "\"“'‘", c.sentence
+        assert c.sentence.rstrip("\"”'’)").endswith((".", "!", "?")) or after in ("", "\n"), c.sentence
