@@ -100,3 +100,22 @@ class Settings(BaseSettings):
     @property
     def lexical_dir(self) -> Path:
         return self.home / "bm25"
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting (docs/configuration.md holds a copy; a test keeps it current)."""
+    rows = ["| TOML key | environment variable | default | meaning |", "|---|---|---|---|"]
+
+    def walk(model: type[BaseModel], section: str | None) -> None:
+        for name, field in model.model_fields.items():
+            kind = field.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                walk(kind, name)
+                continue
+            key = f"`[{section}] {name}`" if section else f"`{name}`"
+            env = "ASSISTANT_" + (f"{section}__{name}" if section else name).upper()
+            default = "(per-user data dir)" if field.default_factory else field.default
+            rows.append(f"| {key} | `{env}` | `{default}` | {field.description} |")
+
+    walk(Settings, None)
+    return "\n".join(rows)

@@ -26,3 +26,12 @@ def test_invalid_value_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         Settings.load(config, home=tmp_path)
     assert str(err.value) == "Invalid settings: chunk.size: Input should be less than or equal to 250"
+
+
+def test_configuration_docs_list_every_setting_as_it_is():
+    from pathlib import Path
+
+    from assistant.settings import settings_table
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert settings_table() in docs, "docs/configuration.md is stale: paste assistant.settings.settings_table()"
