@@ -7,7 +7,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.answer import Citation
-from assistant.extractive import Draft, ExtractiveAnswerer, abstain
+from assistant.extractive import Draft, ExtractiveAnswerer, Search, abstain
 from assistant.settings import AnswerSettings
 from vectorstore.embedder import Embedder
 from vectorstore.records import Hit
@@ -15,13 +15,13 @@ from vectorstore.records import Hit
 
 class Answerer(Protocol):
     def answer(self, query: str, query_embedding: np.ndarray, hits: Sequence[Hit],
-               document_text: Callable[[str], str]) -> Draft: ...
+               document_text: Callable[[str], str], search: Search | None = None) -> Draft: ...
 
 
 class TopPassageAnswerer:
     """A plain baseline: the best retrieved passage, whole, as the answer."""
 
-    def answer(self, query, query_embedding, hits, document_text) -> Draft:
+    def answer(self, query, query_embedding, hits, document_text, search=None) -> Draft:
         if not hits:
             return abstain("nothing was retrieved")
         chunk = hits[0].chunk

@@ -22,7 +22,7 @@ from ingest.report import IngestReport
 from ingest.sync import Ingestor
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
-from vectorstore.records import DocumentRecord
+from vectorstore.records import DocumentRecord, Hit
 from vectorstore.store import Store
 
 EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
@@ -126,9 +126,14 @@ class Assistant:
         wanted = self.resolve_sources(sources) if sources else None
         query, notes = self._query(question, history)
         embedding = self.embedder.embed_query(query)
-        hits = self.retriever.retrieve(query, embedding, top_k or self.settings.retrieval.top_k, wanted)
+        top_k = top_k or self.settings.retrieval.top_k
+        hits = self.retriever.retrieve(query, embedding, top_k, wanted)
         retrieved = time.perf_counter()
-        draft = self.answerer.answer(query, embedding, hits, self._document_text)
+
+        def search(text: str, text_embedding) -> list[Hit]:  # the answerer's second look, same filter
+            return self.retriever.retrieve(text, text_embedding, top_k, wanted)
+
+        draft = self.answerer.answer(query, embedding, hits, self._document_text, search)
         done = time.perf_counter()
         timings = {"retrieve": round((retrieved - began) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
                    "total": round((done - began) * 1000, 1)}

@@ -3,7 +3,8 @@
 Each candidate sentence scores 0.7 x cosine(question, sentence) + 0.3 x the idf-weighted share of
 the question's terms it contains (+ a small bonus for naming people in a "who" question). The answer
 is the best sentence plus those within `relative_cutoff` of it; near-duplicates from other passages
-are cited together. Below `min_score` the answerer abstains.
+are cited together; a "who" list looks again for others who did the same in other words. Below
+`min_score` the answerer abstains. Step by step: docs/answering.md.
 """
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import numpy as np
 
 from assistant.answer import NOT_FOUND, Citation
 from assistant.answer_types import expected_type, focus_word, has_type
-from assistant.names import people
+from assistant.names import is_title, people
 from assistant.sentences import sentence_spans
 from assistant.settings import AnswerSettings
-from assistant.terms import stem, term_overlap, terms
+from assistant.terms import WORDS, stem, term_overlap, terms
 from vectorstore.embedder import Embedder
 from vectorstore.records import Hit
 
@@ -26,9 +27,12 @@ SEMANTIC_WEIGHT, LEXICAL_WEIGHT = 0.7, 0.3
 NAME_BONUS = 0.06  # "who" questions lead with the sentence that names the people
 SUBJECT_WORDS = 14  # ...as its subject: a name this early in the sentence, not a passing mention
 WHO_CUTOFF = 0.6  # "who" answers may list several people, some less similar to the question
+ACT_SIMILARITY = 0.6  # ...or say in other words what the first one did (cosine to the act's clause)
+ACT_LEAD, ACT_TAIL = 4, 12  # that clause: words before the act (the doer) and from it on (what was done)
 MIN_WORDS, MAX_CHARS = 4, 600  # shorter is furniture or a heading; longer is no longer a sentence
 CLAUSE_MIN_WORDS = 20  # a long sentence is also scored clause by clause: its point may be one clause
 KIND_WORDS = {None: "answer", "number": "number", "date": "date or time", "name": "name next to the question's words"}
+Search = Callable[[str, np.ndarray], Sequence[Hit]]  # (text, its embedding) -> passages like it
 _WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwho\b", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s+(?=(?:but|and|while|although|though|which|who)\b)|;\s+|\s+--?\s+|:\s+")
 
@@ -76,8 +80,9 @@ class ExtractiveAnswerer:
         self.unknown_terms = unknown_terms  # which stemmed words no indexed document uses
 
     def answer(self, query: str, query_embedding: np.ndarray, hits: Sequence[Hit],
-               document_text) -> Draft:
-        """Answer `query` from `hits`; document_text(source) gives a document's cleaned text."""
+               document_text, search: Search | None = None) -> Draft:
+        """Answer `query` from `hits`; document_text(source) gives a document's cleaned text and
+        search(text, embedding) retrieves more passages like a sentence of the answer."""
         candidates = self._candidates(hits, document_text)
         if not candidates:
             return abstain("the retrieved passages hold no whole sentence")
@@ -90,7 +95,11 @@ class ExtractiveAnswerer:
         reason = self._weak_evidence(typed, best_match, kind, is_who, focus_word(query))
         if reason:
             return abstain(reason)
-        return compose(self._select(typed, best_match, is_who, who_act(query) if is_who else None))
+        act = who_act(query) if is_who else None
+        chosen = self._select(typed, best_match, is_who, act)
+        if act and search and act in terms(chosen[0].sentence):
+            chosen += self._more_who_did(query, query_embedding, chosen, act, search, document_text)
+        return compose(chosen)
 
     def _candidates(self, hits: Sequence[Hit], document_text) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
@@ -107,7 +116,8 @@ class ExtractiveAnswerer:
                 out.append(Candidate(hit, text[start:end], start, end, sentence, context))
         return out
 
-    def _score(self, query: str, query_embedding: np.ndarray, candidates: list[Candidate], is_who: bool) -> None:
+    def _score(self, query: str, query_embedding: np.ndarray, candidates: list[Candidate], is_who: bool,
+               known_surnames: frozenset = frozenset()) -> None:
         sentences = [c.sentence for c in candidates]
         clauses = [(i, part) for i, text in enumerate(sentences) for part in _clauses(text)]
         vectors = self.embedder.embed_cached(sentences + [part for _, part in clauses])
@@ -117,7 +127,7 @@ class ExtractiveAnswerer:
             semantic[i] = max(semantic[i], sim)
         lexical = term_overlap(query, sentences)
         grounding = term_overlap(query, [f"{c.context}\n{c.sentence}" for c in candidates])
-        surnames = set().union(*(people(t) for t in sentences))
+        surnames = set(known_surnames).union(*(people(t) for t in sentences))
         asked_about = people(query, surnames)
         for c, sem, lex, grounded, vec in zip(candidates, semantic, lexical, grounding, vectors):
             c.embedding = vec
@@ -182,6 +192,47 @@ class ExtractiveAnswerer:
             chosen.append(c)
             named |= c.people
         return chosen
+
+    def _more_who_did(self, query: str, query_embedding: np.ndarray, chosen: list[Candidate], act: str,
+                      search: Search, document_text) -> list[Candidate]:
+        """Others who did the act, said in other words: "Putin has also been adamant in dismissing the
+        allegations" answers "Who denied involvement?" without its word and is far from the question,
+        but close to "Sergey Lavrov has denied Russia's involvement". So: search again with the clause
+        around the act in each answer sentence, and keep new sentences that name people and read
+        like one of those clauses (the whole sentence would match its topic, not its act)."""
+        room = self.settings.max_sentences + 1 - len(chosen)
+        clauses = [act_clause(c.sentence, act) for c in chosen if act in terms(c.sentence)]
+        if room <= 0 or not clauses:
+            return []
+        vectors = self.embedder.embed_cached(clauses)
+        seen = {(c.hit.chunk.source, c.sentence) for c in chosen}
+        found: list[Candidate] = []
+        for clause, vector in zip(clauses, vectors):
+            for c in self._candidates(search(clause, vector), document_text):
+                if (c.hit.chunk.source, c.sentence) not in seen and not is_title(c.sentence):
+                    seen.add((c.hit.chunk.source, c.sentence))
+                    found.append(c)
+        if not found:
+            return []
+        self._score(query, query_embedding, found, True, frozenset().union(*(c.people for c in chosen)))
+        similar = {id(c): float(np.max(vectors @ c.embedding)) for c in found}
+        kept: list[Candidate] = []
+        for c in sorted(found, key=lambda c: -similar[id(c)]):
+            if similar[id(c)] < ACT_SIMILARITY or len(kept) == room:
+                break
+            duplicate = any(float(c.embedding @ k.embedding) >= self.settings.duplicate_similarity
+                            for k in chosen + kept)
+            if c.people and not duplicate:
+                kept.append(c)
+        return kept
+
+
+def act_clause(sentence: str, act: str) -> str:
+    """The words around the act in sentence: its doer just before, what was done just after."""
+    words = list(WORDS.finditer(sentence))
+    at = next(i for i, w in enumerate(words) if stem(w.group()) == act)
+    first, last = words[max(0, at - ACT_LEAD)], words[min(len(words), at + ACT_TAIL) - 1]
+    return sentence[first.start():last.end()]
 
 
 def who_act(question: str) -> str | None:

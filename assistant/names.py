@@ -72,3 +72,9 @@ def people(text: str, known_surnames: set[str] = frozenset()) -> set[str]:
         elif len(run) == 1 and run[0] in known_surnames:
             found.add(run[0])
     return found
+
+
+def is_title(text: str) -> bool:
+    """A headline in title case ("Kremlin Denies Interfering In US Elections"): its capitals name nobody."""
+    words = [w for w in _TOKEN.findall(text) if w[0].isalpha()]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
