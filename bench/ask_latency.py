@@ -1,6 +1,6 @@
 """How fast `assistant ask` answers: per-stage timings on a warm store, and the cold start of one CLI call.
 
-    python bench/ask_latency.py --home DIR [--repeats 3]
+    python bench/ask_latency.py --home DIR [--repeats 3] [--out bench/results/ask_latency.json]
 
 DIR must hold the sample corpus (`assistant --home DIR ingest data/sample`). Warm: every question of
 evals/sets/news.jsonl asked in one process after the model is loaded, first on a cold sentence
@@ -62,10 +62,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, required=True, help="a home with data/sample ingested")
     parser.add_argument("--repeats", type=int, default=3, help="cold CLI calls to time")
+    parser.add_argument("--out", type=Path, help="also write the result here as JSON")
     args = parser.parse_args()
-    result = {"warm_ms": warm(args.home), "cold": cold(args.home, args.repeats),
-              "load_average": os.getloadavg()[0], "cpus": os.cpu_count()}
-    print(json.dumps(result, indent=1))
+    result = {"command": "python " + " ".join(sys.argv), "warm_ms": warm(args.home),
+              "cold": cold(args.home, args.repeats), "load_average": os.getloadavg()[0],
+              "cpus": os.cpu_count()}
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
