@@ -135,7 +135,7 @@ class ExtractiveAnswerer:
             c.people = frozenset(people(c.sentence, surnames) - asked_about)
             c.lexical = lex
             c.score = SEMANTIC_WEIGHT * float(sem) + LEXICAL_WEIGHT * lex
-            if is_who and any(p in " ".join(c.sentence.split()[:SUBJECT_WORDS]) for p in c.people):
+            if is_who and names_subject(c):
                 c.score += NAME_BONUS
 
     def _cutoff(self, best_match: float, is_who: bool) -> float:
@@ -201,7 +201,9 @@ class ExtractiveAnswerer:
         around the act in each answer sentence, and keep new sentences that name people and read
         like one of those clauses (the whole sentence would match its topic, not its act)."""
         room = self.settings.max_sentences + 1 - len(chosen)
-        clauses = [act_clause(c.sentence, act) for c in chosen if act in terms(c.sentence)]
+        # Only where a person did it: "Sergey Lavrov has denied", not "the North won" (sides, teams, years).
+        clauses = [clause for clause, doer in (act_clause(c.sentence, act) for c in chosen if act in terms(c.sentence))
+                   if people(doer, known_surnames(chosen))]
         if room <= 0 or not clauses:
             return []
         vectors = self.embedder.embed_cached(clauses)
@@ -212,9 +214,12 @@ class ExtractiveAnswerer:
                 if (c.hit.chunk.source, c.sentence) not in seen and not is_title(c.sentence):
                     seen.add((c.hit.chunk.source, c.sentence))
                     found.append(c)
+        # Only a sentence that names someone can join the list: embed no others (a cold cache pays per sentence).
+        known = known_surnames(chosen) | frozenset().union(*(people(c.sentence) for c in found))
+        found = [c for c in found if people(c.sentence, known)]
         if not found:
             return []
-        self._score(query, query_embedding, found, True, frozenset().union(*(c.people for c in chosen)))
+        self._score(query, query_embedding, found, True, known)
         similar = {id(c): float(np.max(vectors @ c.embedding)) for c in found}
         kept: list[Candidate] = []
         for c in sorted(found, key=lambda c: -similar[id(c)]):
@@ -222,17 +227,26 @@ class ExtractiveAnswerer:
                 break
             duplicate = any(float(c.embedding @ k.embedding) >= self.settings.duplicate_similarity
                             for k in chosen + kept)
-            if c.people and not duplicate:
+            if names_subject(c) and not duplicate:
                 kept.append(c)
         return kept
 
 
-def act_clause(sentence: str, act: str) -> str:
-    """The words around the act in sentence: its doer just before, what was done just after."""
+def act_clause(sentence: str, act: str) -> tuple[str, str]:
+    """The words around the act in sentence, and those of them before it: who did it."""
     words = list(WORDS.finditer(sentence))
     at = next(i for i, w in enumerate(words) if stem(w.group()) == act)
     first, last = words[max(0, at - ACT_LEAD)], words[min(len(words), at + ACT_TAIL) - 1]
-    return sentence[first.start():last.end()]
+    return sentence[first.start():last.end()], sentence[first.start():words[at].start()]
+
+
+def known_surnames(candidates: Iterable[Candidate]) -> frozenset[str]:
+    return frozenset().union(*(c.people for c in candidates))
+
+
+def names_subject(c: Candidate) -> bool:
+    """Does the sentence name a person early, as its subject, not in passing?"""
+    return any(p in " ".join(c.sentence.split()[:SUBJECT_WORDS]) for p in c.people)
 
 
 def who_act(question: str) -> str | None:

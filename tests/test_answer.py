@@ -155,8 +155,8 @@ def test_a_who_list_searches_again_with_the_clause_around_the_act():
     clause = "minister Sergey Lavrov has denied Russia's involvement in America's political sphere"
     sentence = f"Wikileaks Julian Assange has promised to release more mails but Russia's foreign {clause}."
     # The doer just before the act and what was done after it, not the sentence's topic (WikiLeaks).
-    assert act_clause(sentence, act) == clause
-    assert act_clause("Peskov denied it.", act) == "Peskov denied it"
+    assert act_clause(sentence, act) == (clause, "minister Sergey Lavrov has ")
+    assert act_clause("Peskov denied it.", act) == ("Peskov denied it", "Peskov ")
     # Headlines capitalise every word: their capitals are not people, so they never join a "who" list.
     assert is_title("Russia Hacked Election Probe Update: Kremlin Denies Interfering In US Elections")
     assert not is_title("Sergey Lavrov has denied Russia's involvement.")
