@@ -201,10 +201,12 @@ class ExtractiveAnswerer:
         around the act in each answer sentence, and keep new sentences that name people and read
         like one of those clauses (the whole sentence would match its topic, not its act)."""
         room = self.settings.max_sentences + 1 - len(chosen)
-        # Only where a person did it: "Sergey Lavrov has denied", not "the North won" (sides, teams, years).
+        # Only where a person did it: "Sergey Lavrov has denied", not "the North won" (sides, teams, years);
+        # and only for a list: when the first look found two who did it ("Who scored the first points?"
+        # has one answer, and more sentences about scoring would only be noise).
         clauses = [clause for clause, doer in (act_clause(c.sentence, act) for c in chosen if act in terms(c.sentence))
                    if people(doer, known_surnames(chosen))]
-        if room <= 0 or not clauses:
+        if room <= 0 or len(clauses) < 2:
             return []
         vectors = self.embedder.embed_cached(clauses)
         seen = {(c.hit.chunk.source, c.sentence) for c in chosen}
