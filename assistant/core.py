@@ -139,6 +139,9 @@ class Assistant:
                    "total": round((done - began) * 1000, 1)}
         if draft.reason:
             notes += (f"Not answered: {draft.reason}.",)
+        if draft.searched:
+            looked = "; ".join(f"“{text}”" for text in draft.searched)
+            notes += (f"To list others who did the same, also searched for: {looked}.",)
         return Answer(question=question, text=draft.text, citations=draft.citations, abstained=draft.abstained,
                       query=query, hits=tuple(hits), timings_ms=timings, notes=notes)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -63,6 +63,7 @@ class Draft:
     citations: tuple[Citation, ...]
     abstained: bool
     reason: str = ""  # why it abstained, for the user who wonders
+    searched: tuple[str, ...] = ()  # what a second look searched for, when it found part of the answer
 
 
 def abstain(reason: str) -> Draft:
@@ -98,7 +99,9 @@ class ExtractiveAnswerer:
         act = who_act(query) if is_who else None
         chosen = self._select(typed, best_match, is_who, act)
         if act and search and act in terms(chosen[0].sentence):
-            chosen += self._more_who_did(query, query_embedding, chosen, act, search, document_text)
+            more, searched = self._more_who_did(query, query_embedding, chosen, act, search, document_text)
+            if more:
+                return replace(compose(chosen + more), searched=searched)
         return compose(chosen)
 
     def _candidates(self, hits: Sequence[Hit], document_text) -> list[Candidate]:
@@ -194,7 +197,7 @@ class ExtractiveAnswerer:
         return chosen
 
     def _more_who_did(self, query: str, query_embedding: np.ndarray, chosen: list[Candidate], act: str,
-                      search: Search, document_text) -> list[Candidate]:
+                      search: Search, document_text) -> tuple[list[Candidate], tuple[str, ...]]:
         """Others who did the act, said in other words: "Putin has also been adamant in dismissing the
         allegations" answers "Who denied involvement?" without its word and is far from the question,
         but close to "Sergey Lavrov has denied Russia's involvement". So: search again with the clause
@@ -207,7 +210,7 @@ class ExtractiveAnswerer:
         clauses = [clause for clause, doer in (act_clause(c.sentence, act) for c in chosen if act in terms(c.sentence))
                    if people(doer, known_surnames(chosen))]
         if room <= 0 or len(clauses) < 2:
-            return []
+            return [], ()
         vectors = self.embedder.embed_cached(clauses)
         seen = {(c.hit.chunk.source, c.sentence) for c in chosen}
         found: list[Candidate] = []
@@ -220,7 +223,7 @@ class ExtractiveAnswerer:
         known = known_surnames(chosen) | frozenset().union(*(people(c.sentence) for c in found))
         found = [c for c in found if people(c.sentence, known)]
         if not found:
-            return []
+            return [], ()
         self._score(query, query_embedding, found, True, known)
         similar = {id(c): float(np.max(vectors @ c.embedding)) for c in found}
         kept: list[Candidate] = []
@@ -231,7 +234,7 @@ class ExtractiveAnswerer:
                             for k in chosen + kept)
             if names_subject(c) and not duplicate:
                 kept.append(c)
-        return kept
+        return kept, tuple(clauses)
 
 
 def act_clause(sentence: str, act: str) -> tuple[str, str]:
