@@ -33,7 +33,8 @@ MIN_WORDS, MAX_CHARS = 4, 600  # shorter is furniture or a heading; longer is no
 CLAUSE_MIN_WORDS = 20  # a long sentence is also scored clause by clause: its point may be one clause
 KIND_WORDS = {None: "answer", "number": "number", "date": "date or time", "name": "name next to the question's words"}
 Search = Callable[[str, np.ndarray], Sequence[Hit]]  # (text, its embedding) -> passages like it
-_WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwho\b", re.IGNORECASE)
+# "Who ...?" opens a question; inside one only a lower-case "who" asks ("the man who..."): "Doctor Who" is a title.
+_WHO = re.compile(r"^\s*(?i:who|whom|whose)\b|\bwho\b")
 _CLAUSE = re.compile(r",\s+(?=(?:but|and|while|although|though|which|who)\b)|;\s+|\s+--?\s+|:\s+")
 
 

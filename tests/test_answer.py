@@ -154,6 +154,8 @@ def test_a_who_list_searches_again_with_the_clause_around_the_act():
     from assistant.names import is_title
 
     act = who_act("Who denied involvement?")
+    assert who_act("Name the official who denied involvement.") == act
+    assert who_act("What was the first Doctor Who show that TVOntario ran?") is None, "a title, not a question word"
     clause = "minister Sergey Lavrov has denied Russia's involvement in America's political sphere"
     sentence = f"Wikileaks Julian Assange has promised to release more mails but Russia's foreign {clause}."
     # The doer just before the act and what was done after it, not the sentence's topic (WikiLeaks).
