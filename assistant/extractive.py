@@ -177,6 +177,7 @@ class ExtractiveAnswerer:
         ranked = sorted(typed, key=lambda c: -c.score)
         chosen: list[Candidate] = []
         named: set[str] = set()
+        lead_acts = False  # the first sentence says the act asked about: the others must say it too
         cutoff = self._cutoff(best_match, is_who)
         for c in ranked:
             if c.score < cutoff:
@@ -191,8 +192,10 @@ class ExtractiveAnswerer:
                 continue  # keep scanning: a later sentence may still be a duplicate to cite together
             if is_who and chosen and (not c.people or c.people <= named):
                 continue  # past the first, a "who" answer adds sentences only to name more people
-            if act and chosen and act in terms(chosen[0].sentence) and act not in terms(c.sentence):
+            if lead_acts and act not in terms(c.sentence):
                 continue  # ...who did what the first one did: "Who denied...?" lists those who denied
+            if not chosen:
+                lead_acts = bool(act) and act in terms(c.sentence)
             chosen.append(c)
             named |= c.people
         return chosen
@@ -208,8 +211,9 @@ class ExtractiveAnswerer:
         # Only where a person did it: "Sergey Lavrov has denied", not "the North won" (sides, teams, years);
         # and only for a list: when the first look found two who did it ("Who scored the first points?"
         # has one answer, and more sentences about scoring would only be noise).
+        surnames = known_surnames(chosen)
         clauses = [clause for clause, doer in (act_clause(c.sentence, act) for c in chosen if act in terms(c.sentence))
-                   if people(doer, known_surnames(chosen))]
+                   if people(doer, surnames)]
         if room <= 0 or len(clauses) < 2:
             return [], ()
         vectors = self.embedder.embed_cached(clauses)
@@ -221,7 +225,7 @@ class ExtractiveAnswerer:
                     seen.add((c.hit.chunk.source, c.sentence))
                     found.append(c)
         # Only a sentence that names someone can join the list: embed no others (a cold cache pays per sentence).
-        known = known_surnames(chosen) | frozenset().union(*(people(c.sentence) for c in found))
+        known = surnames | frozenset().union(*(people(c.sentence) for c in found))
         found = [c for c in found if people(c.sentence, known)]
         if not found:
             return [], ()
