@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -33,8 +33,8 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    kind: Literal["extractive", "top-passage"] = Field(
-        "extractive", description="Which answerer replies: extractive (default) or top-passage (a plain baseline).")
+    kind: str = Field("extractive", description="Which answerer replies: extractive (default, offline), llm (needs "
+                                                "[llm]) or top-passage (a plain baseline).")
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
     min_score: float = Field(0.55, description="Abstain when the best sentence scores below this "
                                                 "(0.7 x cosine + 0.3 x weighted term overlap; see docs/answering.md).")
@@ -43,6 +43,33 @@ class AnswerSettings(BaseModel):
                                "idf-weighted share of the question's content words.")
     relative_cutoff: float = Field(0.8, description="Keep further sentences scoring at least this share of the best.")
     duplicate_similarity: float = Field(0.87, description="Sentences this similar are one claim, cited together.")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        from assistant.answerers import KINDS
+
+        if kind not in KINDS:
+            raise ValueError(f"unknown answerer {kind!r}; choose one of {', '.join(KINDS)}")
+        return kind
+
+
+class LLMSettings(BaseModel):
+    base_url: str | None = Field(None, description="An OpenAI-compatible endpoint (Ollama, llama.cpp server, vLLM, "
+                                                   "LM Studio, OpenAI), e.g. http://127.0.0.1:11434/v1.")
+    model: str = Field("", description="The model name the endpoint serves (e.g. llama3.2); ignored for a GGUF file.")
+    api_key: SecretStr | None = Field(None, description="The endpoint's key; set it in the environment, never in a file "
+                                                        "you share. Never printed or logged.")
+    gguf: Path | None = Field(None, description="A local GGUF model file, run by an in-process llama.cpp server "
+                                                "(needs `pip install 'docs-assistant[llm]'`); used when base_url is unset.")
+    context_tokens: int = Field(4096, ge=512, description="The model's context window; passages are fitted into it.")
+    max_tokens: int = Field(256, ge=16, description="Longest answer the model may write, in tokens.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 answers the same way each time.")
+    timeout: float = Field(120.0, gt=0, description="Seconds to wait for the model before giving up.")
+    threads: int | None = Field(None, ge=1, description="CPU threads for a GGUF model (default: all cores).")
+    unsupported: Literal["remove", "mark"] = Field(
+        "remove", description="A generated sentence its cited passage does not support is removed (default) or "
+                              "shown marked as unsupported.")
 
 
 class Settings(BaseSettings):
@@ -57,6 +84,7 @@ class Settings(BaseSettings):
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
