@@ -13,6 +13,9 @@ from vectorstore.embedder import Embedder
 from vectorstore.records import Hit
 
 
+KINDS = ("extractive", "top-passage")
+
+
 class Answerer(Protocol):
     def answer(self, query: str, query_embedding: np.ndarray, hits: Sequence[Hit],
                document_text: Callable[[str], str], search: Search | None = None) -> Draft: ...
