@@ -37,10 +37,11 @@ class Answer:
     query: str = ""  # what was searched for: the question rewritten from the conversation
     hits: tuple[Hit, ...] = ()  # the passages retrieved, best first (closest ones when abstaining)
     timings_ms: dict = field(default_factory=dict)
-    notes: tuple[str, ...] = ()  # e.g. that a long question was truncated
+    notes: tuple[str, ...] = ()  # for the user: why it declined, that a long question was truncated
+    details: tuple[str, ...] = ()  # for the curious ("Why this answer"): what else was searched
 
     def to_dict(self) -> dict:
         return {"question": self.question, "answer": self.text, "abstained": self.abstained,
                 "citations": [c.to_dict() for c in self.citations], "query": self.query,
-                "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes),
+                "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),
                 "timings_ms": dict(self.timings_ms)}

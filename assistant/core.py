@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from assistant.answer import Answer
-from assistant.answerers import Answerer, make_answerer
+from assistant.answerers import Answerer, AnswerRequest, AnswerResult, make_answerer
 from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
-from assistant.followup import rewrite
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from ingest.chunking import Chunker
@@ -57,14 +56,15 @@ class Assistant:
         store = Store.open(path=settings.store_dir, url=settings.chroma_url)
         embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
         lexical = LexicalIndex(store, settings.lexical_dir)
-        return cls(settings, store, embedder, lexical, make_answerer(settings.answer, embedder, lexical.unknown))
+        return cls(settings, store, embedder, lexical,
+                   make_answerer(settings.answer.kind, settings, embedder, lexical))
 
     def with_answerer(self, kind: str) -> Assistant:
         """The same assistant (store, model, caches) replying with another answerer kind."""
         view = copy.copy(self)
         answer = self.settings.answer.model_copy(update={"kind": kind})
         view.settings = self.settings.model_copy(update={"answer": answer})
-        view.answerer = make_answerer(answer, self.embedder, self.lexical.unknown)
+        view.answerer = make_answerer(kind, view.settings, self.embedder, self.lexical)
         return view
 
     # ---- documents -----------------------------------------------------------------
@@ -116,6 +116,13 @@ class Assistant:
     def ask(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
             sources: Sequence[str] | None = None) -> Answer:
         """Answer a question, with history = earlier (question, answer_text) turns, oldest first."""
+        for item in self.stream(question, history, top_k=top_k, sources=sources):
+            pass
+        return item
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
+               sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces as the answerer produces them, then the Answer."""
         question = (question or "").strip()
         if not question:
             raise EmptyQuestion(EMPTY_QUESTION)
@@ -124,35 +131,34 @@ class Assistant:
         self.embedder.model  # a one-time load is start-up, not the cost of this question
         began = time.perf_counter()
         wanted = self.resolve_sources(sources) if sources else None
+        keep = self.settings.retrieval.max_history_turns
+        history = list(history)[len(history) - keep:] if keep else []
         query, notes = self._query(question, history)
-        embedding = self.embedder.embed_query(query)
         top_k = top_k or self.settings.retrieval.top_k
-        hits = self.retriever.retrieve(query, embedding, top_k, wanted)
+
+        def search(text: str) -> list[Hit]:  # the same search, for an answerer that looks again
+            return self.retriever.retrieve(text, self.embedder.embed_cached([text])[0], top_k, wanted)
+
+        hits = search(query)
         retrieved = time.perf_counter()
-
-        def search(text: str, text_embedding) -> list[Hit]:  # the answerer's second look, same filter
-            return self.retriever.retrieve(text, text_embedding, top_k, wanted)
-
-        draft = self.answerer.answer(query, embedding, hits, self._document_text, search)
+        request = AnswerRequest(question=question, query=query, hits=tuple(hits), document_text=self._document_text,
+                                search=search, history=tuple(history))
+        result = None
+        for item in self.answerer.answer(request):
+            if isinstance(item, AnswerResult):
+                result = item
+                break
+            yield item
+        if result is None:
+            raise RuntimeError(f"the {self.settings.answer.kind} answerer ended without a result")
         done = time.perf_counter()
         timings = {"retrieve": round((retrieved - began) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
                    "total": round((done - began) * 1000, 1)}
-        if draft.reason:
-            notes += (f"Not answered: {draft.reason}.",)
-        if draft.searched:
-            looked = "; ".join(f"“{text}”" for text in draft.searched)
-            notes += (f"To list others who did the same, also searched for: {looked}.",)
-        return Answer(question=question, text=draft.text, citations=draft.citations, abstained=draft.abstained,
-                      query=query, hits=tuple(hits), timings_ms=timings, notes=notes)
-
-    def stream(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
-               sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text in pieces (a sentence and its marks at a time), then the Answer."""
-        answer = self.ask(question, history, top_k=top_k, sources=sources)
-        pieces = [answer.text] if answer.abstained else _pieces(answer.text)
-        for piece in pieces:
-            yield piece
-        yield answer
+        if result.reason:
+            notes += (f"Not answered: {result.reason}.",)
+        yield Answer(question=_echo(question, self.settings.retrieval.max_query_chars), text=result.text,
+                     citations=result.citations, abstained=result.abstained, query=query, hits=tuple(hits),
+                     timings_ms=timings, notes=notes + result.notes, details=result.details)
 
     def _query(self, question: str, history: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
         limit = self.settings.retrieval.max_query_chars
@@ -161,7 +167,7 @@ class Assistant:
             notes = (f"The question is {len(question):,} characters long; only the first {limit:,} "
                      "were used to search.",)
             question = question[:limit]
-        return rewrite(question, [(q, a) for q, a in history]), notes
+        return self.answerer.search_query(question, [(q, a) for q, a in history]), notes
 
     def _document_text(self, source: str) -> str:
         sha = self.store.committed().get(source, "")
@@ -189,9 +195,6 @@ def _match_source(name: str, indexed: list[str]) -> list[str]:
     return [s for s in indexed if s.endswith(tail)]
 
 
-def _pieces(text: str) -> list[str]:
-    """Split an answer after each run of [n] marks, so a stream shows whole cited sentences."""
-    import re
-
-    parts = re.split(r"(?<=\])\s+(?=[^\[])", text)
-    return [p + (" " if i < len(parts) - 1 else "") for i, p in enumerate(parts)]
+def _echo(question: str, limit: int) -> str:
+    """The question as an answer repeats it: a long one is cut (the user has it; the reply need not carry it)."""
+    return question if len(question) <= limit else question[:limit] + "…"

@@ -40,7 +40,7 @@ def test_who_denied_involvement_names_lavrov_putin_and_peskov(sample_bot):
     assert any(c.sentence.startswith("Putin has also been adamant in dismissing") for c in answer.citations), \
         answer.text
     assert "To list others who did the same, also searched for: “minister Sergey Lavrov has denied Russia's " \
-           "involvement in America's political sphere”;" in answer.notes[-1], "the user sees what else was searched"
+           "involvement in America's political sphere”;" in answer.details[-1], "Why this answer shows what else was searched"
     # A "who" list names those who did what was asked: McConnell calling interference unacceptable is not a denial.
     assert not any("McConnell" in c.sentence for c in answer.citations), answer.text
     assert "denied" in answer.citations[0].sentence
@@ -138,7 +138,7 @@ def test_near_miss_questions_abstain_and_say_why(sample_bot, question, reason):
 
 
 def test_a_name_answers_only_next_to_what_was_asked():
-    from assistant.answer_types import names_near_terms
+    from assistant.text.facts import names_near_terms
 
     question = "Who was the chairman of Hillary Clinton's campaign?"
     assert names_near_terms("Many called on Hillary Clinton's campaign chairman John Podesta to resign.",
@@ -150,8 +150,9 @@ def test_a_name_answers_only_next_to_what_was_asked():
 
 
 def test_a_who_list_searches_again_with_the_clause_around_the_act():
-    from assistant.extractive import act_clause, who_act
-    from assistant.names import is_title
+    from assistant.answerers.extractive.question import who_act
+    from assistant.answerers.extractive.second_look import act_clause
+    from assistant.text.names import is_title
 
     act = who_act("Who denied involvement?")
     assert who_act("Name the official who denied involvement.") == act
@@ -167,7 +168,7 @@ def test_a_who_list_searches_again_with_the_clause_around_the_act():
 
 
 def test_who_is_asks_what_someone_is():
-    from assistant.answer_types import expected_type
+    from assistant.answerers.extractive.question import expected_type
 
     assert expected_type("Who is Sergey Markov?") is None
     assert expected_type("who was John Podesta") is None
@@ -176,7 +177,7 @@ def test_who_is_asks_what_someone_is():
 
 
 def test_sentences_know_their_lead_in():
-    from assistant.sentences import sentence_spans
+    from assistant.text.sentences import sentence_spans
 
     text = "Lavrov spoke to CNN. \"We have seen no proof.\"\nA new paragraph starts here."
     spans = sentence_spans(text)

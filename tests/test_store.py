@@ -103,7 +103,7 @@ def test_tampered_weights_are_refused(tampered_model):
 
 
 def test_bm25_vocabulary_says_which_words_no_document_uses(sample_bot):
-    from assistant.terms import stem
+    from assistant.text.terms import stem
 
     unknown = sample_bot.lexical.unknown([stem("sanctions"), stem("denied"), stem("Peskov")])
     assert unknown == {stem("sanctions")}

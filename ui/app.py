@@ -64,8 +64,8 @@ def build_app(assistant) -> gr.Blocks:
                                 source_filter = gr.Dropdown(choices, multiselect=True, label="Search only in",
                                                             info="Leave empty to search every document.",
                                                             elem_id="source-filter")
-                                answerer = gr.Radio(answerer_choices(), value=kind, label="Answerer",
-                                                    info="LLM backends (Ollama, OpenAI-compatible servers) come later.",
+                                answerer = gr.Radio(answerer_choices(assistant.settings), value=kind, label="Answerer",
+                                                    info="The LLM is listed when [llm] is configured.",
                                                     elem_id="answerer")
             with gr.Tab("Documents", id="documents"):
                 with gr.Row(equal_height=False):

@@ -3,24 +3,21 @@ from __future__ import annotations
 
 import logging
 import threading
-import typing
 from collections.abc import Iterator, Sequence
 
 from assistant.answer import Answer
 from assistant.errors import USER_ERRORS, EmptyIndex
-from assistant.settings import AnswerSettings
+from assistant.answerers import KINDS, available_kinds
 from ui import citations
 
 log = logging.getLogger(__name__)
-ANSWERER_LABELS = {"extractive": "Extractive (offline, no LLM)", "top-passage": "Top passage (baseline)"}
 EMPTY_INDEX_TIP = ("Nothing is indexed yet. Add documents in the sidebar (drop PDF, DOCX, HTML, Markdown or text "
                    "files) or run `assistant ingest PATH`, then ask again.")
 
 
-def answerer_choices() -> list[tuple[str, str]]:
+def answerer_choices(settings) -> list[tuple[str, str]]:
     """(label, kind) for every answerer the settings allow; new kinds appear without UI changes."""
-    kinds = typing.get_args(AnswerSettings.model_fields["kind"].annotation)
-    return [(ANSWERER_LABELS.get(k, k), k) for k in kinds]
+    return [(KINDS[kind].label, kind) for kind in available_kinds(settings)]
 
 
 class Answerers:

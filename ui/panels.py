@@ -104,7 +104,7 @@ def why_html(answer: Answer | None) -> str:
              '<th title="Rank in the keyword (BM25) search">BM25</th>'
              '<th title="Reciprocal rank fusion score">Fused</th>'
              f'</tr></thead><tbody>{"".join(rows)}</tbody></table>') if rows else "<p>No passages were retrieved.</p>"
-    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in answer.notes)
+    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in answer.notes + answer.details)
     verdict = ("abstained: the evidence was too weak" if answer.abstained
                else f"{len(answer.citations)} passage(s) cited")
     return f'<div class="why">{query}<p class="meta">{verdict}</p>{times}{notes}{table}</div>'

@@ -1,44 +1,52 @@
-"""The answerer seam: one factory, one small protocol."""
+"""The answerers, registered in one place: adding one is a module and a line in KINDS.
+
+Settings, the CLI, the UI, the HTTP API and evals all read the kinds from here. Importing this
+module is light: an answerer's module (and what it needs, an LLM client say) loads only when one
+is made.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-import numpy as np
+from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, abstain
 
-from assistant.answer import Citation
-from assistant.extractive import Draft, ExtractiveAnswerer, Search, abstain
-from assistant.settings import AnswerSettings
-from vectorstore.embedder import Embedder
-from vectorstore.records import Hit
-
-
-KINDS = ("extractive", "top-passage")
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+    from vectorstore.embedder import Embedder
+    from vectorstore.lexical import LexicalIndex
 
 
-class Answerer(Protocol):
-    def answer(self, query: str, query_embedding: np.ndarray, hits: Sequence[Hit],
-               document_text: Callable[[str], str], search: Search | None = None) -> Draft: ...
+@dataclass(frozen=True)
+class Kind:
+    """One answerer: its label for people, its module, and whether settings allow it."""
+
+    label: str
+    module: str  # has make(settings, embedder, lexical) -> Answerer
+    available: Callable[[Settings], bool] = lambda settings: True
 
 
-class TopPassageAnswerer:
-    """A plain baseline: the best retrieved passage, whole, as the answer."""
-
-    def answer(self, query, query_embedding, hits, document_text, search=None) -> Draft:
-        if not hits:
-            return abstain("nothing was retrieved")
-        chunk = hits[0].chunk
-        citation = Citation(n=1, source=chunk.source, title=chunk.title, text=chunk.text, sentence=chunk.text,
-                            start=chunk.start, end=chunk.end, score=round(hits[0].score, 4), chunk_id=chunk.id)
-        return Draft(f"{chunk.text} [1]", (citation,), False)
+KINDS: dict[str, Kind] = {
+    "extractive": Kind("Extractive (offline, no LLM)", "assistant.answerers.extractive"),
+    "llm": Kind("LLM with verified citations", "assistant.answerers.llm",
+                lambda s: bool(s.llm.base_url or s.llm.gguf)),
+    "top-passage": Kind("Top passage (baseline)", "assistant.answerers.top_passage"),
+}
 
 
-def make_answerer(settings: AnswerSettings, embedder: Embedder,
-                  unknown_terms: Callable[[Iterable[str]], set[str]] = lambda stems: set()) -> Answerer:
-    """The answerer named by settings.kind; unknown_terms(stems) says which words no document uses."""
-    match settings.kind:
-        case "extractive":
-            return ExtractiveAnswerer(embedder, settings, unknown_terms)
-        case "top-passage":
-            return TopPassageAnswerer()
-    raise ValueError(f"unknown answerer {settings.kind!r}")
+def available_kinds(settings: Settings) -> list[str]:
+    """The kinds these settings can answer with (the LLM only when one is configured)."""
+    return [name for name, kind in KINDS.items() if kind.available(settings)]
+
+
+def make_answerer(kind: str, settings: Settings, embedder: Embedder, lexical: LexicalIndex) -> Answerer:
+    """The answerer named `kind`, built from settings and the assistant's parts."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown answerer {kind!r}; choose one of {', '.join(KINDS)}")
+    return import_module(KINDS[kind].module).make(settings, embedder, lexical)
+
+
+__all__ = ["KINDS", "AnswerRequest", "AnswerResult", "AnswerStream", "Answerer", "Kind", "abstain",
+           "available_kinds", "make_answerer"]

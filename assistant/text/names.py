@@ -3,32 +3,13 @@ from __future__ import annotations
 
 import re
 
-# Capitalised words that start questions or sentences but name nobody.
-_NOT_NAMES = {
-    "a", "an", "the", "this", "that", "these", "those", "what", "who", "whom", "whose", "when", "where", "why",
-    "how", "which", "did", "does", "do", "is", "are", "was", "were", "has", "have", "had", "can", "could",
-    "will", "would", "should", "and", "but", "or", "if", "in", "on", "at", "of", "for", "to", "by", "with",
-    "he", "she", "it", "they", "we", "i", "you", "his", "her", "their", "its", "our", "my", "your", "there",
-    "after", "before", "since", "as", "so", "then", "also", "however", "meanwhile", "many", "some", "asked",
-    "mr", "mrs", "ms", "dr", "tell", "give", "name", "list", "according", "said", "says", "now", "not",
-    "it's", "we're", "i'm", "back", "earlier", "later", "today", "yesterday", "sources",
-}
-# Words that sit next to names but are not part of a person's name: titles, places, institutions.
-NOT_PERSON = {
-    "president", "president-elect", "minister", "secretary", "senator", "speaker", "leader", "spokesman",
-    "spokesperson", "director", "chairman", "official", "officials", "adviser", "general", "governor",
-    "house", "senate", "white", "department", "committee", "party", "government", "federation", "office",
-    "national", "democratic", "republican", "russian", "russia", "american", "america", "united", "states",
-    "u.s", "us", "usa", "news", "times", "post", "intelligence", "community", "majority", "foreign", "state",
-    "former", "outgoing", "kremlin", "moscow", "washington", "international", "business", "guardian",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-}
+from assistant.text.words import NOT_NAMES, NOT_PERSON
+
 _TOKEN = re.compile(r"[\w'’.-]+")
 
 
 def _is_cap(word: str) -> bool:
-    return bool(word) and word[0].isupper() and word.lower() not in _NOT_NAMES
+    return bool(word) and word[0].isupper() and word.lower() not in NOT_NAMES
 
 
 def _runs(text: str, breaks: set[str]) -> list[tuple[list[str], int, int]]:

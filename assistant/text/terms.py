@@ -6,13 +6,10 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from assistant.text.words import QUESTION_WORDS
 from vectorstore.lexical import query_stopwords
 
 WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-# Words that frame a question (or hedge a claim) but say nothing about its subject.
-QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "why", "how", "which", "did", "does", "do",
-                  "tell", "say", "said", "according", "mention", "mentioned", "name", "named",
-                  "would", "could", "should", "might", "must", "shall", "may"}
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,72 @@
+"""The answerer seam: what an answerer is given (an AnswerRequest) and what it gives back.
+
+An answerer's `answer(request)` is a generator: it yields the answer's text in pieces as they are
+ready (`str` deltas that join to the final text) and ends with exactly one `AnswerResult`. An
+extractive answerer yields a sentence at a time, an LLM a token at a time; the Assistant streams
+both the same way and drains the same generator for a plain `ask`.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from assistant.answer import NOT_FOUND, Citation
+from assistant.followup import rewrite
+from vectorstore.records import Hit
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """One question, with everything an answerer may use to answer it."""
+
+    question: str  # the user's words
+    query: str  # what was searched for: the question, rewritten from the conversation when it leans on it
+    hits: Sequence[Hit]  # the passages retrieved for `query`, best first
+    document_text: Callable[[str], str]  # source -> the cleaned text citation offsets point into
+    search: Callable[[str], Sequence[Hit]]  # retrieve more passages for a text (same sources filter, same k)
+    history: Sequence[tuple[str, str]] = ()  # earlier (question, answer text) turns, oldest first
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """The end of an answer: its citations, and whether (and why) it declined.
+
+    `text` is the whole answer, equal to the streamed pieces joined; `[n]` in it is citations[n-1].
+    `notes` are for the user (why it declined, what was removed); `details` are for the curious
+    (what else was searched), shown under "Why this answer".
+    """
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False
+    reason: str = ""
+    notes: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+
+
+AnswerStream = Iterator["str | AnswerResult"]
+
+
+class Answerer(ABC):
+    """Replies to one AnswerRequest; subclasses implement `answer` and may condense follow-ups their own way."""
+
+    @abstractmethod
+    def answer(self, request: AnswerRequest) -> AnswerStream:
+        """Yield text pieces, then one AnswerResult."""
+
+    def search_query(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        """What to search for: the question, with what a follow-up leans on from the conversation."""
+        return rewrite(question, history)
+
+
+def abstain(reason: str, notes: tuple[str, ...] = ()) -> AnswerResult:
+    """The "not found" answer, saying why."""
+    return AnswerResult(NOT_FOUND, (), True, reason, notes)
+
+
+def speak(result: AnswerResult, pieces: Sequence[str] | None = None) -> AnswerStream:
+    """Stream a finished result: its pieces (default: the whole text at once), then the result."""
+    for piece in pieces if pieces is not None else (result.text,):
+        yield piece
+    yield result

@@ -1,0 +1,1 @@
+"""Text analysis shared by the answerers and follow-up rewriting: terms, sentences, names, numbers, dates."""
