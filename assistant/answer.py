@@ -1,11 +1,13 @@
 """What a question gets back: an Answer with numbered Citations (frozen, JSON-ready)."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from vectorstore.records import Hit
 
 NOT_FOUND = "I could not find this in the indexed documents."
+MARK = re.compile(r"\[(\d+)\]")  # a citation mark in an answer's text: [n] refers to citations[n-1]
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,12 @@ class BackendUnavailable(AssistantError):
     """An answerer backend (LLM server, optional package) cannot be used."""
 
 
+class ContextOverflow(BackendUnavailable):
+    """The prompt does not fit in the model's context window."""
+
+
 # Everything the outer layers turn into a one-line message rather than a traceback.
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
-__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "EmptyIndex", "EmptyQuestion",
+__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex", "EmptyQuestion",
            "IngestError", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]

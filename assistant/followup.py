@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answer import MARK
 from assistant.text.names import proper_names
 
 _REFERS_BACK = re.compile(
@@ -34,4 +35,4 @@ def rewrite(question: str, history: Sequence[tuple[str, str]]) -> str:
 
 
 def _strip_marks(text: str) -> str:
-    return re.sub(r"\[\d+\]", " ", text or "")
+    return MARK.sub(" ", text or "")

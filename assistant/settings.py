@@ -70,6 +70,8 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 answers the same way each time.")
     timeout: float = Field(120.0, gt=0, description="Seconds to wait for the model before giving up.")
     threads: int | None = Field(None, ge=1, description="CPU threads for a GGUF model (default: all cores).")
+    min_support: float = Field(0.5, ge=0, le=1, description="A generated sentence is supported when a sentence of a "
+                               "passage it cites is at least this similar (cosine); see docs/answering.md.")
     unsupported: Literal["remove", "mark"] = Field(
         "remove", description="A generated sentence its cited passage does not support is removed (default) or "
                               "shown marked as unsupported.")

@@ -10,14 +10,15 @@ import string
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-_MARK = re.compile(r"\[\d+\]")
+from assistant.answer import MARK
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation) | set("‘’“”–—…«»")
 
 
 def strip_marks(text: str) -> str:
     """Answer text without its [n] citation marks."""
-    return _MARK.sub(" ", text or "")
+    return MARK.sub(" ", text or "")
 
 
 def normalize(text: str) -> str:

@@ -1,15 +1,14 @@
 """Score one answered case: what the assistant said, checked against the case's gold."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
+from assistant.answer import MARK
 from evals.cases import Case
 from evals.metrics import (contains_answer, gold_grade, hit_at, mrr_at, ndcg_at, ranked_documents, recall_at,
                            token_f1, word_count)
 
 RETRIEVAL_KS = {"hit@1": 1, "hit@5": 5, "recall@5": 5, "recall@10": 10}
-_MARK = re.compile(r"\[(\d+)\]")
 
 
 def check_citations(answer, document_text: Callable[[str], str | None] | None = None) -> str | None:
@@ -20,7 +19,7 @@ def check_citations(answer, document_text: Callable[[str], str | None] | None = 
     numbers = [c.n for c in citations]
     if numbers != list(range(1, len(citations) + 1)):
         return f"citations are numbered {numbers}, not 1..{len(citations)}"
-    marks = {int(m) for m in _MARK.findall(answer.text)}
+    marks = {int(m) for m in MARK.findall(answer.text)}
     dangling = sorted(m for m in marks if not 1 <= m <= len(citations))
     if dangling:
         return f"[{dangling[0]}] points to no citation ({len(citations)} given)"

@@ -5,15 +5,13 @@ so a `*` or `$` in a document stays a `*` or `$`.
 """
 from __future__ import annotations
 
-import re
 from html import escape
 from pathlib import PurePosixPath
 from urllib.parse import quote, urlencode
 
-from assistant.answer import Answer, Citation
+from assistant.answer import MARK, Answer, Citation
 from vectorstore.records import Hit
 
-_MARK = re.compile(r"\[(\d+)\]")
 CLOSEST = 3  # passages shown under an abstention
 
 
@@ -53,7 +51,7 @@ def highlight(text: str, sentence: str) -> str:
 def link_markers(text: str, turn: int, count: int) -> str:
     """Escaped answer text whose [n] markers (1..count) link to the citations below it."""
     out, last = [], 0
-    for m in _MARK.finditer(text):
+    for m in MARK.finditer(text):
         n = int(m.group(1))
         if not 1 <= n <= count:
             continue

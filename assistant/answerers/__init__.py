@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, abstain
+from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, Revision, abstain
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -48,5 +48,5 @@ def make_answerer(kind: str, settings: Settings, embedder: Embedder, lexical: Le
     return import_module(KINDS[kind].module).make(settings, embedder, lexical)
 
 
-__all__ = ["KINDS", "AnswerRequest", "AnswerResult", "AnswerStream", "Answerer", "Kind", "abstain",
+__all__ = ["KINDS", "AnswerRequest", "AnswerResult", "AnswerStream", "Answerer", "Kind", "Revision", "abstain",
            "available_kinds", "make_answerer"]

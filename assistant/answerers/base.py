@@ -1,9 +1,11 @@
 """The answerer seam: what an answerer is given (an AnswerRequest) and what it gives back.
 
 An answerer's `answer(request)` is a generator: it yields the answer's text in pieces as they are
-ready (`str` deltas that join to the final text) and ends with exactly one `AnswerResult`. An
-extractive answerer yields a sentence at a time, an LLM a token at a time; the Assistant streams
-both the same way and drains the same generator for a plain `ask`.
+ready and ends with exactly one `AnswerResult`. A piece is a `str` to append to what is shown, or a
+`Revision` that replaces everything shown so far (an LLM's sentence that fails verification is
+withdrawn, and the verified ones get their final [n] numbers). An extractive answerer yields a
+sentence at a time, an LLM a token at a time; the Assistant streams both the same way and drains
+the same generator for a plain `ask`. The final `AnswerResult.text` is what the user keeps.
 """
 from __future__ import annotations
 
@@ -45,7 +47,14 @@ class AnswerResult:
     details: tuple[str, ...] = ()
 
 
-AnswerStream = Iterator["str | AnswerResult"]
+@dataclass(frozen=True)
+class Revision:
+    """The answer shown so far, replaced by `text`."""
+
+    text: str
+
+
+AnswerStream = Iterator["str | Revision | AnswerResult"]
 
 
 class Answerer(ABC):

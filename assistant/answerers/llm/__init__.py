@@ -1,0 +1,161 @@
+"""The LLM answerer: an answer written by a language model from the retrieved passages, every
+sentence verified against the passage it cites before it is shown.
+
+The model (any OpenAI-compatible endpoint, or a local GGUF file: assistant/llm/) streams its reply;
+each sentence is checked as soon as it is complete (verify.py). A sentence its passage does not
+support is removed (or shown marked, `[llm] unsupported = "mark"`), and `Answer.notes` says why.
+When nothing verified is left, the extractive answer stands in, and the notes say so.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+
+from assistant.answer import Citation
+from assistant.answerers.base import AnswerRequest, AnswerResult, AnswerStream, Revision, abstain, speak
+from assistant.answerers.base import Answerer
+from assistant.answerers.extractive import ExtractiveAnswerer
+from assistant.answerers.llm.claims import ClaimReader
+from assistant.answerers.llm.prompt import answer_messages, condense_messages, fit, is_refusal
+from assistant.answerers.llm.verify import Passage, Verdict, Verifier
+from assistant.errors import ContextOverflow
+from assistant.followup import needs_context, rewrite
+from assistant.settings import LLMSettings
+
+UNSUPPORTED = "(not supported by the passages)"
+
+
+class LLMAnswerer(Answerer):
+    """Generates a cited answer with `chat` (assistant.llm.ChatModel) and keeps what verification passes."""
+
+    def __init__(self, settings: LLMSettings, verifier: Verifier, fallback: ExtractiveAnswerer, chat=None):
+        self.settings = settings
+        self.verifier = verifier
+        self.fallback = fallback
+        if chat is not None:
+            self.__dict__["chat"] = chat
+
+    @cached_property
+    def chat(self):
+        """The model, connected (or, for a GGUF file, started) on first use."""
+        from assistant.llm import make_chat_model
+
+        return make_chat_model(self.settings)
+
+    def search_query(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        """A follow-up made standalone by the model ("What did he say?" -> "What did Lavrov say?")."""
+        if not history or not needs_context(question):
+            return question
+        condensed = " ".join(self.chat.complete(condense_messages(question, history[-3:])).split())
+        if not condensed or is_refusal(condensed) or len(condensed) > 4 * len(question) + 200:
+            return rewrite(question, history)
+        return condensed
+
+    def answer(self, request: AnswerRequest) -> AnswerStream:
+        if not request.hits:
+            yield from speak(abstain("nothing was retrieved"))
+            return
+        passages = [Passage(i, hit, request.document_text(hit.chunk.source)) for i, hit in enumerate(request.hits, 1)]
+        s = self.settings
+        passages = fit(passages, s.context_tokens, s.max_tokens)
+        composer = Composer(s.unsupported)
+        reader = ClaimReader()
+        refusals: list[str] = []
+        notes: list[str] = []
+
+        def check(claims) -> None:
+            for claim in claims:
+                if is_refusal(claim.text):
+                    refusals.append(claim.text)
+                else:
+                    composer.add(self.verifier.verify(claim, passages, request.query))
+
+        while True:
+            try:
+                for delta in self.chat.stream(answer_messages(request.query, passages, s.context_tokens,
+                                                              s.max_tokens)):
+                    yield delta
+                    done = reader.feed(delta)
+                    if done:
+                        check(done)
+                        yield Revision(composer.text + (" " if composer.text else "") + reader.text.lstrip())
+                break
+            except ContextOverflow:
+                if len(passages) == 1 or composer.verdicts or reader.text:
+                    raise
+                passages = passages[:len(passages) // 2]
+                notes.append(f"The passages did not fit in the model's context; answered from the first "
+                             f"{len(passages)}.")
+        check(reader.finish())
+
+        notes += composer.notes()
+        if composer.shown:
+            yield Revision(composer.text)
+            yield AnswerResult(composer.text, tuple(composer.citations), notes=tuple(notes))
+            return
+        if refusals and not composer.verdicts:
+            yield Revision("")
+            yield from speak(abstain("the model said the passages do not answer the question", tuple(notes)))
+            return
+        # Nothing verified survived: the extractive answer (or its abstention) stands in.
+        why = "it wrote nothing" if not composer.verdicts else "none of its sentences was verified"
+        notes.append(f"The LLM's answer was not used ({why}); this is the extractive answer.")
+        yield Revision("")
+        for item in self.fallback.answer(request):
+            if isinstance(item, AnswerResult):
+                yield AnswerResult(item.text, item.citations, item.abstained, item.reason,
+                                   tuple(notes) + item.notes, item.details)
+            else:
+                yield item
+
+
+class Composer:
+    """The verified answer so far: each shown sentence with its [n], numbered in order of appearance."""
+
+    def __init__(self, unsupported: str = "remove"):
+        self.unsupported = unsupported
+        self.verdicts: list[Verdict] = []
+        self.parts: list[str] = []
+        self.citations: list[Citation] = []
+        self._numbers: dict[tuple[str, int, int], int] = {}
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.parts)
+
+    @property
+    def shown(self) -> bool:
+        return any(v.supported for v in self.verdicts)
+
+    def add(self, verdict: Verdict) -> None:
+        self.verdicts.append(verdict)
+        if not verdict.supported:
+            if self.unsupported == "mark":
+                self.parts.append(f"{verdict.claim.text} {UNSUPPORTED}")
+            return
+        marks = "".join(f"[{self._number(s)}]" for s in verdict.support)
+        self.parts.append(f"{verdict.claim.text} {marks}")
+
+    def _number(self, support) -> int:
+        p = support.passage
+        key = (p.hit.chunk.source, support.start, support.end)
+        if key not in self._numbers:
+            chunk = p.hit.chunk
+            start, end = min(support.start, chunk.start), max(support.end, chunk.end)
+            n = len(self.citations) + 1
+            self.citations.append(Citation(n=n, source=chunk.source, title=chunk.title, text=p.document[start:end],
+                                           sentence=p.document[support.start:support.end], start=start, end=end,
+                                           score=round(support.similarity, 4), chunk_id=chunk.id))
+            self._numbers[key] = n
+        return self._numbers[key]
+
+    def notes(self) -> list[str]:
+        """What the user should know about the sentences verification did not pass."""
+        verb = "Marked" if self.unsupported == "mark" else "Removed"
+        return [f"{verb} a sentence its passages do not support: “{v.claim.text}” ({v.reason})."
+                for v in self.verdicts if not v.supported]
+
+
+def make(settings, embedder, lexical) -> LLMAnswerer:
+    fallback = ExtractiveAnswerer(embedder, settings.answer, lexical.unknown)
+    return LLMAnswerer(settings.llm, Verifier(embedder.embed_cached, settings.llm.min_support), fallback)
