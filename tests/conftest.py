@@ -109,7 +109,7 @@ def llm_server():
         _missing(str(exc))
     from assistant.llm import LocalServer
 
-    server = LocalServer(path, context_tokens=512, threads=2, api_key="test-key-not-secret")
+    server = LocalServer(path, context_tokens=512, threads=1, api_key="test-key-not-secret")
     yield LLMServer(base_url=server.base_url, model=server.model, api_key=server.api_key,
                     context_tokens=server.context_tokens, path=path)
     server.close()

@@ -69,7 +69,7 @@ def test_a_prompt_longer_than_the_context_is_a_context_overflow(llm_server):
 def test_the_gguf_backend_serves_a_file_on_loopback_and_stops_on_close():
     import httpx
 
-    settings = LLMSettings(gguf=tiny_model(), context_tokens=512, max_tokens=16, threads=2)
+    settings = LLMSettings(gguf=tiny_model(), context_tokens=512, max_tokens=16, threads=1)
     chat = make_chat_model(settings)
     try:
         assert chat.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
