@@ -63,13 +63,13 @@ def tiny_model() -> Path:
 class FakeOpenAI:
     """A tiny HTTP server on 127.0.0.1 that speaks the OpenAI protocol's error side.
 
-    mode "missing-model": /v1/models lists `models`; chat completions answer 404 with `error_body`.
+    mode "error": /v1/models lists `models`; chat completions answer `status` with `error_body`.
     mode "stall": chat completions never answer (until stop(), at most `stall_seconds`).
     """
 
-    def __init__(self, mode: str, models: list[str] = (), error_body: dict | None = None,
+    def __init__(self, mode: str, models: list[str] = (), error_body: dict | None = None, status: int = 404,
                  stall_seconds: float = 30):
-        self.mode, self.models, self.error_body = mode, list(models), error_body
+        self.mode, self.models, self.error_body, self.status = mode, list(models), error_body, status
         self.released = threading.Event()
         fake = self
 
@@ -100,7 +100,7 @@ class FakeOpenAI:
                     fake.released.wait(stall_seconds)
                     self.close_connection = True
                     return
-                self.send_json(404, fake.error_body)
+                self.send_json(fake.status, fake.error_body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

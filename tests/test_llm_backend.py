@@ -35,6 +35,9 @@ def error_of(call) -> BackendUnavailable:
 def test_stream_yields_deltas_that_join_to_the_complete_reply(llm_server):
     with ChatModel(llm_server.settings(max_tokens=16)) as chat:
         deltas = list(chat.stream(HELLO))
+        early = chat.stream(HELLO)
+        assert next(early) and next(early)
+        early.close()  # a reader that stops early frees the server for the next request
         reply = chat.complete(HELLO)
         assert chat.name == llm_server.model == "SmolLM2-135M-Instruct.Q4_1.gguf"
         assert chat.context_tokens == 512
@@ -137,7 +140,7 @@ def test_the_url_is_printed_without_credentials():
 
 @pytest.mark.parametrize("body", [OPENAI_MODEL_NOT_FOUND, OLLAMA_MODEL_NOT_FOUND], ids=["openai", "ollama"])
 def test_an_unknown_model_names_it_and_what_the_endpoint_serves(body):
-    with FakeOpenAI("missing-model", models=["qwen2.5:0.5b", "llama3.2"], error_body=body) as fake:
+    with FakeOpenAI("error", models=["qwen2.5:0.5b", "llama3.2"], error_body=body) as fake:
         chat = ChatModel(LLMSettings(base_url=fake.base_url, model="nope"))
         for call in (lambda: chat.complete(HELLO), lambda: list(chat.stream(HELLO))):
             error = error_of(call)
@@ -148,11 +151,26 @@ def test_an_unknown_model_names_it_and_what_the_endpoint_serves(body):
 
 def test_a_404_that_is_not_about_the_model_points_at_base_url():
     body = {"error": {"message": "404 page not found", "type": "invalid_request_error"}}
-    with FakeOpenAI("missing-model", models=[], error_body=body) as fake:
+    with FakeOpenAI("error", models=[], error_body=body) as fake:
         error = error_of(lambda: ChatModel(LLMSettings(base_url=fake.base_url, model="m")).complete(HELLO))
         assert isinstance(error, LLMBadReply)
         assert str(error) == (f"The LLM at {fake.base_url} has no chat completions endpoint (HTTP 404): check "
                               "[llm] base_url (it usually ends in /v1)")
+
+
+def test_a_server_error_is_a_bad_reply_on_one_line_without_the_key():
+    body = {"error": {"message": "worker crashed\n  at load(key=sk-secret-123)", "type": "server_error"}}
+    with FakeOpenAI("error", error_body=body, status=500) as fake:
+        chat = ChatModel(LLMSettings(base_url=fake.base_url, model="m", api_key="sk-secret-123"))
+        error = error_of(lambda: list(chat.stream(HELLO)))
+        assert isinstance(error, LLMBadReply)
+        assert str(error) == f"The LLM at {fake.base_url} failed (HTTP 500): worker crashed at load(key=***)"
+
+
+def test_without_a_model_name_the_display_name_is_what_the_endpoint_serves():
+    with FakeOpenAI("error", models=["llama3.2"], error_body={}) as fake:
+        assert ChatModel(LLMSettings(base_url=fake.base_url)).name == "llama3.2"
+        assert ChatModel(LLMSettings(base_url=fake.base_url, model="qwen")).name == "qwen"
 
 
 def test_a_stalled_endpoint_times_out_naming_the_setting():

@@ -103,14 +103,17 @@ class ChatModel:
         """Yield the reply's text as the model writes it (empty deltas are skipped)."""
         chat = self._messages(messages)
         kwargs = {"max_tokens": max_tokens} if max_tokens else {}
+        chunks = None
         try:
-            for chunk in self._llm.stream_chat(chat, **kwargs):
+            chunks = self._llm.stream_chat(chat, **kwargs)
+            for chunk in chunks:
                 if chunk.delta:
                     yield chunk.delta
-        except BackendUnavailable:
-            raise
         except Exception as exc:  # noqa: BLE001 - every transport/protocol failure becomes one line
             raise self._translate(exc) from None
+        finally:
+            if chunks is not None:
+                chunks.close()  # a reader that stops early closes the HTTP stream now: the server stops writing
 
     def complete(self, messages: list[dict], *, max_tokens: int | None = None) -> str:
         """The whole reply at once."""
