@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from assistant.errors import (BackendUnavailable, ContextOverflow, LLMAuthError, LLMBadReply, LLMModelNotFound,
-                              LLMTimeout, LLMUnreachable)
+from assistant.errors import (BackendUnavailable, ConfigError, ContextOverflow, LLMAuthError, LLMBadReply,
+                              LLMModelNotFound, LLMTimeout, LLMUnreachable)
 from assistant.llm.gguf import EXTRAS_HINT, LocalServer
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ class ChatModel:
         base_url = base_url or settings.base_url
         if not base_url:
             raise BackendUnavailable("No LLM endpoint: set [llm] base_url")
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+            shown = "" if "@" in base_url else f", not {base_url!r}"  # user:password@ stays unprinted
+            raise ConfigError(f"[llm] base_url must be an http(s) URL such as http://127.0.0.1:11434/v1{shown}")
         self.settings = settings
         self.base_url = base_url.rstrip("/")
         self.url = display_url(self.base_url)
