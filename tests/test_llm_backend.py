@@ -158,6 +158,23 @@ def test_an_unknown_model_names_it_and_what_the_endpoint_serves(body):
                                   "qwen2.5:0.5b. Set [llm] model to one of them")
 
 
+OPENAI_OVERFLOW = {"error": {"message": "This model's maximum context length is 128000 tokens. However, your "
+                                         "messages resulted in 130000 tokens.", "type": "invalid_request_error",
+                              "param": "messages", "code": "context_length_exceeded"}}
+VLLM_OVERFLOW = {"object": "error", "message": "This model's maximum context length is 2048 tokens. However, you "
+                 "requested 3000 tokens (2900 in the messages, 100 in the completion).", "type": "BadRequestError",
+                 "param": None, "code": 400}
+
+
+@pytest.mark.parametrize("body", [OPENAI_OVERFLOW, VLLM_OVERFLOW], ids=["openai", "vllm"])
+def test_other_servers_context_overflow_is_a_context_overflow_too(body):
+    with FakeOpenAI("error", error_body=body, status=400) as fake:
+        error = error_of(lambda: ChatModel(LLMSettings(base_url=fake.base_url, model="m")).complete(HELLO))
+        assert isinstance(error, ContextOverflow) and error.prompt_tokens is None
+        assert str(error) == ("The prompt does not fit the LLM's context window: use fewer passages, or a model "
+                              "with a larger context ([llm] context_tokens)")
+
+
 def test_a_404_that_is_not_about_the_model_points_at_base_url():
     body = {"error": {"message": "404 page not found", "type": "invalid_request_error"}}
     with FakeOpenAI("error", models=[], error_body=body) as fake:
