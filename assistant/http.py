@@ -2,13 +2,13 @@
 # No `from __future__ import annotations`: FastAPI must see the request models, which are local.
 
 from assistant.core import Assistant
-from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, EmptyQuestion, ModelError,
+from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, EmptyQuestion, LLMBadReply, ModelError,
                               StoreUnavailable, UnknownSource)
 from ingest.errors import PathNotFound
 from vectorstore.errors import lost_connection, unreachable
 
 STATUS = [(EmptyQuestion, 422), (UnknownSource, 404), (PathNotFound, 404), (EmptyIndex, 409),
-          (StoreUnavailable, 503), (BackendUnavailable, 503), (ModelError, 503)]
+          (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503)]
 
 
 def status_for(exc: Exception) -> int:

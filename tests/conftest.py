@@ -79,3 +79,37 @@ def tampered_model(tmp_path):
     from support import tampered_model as make
 
     return make(tmp_path / "tampered-model")
+
+
+def _missing(reason: str):
+    """Skip on a developer's machine without the LLM extras; fail in CI, where `make install` provides them."""
+    if os.environ.get("CI"):
+        pytest.fail(f"LLM tests cannot run: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    """A real llama.cpp server (xllamacpp, in this process) on 127.0.0.1 serving the tiny test model.
+
+    Yields an LLMServer: `.base_url` (ends in /v1), `.model`, `.api_key` (the server requires it: a wrong
+    one gets 401), `.context_tokens` (512), `.path`, and `.settings(**overrides) -> LLMSettings` that
+    points at it (max_tokens 16 unless overridden). Stopped at the end of the session.
+    """
+    from llm_support import LLMServer, TinyModelMissing, tiny_model
+
+    try:
+        import xllamacpp  # noqa: F401
+        import llama_index.llms.openai_like  # noqa: F401
+    except ImportError as exc:
+        _missing(f"the [llm] extras are not installed ({exc.name}): pip install 'docs-assistant[llm]'")
+    try:
+        path = tiny_model()
+    except TinyModelMissing as exc:
+        _missing(str(exc))
+    from assistant.llm import LocalServer
+
+    server = LocalServer(path, context_tokens=512, threads=1, api_key="test-key-not-secret")
+    yield LLMServer(base_url=server.base_url, model=server.model, api_key=server.api_key,
+                    context_tokens=server.context_tokens, path=path)
+    server.close()
