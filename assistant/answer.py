@@ -41,9 +41,11 @@ class Answer:
     timings_ms: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # for the user: why it declined, that a long question was truncated
     details: tuple[str, ...] = ()  # for the curious ("Why this answer"): what else was searched
+    unsupported: tuple[str, ...] = ()  # an LLM's sentences that verification did not pass
 
     def to_dict(self) -> dict:
         return {"question": self.question, "answer": self.text, "abstained": self.abstained,
                 "citations": [c.to_dict() for c in self.citations], "query": self.query,
                 "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),
+                "unsupported": list(self.unsupported),
                 "timings_ms": dict(self.timings_ms)}

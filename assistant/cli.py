@@ -98,6 +98,12 @@ def ingest(
         print_report(out, report)
 
 
+def _answerer_help() -> str:
+    from assistant.answerers import KINDS
+
+    return f"Answer with: {', '.join(KINDS)} (default: [answer] kind)."
+
+
 @app.command(cls=PlainHelp)
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", help="Your question, in quotes.")],
@@ -106,15 +112,22 @@ def ask(
                                                  help="Passages to answer from.")] = None,
     source: Annotated[Optional[list[str]], typer.Option("--source", metavar="SOURCE",
                                                         help="Only search this source (repeatable).")] = None,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", metavar="KIND", help=_answerer_help())] = None,
 ) -> None:
     """Answer a question, citing the indexed documents by number.
 
     Example: assistant ask "Who denied involvement?"
     """
-    from assistant.render import print_answer
+    from assistant.render import print_answer, stream_answer
 
     out, _ = _consoles(as_json)
-    answer = _open().ask(question, top_k=top_k, sources=source or None)
+    bot = _open()
+    if answerer:
+        bot = bot.with_answerer(answerer)
+    if as_json or not out.is_terminal:
+        answer = bot.ask(question, top_k=top_k, sources=source or None)
+    else:  # a person is watching: show the answer as it is written
+        answer = stream_answer(out, bot.stream(question, top_k=top_k, sources=source or None))
     if as_json:
         _print_json(answer.to_dict())
     else:
@@ -178,8 +191,7 @@ def eval_(
                                                 help="Write results.json, summary.md, charts here.")] = None,
     top_k: Annotated[Optional[int], typer.Option("--top-k", metavar="N", min=1, max=50,
                                                  help="Passages to answer from.")] = None,
-    answerer: Annotated[Optional[str], typer.Option("--answerer", metavar="KIND",
-                                                    help="extractive or top-passage.")] = None,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", metavar="KIND", help=_answerer_help())] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1,
                                                  help="Run a seeded sample of N cases.")] = None,
     seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed for --limit sampling.")] = 13,

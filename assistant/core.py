@@ -158,7 +158,8 @@ class Assistant:
             notes += (f"Not answered: {result.reason}.",)
         yield Answer(question=_echo(question, self.settings.retrieval.max_query_chars), text=result.text,
                      citations=result.citations, abstained=result.abstained, query=query, hits=tuple(hits),
-                     timings_ms=timings, notes=notes + result.notes, details=result.details)
+                     timings_ms=timings, notes=notes + result.notes, details=result.details,
+                     unsupported=result.unsupported)
 
     def _query(self, question: str, history: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
         limit = self.settings.retrieval.max_query_chars

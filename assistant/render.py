@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from assistant.answer import Answer
+from assistant.answerers.base import Revision
 from ingest.progress import IngestProgress
 from ingest.report import IngestReport
 from vectorstore.records import DocumentRecord
@@ -75,6 +77,20 @@ def print_report(console: Console, report: IngestReport) -> None:
     counts = report.to_dict()
     console.print(", ".join(f"{len(counts[s])} {s}" for s in ("added", "updated", "unchanged", "removed", "failed"))
                   + f"; {report.chunks} chunks embedded in {report.seconds:.1f} s")
+
+
+def stream_answer(console: Console, pieces: Iterator[str | Revision | Answer]) -> Answer:
+    """Show an answer live as it streams in (verified sentences replace the raw text); return it."""
+    from rich.live import Live
+
+    shown = ""
+    with Live(Text(""), console=console, transient=True, refresh_per_second=12) as live:
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                return piece
+            shown = piece.text if isinstance(piece, Revision) else shown + piece
+            live.update(Text(shown, style="bold"))
+    raise RuntimeError("the answer stream ended without an answer")
 
 
 def print_answer(console: Console, answer: Answer) -> None:

@@ -61,10 +61,11 @@ class LLMSettings(BaseModel):
     base_url: str | None = Field(None, description="An OpenAI-compatible endpoint (Ollama, llama.cpp server, vLLM, "
                                                    "LM Studio, OpenAI), e.g. http://127.0.0.1:11434/v1.")
     model: str = Field("", description="The model name the endpoint serves (e.g. llama3.2); ignored for a GGUF file.")
-    api_key: SecretStr | None = Field(None, description="The endpoint's key; set it in the environment, never in a file "
-                                                        "you share. Never printed or logged.")
+    api_key: SecretStr | None = Field(None, description="The endpoint's key; set it in the environment, never in a "
+                                                        "file you share. Never printed or logged.")
     gguf: Path | None = Field(None, description="A local GGUF model file, run by an in-process llama.cpp server "
-                                                "(needs `pip install 'docs-assistant[llm]'`); used when base_url is unset.")
+                                                "(needs `pip install 'docs-assistant[llm]'`); used when base_url is "
+                                                "unset.")
     context_tokens: int = Field(4096, ge=512, description="The model's context window; passages are fitted into it.")
     max_tokens: int = Field(256, ge=16, description="Longest answer the model may write, in tokens.")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 answers the same way each time.")

@@ -65,11 +65,15 @@ class FakeOpenAI:
 
     mode "error": /v1/models lists `models`; chat completions answer `status` with `error_body`.
     mode "stall": chat completions never answer (until stop(), at most `stall_seconds`).
+    mode "reply": chat completions answer `replies` in turn (the last one again when they run out),
+    streamed as OpenAI's server-sent chunks of `piece` characters when the request asks to stream.
+    Every request body is kept in `requests`.
     """
 
     def __init__(self, mode: str, models: list[str] = (), error_body: dict | None = None, status: int = 404,
-                 stall_seconds: float = 30):
+                 stall_seconds: float = 30, replies: list[str] = (), piece: int = 4):
         self.mode, self.models, self.error_body, self.status = mode, list(models), error_body, status
+        self.replies, self.piece, self.requests = list(replies), piece, []
         self.released = threading.Event()
         fake = self
 
@@ -87,6 +91,22 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def send_stream(self, reply: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                pieces = [reply[i:i + fake.piece] for i in range(0, len(reply), fake.piece)]
+                for i, text in enumerate(pieces + [None]):
+                    delta = {"content": text} if text is not None else {}
+                    if i == 0:
+                        delta["role"] = "assistant"
+                    chunk = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                             "choices": [{"index": 0, "delta": delta, "finish_reason": None if text else "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.close_connection = True
+
             def do_GET(self):
                 if self.path.rstrip("/") == "/v1/models":
                     self.send_json(200, {"object": "list", "data": [
@@ -95,7 +115,12 @@ class FakeOpenAI:
                     self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
             def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if fake.mode == "reply":
+                    request = json.loads(body)
+                    fake.requests.append(request)
+                    reply = fake.replies[min(len(fake.requests), len(fake.replies)) - 1]
+                    return self.send_stream(reply) if request.get("stream") else self.send_json(200, completion(reply))
                 if fake.mode == "stall":
                     fake.released.wait(stall_seconds)
                     self.close_connection = True
@@ -118,6 +143,13 @@ class FakeOpenAI:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def completion(reply: str) -> dict:
+    """A non-streamed chat completion in OpenAI's shape."""
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": "fake",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
 
 
 # The 404 bodies two real servers send for an unknown model.

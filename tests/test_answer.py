@@ -40,7 +40,8 @@ def test_who_denied_involvement_names_lavrov_putin_and_peskov(sample_bot):
     assert any(c.sentence.startswith("Putin has also been adamant in dismissing") for c in answer.citations), \
         answer.text
     assert "To list others who did the same, also searched for: “minister Sergey Lavrov has denied Russia's " \
-           "involvement in America's political sphere”;" in answer.details[-1], "Why this answer shows what else was searched"
+           "involvement in America's political sphere”;" in answer.details[-1], \
+        "Why this answer shows what else was searched"
     # A "who" list names those who did what was asked: McConnell calling interference unacceptable is not a denial.
     assert not any("McConnell" in c.sentence for c in answer.citations), answer.text
     assert "denied" in answer.citations[0].sentence

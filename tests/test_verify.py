@@ -40,7 +40,8 @@ def test_reply_is_read_as_claims_with_their_marks():
 
 
 def test_a_reply_in_pieces_gives_the_same_claims_as_whole():
-    reply = "Sergey Lavrov denied Russia's involvement [1]. Mr. Lavrov called the accusations baseless. [1][2] It is in Oslo [2]."
+    reply = ("Sergey Lavrov denied Russia's involvement [1]. Mr. Lavrov called the accusations baseless. [1][2] "
+             "It is in Oslo [2].")
     reader = ClaimReader()
     streamed = []
     for i in range(0, len(reply), 3):  # tokens of three characters, splitting marks and words

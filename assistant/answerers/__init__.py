@@ -44,7 +44,9 @@ def available_kinds(settings: Settings) -> list[str]:
 def make_answerer(kind: str, settings: Settings, embedder: Embedder, lexical: LexicalIndex) -> Answerer:
     """The answerer named `kind`, built from settings and the assistant's parts."""
     if kind not in KINDS:
-        raise ValueError(f"unknown answerer {kind!r}; choose one of {', '.join(KINDS)}")
+        from assistant.errors import ConfigError
+
+        raise ConfigError(f"Unknown answerer '{kind}': choose one of {', '.join(KINDS)}")
     return import_module(KINDS[kind].module).make(settings, embedder, lexical)
 
 

@@ -36,7 +36,8 @@ class AnswerResult:
 
     `text` is the whole answer, equal to the streamed pieces joined; `[n]` in it is citations[n-1].
     `notes` are for the user (why it declined, what was removed); `details` are for the curious
-    (what else was searched), shown under "Why this answer".
+    (what else was searched), shown under "Why this answer"; `unsupported` lists the generated
+    sentences verification did not pass (removed, or shown marked).
     """
 
     text: str
@@ -45,6 +46,7 @@ class AnswerResult:
     reason: str = ""
     notes: tuple[str, ...] = ()
     details: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()  # generated sentences that verification did not pass
 
 
 @dataclass(frozen=True)

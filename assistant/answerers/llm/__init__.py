@@ -91,7 +91,8 @@ class LLMAnswerer(Answerer):
         notes += composer.notes()
         if composer.shown:
             yield Revision(composer.text)
-            yield AnswerResult(composer.text, tuple(composer.citations), notes=tuple(notes))
+            yield AnswerResult(composer.text, tuple(composer.citations), notes=tuple(notes),
+                               unsupported=composer.unsupported_claims())
             return
         if refusals and not composer.verdicts:
             yield Revision("")
@@ -104,7 +105,7 @@ class LLMAnswerer(Answerer):
         for item in self.fallback.answer(request):
             if isinstance(item, AnswerResult):
                 yield AnswerResult(item.text, item.citations, item.abstained, item.reason,
-                                   tuple(notes) + item.notes, item.details)
+                                   tuple(notes) + item.notes, item.details, composer.unsupported_claims())
             else:
                 yield item
 
@@ -148,6 +149,9 @@ class Composer:
                                            score=round(support.similarity, 4), chunk_id=chunk.id))
             self._numbers[key] = n
         return self._numbers[key]
+
+    def unsupported_claims(self) -> tuple[str, ...]:
+        return tuple(v.claim.text for v in self.verdicts if not v.supported)
 
     def notes(self) -> list[str]:
         """What the user should know about the sentences verification did not pass."""

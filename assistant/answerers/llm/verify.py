@@ -22,7 +22,8 @@ from assistant.text.terms import WORDS, is_stop_word, stem
 from assistant.text.words import MONTHS, WEEKDAYS
 from vectorstore.records import Hit
 
-MAX_SUPPORT = 2  # passages cited for one claim at most
+MAX_SUPPORT = 2  # passages cited for one claim at most: the best, and another only if it is as close
+SUPPORT_MARGIN = 0.05  # ...within this much of the best
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _SPELLED = {w: str(i) for i, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                                              "nine", "ten", "eleven", "twelve"))}
@@ -84,7 +85,7 @@ class Verifier:
                      else f"no passage (it cited {_numbers_of(claim.marks)}, past the last one)")
             return Verdict(claim, (), f"{where} says this: its closest sentence is at {top.similarity:.2f}, "
                                       f"below llm.min_support ({self.min_support:.2f})")
-        close = close[:MAX_SUPPORT]
+        close = [s for s in close[:MAX_SUPPORT] if s.similarity >= close[0].similarity - SUPPORT_MARGIN]
         evidence = " ".join(s.passage.text for s in close) + " " + question
         missing = missing_facts(claim.text, evidence)
         if missing:
