@@ -8,8 +8,9 @@ from evals.scoring import RETRIEVAL_KS
 
 STAGES = ("retrieve", "answer", "total")
 RETRIEVAL = (*RETRIEVAL_KS, "mrr@10", "ndcg@10")
-QUALITY = ("answer_accuracy", "answer_f1", "citation_precision", "citation_validity", "abstention_precision",
-           "abstention_recall", "false_abstention", "multi_turn_accuracy")
+QUALITY = ("answer_accuracy", "answer_f1", "citation_precision", "citation_validity", "faithfulness",
+           "faithfulness_before_verification", "abstention_precision", "abstention_recall", "false_abstention",
+           "multi_turn_accuracy")
 # Shown in tables in this order; share metrics are in [0, 1], higher is better unless listed in LOWER_IS_BETTER.
 ORDER = (*QUALITY, *RETRIEVAL, "answer_words", *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95")))
 LOWER_IS_BETTER = frozenset({"false_abstention", "answer_words",
@@ -41,6 +42,7 @@ def aggregate(records: Sequence[dict]) -> dict:
         "false_abstention": mean(float(r["abstained"]) for r in answerable),
         "multi_turn_accuracy": mean(float(r["correct"]) for r in multi),
         "answer_words": mean(r["words"] for r in answered),
+        **faithfulness(answered),
     }
     for name in RETRIEVAL:
         metrics[name] = mean(r[name] for r in records if name in r)
@@ -49,6 +51,16 @@ def aggregate(records: Sequence[dict]) -> dict:
         metrics[f"latency_{stage}_p50"] = percentile(times, 50)
         metrics[f"latency_{stage}_p95"] = percentile(times, 95)
     return metrics
+
+
+def faithfulness(answered: Sequence[dict]) -> dict:
+    """Shown sentences their cited passages support, after and before verification removed any."""
+    checked = [r for r in answered if "claims_shown" in r]
+    shown = sum(r["claims_shown"] for r in checked)
+    supported = sum(r["claims_supported"] for r in checked)
+    generated = shown + sum(r["claims_removed"] for r in checked)
+    return {"faithfulness": supported / shown if shown else None,
+            "faithfulness_before_verification": supported / generated if generated else None}
 
 
 def is_share(name: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from evals.cases import Case
@@ -39,6 +40,16 @@ class System:
             history.append((question, earlier.text))
         return self.bot.ask(case.question, history=history, top_k=self.top_k), history
 
+    @cached_property
+    def verifier(self):
+        """The LLM answerer's support check, on the bot's own model (None for a bot without one)."""
+        embedder, settings = getattr(self.bot, "embedder", None), getattr(self.bot, "settings", None)
+        if embedder is None or settings is None:
+            return None
+        from assistant.answerers.llm.verify import Verifier
+
+        return Verifier(embedder.embed_cached, settings.llm.min_support)
+
     def document_text(self, source: str) -> str | None:
         """The cleaned text a citation's offsets point into (None if the bot cannot show it)."""
         if source not in self._texts:
@@ -72,7 +83,7 @@ def run_cases(cases: Sequence[Case], systems: Sequence[System], progress: CasePr
             for system in systems:
                 case_began = time.perf_counter()
                 answer, history = system.ask(case)
-                record = score_case(case, answer, system.document_text)
+                record = score_case(case, answer, system.document_text, system.verifier)
                 if history:
                     record["history_answers"] = [text for _, text in history]
                 record["seconds"] = round(time.perf_counter() - case_began, 3)

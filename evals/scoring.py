@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from assistant.answer import MARK
 from evals.cases import Case
+from evals.faithfulness import faithfulness_counts
 from evals.metrics import (contains_answer, gold_grade, hit_at, mrr_at, ndcg_at, ranked_documents, recall_at,
                            token_f1, word_count)
 
@@ -35,8 +36,10 @@ def check_citations(answer, document_text: Callable[[str], str | None] | None = 
     return None
 
 
-def score_case(case: Case, answer, document_text: Callable[[str], str | None] | None = None) -> dict:
-    """A JSON-ready record of one case: the answer, its citations, and every per-case metric."""
+def score_case(case: Case, answer, document_text: Callable[[str], str | None] | None = None,
+               verifier=None) -> dict:
+    """A JSON-ready record of one case: the answer, its citations, and every per-case metric
+    (with a verifier, also how many of its sentences the cited passages support)."""
     ranked = ranked_documents(hit.chunk.source for hit in answer.hits)
     record = {**case.to_dict(), "answer": answer.text, "abstained": bool(answer.abstained),
               "query": answer.query, "retrieved": ranked[:10],
@@ -62,6 +65,8 @@ def score_case(case: Case, answer, document_text: Callable[[str], str | None] | 
         record["valid"] = problem is None
         if problem:
             record["invalid_reason"] = problem
+        if verifier is not None and document_text is not None:
+            record.update(faithfulness_counts(answer, document_text, verifier))
         if grades and case.answerable:
             record["citations_gold"] = sum(gold_grade(c.source, grades) > 0 for c in answer.citations)
             record["citations_total"] = len(answer.citations)

@@ -39,6 +39,11 @@ def test_reply_is_read_as_claims_with_their_marks():
                                   Claim("Staff: 1,300", (2, 1))]
 
 
+def test_marks_end_a_sentence_without_a_full_stop():
+    assert read_claims("Kremlin Denies Interfering In US Elections [1][2] On Thursday, Putin demurred. [3]") == [
+        Claim("Kremlin Denies Interfering In US Elections", (1, 2)), Claim("On Thursday, Putin demurred.", (3,))]
+
+
 def test_a_reply_in_pieces_gives_the_same_claims_as_whole():
     reply = ("Sergey Lavrov denied Russia's involvement [1]. Mr. Lavrov called the accusations baseless. [1][2] "
              "It is in Oslo [2].")

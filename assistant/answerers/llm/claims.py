@@ -14,6 +14,8 @@ from assistant.text.sentences import sentence_spans
 # [1], [1, 2], [1][2], [Passage 1]: what small models write for "cite the passage number".
 _MARKS = re.compile(r"\s*\[(?:passages?\s*)?(\d+(?:\s*[,;]\s*(?:passages?\s*)?\d+)*)\]", re.IGNORECASE)
 _LEADING_MARKS = re.compile(r"^(?:\s*\[(?:passages?\s*)?\d+(?:\s*[,;]\s*\d+)*\])+", re.IGNORECASE)
+# Marks followed by a capitalised word end a sentence that has no full stop (a headline, a list item).
+_MARKS_END = re.compile(r"(?<=\])\s+(?=[A-Z\"“‘'])")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 
@@ -47,7 +49,7 @@ def _sentences(text: str) -> list[str]:
         if lead and out:
             out[-1] += lead.group()
             sentence = sentence[lead.end():]
-        out.append(sentence)
+        out += [part for part in _MARKS_END.split(sentence) if part]
     return out
 
 
