@@ -42,7 +42,7 @@ class Assistant:
         self.retriever = HybridRetriever(store, lexical, settings.retrieval)
         self.answerer = answerer
         self.ingestor = Ingestor(store, embedder, Chunker(settings.chunk.size, settings.chunk.overlap,
-                                                          embedder.count_tokens))
+                                                          embedder.count_tokens), settings.ingest.limits())
         self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()  # the UI answers from several threads; the caches are shared
 

@@ -15,6 +15,10 @@ class EmptyQuestion(AssistantError):
     """The question has no text."""
 
 
+class InvalidText(AssistantError):
+    """A question (or other text) is not valid Unicode: undecodable bytes, lone surrogates."""
+
+
 class EmptyIndex(AssistantError):
     """Nothing has been ingested yet."""
 
@@ -31,4 +35,4 @@ class BackendUnavailable(AssistantError):
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "EmptyIndex", "EmptyQuestion",
-           "IngestError", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]
+           "IngestError", "InvalidText", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]

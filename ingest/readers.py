@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
-import stat
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ingest.decode import decode_text, is_binary
 from ingest.errors import EmptyDocument, UnreadableFile, UnsupportedFile
-from ingest.files import SUPPORTED_SUFFIXES, os_reason
+from ingest.files import SUPPORTED_SUFFIXES, open_regular, os_reason, too_large
+from ingest.limits import Limits
 
 _SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
@@ -25,21 +26,21 @@ class RawText:
     title: str | None = None
 
 
-def read_file(path: Path | str, data: bytes | None = None) -> RawText:
+def read_file(path: Path | str, data: bytes | None = None, limits: Limits = Limits()) -> RawText:
     """Read a supported file (its bytes may be given, to read them only once)."""
     path = Path(path)
     reader = reader_for(path)
     if data is None:
-        data = read_bytes(path)
+        data = read_bytes(path, limits.max_file_bytes)
     if not data:
         raise EmptyDocument(f"{path.name}: file is empty")
-    raw = reader(data, path.name)
+    raw = reader(data, path.name, limits)
     if not raw.text.strip():
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
     return raw
 
 
-def reader_for(path: Path) -> Callable[[bytes, str], RawText]:
+def reader_for(path: Path) -> Callable[[bytes, str, Limits], RawText]:
     """The reader for path's type; UnsupportedFile if there is none."""
     suffix = path.suffix.lower()
     try:
@@ -49,21 +50,22 @@ def reader_for(path: Path) -> Callable[[bytes, str], RawText]:
                               f"(supported: {_SUPPORTED_LIST})") from None
 
 
-def read_bytes(path: Path) -> bytes:
-    """All bytes of a regular file; UnreadableFile if it cannot be read."""
+def read_bytes(path: Path, limit: int = Limits.max_file_bytes) -> bytes:
+    """All bytes of a regular file of at most `limit` bytes; UnreadableFile or FileTooLarge otherwise."""
     try:
-        # Checked first: opening a FIFO would block forever, and a folder is no file.
-        mode = path.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise UnreadableFile(f"{path.name}: cannot read file (is a folder)")
-        if not stat.S_ISREG(mode):
-            raise UnreadableFile(f"{path.name}: cannot read file (not a regular file)")
-        return path.read_bytes()
+        with open_regular(path) as fh:  # a FIFO or device is refused here, never read
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise too_large(path.name, size, limit)
+            data = fh.read(limit + 1)  # bounded even if the file grows meanwhile
     except OSError as exc:
         raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
+    if len(data) > limit:
+        raise too_large(path.name, len(data), limit)
+    return data
 
 
-def read_text(data: bytes, name: str) -> RawText:
+def read_text(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     """Plain text in any common encoding."""
     return RawText(decode_text(data, name))
 
@@ -71,7 +73,7 @@ def read_text(data: bytes, name: str) -> RawText:
 _MD_TITLE = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 
 
-def read_markdown(data: bytes, name: str) -> RawText:
+def read_markdown(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     """Markdown, kept as written; the title is the first `# heading`."""
     text = decode_text(data, name)
     heading = _MD_TITLE.search(text)
@@ -89,7 +91,7 @@ _HTML_BLOCKS = frozenset({
 _PARAGRAPH = object()  # marker between blocks in the flattened HTML
 
 
-def read_html(data: bytes, name: str) -> RawText:
+def read_html(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     """HTML: visible text, one paragraph per block element; title from <title> or the first <h1>."""
     from bs4 import BeautifulSoup
 
@@ -146,7 +148,7 @@ def _html_text(root) -> str:
     return "\n\n".join(paragraphs)
 
 
-def read_pdf(data: bytes, name: str) -> RawText:
+def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     """PDF text layer, one blank line between pages; OCR is not attempted."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
@@ -200,7 +202,7 @@ def _short(exc: Exception) -> str:
     return reason if len(reason) <= 80 else reason[:79] + "…"
 
 
-def read_docx(data: bytes, name: str) -> RawText:
+def read_docx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     """DOCX paragraphs and tables in document order; title from the first Title/Heading paragraph."""
     import docx
     from docx.table import Table
@@ -238,7 +240,7 @@ def _docx_rows(table) -> list[str]:
     return rows
 
 
-_READERS: dict[str, Callable[[bytes, str], RawText]] = {
+_READERS: dict[str, Callable[[bytes, str, Limits], RawText]] = {
     ".txt": read_text, ".md": read_markdown, ".markdown": read_markdown,
     ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
 }
