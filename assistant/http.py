@@ -24,6 +24,9 @@ def validation_message(errors: list[dict]) -> str:
     """One line for a request body that does not fit the model; never echoes the input (it may be huge or NaN)."""
     parts = []
     for error in errors:
+        if error.get("type") == "json_invalid":  # loc is ("body", position)
+            parts.append(f"the body is not valid JSON (at position {error['loc'][-1]})")
+            continue
         where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
         parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
     return "Invalid request: " + "; ".join(parts)
@@ -77,6 +80,7 @@ def create_app(assistant: Assistant):
         from fastapi.exceptions import RequestValidationError
         from fastapi.responses import JSONResponse
         from pydantic import BaseModel, Field
+        from starlette.exceptions import HTTPException
     except ImportError as exc:
         raise BackendUnavailable("The HTTP API needs FastAPI: pip install 'docs-assistant[api]'") from exc
 
@@ -111,6 +115,12 @@ def create_app(assistant: Assistant):
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         return JSONResponse(status_code=422, content={"error": validation_message(exc.errors())})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        # FastAPI raises a bare 400 only when it cannot parse a body (e.g. bytes that are not UTF-8).
+        message = "Invalid request: the body is not valid UTF-8 JSON" if exc.status_code == 400 else str(exc.detail)
+        return JSONResponse(status_code=exc.status_code, content={"error": message}, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

@@ -78,9 +78,9 @@ def _stops_on_store_failure(results: list[FileResult]):
             raise
         reason = str(exc) if isinstance(exc, StoreError) else "lost the connection to the Chroma server"
         kept = sum(r.status in ("added", "updated", "removed") for r in results)
-        raise IngestInterrupted(f"The store failed during the ingest ({reason}). The {kept} documents "
-                                "committed before it are kept; bring the store back and run the same "
-                                "ingest again to finish the rest.") from exc
+        raise IngestInterrupted(f"The store failed during the ingest ({reason}). Documents committed before it "
+                                f"are kept: {kept}. Bring the store back and run the same ingest again to finish "
+                                "the rest.") from exc
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ class Ingestor:
         roots = [Path(p) for p in paths]
         discovery = scan(roots)  # raises PathNotFound / NothingToIngest before touching the store
         results: list[FileResult] = []
+        swept = self.store.sweep()  # a store that is down from the start fails here, as any command would
+        committed = self.store.committed()
         with _stops_on_store_failure(results):
-            swept = self.store.sweep()
-            committed = self.store.committed()
             progress.files(len(discovery.files) + len(discovery.unreadable))
             unreadable: list[str] = []
             for folder, error in discovery.unreadable.items():
@@ -178,9 +178,9 @@ class Ingestor:
         began = time.perf_counter()
         progress = progress or IngestProgress()
         results: list[FileResult] = []
+        swept = self.store.sweep()  # a store that is down from the start fails here, as any command would
+        committed = self.store.committed()
         with _stops_on_store_failure(results):
-            swept = self.store.sweep()
-            committed = self.store.committed()
             batch = _Batch()
             for item in items:
                 source, text, title = (*item, None)[:3]

@@ -48,9 +48,26 @@ def empty_api(make_assistant):
         yield url
 
 
+READY = {"status": "ok", "store": "ok", "model": "ok"}
+
+
 def test_health(api):
     reply = httpx.get(f"{api}/health")
-    assert (reply.status_code, reply.json()) == (200, {"status": "ok"})
+    assert (reply.status_code, reply.json()) == (200, READY)
+
+
+def test_health_says_loading_until_the_model_is_loaded(sample_home):
+    from assistant import Assistant
+
+    bot = Assistant.open(home=sample_home)  # its own embedder: the model loads when the server starts
+    with serving(bot) as api:
+        first = httpx.get(f"{api}/health", timeout=60)
+        deadline = time.time() + 300
+        while first.status_code == 503 and time.time() < deadline:
+            assert first.json() == {"status": "unavailable", "store": "ok", "model": "loading"}
+            time.sleep(0.2)
+            first = httpx.get(f"{api}/health", timeout=60)
+        assert (first.status_code, first.json()) == (200, READY)
 
 
 def test_ask_returns_the_answer_contract(api):
@@ -121,7 +138,9 @@ def test_a_chroma_server_that_stops_is_503(make_assistant, chroma_server, sample
                       httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs / "001_0c9caba1aff1c6c0.txt")]},
                                  timeout=60)):
             assert (reply.status_code, reply.json()) == (503, unreachable)
-        assert httpx.get(f"{api}/health").status_code == 200  # the API itself is alive
+        health = httpx.get(f"{api}/health", timeout=60)  # the API is alive, and says it is not ready
+        assert (health.status_code, health.json()) == (503, {"status": "unavailable", "store": unreachable["error"],
+                                                             "model": "ok"})
 
 
 def test_tampered_model_is_503(sample_home, tampered_model):
@@ -130,5 +149,64 @@ def test_tampered_model_is_503(sample_home, tampered_model):
     model_dir, weights, _ = tampered_model
     with serving(Assistant.open(home=sample_home, model_dir=model_dir)) as api:
         reply = httpx.post(f"{api}/ask", json={"question": "Who denied involvement?"}, timeout=60)
+        health = httpx.get(f"{api}/health", timeout=60)
     assert reply.status_code == 503
     assert reply.json()["error"].startswith(f"{weights} is not the official all-MiniLM-L6-v2 (sha256 ")
+    assert (health.status_code, health.json()) == (503, {"status": "unavailable", "store": "ok",
+                                                         "model": reply.json()["error"]})
+
+
+@pytest.mark.parametrize("body, error", [
+    (b'{"question": "Who denied involvement?", "top_k": NaN}', "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": Infinity}',
+     "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": -Infinity}',
+     "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": 1e999}',
+     "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": 2.5}',
+     "Invalid request: top_k: Input should be a valid integer, got a number with a fractional part"),
+    (b'{"question": "Who denied \\ud800 involvement?"}',
+     "The question is not valid UTF-8 text (U+D800 at character 12): send or type it as UTF-8"),
+    (b'{"question": "Who?", "history": [["Who is \\udcff?", "Markov."]]}',
+     "The history is not valid UTF-8 text (U+DCFF at character 8): send or type it as UTF-8"),
+    (b'{"question": ', "Invalid request: the body is not valid JSON (at position 13)"),
+    (b'{"top_k": 3}', "Invalid request: question: Field required"),
+])
+def test_bad_ask_bodies_are_one_line_422(api, body, error):
+    reply = httpx.post(f"{api}/ask", content=body, headers={"content-type": "application/json"}, timeout=60)
+    assert (reply.status_code, reply.json()) == (422, {"error": error})
+
+
+def test_a_body_that_is_not_utf8_is_one_line(api):
+    reply = httpx.post(f"{api}/ask", content=b'{"question": "Who denied \xff involvement?"}',
+                       headers={"content-type": "application/json"}, timeout=60)
+    assert (reply.status_code, reply.json()) == (400, {"error": "Invalid request: the body is not valid UTF-8 JSON"})
+    missing = httpx.get(f"{api}/nope", timeout=60)
+    assert (missing.status_code, missing.json()) == (404, {"error": "Not Found"})
+
+
+def test_a_fifo_or_device_is_refused_and_the_server_stays_responsive(empty_api, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    # More requests than the server has worker threads: before the fix each one hung a thread for ever.
+    for path, kind in [(tmp_path / "pipe.txt", "pipe.txt: not a regular file (a named pipe)"),
+                       ("/dev/zero", "zero: not a regular file (a character device)")] * 25:
+        reply = httpx.post(f"{empty_api}/ingest", json={"paths": [str(path)]}, timeout=60)
+        assert (reply.status_code, reply.json()) == (400, {"error": f"{kind}; only regular files are ingested"})
+    assert httpx.get(f"{empty_api}/health", timeout=60).status_code == 200
+
+
+def test_a_store_that_dies_mid_ingest_is_503(make_assistant, chroma_server, sample_docs, monkeypatch):
+    from test_sync import _stop_after_first_commit
+
+    monkeypatch.setattr("ingest.sync.BATCH_CHUNKS", 1)
+    bot = make_assistant(chroma_url=chroma_server.url)
+    _stop_after_first_commit(bot, chroma_server)
+    with serving(bot) as api:
+        reply = httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs)]}, timeout=300)
+        assert (reply.status_code, reply.json()) == (503, {"error": (
+            "The store failed during the ingest (lost the connection to the Chroma server). Documents committed "
+            "before it are kept: 1. Bring the store back and run the same ingest again to finish the rest.")})
+        assert httpx.get(f"{api}/health", timeout=60).status_code == 503
