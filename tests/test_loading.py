@@ -663,3 +663,81 @@ def test_fifty_megabyte_text_loads_in_bounded_time(tmp_path):
     # Not a benchmark (about 5 s on 2 cores): a guard against anything quadratic, which
     # would take hours on 50 MB.
     assert seconds < 60, seconds
+
+
+# ---------------------------------------------------------------- format bombs: capped before parsing
+
+def docx_with_paragraphs(count: int, padding: int = 0) -> bytes:
+    """A real .docx whose body holds only `count` one-word paragraphs (and `padding` bytes of XML whitespace)."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(docx_bytes(1, "Seed")))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                head = data.split(b"<w:body>", 1)[0]
+                body = b'<w:p w:rsidR="00A1"><w:r><w:t>word</w:t></w:r></w:p>' * count
+                data = head + b"<w:body>" + body + b" " * padding + b"<w:sectPr/></w:body></w:document>"
+            archive.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def test_docx_that_unpacks_too_far_is_refused_before_parsing(tmp_path):
+    import zipfile
+
+    from ingest.limits import MB, Limits
+
+    bomb = write(tmp_path / "bomb.docx", docx_with_paragraphs(10, padding=3 * MB))
+    assert bomb.stat().st_size < 100_000  # small on disk, 3 MB of XML inside
+    unpacked = sum(m.file_size for m in zipfile.ZipFile(bomb).infolist()) / MB
+    assert error_of(load_file, bomb, Limits(max_unpacked_bytes=2 * MB)) == (
+        FileTooLarge, f"bomb.docx: unpacks to {unpacked:.1f} MB, over the 2.0 MB limit; raise [ingest] max_unpacked_mb "
+                      "to read it")
+    assert load_file(bomb).text == "\n\n".join(["word"] * 10)  # the default limit lets it through
+
+
+def test_docx_paragraph_cap_counts_exactly():
+    from ingest.bombs import check_docx
+    from ingest.limits import Limits
+
+    limits = Limits()  # 200,000 paragraphs: ~10 MB of XML, so the count crosses many read blocks
+    check_docx(docx_with_paragraphs(limits.max_paragraphs), "ok.docx", limits)  # exactly at the cap
+    assert error_of(check_docx, docx_with_paragraphs(limits.max_paragraphs + 1), "big.docx", limits) == (
+        FileTooLarge, "big.docx: more than 200,000 paragraphs; raise [ingest] max_paragraphs to read it")
+
+
+def test_docx_is_read_without_a_style_lookup_per_paragraph(tmp_path, monkeypatch):
+    from docx.text.paragraph import Paragraph
+
+    path = write(tmp_path / "many.docx", docx_bytes(1, "The Heading", *[f"Line {i}." for i in range(50)]))
+    # python-docx's paragraph.style searches the styles part on every call: 97 s for 100k paragraphs.
+    monkeypatch.setattr(Paragraph, "style", property(lambda self: pytest.fail("per-paragraph style lookup")))
+    doc = load_file(path)
+    assert doc.title == "The Heading" and doc.text.endswith("Line 49.")
+
+
+def test_html_with_too_many_elements_is_refused(tmp_path):
+    from ingest.limits import Limits
+
+    page = write(tmp_path / "page.html", "<html><body>" + "<p>x</p>" * 1_000 + "</body></html>")
+    assert error_of(load_file, page, Limits(max_paragraphs=1_000)) == (
+        FileTooLarge, "page.html: more than 1,000 HTML elements; raise [ingest] max_paragraphs to read it")
+    assert load_file(page, Limits(max_paragraphs=1_002)).text.startswith("x")
+
+
+def test_pdf_with_too_many_pages_is_refused(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    from ingest.limits import Limits
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_with_text("The first page speaks of harbours."))))
+    for _ in range(2):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = write(tmp_path / "long.pdf", out.getvalue())
+    assert error_of(load_file, pdf, Limits(max_pages=2)) == (
+        FileTooLarge, "long.pdf: 3 pages, over the 2 limit; raise [ingest] max_pages to read it")
+    assert load_file(pdf, Limits(max_pages=3)).text == "The first page speaks of harbours."

@@ -345,3 +345,19 @@ def test_a_store_that_dies_stops_the_ingest_and_keeps_what_was_committed(make_as
         assert bot.store._chunks.count() == sum(r.chunks for r in bot.sources())
     finally:
         again.stop()
+
+
+def test_ingest_settings_cap_each_file_alone(make_assistant, tmp_path):
+    from test_loading import docx_with_paragraphs
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The harbour bridge opened in 1932 after eight years of work.\n")
+    (folder / "many.docx").write_bytes(docx_with_paragraphs(101))
+    (folder / "big.txt").write_text("The ledger grows. " * 70_000)  # 1.2 MB
+    bot = make_assistant(ingest={"max_file_mb": 1, "max_paragraphs": 100})
+    report = bot.ingest([folder])
+    assert report.sources("added") == [(folder / "good.txt").resolve().as_posix()]
+    assert {r.source.rsplit("/", 1)[-1]: r.error for r in report.failed} == {
+        "big.txt": "big.txt: 1.2 MB is over the 1.0 MB limit; raise [ingest] max_file_mb to read it",
+        "many.docx": "many.docx: more than 100 paragraphs; raise [ingest] max_paragraphs to read it"}
