@@ -9,10 +9,10 @@ from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, Empty
 from assistant.text_input import require_text
 from ingest.errors import PathNotFound
 from ingest.files import printable
-from vectorstore.errors import StoreError, lost_connection, unreachable
+from vectorstore.errors import StoreBusy, StoreError, lost_connection, unreachable
 
 STATUS = [(EmptyQuestion, 422), (InvalidText, 422), (UnknownSource, 404), (PathNotFound, 404), (EmptyIndex, 409),
-          (StoreUnavailable, 503), (BackendUnavailable, 503), (ModelError, 503)]
+          (StoreBusy, 409), (StoreUnavailable, 503), (BackendUnavailable, 503), (ModelError, 503)]
 
 
 def status_for(exc: Exception) -> int:

@@ -9,6 +9,10 @@ class StoreUnavailable(StoreError):
     """The store directory is unusable or the Chroma server is unreachable."""
 
 
+class StoreBusy(StoreError):
+    """Another process is writing to the store (an ingest or a remove)."""
+
+
 class ModelError(Exception):
     """The embedding model is missing or its weights are not the expected ones."""
 

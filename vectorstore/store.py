@@ -10,11 +10,12 @@ import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from vectorstore.errors import StoreUnavailable, unreachable
+from vectorstore.errors import StoreBusy, StoreUnavailable, unreachable
 from vectorstore.records import Chunk, DocumentRecord, Hit
 
 CHUNKS = "chunks"
@@ -89,8 +90,9 @@ def _record_from(text: str | None, meta: dict) -> DocumentRecord:
 class Store:
     """Chunks and documents in Chroma; column-shaped results never leave this class."""
 
-    def __init__(self, client, namespace: str = "assistant"):
+    def __init__(self, client, namespace: str = "assistant", write_lock: Path | None = None):
         self._client = client
+        self._write_lock = write_lock
         try:
             self._chunks = client.get_or_create_collection(
                 f"{namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
@@ -103,7 +105,46 @@ class Store:
     @classmethod
     def open(cls, path: Path | None = None, url: str | None = None) -> Store:
         """Open (creating if needed) the store at path, or on the Chroma server at url."""
-        return cls(open_client(path=path, url=url))
+        if url:
+            return cls(open_client(url=url))
+        path = Path(path)
+        from filelock import FileLock
+
+        # Two processes creating a new home at once race on Chroma's sqlite schema ("table collections
+        # already exists", "database is locked"): whoever comes second waits until the first has made it.
+        lock = FileLock(path.with_name(path.name + ".open.lock"), thread_local=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except OSError:  # a home we may not write: open_client says so in one line
+            return cls(open_client(path=path))
+        try:
+            return cls(open_client(path=path), write_lock=path.with_name(path.name + ".write.lock"))
+        finally:
+            lock.release()
+
+    @contextmanager
+    def writer(self):
+        """Hold the store's cross-process write lock for an ingest or remove; StoreBusy if another holds it.
+
+        One writer at a time: a second ingest would sweep the first one's not yet committed chunks.
+        A Chroma server has no such lock: there, run one writer at a time yourself.
+        """
+        if self._write_lock is None:
+            yield
+            return
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self._write_lock, thread_local=False)
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            raise StoreBusy(f"Another process is writing to the store at {self._write_lock.parent} (an ingest or a "
+                            "remove): try again when it has finished") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     # ---- writing -------------------------------------------------------------------
     def write_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, shas: Sequence[str]) -> None:
