@@ -1,6 +1,7 @@
 """The HTTP API on a real uvicorn server on 127.0.0.1."""
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -210,3 +211,64 @@ def test_a_store_that_dies_mid_ingest_is_503(make_assistant, chroma_server, samp
             "The store failed during the ingest (lost the connection to the Chroma server). Documents committed "
             "before it are kept: 1. Bring the store back and run the same ingest again to finish the rest.")})
         assert httpx.get(f"{api}/health", timeout=60).status_code == 503
+
+
+# ---------------------------------------------------------------- a running server and another process's ingest
+
+def _cli(*args, home):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([str(Path(sys.executable).parent / "assistant"), "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def _dense_ranks(answer: dict, source: str) -> list:
+    return [h["dense_rank"] for h in answer["hits"] if h["source"] == source]
+
+
+def test_a_running_server_sees_what_another_process_ingested(sample_home, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "assistant"), "--home", str(home), "serve",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    api = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{api}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        assert httpx.post(f"{api}/ask", json={"question": "Who is Dmitry Peskov?"}, timeout=120).status_code == 200
+
+        docs = tmp_path / "docs"
+        docs.mkdir()
+        (docs / "zorblat.txt").write_text("The zorblat festival is held every March in Quentinville. "
+                                          "Its mascot is a purple llama.\n")
+        assert _cli("ingest", str(docs), home=home).returncode == 0  # another process writes
+        zorblat = (docs / "zorblat.txt").resolve().as_posix()
+
+        answer = httpx.post(f"{api}/ask", json={"question": "When is the zorblat festival held?"}, timeout=120).json()
+        ranks = _dense_ranks(answer, zorblat)
+        assert ranks and None not in ranks, answer["hits"]  # found by meaning too, not by keyword alone
+
+        # The server's own write lands on top of the other process's, not over it.
+        (docs / "ferry.txt").write_text("The Quentinville ferry leaves the harbour at nine every morning.\n")
+        assert httpx.post(f"{api}/ingest", json={"paths": [str(docs)]}, timeout=300).status_code == 200
+        fresh = json.loads(_cli("ask", "When is the zorblat festival held?", "--json", home=home).stdout)
+        assert None not in _dense_ranks(fresh, zorblat) and _dense_ranks(fresh, zorblat)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

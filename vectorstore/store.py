@@ -7,6 +7,7 @@ mid-document leaves chunks no reader sees and the next sync sweeps them away.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -63,6 +64,20 @@ def open_client(path: Path | None = None, url: str | None = None):
         raise StoreUnavailable(f"Cannot open the store at {path}: {exc}") from exc
 
 
+def _reopened(client):
+    """A new client on the same local store, with a vector index read afresh from disk."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    # chromadb shares one System (and its in-memory index) per path within a process; a new client
+    # would get the same stale one. Take it out of the cache so the new client builds its own. The old
+    # one is not stopped: a question in another thread may still be using it; it goes with its last user.
+    identifier = client._identifier
+    SharedSystemClient._identifier_to_system.pop(identifier, None)
+    SharedSystemClient._decrement_refcount(identifier)
+    return chromadb.PersistentClient(path=identifier, settings=_client_settings())
+
+
 def _chunk_meta(chunk: Chunk, sha256: str) -> dict:
     return {"doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
             "chunk_index": chunk.chunk_index, "start": chunk.start, "end": chunk.end,
@@ -91,16 +106,41 @@ class Store:
     """Chunks and documents in Chroma; column-shaped results never leave this class."""
 
     def __init__(self, client, namespace: str = "assistant", write_lock: Path | None = None):
-        self._client = client
+        self._namespace = namespace
         self._write_lock = write_lock
-        try:
-            self._chunks = client.get_or_create_collection(
-                f"{namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
-            self._docs = client.get_or_create_collection(f"{namespace}_{DOCUMENTS}", embedding_function=None)
-        except Exception as exc:
-            raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
+        self._reopen_lock = threading.Lock()
+        self._attach(client)
         self._committed: dict[str, str] | None = None
         self._committed_generation: str | None = None
+        # The generation this process's vector index is known to hold: set at open, by our own
+        # writes and by a reopen. Any other value on disk was written by another process.
+        self._known_generation = self.generation()
+
+    def _attach(self, client) -> None:
+        self._client = client
+        try:
+            self._chunks = client.get_or_create_collection(
+                f"{self._namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+            self._docs = client.get_or_create_collection(f"{self._namespace}_{DOCUMENTS}", embedding_function=None)
+        except Exception as exc:
+            raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
+
+    def _catch_up(self) -> None:
+        """Reopen a local store that another process wrote to since we last looked.
+
+        Chroma's embedded client keeps its vector index in memory and never reloads it, so without
+        this a running `serve` finds another process's new chunks by keyword only (dense_rank None),
+        and its own next write could save its stale index over theirs. A fresh client replays what
+        is on disk. A Chroma server needs none of this: every client sees the same index.
+        """
+        generation = self.generation()
+        if generation == self._known_generation:
+            return
+        with self._reopen_lock:  # several questions at once: one reopen
+            if generation != self._known_generation:
+                if self._write_lock is not None:  # a local store
+                    self._attach(_reopened(self._client))
+                self._known_generation = generation
 
     @classmethod
     def open(cls, path: Path | None = None, url: str | None = None) -> Store:
@@ -142,6 +182,7 @@ class Store:
             raise StoreBusy(f"Another process is writing to the store at {self._write_lock.parent} (an ingest or a "
                             "remove): try again when it has finished") from None
         try:
+            self._catch_up()  # write on top of what the last writer left, never over it
             yield
         finally:
             lock.release()
@@ -182,8 +223,10 @@ class Store:
         return len(orphans)
 
     def _bump_generation(self) -> None:
+        generation = uuid.uuid4().hex
         self._docs.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]],
-                          metadatas=[{"generation": uuid.uuid4().hex, "at": time.time()}])
+                          metadatas=[{"generation": generation, "at": time.time()}])
+        self._known_generation = generation
         self._committed = None
 
     # ---- reading -------------------------------------------------------------------
@@ -243,6 +286,7 @@ class Store:
 
     def dense_search(self, embedding: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
         """Top-k visible chunks by cosine similarity, optionally only from some sources."""
+        self._catch_up()
         committed = self.committed()
         if not committed:
             return []
