@@ -169,7 +169,7 @@ def test_a_second_writer_fails_cleanly_while_another_process_writes(tmp_path, sa
         assert holder.stdout.readline().strip() == "writing", holder.stderr.read()
         result = run_cli("--home", str(home), "ingest", str(sample_docs))
         assert result.returncode == 1
-        assert result.stderr == (f"Error: Another process is writing to the store at {home} (an ingest or a remove): "
+        assert result.stderr == (f"Error: Another ingest or remove is writing to the store at {home}: "
                                  "try again when it has finished\n")
         assert run_cli("--home", str(home), "sources", "--json").stdout.strip() == "[]"  # readers are not blocked
     finally:
@@ -177,3 +177,31 @@ def test_a_second_writer_fails_cleanly_while_another_process_writes(tmp_path, sa
         holder.wait(timeout=60)
     result = run_cli("--home", str(home), "ingest", str(sample_docs), "--json")  # the lock is free again
     assert result.returncode == 0, result.stderr
+
+
+def test_the_write_lock_is_reentrant_in_a_thread_and_exclusive_across_threads(tmp_path):
+    import threading
+
+    from vectorstore.errors import StoreBusy
+
+    store = Store.open(path=tmp_path / "chroma")
+    other = Store.open(path=tmp_path / "chroma")  # e.g. the UI's and the API's assistant in one process
+    refused = []
+
+    def second_writer():
+        try:
+            with other.writer():
+                refused.append(None)
+        except StoreBusy as exc:
+            refused.append(str(exc))
+
+    with store.writer():
+        with store.writer():  # an upload holds it around its sweep and its ingest
+            pass
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join(timeout=60)
+    assert refused == [f"Another ingest or remove is writing to the store at {tmp_path}: try again when it has "
+                       "finished"]
+    with other.writer():  # free again
+        pass

@@ -10,7 +10,7 @@ class StoreUnavailable(StoreError):
 
 
 class StoreBusy(StoreError):
-    """Another process is writing to the store (an ingest or a remove)."""
+    """Another ingest or remove (in this or another process) is writing to the store."""
 
 
 class ModelError(Exception):

@@ -165,7 +165,7 @@ class Store:
 
     @contextmanager
     def writer(self):
-        """Hold the store's cross-process write lock for an ingest or remove; StoreBusy if another holds it.
+        """Hold the store's write lock for an ingest or remove; StoreBusy if another process or thread holds it.
 
         One writer at a time: a second ingest would sweep the first one's not yet committed chunks.
         A Chroma server has no such lock: there, run one writer at a time yourself.
@@ -175,12 +175,14 @@ class Store:
             return
         from filelock import FileLock, Timeout
 
-        lock = FileLock(self._write_lock, thread_local=False)
+        # One lock object per file in this process, re-entrant within a thread (an upload holds it around
+        # its sweep and its ingest); another thread or process gets StoreBusy.
+        lock = FileLock(self._write_lock, is_singleton=True)
         try:
             lock.acquire(blocking=False)
         except Timeout:
-            raise StoreBusy(f"Another process is writing to the store at {self._write_lock.parent} (an ingest or a "
-                            "remove): try again when it has finished") from None
+            raise StoreBusy(f"Another ingest or remove is writing to the store at {self._write_lock.parent}: "
+                            "try again when it has finished") from None
         try:
             self._catch_up()  # write on top of what the last writer left, never over it
             yield
