@@ -1,4 +1,4 @@
-"""Caps checked before a file is parsed: a small .docx can unpack to gigabytes, a small .html to millions of elements."""
+"""Caps checked before a file is parsed: a small .docx can unpack to gigabytes, an .html to millions of elements."""
 from __future__ import annotations
 
 import io
@@ -24,8 +24,9 @@ def check_docx(data: bytes, name: str, limits: Limits) -> None:
         # zipfile never returns more than an entry's declared size, so the declared sizes bound what parsing reads.
         unpacked = sum(m.file_size for m in members)
         if unpacked > limits.max_unpacked_bytes:
-            raise FileTooLarge(f"{name}: unpacks to {megabytes(unpacked)}, over the {megabytes(limits.max_unpacked_bytes)}"
-                               " limit; raise [ingest] max_unpacked_mb to read it")
+            limit = megabytes(limits.max_unpacked_bytes)
+            raise FileTooLarge(f"{name}: unpacks to {megabytes(unpacked)}, over the {limit} limit; raise [ingest] "
+                               "max_unpacked_mb to read it")
         paragraphs = 0
         for member in members:
             if member.filename.endswith(".xml"):

@@ -158,7 +158,8 @@ def test_tampered_model_is_503(sample_home, tampered_model):
 
 
 @pytest.mark.parametrize("body, error", [
-    (b'{"question": "Who denied involvement?", "top_k": NaN}', "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": NaN}',
+     "Invalid request: top_k: Input should be a finite number"),
     (b'{"question": "Who denied involvement?", "top_k": Infinity}',
      "Invalid request: top_k: Input should be a finite number"),
     (b'{"question": "Who denied involvement?", "top_k": -Infinity}',
