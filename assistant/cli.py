@@ -119,7 +119,11 @@ def ask(
     Example: assistant ask "Who denied involvement?"
     """
     from assistant.render import print_answer, stream_answer
+    from assistant.text_input import require_text
 
+    require_text(question)  # bytes the terminal could not decode arrive as lone surrogates
+    for name in source or ():
+        require_text(name, "source filter")
     out, _ = _consoles(as_json)
     bot = _open()
     if answerer:

@@ -41,7 +41,7 @@ class Assistant:
         self.retriever = HybridRetriever(store, lexical, settings.retrieval)
         self.answerer = answerer
         self.ingestor = Ingestor(store, embedder, Chunker(settings.chunk.size, settings.chunk.overlap,
-                                                          embedder.count_tokens))
+                                                          embedder.count_tokens), settings.ingest.limits())
         self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()  # the UI answers from several threads; the caches are shared
 
@@ -72,11 +72,13 @@ class Assistant:
                progress: IngestProgress | None = None) -> IngestReport:
         """Sync files/folders into the index (unchanged files cost nothing)."""
         paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-        return self.ingestor.ingest_paths(paths, prune=prune, progress=progress)
+        with self.store.writer():
+            return self.ingestor.ingest_paths(paths, prune=prune, progress=progress)
 
     def ingest_texts(self, items: Iterable[tuple], progress: IngestProgress | None = None) -> IngestReport:
         """Sync (source, text[, title]) items that are not files."""
-        return self.ingestor.ingest_texts(items, progress=progress)
+        with self.store.writer():
+            return self.ingestor.ingest_texts(items, progress=progress)
 
     def sources(self) -> list[DocumentRecord]:
         """What is indexed, sorted by source."""
@@ -93,7 +95,8 @@ class Assistant:
         resolved = self.resolve_sources([source])
         if len(resolved) > 1:
             raise UnknownSource(f"'{source}' matches {len(resolved)} sources; give the full source")
-        self.store.delete_source(resolved[0])
+        with self.store.writer():
+            self.store.delete_source(resolved[0])
         return resolved[0]
 
     def resolve_sources(self, names: Sequence[str]) -> list[str]:

@@ -15,6 +15,10 @@ class EmptyQuestion(AssistantError):
     """The question has no text."""
 
 
+class InvalidText(AssistantError):
+    """A question (or other text) is not valid Unicode: undecodable bytes, lone surrogates."""
+
+
 class EmptyIndex(AssistantError):
     """Nothing has been ingested yet."""
 
@@ -63,5 +67,5 @@ class ContextOverflow(BackendUnavailable):
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
-           "EmptyQuestion", "IngestError", "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout",
-           "LLMUnreachable", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]
+           "EmptyQuestion", "IngestError", "InvalidText", "LLMAuthError", "LLMBadReply", "LLMModelNotFound",
+           "LLMTimeout", "LLMUnreachable", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]

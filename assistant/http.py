@@ -1,14 +1,18 @@
 """The HTTP API: `create_app(assistant) -> FastAPI`; `assistant serve` runs it with uvicorn."""
 # No `from __future__ import annotations`: FastAPI must see the request models, which are local.
 
-from assistant.core import Assistant
-from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, EmptyQuestion, LLMBadReply, ModelError,
-                              StoreUnavailable, UnknownSource)
-from ingest.errors import PathNotFound
-from vectorstore.errors import lost_connection, unreachable
+import threading
 
-STATUS = [(EmptyQuestion, 422), (UnknownSource, 404), (PathNotFound, 404), (EmptyIndex, 409),
-          (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503)]
+from assistant.core import Assistant
+from assistant.errors import (USER_ERRORS, BackendUnavailable, EmptyIndex, EmptyQuestion, InvalidText, LLMBadReply,
+                              ModelError, StoreUnavailable, UnknownSource)
+from assistant.text_input import require_text
+from ingest.errors import PathNotFound
+from ingest.files import printable
+from vectorstore.errors import StoreBusy, StoreError, lost_connection, unreachable
+
+STATUS = [(EmptyQuestion, 422), (InvalidText, 422), (UnknownSource, 404), (PathNotFound, 404), (EmptyIndex, 409),
+          (StoreBusy, 409), (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503)]
 
 
 def status_for(exc: Exception) -> int:
@@ -16,13 +20,67 @@ def status_for(exc: Exception) -> int:
     return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
 
 
+def validation_message(errors: list[dict]) -> str:
+    """One line for a request body that does not fit the model; never echoes the input (it may be huge or NaN)."""
+    parts = []
+    for error in errors:
+        if error.get("type") == "json_invalid":  # loc is ("body", position)
+            parts.append(f"the body is not valid JSON (at position {error['loc'][-1]})")
+            continue
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+    return "Invalid request: " + "; ".join(parts)
+
+
+class Readiness:
+    """Whether the store answers and the model is loaded; the model loads in the background at start-up."""
+
+    def __init__(self, assistant: Assistant):
+        self.assistant = assistant
+        self.model_error: str | None = None
+
+    def load_model(self) -> None:
+        try:
+            self.assistant.embedder.model
+        except ModelError as exc:
+            self.model_error = str(exc)
+        except Exception as exc:  # a broken install: say what, /health stays 503  # noqa: BLE001
+            self.model_error = f"the model failed to load ({type(exc).__name__}: {exc})"
+
+    def store(self) -> str:
+        try:
+            self.assistant.store.generation()
+        except StoreError as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
+            url = self.assistant.settings.chroma_url
+            if url and lost_connection(exc):
+                return str(unreachable(url))
+            return f"the store failed ({type(exc).__name__})"
+        return "ok"
+
+    def model(self) -> str:
+        if self.model_error:
+            return self.model_error
+        return "ok" if "model" in vars(self.assistant.embedder) else "loading"
+
+    def report(self) -> dict:
+        state = {"store": self.store(), "model": self.model()}
+        state["status"] = "ok" if all(v == "ok" for v in state.values()) else "unavailable"
+        return state
+
+
 def create_app(assistant: Assistant):
     """A FastAPI app over one Assistant; OpenAPI docs at /docs."""
     try:
+        from contextlib import asynccontextmanager
+
         from fastapi import FastAPI, Request
         from fastapi.concurrency import run_in_threadpool
+        from fastapi.exceptions import RequestValidationError
         from fastapi.responses import JSONResponse
         from pydantic import BaseModel, Field
+        from starlette.exceptions import HTTPException
     except ImportError as exc:
         raise BackendUnavailable("The HTTP API needs FastAPI: pip install 'docs-assistant[api]'") from exc
 
@@ -36,14 +94,33 @@ def create_app(assistant: Assistant):
         paths: list[str] = Field(description="Files or folders on the server's disk.")
         prune: bool = Field(default=False, description="Remove indexed files that vanished from these folders.")
 
-    app = FastAPI(title="docs-assistant", description="Cited answers from your own documents.")
+    readiness = Readiness(assistant)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        # Load the model now, not on the first question; /health says 503 "loading" until it is ready.
+        threading.Thread(target=readiness.load_model, name="load-model", daemon=True).start()
+        yield
+
+    app = FastAPI(title="docs-assistant", description="Cited answers from your own documents.", lifespan=lifespan)
 
     def error(exc: Exception) -> JSONResponse:
-        return JSONResponse(status_code=status_for(exc), content={"error": str(exc)})
+        # printable(): a message quoting a path with undecodable bytes must not break the JSON encoder.
+        return JSONResponse(status_code=status_for(exc), content={"error": printable(str(exc))})
 
     # One handler per class: a catch-all `Exception` handler would also log a traceback for every 404.
     for kind in USER_ERRORS:
         app.add_exception_handler(kind, lambda request, exc: error(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        return JSONResponse(status_code=422, content={"error": validation_message(exc.errors())})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        # FastAPI raises a bare 400 only when it cannot parse a body (e.g. bytes that are not UTF-8).
+        message = "Invalid request: the body is not valid UTF-8 JSON" if exc.status_code == 400 else str(exc.detail)
+        return JSONResponse(status_code=exc.status_code, content={"error": message}, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
@@ -55,13 +132,15 @@ def create_app(assistant: Assistant):
         except Exception as exc:
             # The store is checked when the app starts; a server that stops later fails inside chromadb's client.
             url = assistant.settings.chroma_url
-            if url and lost_connection(exc):
+            if url and not isinstance(exc, StoreError) and lost_connection(exc):
                 raise unreachable(url) from exc
             raise
 
     @app.get("/health")
-    def health() -> dict:
-        return {"status": "ok"}
+    async def health() -> JSONResponse:
+        """200 when the store answers and the model is loaded, else 503; the body says which part is not ready."""
+        state = await run_in_threadpool(readiness.report)
+        return JSONResponse(status_code=200 if state["status"] == "ok" else 503, content=state)
 
     @app.get("/sources")
     async def sources() -> list[dict]:
@@ -69,6 +148,12 @@ def create_app(assistant: Assistant):
 
     @app.post("/ask")
     async def ask(body: AskRequest) -> dict:
+        require_text(body.question)
+        for turn in body.history:
+            for text in turn:
+                require_text(text, "history")
+        for source in body.sources or ():
+            require_text(source, "source filter")
         answer = await call(assistant.ask, body.question, body.history, body.top_k, body.sources)
         return answer.to_dict()
 

@@ -22,6 +22,22 @@ class ChunkSettings(BaseModel):
     overlap: int = Field(40, ge=0, le=120, description="Tokens shared by consecutive chunks.")
 
 
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(200, gt=0, description="Files larger than this are refused; no file is read beyond it.")
+    max_unpacked_mb: float = Field(100, gt=0, description="A .docx whose XML unpacks to more than this is refused "
+                                                          "before it is parsed (a zip bomb).")
+    max_paragraphs: int = Field(200_000, ge=1, description="A .docx with more paragraphs, or an .html file with "
+                                                           "more elements, is refused before it is parsed.")
+    max_pages: int = Field(5_000, ge=1, description="A .pdf with more pages is refused before its text is read.")
+
+    def limits(self):
+        """These settings as ingest.limits.Limits."""
+        from ingest.limits import MB, Limits
+
+        return Limits(max_file_bytes=int(self.max_file_mb * MB), max_unpacked_bytes=int(self.max_unpacked_mb * MB),
+                      max_paragraphs=self.max_paragraphs, max_pages=self.max_pages)
+
+
 class RetrievalSettings(BaseModel):
     top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
     dense_k: int = Field(200, ge=1, description="Candidates from the dense (embedding) search.")
@@ -88,6 +104,7 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(None, description="all-MiniLM-L6-v2 directory; default: the packaged one.")
     embed_batch_size: int = Field(64, ge=1, description="Texts per embedding batch.")
     chunk: ChunkSettings = ChunkSettings()
+    ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()

@@ -1,4 +1,5 @@
 """Errors of the ingest layer; each message says what is wrong and what to do."""
+from vectorstore.errors import StoreUnavailable
 
 
 class IngestError(Exception):
@@ -23,3 +24,15 @@ class EmptyDocument(IngestError):
 
 class UnreadableFile(IngestError):
     """The file exists but cannot be read (permissions, corruption, password)."""
+
+
+class NotARegularFile(UnreadableFile):
+    """A FIFO, socket or device: reading it could block forever or never end."""
+
+
+class FileTooLarge(IngestError):
+    """A file, or what it unpacks to, is over one of the [ingest] limits."""
+
+
+class IngestInterrupted(IngestError, StoreUnavailable):
+    """The store failed mid-ingest: the run stopped; what was committed before is kept."""

@@ -1,12 +1,16 @@
 """Which files a list of paths means: folders walked recursively, hidden and unsupported skipped."""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from ingest.errors import NothingToIngest, PathNotFound, UnreadableFile
+from ingest.errors import FileTooLarge, NothingToIngest, NotARegularFile, PathNotFound, UnreadableFile
+from ingest.limits import megabytes
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
 _SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -27,7 +31,51 @@ def os_reason(exc: OSError) -> str:
         return "is a folder"
     if isinstance(exc, FileNotFoundError):
         return "no such file"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "name too long"
     return (exc.strerror or type(exc).__name__).lower()
+
+
+def printable(text: str) -> str:
+    """A path as it can be shown: bytes that are not UTF-8 become \\xNN escapes."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no undecodable byte produced
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def not_regular(name: str, mode: int) -> NotARegularFile:
+    """The one message for a FIFO, socket or device."""
+    kind = next((label for test, label in _SPECIAL if test(mode)), "not a file")
+    return NotARegularFile(f"{printable(name)}: not a regular file ({kind}); only regular files are ingested")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading. Never blocks: a FIFO or device is refused, not read."""
+    # O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever. The check is on the
+    # opened descriptor, so a file swapped for a FIFO after it was listed is caught too.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder")
+        if not stat.S_ISREG(mode):
+            raise not_regular(Path(path).name, mode)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def too_large(name: str, size: int, limit: int) -> FileTooLarge:
+    """The one message for a file over the size limit."""
+    return FileTooLarge(f"{printable(name)}: {megabytes(size)} is over the {megabytes(limit)} limit; "
+                        "raise [ingest] max_file_mb to read it")
 
 
 @dataclass(frozen=True)
@@ -49,12 +97,18 @@ def scan(paths: Iterable[str | os.PathLike]) -> Discovery:
     unreadable: dict[Path, str] = {}
     for given in paths:
         path = Path(given).expanduser()
-        if not path.exists():  # also true of a symlink whose target is gone
-            raise PathNotFound(f"No such file or folder: {given}")
-        if path.is_dir():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:  # also a symlink whose target is gone
+            raise PathNotFound(f"No such file or folder: {printable(str(given))}") from None
+        except OSError as exc:
+            raise UnreadableFile(f"{printable(path.name)}: cannot read ({os_reason(exc)})") from None
+        if stat.S_ISDIR(mode):
             files, blocked = _walk_folder(path, given)
             found.update(files)
             unreadable.update(blocked)
+        elif not stat.S_ISREG(mode):  # named explicitly: refused now, before anything is read
+            raise not_regular(path.name, mode)
         else:
             # Named explicitly: kept even if unsupported, so the caller reports it as failed.
             found.add(path.resolve())

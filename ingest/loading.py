@@ -8,19 +8,20 @@ from ingest.clean import clean_text, guess_title
 from ingest.documents import Document
 from ingest.errors import EmptyDocument, UnreadableFile
 from ingest.files import os_reason, source_for
+from ingest.limits import Limits
 from ingest.readers import read_bytes, read_file, reader_for
 
 
-def load_file(path: Path) -> Document:
-    """Read, decode and clean one file."""
+def load_file(path: Path, limits: Limits = Limits()) -> Document:
+    """Read, decode and clean one file, within the size limits."""
     path = Path(path)
     reader_for(path)  # an unsupported type fails before its bytes are read
     try:  # before reading: a file changed while being read then looks changed next time too
         mtime = path.stat().st_mtime
     except OSError as exc:
         raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
-    data = read_bytes(path)  # read once: the hash and the text come from the same bytes
-    raw = read_file(path, data)
+    data = read_bytes(path, limits.max_file_bytes)  # read once: the hash and the text come from the same bytes
+    raw = read_file(path, data, limits)
     cleaned = clean_text(raw.text)
     if not cleaned.text:  # e.g. nothing but page furniture
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")

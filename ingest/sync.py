@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import Chunker, doc_id_for
 from ingest.documents import Document
-from ingest.errors import IngestError
-from ingest.files import os_reason, scan, source_for
+from ingest.errors import IngestError, IngestInterrupted
+from ingest.files import open_regular, os_reason, printable, scan, source_for, too_large
+from ingest.limits import Limits
 from ingest.loading import document_from_text, load_file
 from ingest.progress import IngestProgress
 from ingest.report import FileResult, IngestReport
 from vectorstore.embedder import Embedder
-from vectorstore.errors import StoreError
+from vectorstore.errors import StoreError, lost_connection
 from vectorstore.records import DocumentRecord
 from vectorstore.store import Store
 
@@ -47,13 +50,37 @@ def _report(results: list[FileResult], began: float, swept: int) -> IngestReport
     return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, read in blocks."""
+def file_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
+    """sha256 of a regular file's bytes, read in blocks; FileTooLarge past `limit` bytes."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    read = 0
+    with open_regular(path) as fh:  # a FIFO or device is refused, never read
+        size = os.fstat(fh.fileno()).st_size
+        if size > limit:
+            raise too_large(path.name, size, limit)
         for block in iter(lambda: fh.read(1 << 20), b""):
+            read += len(block)
+            if read > limit:  # it grew while we read it
+                raise too_large(path.name, read, limit)
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def _stops_on_store_failure(results: list[FileResult]):
+    """Turn the first store failure into IngestInterrupted, saying what was kept and how to resume."""
+    try:
+        yield
+    except IngestError:
+        raise
+    except Exception as exc:
+        if not (isinstance(exc, StoreError) or lost_connection(exc)):
+            raise
+        reason = str(exc) if isinstance(exc, StoreError) else "lost the connection to the Chroma server"
+        kept = sum(r.status in ("added", "updated", "removed") for r in results)
+        raise IngestInterrupted(f"The store failed during the ingest ({reason}). Documents committed before it "
+                                f"are kept: {kept}. Bring the store back and run the same ingest again to finish "
+                                "the rest.") from exc
 
 
 @dataclass(frozen=True)
@@ -86,10 +113,11 @@ def plan_sync(found: dict[str, str], committed: dict[str, str], prune_under: Seq
 class Ingestor:
     """Loads, chunks, embeds and commits documents, one whole document at a time."""
 
-    def __init__(self, store: Store, embedder: Embedder, chunker: Chunker):
+    def __init__(self, store: Store, embedder: Embedder, chunker: Chunker, limits: Limits = Limits()):
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
+        self.limits = limits
 
     def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False,
                      progress: IngestProgress | None = None) -> IngestReport:
@@ -98,41 +126,50 @@ class Ingestor:
         progress = progress or IngestProgress()
         roots = [Path(p) for p in paths]
         discovery = scan(roots)  # raises PathNotFound / NothingToIngest before touching the store
-        swept = self.store.sweep()
-        committed = self.store.committed()
-        progress.files(len(discovery.files) + len(discovery.unreadable))
         results: list[FileResult] = []
-        unreadable: list[str] = []
-        for folder, error in discovery.unreadable.items():
-            unreadable.append(source_for(folder))
-            results.append(self._failed(unreadable[-1], error, progress))
-        found: dict[str, str] = {}
-        by_source: dict[str, Path] = {}
-        for path in discovery.files:
-            source = source_for(path)
-            try:
-                found[source] = file_sha256(path)
-                by_source[source] = path
-            except OSError as exc:
-                unreadable.append(source)
-                results.append(self._failed(source, f"{path.name}: cannot read file ({os_reason(exc)})", progress))
-        folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
-        plan = plan_sync(found, committed, folders, unreadable)
-        batch = _Batch()
-        for source in found:
-            if source in plan.unchanged:
-                results.append(self._done(FileResult(source, "unchanged"), progress))
-                continue
-            try:
-                doc = load_file(by_source[source])
-            except IngestError as exc:
-                results.append(self._failed(source, str(exc), progress))
-                continue
-            results += self._queue(batch, doc, "added" if source in plan.add else "updated", progress)
-        results += self._flush(batch, progress)
-        for source in plan.remove:
-            self.store.delete_source(source)
-            results.append(self._done(FileResult(source, "removed"), progress))
+        swept = self.store.sweep()  # a store that is down from the start fails here, as any command would
+        committed = self.store.committed()
+        with _stops_on_store_failure(results):
+            progress.files(len(discovery.files) + len(discovery.unreadable))
+            unreadable: list[str] = []
+            for folder, error in discovery.unreadable.items():
+                unreadable.append(source_for(folder))
+                results.append(self._failed(unreadable[-1], error, progress))
+            found: dict[str, str] = {}
+            by_source: dict[str, Path] = {}
+            for path in discovery.files:
+                source = source_for(path)
+                if printable(source) != source:  # the store keeps UTF-8 only: say so, do not crash on it
+                    results.append(self._failed(printable(source), f"{printable(path.name)}: the file name (or a "
+                                                "folder name) is not valid UTF-8; rename it to ingest it", progress))
+                    continue
+                try:
+                    found[source] = file_sha256(path, self.limits.max_file_bytes)
+                    by_source[source] = path
+                except IngestError as exc:
+                    unreadable.append(source)
+                    results.append(self._failed(source, str(exc), progress))
+                except OSError as exc:
+                    unreadable.append(source)
+                    results.append(self._failed(source, f"{path.name}: cannot read file ({os_reason(exc)})",
+                                                progress))
+            folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
+            plan = plan_sync(found, committed, folders, unreadable)
+            batch = _Batch()
+            for source in found:
+                if source in plan.unchanged:
+                    results.append(self._done(FileResult(source, "unchanged"), progress))
+                    continue
+                try:
+                    doc = load_file(by_source[source], self.limits)
+                except IngestError as exc:
+                    results.append(self._failed(source, str(exc), progress))
+                    continue
+                results += self._queue(batch, doc, "added" if source in plan.add else "updated", progress)
+            results += self._flush(batch, progress)
+            for source in plan.remove:
+                self.store.delete_source(source)
+                results.append(self._done(FileResult(source, "removed"), progress))
         return _report(results, began, swept)
 
     def ingest_texts(self, items: Iterable[tuple[str, str] | tuple[str, str, str | None]],
@@ -140,22 +177,23 @@ class Ingestor:
         """Sync (source, text[, title]) items that are not files (for tools and benchmarks)."""
         began = time.perf_counter()
         progress = progress or IngestProgress()
-        swept = self.store.sweep()
-        committed = self.store.committed()
         results: list[FileResult] = []
-        batch = _Batch()
-        for item in items:
-            source, text, title = (*item, None)[:3]
-            try:
-                doc = document_from_text(source, text, title)
-            except IngestError as exc:
-                results.append(self._failed(source, str(exc), progress))
-                continue
-            if committed.get(source) == doc.sha256:
-                results.append(self._done(FileResult(source, "unchanged"), progress))
-                continue
-            results += self._queue(batch, doc, "updated" if source in committed else "added", progress)
-        results += self._flush(batch, progress)
+        swept = self.store.sweep()  # a store that is down from the start fails here, as any command would
+        committed = self.store.committed()
+        with _stops_on_store_failure(results):
+            batch = _Batch()
+            for item in items:
+                source, text, title = (*item, None)[:3]
+                try:
+                    doc = document_from_text(source, text, title)
+                except IngestError as exc:
+                    results.append(self._failed(source, str(exc), progress))
+                    continue
+                if committed.get(source) == doc.sha256:
+                    results.append(self._done(FileResult(source, "unchanged"), progress))
+                    continue
+                results += self._queue(batch, doc, "updated" if source in committed else "added", progress)
+            results += self._flush(batch, progress)
         return _report(results, began, swept)
 
     def _queue(self, batch: _Batch, doc: Document, status: str, progress: IngestProgress) -> list[FileResult]:
@@ -192,9 +230,9 @@ class Ingestor:
         try:
             self.store.write_chunks(chunks, vectors, shas)
             self.store.commit_documents(records)
-        except StoreError:
-            raise  # the store itself is gone: no point going on with the next file
         except Exception as exc:
+            if isinstance(exc, StoreError) or lost_connection(exc):
+                raise  # the store itself is gone: no point going on with the next file
             return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
         return [self._done(FileResult(doc.source, status, len(doc_chunks)), progress)
                 for doc, status, doc_chunks in entries]

@@ -221,3 +221,64 @@ def test_tampered_model_is_one_line_error(cli_home, tampered_model):
 def test_sources_json(cli_home):
     data = json.loads(cli("sources", "--json", home=cli_home).stdout)
     assert len(data) == 5 and {"source", "title", "chunks", "sha256", "indexed_at"} <= set(data[0])
+
+
+# ---------------------------------------------------------------- hostile input: one line, exit 1, never a hang
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: os.mkfifo(p / "pipe.txt") or p / "pipe.txt", "pipe.txt: not a regular file (a named pipe)"),
+    (lambda p: Path("/dev/zero"), "zero: not a regular file (a character device)"),
+])
+def test_ingest_refuses_a_fifo_or_device_named_directly(tmp_path, make, message):
+    path = make(tmp_path)
+    # The timeout is the harness's: before the fix this command never returned.
+    result = subprocess.run([str(BIN), "--home", str(tmp_path / "home"), "ingest", str(path)], capture_output=True,
+                            text=True, env=ENV, timeout=120)
+    assert (result.returncode, result.stderr) == (1, f"Error: {message}; only regular files are ingested\n")
+
+
+def test_ask_with_bytes_that_are_not_utf8_is_one_line(cli_home):
+    question = b"Who denied \xff involvement?"  # Latin-1, as a terminal in another encoding sends it
+    result = subprocess.run([os.fsencode(BIN), b"--home", os.fsencode(cli_home), b"ask", question],
+                            capture_output=True, env=ENV, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == b"Error: The question is not valid UTF-8 text (U+DCFF at character 12): send or type it " \
+                            b"as UTF-8\n"
+
+
+STOP_AFTER_FIRST_COMMIT = """
+import os, signal, socket, sys, time
+import ingest.sync
+from vectorstore.store import Store
+
+ingest.sync.BATCH_CHUNKS = 1  # one document per batch
+real = Store.commit_documents
+server_pid, server_port = int(sys.argv[1]), int(sys.argv[2])
+
+def commit_then_stop(self, records):
+    real(self, records)
+    os.kill(server_pid, signal.SIGTERM)  # the real Chroma server goes away mid-ingest
+    for _ in range(600):
+        try:
+            socket.create_connection(("127.0.0.1", server_port), timeout=1).close()
+            time.sleep(0.1)
+        except OSError:
+            break
+
+Store.commit_documents = commit_then_stop
+sys.argv = ["assistant", *sys.argv[3:]]
+from assistant.cli import main
+main()
+"""
+
+
+def test_ingest_exits_1_and_says_how_to_resume_when_the_store_dies(tmp_path, sample_docs, chroma_server):
+    port = chroma_server.url.rsplit(":", 1)[1]
+    result = subprocess.run([sys.executable, "-c", STOP_AFTER_FIRST_COMMIT, str(chroma_server.proc.pid), port,
+                             "--home", str(tmp_path / "home"), "ingest", str(sample_docs), "--json"],
+                            capture_output=True, text=True, timeout=600,
+                            env={**ENV, "ASSISTANT_CHROMA_URL": chroma_server.url})
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == ("Error: The store failed during the ingest (lost the connection to the Chroma server). "
+                             "Documents committed before it are kept: 1. Bring the store back and run the same "
+                             "ingest again to finish the rest.\n")

@@ -1,6 +1,7 @@
 """The HTTP API on a real uvicorn server on 127.0.0.1."""
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -48,9 +49,26 @@ def empty_api(make_assistant):
         yield url
 
 
+READY = {"status": "ok", "store": "ok", "model": "ok"}
+
+
 def test_health(api):
     reply = httpx.get(f"{api}/health")
-    assert (reply.status_code, reply.json()) == (200, {"status": "ok"})
+    assert (reply.status_code, reply.json()) == (200, READY)
+
+
+def test_health_says_loading_until_the_model_is_loaded(sample_home):
+    from assistant import Assistant
+
+    bot = Assistant.open(home=sample_home)  # its own embedder: the model loads when the server starts
+    with serving(bot) as api:
+        first = httpx.get(f"{api}/health", timeout=60)
+        deadline = time.time() + 300
+        while first.status_code == 503 and time.time() < deadline:
+            assert first.json() == {"status": "unavailable", "store": "ok", "model": "loading"}
+            time.sleep(0.2)
+            first = httpx.get(f"{api}/health", timeout=60)
+        assert (first.status_code, first.json()) == (200, READY)
 
 
 def test_ask_returns_the_answer_contract(api):
@@ -122,7 +140,9 @@ def test_a_chroma_server_that_stops_is_503(make_assistant, chroma_server, sample
                       httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs / "001_0c9caba1aff1c6c0.txt")]},
                                  timeout=60)):
             assert (reply.status_code, reply.json()) == (503, unreachable)
-        assert httpx.get(f"{api}/health").status_code == 200  # the API itself is alive
+        health = httpx.get(f"{api}/health", timeout=60)  # the API is alive, and says it is not ready
+        assert (health.status_code, health.json()) == (503, {"status": "unavailable", "store": unreachable["error"],
+                                                             "model": "ok"})
 
 
 def test_tampered_model_is_503(sample_home, tampered_model):
@@ -131,5 +151,126 @@ def test_tampered_model_is_503(sample_home, tampered_model):
     model_dir, weights, _ = tampered_model
     with serving(Assistant.open(home=sample_home, model_dir=model_dir)) as api:
         reply = httpx.post(f"{api}/ask", json={"question": "Who denied involvement?"}, timeout=60)
+        health = httpx.get(f"{api}/health", timeout=60)
     assert reply.status_code == 503
     assert reply.json()["error"].startswith(f"{weights} is not the official all-MiniLM-L6-v2 (sha256 ")
+    assert (health.status_code, health.json()) == (503, {"status": "unavailable", "store": "ok",
+                                                         "model": reply.json()["error"]})
+
+
+@pytest.mark.parametrize("body, error", [
+    (b'{"question": "Who denied involvement?", "top_k": NaN}',
+     "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": Infinity}',
+     "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": -Infinity}',
+     "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": 1e999}',
+     "Invalid request: top_k: Input should be a finite number"),
+    (b'{"question": "Who denied involvement?", "top_k": 2.5}',
+     "Invalid request: top_k: Input should be a valid integer, got a number with a fractional part"),
+    (b'{"question": "Who denied \\ud800 involvement?"}',
+     "The question is not valid UTF-8 text (U+D800 at character 12): send or type it as UTF-8"),
+    (b'{"question": "Who?", "history": [["Who is \\udcff?", "Markov."]]}',
+     "The history is not valid UTF-8 text (U+DCFF at character 8): send or type it as UTF-8"),
+    (b'{"question": ', "Invalid request: the body is not valid JSON (at position 13)"),
+    (b'{"top_k": 3}', "Invalid request: question: Field required"),
+])
+def test_bad_ask_bodies_are_one_line_422(api, body, error):
+    reply = httpx.post(f"{api}/ask", content=body, headers={"content-type": "application/json"}, timeout=60)
+    assert (reply.status_code, reply.json()) == (422, {"error": error})
+
+
+def test_a_body_that_is_not_utf8_is_one_line(api):
+    reply = httpx.post(f"{api}/ask", content=b'{"question": "Who denied \xff involvement?"}',
+                       headers={"content-type": "application/json"}, timeout=60)
+    assert (reply.status_code, reply.json()) == (400, {"error": "Invalid request: the body is not valid UTF-8 JSON"})
+    missing = httpx.get(f"{api}/nope", timeout=60)
+    assert (missing.status_code, missing.json()) == (404, {"error": "Not Found"})
+
+
+def test_a_fifo_or_device_is_refused_and_the_server_stays_responsive(empty_api, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    # More requests than the server has worker threads: before the fix each one hung a thread for ever.
+    for path, kind in [(tmp_path / "pipe.txt", "pipe.txt: not a regular file (a named pipe)"),
+                       ("/dev/zero", "zero: not a regular file (a character device)")] * 25:
+        reply = httpx.post(f"{empty_api}/ingest", json={"paths": [str(path)]}, timeout=60)
+        assert (reply.status_code, reply.json()) == (400, {"error": f"{kind}; only regular files are ingested"})
+    assert httpx.get(f"{empty_api}/health", timeout=60).status_code == 200
+
+
+def test_a_store_that_dies_mid_ingest_is_503(make_assistant, chroma_server, sample_docs, monkeypatch):
+    from test_sync import _stop_after_first_commit
+
+    monkeypatch.setattr("ingest.sync.BATCH_CHUNKS", 1)
+    bot = make_assistant(chroma_url=chroma_server.url)
+    _stop_after_first_commit(bot, chroma_server)
+    with serving(bot) as api:
+        reply = httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs)]}, timeout=300)
+        assert (reply.status_code, reply.json()) == (503, {"error": (
+            "The store failed during the ingest (lost the connection to the Chroma server). Documents committed "
+            "before it are kept: 1. Bring the store back and run the same ingest again to finish the rest.")})
+        assert httpx.get(f"{api}/health", timeout=60).status_code == 503
+
+
+# ---------------------------------------------------------------- a running server and another process's ingest
+
+def _cli(*args, home):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([str(Path(sys.executable).parent / "assistant"), "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def _dense_ranks(answer: dict, source: str) -> list:
+    return [h["dense_rank"] for h in answer["hits"] if h["source"] == source]
+
+
+def test_a_running_server_sees_what_another_process_ingested(sample_home, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "assistant"), "--home", str(home), "serve",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    api = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{api}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        assert httpx.post(f"{api}/ask", json={"question": "Who is Dmitry Peskov?"}, timeout=120).status_code == 200
+
+        docs = tmp_path / "docs"
+        docs.mkdir()
+        (docs / "zorblat.txt").write_text("The zorblat festival is held every March in Quentinville. "
+                                          "Its mascot is a purple llama.\n")
+        assert _cli("ingest", str(docs), home=home).returncode == 0  # another process writes
+        zorblat = (docs / "zorblat.txt").resolve().as_posix()
+
+        answer = httpx.post(f"{api}/ask", json={"question": "When is the zorblat festival held?"}, timeout=120).json()
+        ranks = _dense_ranks(answer, zorblat)
+        assert ranks and None not in ranks, answer["hits"]  # found by meaning too, not by keyword alone
+
+        # The server's own write lands on top of the other process's, not over it.
+        (docs / "ferry.txt").write_text("The Quentinville ferry leaves the harbour at nine every morning.\n")
+        assert httpx.post(f"{api}/ingest", json={"paths": [str(docs)]}, timeout=300).status_code == 200
+        fresh = json.loads(_cli("ask", "When is the zorblat festival held?", "--json", home=home).stdout)
+        assert None not in _dense_ranks(fresh, zorblat) and _dense_ranks(fresh, zorblat)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

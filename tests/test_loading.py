@@ -17,7 +17,8 @@ import pytest
 
 from ingest.clean import FURNITURE, clean_text, guess_title
 from ingest.decode import decode_text
-from ingest.errors import EmptyDocument, NothingToIngest, PathNotFound, UnreadableFile, UnsupportedFile
+from ingest.errors import (EmptyDocument, FileTooLarge, NothingToIngest, NotARegularFile, PathNotFound,
+                           UnreadableFile, UnsupportedFile)
 from ingest.files import SUPPORTED_SUFFIXES, discover, scan, source_for
 from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
@@ -166,6 +167,61 @@ def test_discover_skips_fifos_inside_folders(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")  # reading it would block forever
     doc = write(tmp_path / "doc.txt", "text")
     assert discover([tmp_path]) == [doc]
+
+
+def test_discover_skips_devices_and_sockets_inside_folders(tmp_path):
+    import socket
+
+    doc = write(tmp_path / "doc.txt", "text")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")  # endless: reading it would never finish
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock.txt"))
+        assert discover([tmp_path]) == [doc]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: os.mkfifo(p / "pipe.txt") or p / "pipe.txt",
+     "pipe.txt: not a regular file (a named pipe); only regular files are ingested"),
+    (lambda p: Path("/dev/zero"), "zero: not a regular file (a character device); only regular files are ingested"),
+    (lambda p: (p / "zero.txt").symlink_to("/dev/zero") or p / "zero.txt",
+     "zero.txt: not a regular file (a character device); only regular files are ingested"),
+])
+def test_a_fifo_or_device_named_directly_is_refused(tmp_path, make, message):
+    assert error_of(scan, [make(tmp_path)]) == (NotARegularFile, message)
+
+
+def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path):
+    name = "漢" * 300 + ".txt"  # 903 bytes: more than any file system allows in one name
+    kind, message = error_of(scan, [tmp_path / name])
+    assert kind is UnreadableFile and message == f"{name}: cannot read (name too long)"
+
+
+def test_reads_are_capped(tmp_path):
+    from ingest.limits import Limits
+    from ingest.readers import read_bytes
+
+    big = write(tmp_path / "big.txt", b"harbour ledger " * 100_000)  # 1.4 MB
+    small = Limits(max_file_bytes=1024 * 1024)
+    expected = "big.txt: 1.4 MB is over the 1.0 MB limit; raise [ingest] max_file_mb to read it"
+    assert error_of(load_file, big, small) == (FileTooLarge, expected)
+    assert error_of(read_bytes, big, small.max_file_bytes) == (FileTooLarge, expected)
+    assert load_file(big).text.startswith("harbour ledger")  # under the default limit
+
+
+def test_a_file_swapped_for_a_fifo_is_refused_not_waited_on(tmp_path):
+    # Listed as a regular file, then replaced by a FIFO before it is hashed and read: the checks are on
+    # the opened descriptor, so nothing blocks. A child process with a timeout: a regression must not hang us.
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    code = ("import sys; from pathlib import Path; from ingest.sync import file_sha256; from ingest.readers "
+            "import read_bytes\nfor call in (file_sha256, read_bytes):\n    try: call(Path(sys.argv[1]))\n"
+            "    except Exception as exc: print(type(exc).__name__, exc)")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pipe.txt")], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(SAMPLE.parents[1])})
+    message = "pipe.txt: not a regular file (a named pipe); only regular files are ingested"
+    assert result.stdout.splitlines() == [f"NotARegularFile {message}"] * 2, result.stderr
 
 
 def test_explicit_unsupported_file_is_returned_and_then_fails(tmp_path):
@@ -334,7 +390,7 @@ def test_unreadable_folder_named_like_a_file_and_fifo(tmp_path):
     assert error_of(load_file, tmp_path / "notes.txt") == (UnreadableFile, "notes.txt: cannot read file (is a folder)")
     os.mkfifo(tmp_path / "pipe.txt")
     assert error_of(load_file, tmp_path / "pipe.txt") == (
-        UnreadableFile, "pipe.txt: cannot read file (not a regular file)")
+        NotARegularFile, "pipe.txt: not a regular file (a named pipe); only regular files are ingested")
     assert error_of(load_file, tmp_path / "gone.txt") == (UnreadableFile, "gone.txt: cannot read file (no such file)")
 
 
@@ -607,3 +663,81 @@ def test_fifty_megabyte_text_loads_in_bounded_time(tmp_path):
     # Not a benchmark (about 5 s on 2 cores): a guard against anything quadratic, which
     # would take hours on 50 MB.
     assert seconds < 60, seconds
+
+
+# ---------------------------------------------------------------- format bombs: capped before parsing
+
+def docx_with_paragraphs(count: int, padding: int = 0) -> bytes:
+    """A real .docx whose body holds only `count` one-word paragraphs (and `padding` bytes of XML whitespace)."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(docx_bytes(1, "Seed")))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                head = data.split(b"<w:body>", 1)[0]
+                body = b'<w:p w:rsidR="00A1"><w:r><w:t>word</w:t></w:r></w:p>' * count
+                data = head + b"<w:body>" + body + b" " * padding + b"<w:sectPr/></w:body></w:document>"
+            archive.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def test_docx_that_unpacks_too_far_is_refused_before_parsing(tmp_path):
+    import zipfile
+
+    from ingest.limits import MB, Limits
+
+    bomb = write(tmp_path / "bomb.docx", docx_with_paragraphs(10, padding=3 * MB))
+    assert bomb.stat().st_size < 100_000  # small on disk, 3 MB of XML inside
+    unpacked = sum(m.file_size for m in zipfile.ZipFile(bomb).infolist()) / MB
+    assert error_of(load_file, bomb, Limits(max_unpacked_bytes=2 * MB)) == (
+        FileTooLarge, f"bomb.docx: unpacks to {unpacked:.1f} MB, over the 2.0 MB limit; raise [ingest] max_unpacked_mb "
+                      "to read it")
+    assert load_file(bomb).text == "\n\n".join(["word"] * 10)  # the default limit lets it through
+
+
+def test_docx_paragraph_cap_counts_exactly():
+    from ingest.bombs import check_docx
+    from ingest.limits import Limits
+
+    limits = Limits()  # 200,000 paragraphs: ~10 MB of XML, so the count crosses many read blocks
+    check_docx(docx_with_paragraphs(limits.max_paragraphs), "ok.docx", limits)  # exactly at the cap
+    assert error_of(check_docx, docx_with_paragraphs(limits.max_paragraphs + 1), "big.docx", limits) == (
+        FileTooLarge, "big.docx: more than 200,000 paragraphs; raise [ingest] max_paragraphs to read it")
+
+
+def test_docx_is_read_without_a_style_lookup_per_paragraph(tmp_path, monkeypatch):
+    from docx.text.paragraph import Paragraph
+
+    path = write(tmp_path / "many.docx", docx_bytes(1, "The Heading", *[f"Line {i}." for i in range(50)]))
+    # python-docx's paragraph.style searches the styles part on every call: 97 s for 100k paragraphs.
+    monkeypatch.setattr(Paragraph, "style", property(lambda self: pytest.fail("per-paragraph style lookup")))
+    doc = load_file(path)
+    assert doc.title == "The Heading" and doc.text.endswith("Line 49.")
+
+
+def test_html_with_too_many_elements_is_refused(tmp_path):
+    from ingest.limits import Limits
+
+    page = write(tmp_path / "page.html", "<html><body>" + "<p>x</p>" * 1_000 + "</body></html>")
+    assert error_of(load_file, page, Limits(max_paragraphs=1_000)) == (
+        FileTooLarge, "page.html: more than 1,000 HTML elements; raise [ingest] max_paragraphs to read it")
+    assert load_file(page, Limits(max_paragraphs=1_002)).text.startswith("x")
+
+
+def test_pdf_with_too_many_pages_is_refused(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    from ingest.limits import Limits
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_with_text("The first page speaks of harbours."))))
+    for _ in range(2):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = write(tmp_path / "long.pdf", out.getvalue())
+    assert error_of(load_file, pdf, Limits(max_pages=2)) == (
+        FileTooLarge, "long.pdf: 3 pages, over the 2 limit; raise [ingest] max_pages to read it")
+    assert load_file(pdf, Limits(max_pages=3)).text == "The first page speaks of harbours."

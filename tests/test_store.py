@@ -107,3 +107,101 @@ def test_bm25_vocabulary_says_which_words_no_document_uses(sample_bot):
 
     unknown = sample_bot.lexical.unknown([stem("sanctions"), stem("denied"), stem("Peskov")])
     assert unknown == {stem("sanctions")}
+
+
+# ---------------------------------------------------------------- several processes on one home
+
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+import chromadb  # imported before the start signal, so the processes really open at the same moment
+from vectorstore.store import Store
+
+print("ready", flush=True)
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+Store.open(path=Path(sys.argv[1]))
+print("opened", flush=True)
+"""
+
+
+def _python(code: str, *args: str, **kwargs) -> subprocess.Popen:
+    root = str(Path(__file__).resolve().parents[1])
+    return subprocess.Popen([str(VENV_BIN / "python"), "-c", code, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": root, "ANONYMIZED_TELEMETRY": "False"}, **kwargs)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_processes_creating_a_new_home_at_once_all_succeed(tmp_path, attempt):
+    store_dir = tmp_path / "home" / "chroma"
+    go = tmp_path / "go"
+    children = [_python(OPEN_AT_ONCE, str(store_dir), str(go)) for _ in range(4)]
+    try:
+        for child in children:
+            assert child.stdout.readline().strip() == "ready", child.stderr.read()
+        go.touch()
+        for child in children:
+            out, err = child.communicate(timeout=120)
+            assert (child.returncode, out.strip()) == (0, "opened"), err[-2000:]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+
+
+HOLD_THE_WRITE_LOCK = """
+import sys
+from pathlib import Path
+from vectorstore.store import Store
+
+with Store.open(path=Path(sys.argv[1])).writer():
+    print("writing", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+def test_a_second_writer_fails_cleanly_while_another_process_writes(tmp_path, sample_docs):
+    home = tmp_path / "home"
+    holder = _python(HOLD_THE_WRITE_LOCK, str(home / "chroma"))
+    try:
+        assert holder.stdout.readline().strip() == "writing", holder.stderr.read()
+        result = run_cli("--home", str(home), "ingest", str(sample_docs))
+        assert result.returncode == 1
+        assert result.stderr == (f"Error: Another ingest or remove is writing to the store at {home}: "
+                                 "try again when it has finished\n")
+        assert run_cli("--home", str(home), "sources", "--json").stdout.strip() == "[]"  # readers are not blocked
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    result = run_cli("--home", str(home), "ingest", str(sample_docs), "--json")  # the lock is free again
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_write_lock_is_reentrant_in_a_thread_and_exclusive_across_threads(tmp_path):
+    import threading
+
+    from vectorstore.errors import StoreBusy
+
+    store = Store.open(path=tmp_path / "chroma")
+    other = Store.open(path=tmp_path / "chroma")  # e.g. the UI's and the API's assistant in one process
+    refused = []
+
+    def second_writer():
+        try:
+            with other.writer():
+                refused.append(None)
+        except StoreBusy as exc:
+            refused.append(str(exc))
+
+    with store.writer():
+        with store.writer():  # an upload holds it around its sweep and its ingest
+            pass
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join(timeout=60)
+    assert refused == [f"Another ingest or remove is writing to the store at {tmp_path}: try again when it has "
+                       "finished"]
+    with other.writer():  # free again
+        pass

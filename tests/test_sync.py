@@ -280,3 +280,84 @@ def test_prune_keeps_documents_under_an_unreadable_folder(make_assistant, shared
                                  "error": "private: cannot read folder (permission denied)"}]
     assert report["removed"] == [] and report["unchanged"] == [sources["top.txt"]]
     assert _indexed(bot) == before
+
+
+# ---------------------------------------------------------------- hostile paths and a store that dies
+
+def test_fifos_devices_and_non_utf8_names_fail_alone(make_assistant, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The harbour bridge opened in 1932 after eight years of work.\n")
+    os.mkfifo(folder / "pipe.txt")  # skipped inside a folder: reading it would block forever
+    (folder / "zero.txt").symlink_to("/dev/zero")  # skipped: endless
+    bad_name = os.fsencode(folder) + b"/caf\xe9.txt"  # Latin-1 bytes, not UTF-8
+    with open(bad_name, "wb") as fh:
+        fh.write(b"A note about the cafe opening hours.\n")
+    bot = make_assistant()
+    report = bot.ingest([folder]).to_dict()
+    assert report["added"] == [(folder / "good.txt").resolve().as_posix()]
+    assert report["failed"] == [{"source": f"{folder.resolve().as_posix()}/caf\\xe9.txt",
+                                 "error": "caf\\xe9.txt: the file name (or a folder name) is not valid UTF-8; "
+                                          "rename it to ingest it"}]
+    json.dumps(report, ensure_ascii=False).encode("utf-8")  # printable as the CLI and HTTP API do
+
+
+def _stop_after_first_commit(bot, server):
+    """Let the real store commit one batch, then stop the real Chroma server under the running ingest."""
+    real = bot.store.commit_documents
+    committed = []
+
+    def commit_then_stop(records):
+        real(records)
+        committed.extend(r.source for r in records)
+        server.stop()
+
+    bot.store.commit_documents = commit_then_stop
+    return committed
+
+
+def test_a_store_that_dies_stops_the_ingest_and_keeps_what_was_committed(make_assistant, docs, chroma_server,
+                                                                         monkeypatch, tmp_path):
+    from ingest.errors import IngestInterrupted
+    from support import ChromaServer
+
+    monkeypatch.setattr("ingest.sync.BATCH_CHUNKS", 1)  # one document per batch
+    bot = make_assistant(chroma_url=chroma_server.url)
+    committed = _stop_after_first_commit(bot, chroma_server)
+    embedded = []
+    real_embed = bot.ingestor.embedder.embed
+    bot.ingestor.embedder = type("Counting", (), {"embed": lambda self, texts, on_batch=None:
+                                                  embedded.append(len(texts)) or real_embed(texts, on_batch)})()
+    with pytest.raises(IngestInterrupted) as err:
+        bot.ingest([docs])
+    assert str(err.value) == ("The store failed during the ingest (lost the connection to the Chroma server). "
+                              "Documents committed before it are kept: 1. Bring the store back and run the same "
+                              "ingest again to finish the rest.")
+    assert len(committed) == 1 and len(embedded) == 2, "it stops at the first failure, not after every file"
+
+    # The same data, served again: the committed document is there, and the same ingest finishes the job.
+    again = ChromaServer(tmp_path / "chroma-server")
+    try:
+        bot = make_assistant(chroma_url=again.url)
+        assert [r.source for r in bot.sources()] == committed
+        report = bot.ingest([docs])
+        assert report.sources("unchanged") == committed and len(report.sources("added")) == 4
+        assert bot.store._chunks.count() == sum(r.chunks for r in bot.sources())
+    finally:
+        again.stop()
+
+
+def test_ingest_settings_cap_each_file_alone(make_assistant, tmp_path):
+    from test_loading import docx_with_paragraphs
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The harbour bridge opened in 1932 after eight years of work.\n")
+    (folder / "many.docx").write_bytes(docx_with_paragraphs(101))
+    (folder / "big.txt").write_text("The ledger grows. " * 70_000)  # 1.2 MB
+    bot = make_assistant(ingest={"max_file_mb": 1, "max_paragraphs": 100})
+    report = bot.ingest([folder])
+    assert report.sources("added") == [(folder / "good.txt").resolve().as_posix()]
+    assert {r.source.rsplit("/", 1)[-1]: r.error for r in report.failed} == {
+        "big.txt": "big.txt: 1.2 MB is over the 1.0 MB limit; raise [ingest] max_file_mb to read it",
+        "many.docx": "many.docx: more than 100 paragraphs; raise [ingest] max_paragraphs to read it"}

@@ -294,3 +294,77 @@ def test_launch_defaults_refuse_big_uploads_and_keep_the_look(sample_bot, monkey
     build_app(sample_bot).launch(prevent_thread_lock=True)
     assert seen["max_file_size"] == MAX_UPLOAD_BYTES and seen["css"] == style.CSS
     assert seen["theme"].font == style.theme().font
+
+
+# ---- uploads: duplicate and long names, runs that died ------------------------------------
+def test_two_uploads_with_one_name_are_not_silently_merged(make_assistant, tmp_path):
+    bot = make_assistant()
+    first, second, third = (tmp_path / str(n) for n in range(3))
+    for folder in (first, second, third):
+        folder.mkdir()
+    (first / "x.txt").write_text(ZORB)
+    (second / "x.txt").write_text("The Quentinville ferry leaves at nine.")
+    (third / "x.txt").write_text("A third note about the harbour.")
+    results = ingest_uploads(bot, [(first / "x.txt", "x.txt"), (second / "x.txt", "x.txt"),
+                                   (third / "x.txt", "notes/x.txt")])
+    assert [(r.name, r.status) for r in results] == [("x.txt", "added"), ("x.txt", "failed"), ("x.txt", "failed")]
+    assert results[1].error == ("x.txt: another file in this drop (x.txt) is also stored as x.txt; upload this one "
+                                "on its own or rename it, so neither overwrites the other")
+    assert Path(results[0].source).read_text() == ZORB
+    assert [r.source for r in bot.sources()] == [results[0].source]
+
+
+def test_a_name_too_long_for_the_file_system_is_shortened(make_assistant, tmp_path):
+    bot = make_assistant()
+    src = tmp_path / "note.txt"
+    src.write_text(ZORB)
+    name = "漢" * 300 + ".txt"  # 903 bytes: the file system allows 255
+    [result] = ingest_uploads(bot, [(src, name)])
+    assert result.status == "added", result.error
+    stored = Path(result.source).name
+    assert stored.endswith(".txt") and stored.startswith("漢") and len(stored.encode()) <= 200
+
+
+DIE_MID_UPLOAD = """
+import os, signal, sys
+from assistant import Assistant
+from ingest.progress import IngestProgress
+from ui.uploads import ingest_uploads
+
+class Die(IngestProgress):
+    def file_started(self, source, chunks):  # copied and backed up, not yet committed
+        os.kill(os.getpid(), signal.SIGKILL)
+
+ingest_uploads(Assistant.open(home=sys.argv[1]), [(sys.argv[2], "notes.txt"), (sys.argv[3], "fresh.txt")],
+               progress=Die())
+"""
+
+
+def test_uploads_of_a_run_that_died_are_cleaned_up(make_assistant, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    bot = make_assistant(home=home)
+    v1, v2, fresh, other = (tmp_path / name for name in ("v1.txt", "v2.txt", "fresh.txt", "other.txt"))
+    v1.write_text(ZORB)
+    v2.write_text("A second version of the notes that never got indexed.")
+    fresh.write_text("A new upload the dying run never indexed.")
+    other.write_text("The lighthouse keeper of Varnholm collects blue glass bottles.")
+    [notes] = ingest_uploads(bot, [(v1, "notes.txt")])
+
+    child = subprocess.run([sys.executable, "-c", DIE_MID_UPLOAD, str(home), str(v2), str(fresh)],
+                           capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    folder = uploads_dir(home)
+    assert (folder / "fresh.txt").exists() and (folder / "notes.txt").read_text() != ZORB  # what the crash left
+
+    [added] = ingest_uploads(bot, [(other, "other.txt")])
+    assert added.status == "added"
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["notes.txt", "other.txt"]
+    assert Path(notes.source).read_text() == ZORB  # the indexed version is the one on disk again
+    assert list((folder / ".incoming").iterdir()) == []
+    assert sorted(r.source for r in bot.sources()) == sorted([notes.source, added.source])

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -15,6 +16,8 @@ from ingest.progress import IngestProgress
 MAX_UPLOAD_MB = 25
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # per file; larger uploads are refused, see docs/ui.md
 _MAX_NAME = 120
+_MAX_NAME_BYTES = 200  # file systems allow 255 bytes a name; 120 CJK characters are 360
+_LOCK = threading.Lock()  # one drop at a time: the sweep must not take another drop's copies for abandoned ones
 _UNSAFE = re.compile(r"[^\w .()+,@=-]+")  # \w is Unicode-aware: letters of any script stay
 
 
@@ -47,7 +50,10 @@ def safe_name(name: str) -> str:
     if not stem.strip("_ "):
         stem = "upload"
     suffix = suffix[:16]
-    return stem[:_MAX_NAME - len(suffix)].rstrip(" .") + suffix
+    stem = stem[:_MAX_NAME - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > _MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip(" .") + suffix
 
 
 def destination(home: str | os.PathLike, name: str) -> Path:
@@ -64,12 +70,22 @@ def ingest_uploads(assistant, files: list[tuple[str | os.PathLike, str]],
     """Copy (temp path, original name) uploads into the uploads folder and ingest them.
 
     A refused or failed file never costs what was there before: a file that replaced an
-    earlier upload of the same name is put back, a new one that failed is deleted.
+    earlier upload of the same name is put back, a new one that failed is deleted. Two files
+    of one drop that would get the same name are not both kept: the later one is refused.
+    What a run that died left behind (copies never indexed, backups) is cleaned up first.
     """
+    # The store's write lock, not only ours: another process's upload must not be swept as abandoned.
+    with _LOCK, assistant.store.writer():
+        sweep_uploads(assistant)
+        return _ingest_uploads(assistant, files, progress)
+
+
+def _ingest_uploads(assistant, files, progress) -> list[UploadResult]:
     home = assistant.settings.home
     results: dict[int, UploadResult] = {}
     staged: list[tuple[int, str, Path, Path | None]] = []  # (index, name, copy, backup of the old copy)
     incoming = uploads_dir(home) / ".incoming"  # hidden, so `assistant ingest uploads/` skips it
+    taken: dict[Path, str] = {}  # destination -> the name of the file of this drop that has it
     for i, (temp, name) in enumerate(files):
         shown = PurePosixPath(str(name).replace("\\", "/")).name or str(name)
         refusal = _refusal(Path(temp), shown)
@@ -78,15 +94,21 @@ def ingest_uploads(assistant, files: list[tuple[str | os.PathLike, str]],
             continue
         try:
             dest = destination(home, shown)
+            if dest in taken:
+                results[i] = UploadResult(shown, "failed", error=(
+                    f"{shown}: another file in this drop ({taken[dest]}) is also stored as {dest.name}; "
+                    "upload this one on its own or rename it, so neither overwrites the other"))
+                continue
             incoming.mkdir(exist_ok=True)
             backup = None
             if dest.exists():
-                backup = Path(tempfile.mkstemp(dir=incoming, prefix="old-")[1])
+                backup = _backup_path(dest)
                 shutil.copy2(dest, backup)
             _copy_atomic(Path(temp), dest, incoming)
         except (OSError, ValueError) as exc:
             results[i] = UploadResult(shown, "failed", error=f"{shown}: could not store the upload ({exc})")
             continue
+        taken[dest] = shown
         staged.append((i, shown, dest, backup))
     if staged:
         try:
@@ -107,6 +129,31 @@ def ingest_uploads(assistant, files: list[tuple[str | os.PathLike, str]],
                     backup.unlink(missing_ok=True)
                 results[i] = UploadResult(shown, result.status, result.source, result.chunks)
     return [results[i] for i in sorted(results)]
+
+
+def sweep_uploads(assistant) -> list[str]:
+    """Undo what an upload that died half-way left: copies never indexed, backups, temp files.
+
+    Returns the names of the copies removed or put back.
+    """
+    folder = uploads_dir(assistant.settings.home)
+    incoming = folder / ".incoming"
+    committed = assistant.store.committed()
+    swept = []
+    for backup in sorted(incoming.glob("*.old")) if incoming.is_dir() else ():
+        dest = folder / backup.name[:-len(".old")]
+        if dest.is_file() and committed.get(source_for(dest)) == _sha256(dest):
+            backup.unlink(missing_ok=True)  # the new copy was indexed: the backup is stale
+        else:
+            os.replace(backup, dest)  # the indexed version is the backed-up one: put it back
+            swept.append(dest.name)
+    for temp in incoming.glob("new-*") if incoming.is_dir() else ():
+        temp.unlink(missing_ok=True)
+    for copy in sorted(folder.iterdir()):
+        if not copy.name.startswith(".") and copy.is_file() and source_for(copy) not in committed:
+            copy.unlink(missing_ok=True)  # copied, never indexed: the run died before ingesting it
+            swept.append(copy.name)
+    return swept
 
 
 def is_upload(home: str | os.PathLike, source: str) -> bool:
@@ -139,6 +186,17 @@ def _copy_atomic(src: Path, dest: Path, scratch: Path) -> None:
         os.replace(tmp, dest)  # readers never see half a file
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _backup_path(dest: Path) -> Path:
+    # Named after its upload, so a sweep after a crash knows which copy it belongs to.
+    return dest.parent / ".incoming" / (dest.name + ".old")
+
+
+def _sha256(path: Path) -> str:
+    from ingest.sync import file_sha256
+
+    return file_sha256(path)
 
 
 def _restore(dest: Path, backup: Path | None) -> None:

@@ -9,6 +9,10 @@ class StoreUnavailable(StoreError):
     """The store directory is unusable or the Chroma server is unreachable."""
 
 
+class StoreBusy(StoreError):
+    """Another ingest or remove (in this or another process) is writing to the store."""
+
+
 class ModelError(Exception):
     """The embedding model is missing or its weights are not the expected ones."""
 

@@ -7,14 +7,16 @@ mid-document leaves chunks no reader sees and the next sync sweeps them away.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from vectorstore.errors import StoreUnavailable, unreachable
+from vectorstore.errors import StoreBusy, StoreUnavailable, unreachable
 from vectorstore.records import Chunk, DocumentRecord, Hit
 
 CHUNKS = "chunks"
@@ -62,6 +64,20 @@ def open_client(path: Path | None = None, url: str | None = None):
         raise StoreUnavailable(f"Cannot open the store at {path}: {exc}") from exc
 
 
+def _reopened(client):
+    """A new client on the same local store, with a vector index read afresh from disk."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    # chromadb shares one System (and its in-memory index) per path within a process; a new client
+    # would get the same stale one. Take it out of the cache so the new client builds its own. The old
+    # one is not stopped: a question in another thread may still be using it; it goes with its last user.
+    identifier = client._identifier
+    SharedSystemClient._identifier_to_system.pop(identifier, None)
+    SharedSystemClient._decrement_refcount(identifier)
+    return chromadb.PersistentClient(path=identifier, settings=_client_settings())
+
+
 def _chunk_meta(chunk: Chunk, sha256: str) -> dict:
     return {"doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
             "chunk_index": chunk.chunk_index, "start": chunk.start, "end": chunk.end,
@@ -89,21 +105,89 @@ def _record_from(text: str | None, meta: dict) -> DocumentRecord:
 class Store:
     """Chunks and documents in Chroma; column-shaped results never leave this class."""
 
-    def __init__(self, client, namespace: str = "assistant"):
+    def __init__(self, client, namespace: str = "assistant", write_lock: Path | None = None):
+        self._namespace = namespace
+        self._write_lock = write_lock
+        self._reopen_lock = threading.Lock()
+        self._attach(client)
+        self._committed: dict[str, str] | None = None
+        self._committed_generation: str | None = None
+        # The generation this process's vector index is known to hold: set at open, by our own
+        # writes and by a reopen. Any other value on disk was written by another process.
+        self._known_generation = self.generation()
+
+    def _attach(self, client) -> None:
         self._client = client
         try:
             self._chunks = client.get_or_create_collection(
-                f"{namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
-            self._docs = client.get_or_create_collection(f"{namespace}_{DOCUMENTS}", embedding_function=None)
+                f"{self._namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+            self._docs = client.get_or_create_collection(f"{self._namespace}_{DOCUMENTS}", embedding_function=None)
         except Exception as exc:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
-        self._committed: dict[str, str] | None = None
-        self._committed_generation: str | None = None
+
+    def _catch_up(self) -> None:
+        """Reopen a local store that another process wrote to since we last looked.
+
+        Chroma's embedded client keeps its vector index in memory and never reloads it, so without
+        this a running `serve` finds another process's new chunks by keyword only (dense_rank None),
+        and its own next write could save its stale index over theirs. A fresh client replays what
+        is on disk. A Chroma server needs none of this: every client sees the same index.
+        """
+        generation = self.generation()
+        if generation == self._known_generation:
+            return
+        with self._reopen_lock:  # several questions at once: one reopen
+            if generation != self._known_generation:
+                if self._write_lock is not None:  # a local store
+                    self._attach(_reopened(self._client))
+                self._known_generation = generation
 
     @classmethod
     def open(cls, path: Path | None = None, url: str | None = None) -> Store:
         """Open (creating if needed) the store at path, or on the Chroma server at url."""
-        return cls(open_client(path=path, url=url))
+        if url:
+            return cls(open_client(url=url))
+        path = Path(path)
+        from filelock import FileLock
+
+        # Two processes creating a new home at once race on Chroma's sqlite schema ("table collections
+        # already exists", "database is locked"): whoever comes second waits until the first has made it.
+        lock = FileLock(path.with_name(path.name + ".open.lock"), thread_local=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except OSError:  # a home we may not write: open_client says so in one line
+            return cls(open_client(path=path))
+        try:
+            return cls(open_client(path=path), write_lock=path.with_name(path.name + ".write.lock"))
+        finally:
+            lock.release()
+
+    @contextmanager
+    def writer(self):
+        """Hold the store's write lock for an ingest or remove; StoreBusy if another process or thread holds it.
+
+        One writer at a time: a second ingest would sweep the first one's not yet committed chunks.
+        A Chroma server has no such lock: there, run one writer at a time yourself.
+        """
+        if self._write_lock is None:
+            yield
+            return
+        from filelock import FileLock, Timeout
+
+        # One lock object per file in this process, re-entrant within a thread (an upload holds it around
+        # its sweep and its ingest); another thread or process gets StoreBusy.
+        lock = FileLock(self._write_lock, is_singleton=True)
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            raise StoreBusy(f"Another ingest or remove is writing to the store at {self._write_lock.parent}: "
+                            "try again when it has finished") from None
+        try:
+            self._catch_up()  # write on top of what the last writer left, never over it
+            yield
+        finally:
+            lock.release()
 
     # ---- writing -------------------------------------------------------------------
     def write_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, shas: Sequence[str]) -> None:
@@ -141,8 +225,10 @@ class Store:
         return len(orphans)
 
     def _bump_generation(self) -> None:
+        generation = uuid.uuid4().hex
         self._docs.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]],
-                          metadatas=[{"generation": uuid.uuid4().hex, "at": time.time()}])
+                          metadatas=[{"generation": generation, "at": time.time()}])
+        self._known_generation = generation
         self._committed = None
 
     # ---- reading -------------------------------------------------------------------
@@ -202,6 +288,7 @@ class Store:
 
     def dense_search(self, embedding: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
         """Top-k visible chunks by cosine similarity, optionally only from some sources."""
+        self._catch_up()
         committed = self.committed()
         if not committed:
             return []
