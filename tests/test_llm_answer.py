@@ -169,3 +169,33 @@ def test_the_ui_lists_the_llm_only_when_one_is_configured(sample_bot, sample_hom
     assert [kind for _, kind in answerer_choices(sample_bot.settings)] == ["extractive", "top-passage"]
     bot = llm_bot(sample_home, embedder, base_url="http://127.0.0.1:9/v1")
     assert ("LLM with verified citations", "llm") in answerer_choices(bot.settings)
+
+
+# ---- the chat UI -------------------------------------------------------------------------------------
+def test_the_chat_withdraws_an_unsupported_sentence_while_it_streams(sample_bot, sample_home, embedder):
+    from ui.handlers import Handlers
+
+    n = passage_number(sample_bot, "absolute nonsense")
+    reply = (f"Dmitry Peskov called the allegations absolute nonsense [{n}]. "
+             f"Boris Johnson agreed with him in London [{n}].")
+    with FakeOpenAI("reply", replies=[reply]) as fake:
+        bot = llm_bot(sample_home, embedder, base_url=fake.base_url)
+        updates = list(Handlers(bot).respond(QUESTION, [], [], [], 3, None, "llm"))
+    shown = [u[0][-1]["content"] for u in updates if isinstance(u[0], list)]
+    assert any("Boris Johnson" in html for html in shown), "the sentence streamed in"
+    assert "Boris Johnson" not in shown[-2], "...and was withdrawn before the final answer"
+    assert "Boris Johnson" not in shown[-1].split('<p class="note">')[0]
+    answer = updates[-1][2][-1]
+    assert answer.unsupported == ("Boris Johnson agreed with him in London.",)
+    assert "Removed a sentence its passages do not support" in shown[-1]
+
+
+def test_the_chat_answers_with_the_real_model(llm_server, sample_home, embedder):
+    from ui.handlers import Handlers
+
+    bot = llm_bot(sample_home, embedder, **llm_server.settings(max_tokens=24).model_dump())
+    updates = list(Handlers(bot).respond(QUESTION, [], [], [], 1, None, "llm"))
+    answer = updates[-1][2][-1]
+    assert isinstance(answer, Answer) and (answer.citations or answer.abstained)
+    assert_citation_invariants(bot, answer)
+    assert len([u for u in updates if isinstance(u[0], list)]) >= 3, "the message grew as tokens arrived"

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from assistant.answer import Answer
 from assistant.errors import USER_ERRORS, EmptyIndex
-from assistant.answerers import KINDS, available_kinds
+from assistant.answerers import KINDS, Revision, available_kinds
 from ui import citations
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ def stream_turn(assistant, question: str, history: Sequence[tuple[str, str]], tu
             if isinstance(piece, Answer):
                 yield citations.answer_html(piece, turn), piece
                 return
-            text += piece
+            # A Revision replaces the text: an LLM's sentence that failed verification is withdrawn.
+            text = piece.text if isinstance(piece, Revision) else text + piece
             yield citations.streaming_html(text, turn, 0), None
     except EmptyIndex:
         yield citations.notice_html(EMPTY_INDEX_TIP), None
