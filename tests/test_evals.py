@@ -232,6 +232,23 @@ def test_squad_adapter(tmp_path):
     assert list(bench.corpus())[1] == ("Super_Bowl_50#1", "The Denver Broncos won the game.", "Super Bowl 50 #1")
 
 
+SQUAD_V2 = {"version": "v2.0", "data": [{"title": "Normans", "paragraphs": [
+    {"context": "The Normans were the people who gave their name to Normandy, a region in France.",
+     "qas": [{"id": "n1", "question": "In what country is Normandy located?", "is_impossible": False,
+              "answers": [{"answer_start": 72, "text": "France"}]},
+             {"id": "n2", "question": "Who gave their name to Normandy in the 1000s?", "is_impossible": True,
+              "answers": [], "plausible_answers": [{"answer_start": 4, "text": "Normans"}]},
+             {"id": "n3", "question": "What is the Norman capital?", "answers": []}]}]}]}
+
+
+def test_squad_v2_impossible_questions_are_unanswerable_cases(tmp_path):
+    bench = detect(write(tmp_path / "squad2" / "dev-v2.0.json", json.dumps(SQUAD_V2)).parent)
+    assert bench.kind == "squad"
+    assert [(c.id, c.answers, c.sources) for c in bench.cases] == [
+        ("n1", ("France",), ("Normans#0",)), ("n2", None, ("Normans#0",)), ("n3", None, ("Normans#0",))]
+    assert [c.answerable for c in bench.cases] == [True, False, False]
+
+
 def test_clapnq_adapter(tmp_path):
     root = tmp_path / "clapnq"
     write(root / "clapnq_dev_answerable.jsonl", jsonl(CLAP_ANSWERABLE))

@@ -1,4 +1,8 @@
-"""SQuAD v1.1 JSON as retrieve-then-answer: the paragraphs are the corpus, "<title>#<i>" their sources."""
+"""SQuAD JSON (v1.1 or v2.0) as retrieve-then-answer: the paragraphs are the corpus, "<title>#<i>" their sources.
+
+A v2.0 question marked `is_impossible` (or with no answer) is an unanswerable case: its paragraph is
+on topic, and the assistant must decline.
+"""
 from __future__ import annotations
 
 import json
@@ -29,7 +33,7 @@ def _peek(path: Path) -> bool:
 
 
 def load(path: Path) -> Benchmark:
-    """Every question of every paragraph; acceptable answers are the distinct answer texts."""
+    """Every question of every paragraph; acceptable answers are the distinct answer texts (none: decline)."""
     file = find_file(Path(path))
     if file is None:
         raise BenchmarkError(f"{path}: no SQuAD .json file (with a \"data\" list of articles) found")
@@ -50,11 +54,11 @@ def load(path: Path) -> Benchmark:
                 source = f"{title}#{i}"
                 passages.append((source, paragraph["context"], f"{title.replace('_', ' ')} #{i}"))
                 for qa in paragraph["qas"]:
-                    answers = tuple(dict.fromkeys(x["text"].strip() for x in qa["answers"] if x["text"].strip()))
-                    if not answers:
-                        raise BenchmarkError(f"{where} paragraph {i}: question {qa['id']} has no answer text")
-                    cases.append(Case(id=str(qa["id"]), question=qa["question"].strip(), answers=answers,
-                                      sources=(source,)))
+                    answers = tuple(dict.fromkeys(x["text"].strip() for x in qa.get("answers") or ()
+                                                  if x["text"].strip()))
+                    impossible = qa.get("is_impossible", False) or not answers
+                    cases.append(Case(id=str(qa["id"]), question=qa["question"].strip(),
+                                      answers=None if impossible else answers, sources=(source,)))
         except (KeyError, TypeError) as exc:
             raise BenchmarkError(f"{where}: missing or malformed {exc}") from None
     if not cases:
