@@ -1,4 +1,4 @@
-"""Eval cases: the JSONL format of ARCHITECTURE.md, loaded and checked before anything runs."""
+"""Eval cases: the JSONL format of docs/evals.md, loaded and checked before anything runs."""
 from __future__ import annotations
 
 import json

@@ -19,7 +19,7 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 TERMINAL = {"FORCE_COLOR": "1", "COLUMNS": "5000"}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
-# ask --json: ARCHITECTURE.md's keys plus query, notes and hits (docs/design.md, "The JSON answer").
+# ask --json: the keys of docs/design.md, "The JSON answer".
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms", "query", "notes", "details", "unsupported",
                "hits"}
 CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "score", "chunk_id"}
