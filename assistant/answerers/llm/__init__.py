@@ -8,6 +8,7 @@ When nothing verified is left, the extractive answer stands in, and the notes sa
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -28,19 +29,21 @@ UNSUPPORTED = "(not supported by the passages)"
 class LLMAnswerer(Answerer):
     """Generates a cited answer with `chat` (assistant.llm.ChatModel) and keeps what verification passes."""
 
-    def __init__(self, settings: LLMSettings, verifier: Verifier, fallback: ExtractiveAnswerer, chat=None):
+    def __init__(self, settings: LLMSettings, verifier: Verifier, fallback: ExtractiveAnswerer):
         self.settings = settings
         self.verifier = verifier
         self.fallback = fallback
-        if chat is not None:
-            self.__dict__["chat"] = chat
+        self._lock = threading.Lock()  # the chat UI answers from several threads: one model, started once
 
     @cached_property
     def chat(self):
         """The model, connected (or, for a GGUF file, started) on first use."""
         from assistant.llm import make_chat_model
 
-        return make_chat_model(self.settings)
+        with self._lock:
+            if "chat" not in self.__dict__:  # another thread may have made it while this one waited
+                self.__dict__["chat"] = make_chat_model(self.settings)
+            return self.__dict__["chat"]
 
     def search_query(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A follow-up made standalone by the model ("What did he say?" -> "What did Lavrov say?")."""
