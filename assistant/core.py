@@ -7,7 +7,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from assistant.answer import Answer
 from assistant.answerers import Answerer, make_answerer
@@ -15,15 +17,16 @@ from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
 from assistant.followup import rewrite
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from ingest.chunking import Chunker
 from ingest.files import source_for
-from ingest.progress import IngestProgress
-from ingest.report import IngestReport
-from ingest.sync import Ingestor
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import DocumentRecord, Hit
 from vectorstore.store import Store
+
+if TYPE_CHECKING:
+    from ingest.progress import IngestProgress
+    from ingest.report import IngestReport
+    from ingest.sync import Ingestor
 
 EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
 EMPTY_QUESTION = "The question is empty: type a question about your documents."
@@ -41,8 +44,6 @@ class Assistant:
         self.lexical = lexical
         self.retriever = HybridRetriever(store, lexical, settings.retrieval)
         self.answerer = answerer
-        self.ingestor = Ingestor(store, embedder, Chunker(settings.chunk.size, settings.chunk.overlap,
-                                                          embedder.count_tokens))
         self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()  # the UI answers from several threads; the caches are shared
 
@@ -66,6 +67,15 @@ class Assistant:
         view.settings = self.settings.model_copy(update={"answer": answer})
         view.answerer = make_answerer(answer, self.embedder, self.lexical.unknown)
         return view
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        """Made on first use: answering a question never loads the ingest machinery."""
+        from ingest.chunking import Chunker
+        from ingest.sync import Ingestor
+
+        return Ingestor(self.store, self.embedder, Chunker(self.settings.chunk.size, self.settings.chunk.overlap,
+                                                           self.embedder.count_tokens))
 
     # ---- documents -----------------------------------------------------------------
     def ingest(self, paths: str | Path | Iterable[str | Path], prune: bool = False,
