@@ -174,19 +174,26 @@ class Assistant:
         return rewrite(question, [(q, a) for q, a in history]), notes
 
     def _document_text(self, source: str) -> str:
-        sha = self.store.committed().get(source, "")
-        key = (source, sha)
+        committed = self.store.committed()
+        key = (source, committed.get(source, ""))
         with self._lock:
             if key in self._texts:
                 self._texts.move_to_end(key)
                 return self._texts[key]
-        record = self.store.document(source)
-        text = record.text if record else ""
+            # The answerer reads the documents of the retrieved passages one by one: fetch every one
+            # not cached yet in the same store call.
+            wanted = [source] + [s for s in self.retriever.last_sources
+                                 if s != source and (s, committed.get(s, "")) not in self._texts]
+        records = self.store.documents_text(wanted[:_DOC_CACHE // 2])
         with self._lock:
-            self._texts[key] = text
+            for name, record in records.items():
+                if record.sha256 == committed.get(name, record.sha256):
+                    self._texts[(name, record.sha256)] = record.text
+            self._texts[key] = records[source].text if source in records else ""
+            self._texts.move_to_end(key)
             while len(self._texts) > _DOC_CACHE:
                 self._texts.popitem(last=False)
-        return text
+            return self._texts[key]
 
 
 def _match_source(name: str, indexed: list[str]) -> list[str]:

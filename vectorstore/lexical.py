@@ -108,8 +108,8 @@ class LexicalIndex:
         vocab = self._retriever.vocab_dict if self._retriever is not None else {}
         return {t for t in stems if t not in vocab}
 
-    def search(self, query: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
-        """Top-k chunks by BM25 score (only positive scores), optionally only from some sources."""
+    def rank(self, query: str, k: int, sources: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score) with a positive score, optionally only from some sources; no store call."""
         self._ensure_fresh()
         if self._retriever is None or not self._ids:
             return []
@@ -125,7 +125,11 @@ class LexicalIndex:
                 return []
         k = min(k, len(self._ids))
         docs, scores = self._retriever.retrieve([tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1)
-        ranked = [(self._ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+        return [(self._ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def search(self, query: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
+        """Top-k chunks by BM25 score (only positive scores), optionally only from some sources."""
+        ranked = self.rank(query, k, sources)
         chunks = self.store.chunks([cid for cid, _ in ranked])
         hits = []
         for cid, score in ranked:

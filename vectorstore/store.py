@@ -7,6 +7,7 @@ mid-document leaves chunks no reader sees and the next sync sweeps them away.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,14 @@ CHUNKS = "chunks"
 DOCUMENTS = "documents"
 GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
+# The generation id is read from Chroma at most once per this many seconds: a question reads it
+# once, not at each of its ~10 steps. A commit by this process (any Store on the same path or
+# server) is seen at once; one by another process within this time.
+GENERATION_TTL = 5.0
+
+# (store key) -> (generation, monotonic time it was read): shared by every Store of this process.
+_GENERATIONS: dict[str, tuple[str, float]] = {}
+_GENERATIONS_LOCK = threading.Lock()
 
 
 def _client_settings():
@@ -89,8 +98,11 @@ def _record_from(text: str | None, meta: dict) -> DocumentRecord:
 class Store:
     """Chunks and documents in Chroma; column-shaped results never leave this class."""
 
-    def __init__(self, client, namespace: str = "assistant"):
+    generation_ttl = GENERATION_TTL
+
+    def __init__(self, client, namespace: str = "assistant", key: str | None = None):
         self._client = client
+        self._key = f"{key or id(client)}|{namespace}"
         try:
             self._chunks = client.get_or_create_collection(
                 f"{namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
@@ -99,11 +111,13 @@ class Store:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
         self._committed: dict[str, str] | None = None
         self._committed_generation: str | None = None
+        self._visible_chunks = 0
 
     @classmethod
     def open(cls, path: Path | None = None, url: str | None = None) -> Store:
         """Open (creating if needed) the store at path, or on the Chroma server at url."""
-        return cls(open_client(path=path, url=url))
+        key = url or Path(path).expanduser().resolve().as_posix()
+        return cls(open_client(path=path, url=url), key=key)
 
     # ---- writing -------------------------------------------------------------------
     def write_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, shas: Sequence[str]) -> None:
@@ -141,31 +155,69 @@ class Store:
         return len(orphans)
 
     def _bump_generation(self) -> None:
+        with _GENERATIONS_LOCK:
+            _GENERATIONS.pop(self._key, None)
+        generation = uuid.uuid4().hex
         self._docs.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]],
-                          metadatas=[{"generation": uuid.uuid4().hex, "at": time.time()}])
+                          metadatas=[{"generation": generation, "at": time.time()}])
         self._committed = None
+        self._remember(generation)
 
     # ---- reading -------------------------------------------------------------------
     def generation(self) -> str:
-        """An id that changes whenever a document is committed or removed."""
+        """An id that changes whenever a document is committed or removed (read at most every GENERATION_TTL s)."""
+        with _GENERATIONS_LOCK:
+            cached = _GENERATIONS.get(self._key)
+        if cached is not None and time.monotonic() - cached[1] < self.generation_ttl:
+            return cached[0]
         got = self._docs.get(ids=[GENERATION_ID], include=["metadatas"])
-        return got["metadatas"][0]["generation"] if got["ids"] else "empty"
+        generation = got["metadatas"][0]["generation"] if got["ids"] else "empty"
+        self._remember(generation)
+        return generation
 
     def committed(self) -> dict[str, str]:
         """source -> sha256 of every visible document (cached per generation)."""
-        generation = self.generation()
-        if self._committed is None or generation != self._committed_generation:
-            self._committed = {r.source: r.sha256 for r in self.documents()}
-            self._committed_generation = generation
+        if self._committed is None:  # the first look: one listing holds the generation too
+            records, generation = self._list_documents()
+            self._remember(generation)
+        else:
+            generation = self.generation()
+            if generation == self._committed_generation:
+                return self._committed
+            records, generation = self._list_documents()
+        self._committed = {r.source: r.sha256 for r in records}
+        self._visible_chunks = sum(r.chunks for r in records)
+        self._committed_generation = generation
         return self._committed
+
+    def _remember(self, generation: str) -> None:
+        with _GENERATIONS_LOCK:
+            _GENERATIONS[self._key] = (generation, time.monotonic())
+
+    def _list_documents(self) -> tuple[list[DocumentRecord], str]:
+        """Every document record (without text) and the generation, a page per call (one for most stores)."""
+        records, generation, offset = [], "empty", 0
+        while True:
+            got = self._docs.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for i, meta in zip(got["ids"], got["metadatas"]):
+                if i == GENERATION_ID:
+                    generation = meta["generation"]
+                else:
+                    records.append(_record_from(None, meta))
+            if len(got["ids"]) < PAGE:
+                return sorted(records, key=lambda r: r.source), generation
+            offset += PAGE
+
+    def documents_text(self, sources: Sequence[str]) -> dict[str, DocumentRecord]:
+        """Several documents with their cleaned texts, in one call: source -> record."""
+        if not sources:
+            return {}
+        got = self._docs.get(ids=list(sources), include=["metadatas", "documents"])
+        return {i: _record_from(text, meta) for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, without its text, sorted by source."""
-        records = []
-        for offset in range(0, self._docs.count(), PAGE):
-            got = self._docs.get(include=["metadatas"], limit=PAGE, offset=offset)
-            records += [_record_from(None, m) for i, m in zip(got["ids"], got["metadatas"]) if i != GENERATION_ID]
-        return sorted(records, key=lambda r: r.source)
+        return self._list_documents()[0]
 
     def document(self, source: str) -> DocumentRecord | None:
         """One document with its cleaned text, or None."""
@@ -184,11 +236,15 @@ class Store:
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every visible chunk (for building the lexical index)."""
         committed = self.committed()
-        for offset in range(0, self._chunks.count(), PAGE):
+        offset = 0
+        while True:
             got = self._chunks.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 if committed.get(meta["source"]) == meta["sha256"]:
                     yield _chunk_from(cid, text, meta)
+            if len(got["ids"]) < PAGE:
+                return
+            offset += PAGE
 
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Visible chunks by id."""
@@ -208,8 +264,9 @@ class Store:
         where = None
         if sources:
             where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
-        # Ask for a few extra: uncommitted chunks of an interrupted run are filtered out below.
-        n = min(k + 8, max(self._chunks.count(), 1))
+        # Ask for a few extra: uncommitted chunks of an interrupted run are filtered out below. The
+        # visible count comes with the committed map (no extra call); Chroma returns fewer if it has fewer.
+        n = max(1, min(k + 8, self._visible_chunks + 8))
         got = self._chunks.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n,
                                  where=where, include=["metadatas", "documents", "distances"])
         hits = []
