@@ -100,16 +100,18 @@ def test_tampered_weights_are_refused_even_with_a_good_export(embedder, tampered
         Embedder(model_dir).model  # the cached export was made from other weights: checked again
 
 
-def test_asking_never_imports_torch(sample_home, embedder):
-    """A CLI question in a fresh process: onnxruntime, not torch, sentence-transformers or llama-index."""
+def test_asking_never_imports_torch(sample_home, sample_bot, embedder):
+    """A CLI question in a fresh process: onnxruntime and numpy, not torch, llama-index, nltk, bm25s or scipy."""
     embedder.model  # the export exists (made by the session's embedder)
+    sample_bot.lexical.unknown([])  # the BM25 index is saved (the first question after an ingest builds it)
     code = ("import sys\n"
             "from assistant.cli import main\n"
             f"sys.argv = ['assistant', '--home', {str(sample_home)!r}, 'ask', 'Who denied involvement?']\n"
             "try:\n"
             "    main()\n"
             "finally:\n"
-            "    heavy = sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'llama_index', 'nltk')\n"
+            "    heavy = sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'llama_index', 'nltk',\n"
+            "                               'bm25s', 'scipy')\n"
             "                   if m in sys.modules)\n"
             "    print('HEAVY', heavy, file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
