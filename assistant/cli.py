@@ -114,7 +114,7 @@ def ask(
     from assistant.render import print_answer
 
     out, _ = _consoles(as_json)
-    answer = _open().ask(question, top_k=top_k, sources=source or None)
+    answer = _open(preload=True).ask(question, top_k=top_k, sources=source or None)
     if as_json:
         _print_json(answer.to_dict())
     else:

@@ -49,14 +49,20 @@ class Assistant:
 
     @classmethod
     def open(cls, home: str | Path | None = None, config: str | Path | None = None,
-             settings: Settings | None = None, embedder: Embedder | None = None, **overrides) -> Assistant:
+             settings: Settings | None = None, embedder: Embedder | None = None, preload: bool = False,
+             **overrides) -> Assistant:
         """Wire the default parts: settings from config/env, the store under home, MiniLM, BM25.
 
+        Nothing is loaded that a call may not need: the model on its first use, BM25 on the first
+        search, the ingest machinery on the first ingest. `preload=True` (for a process that will
+        answer a question) loads the model in a background thread while the store opens.
         Pass an already loaded `embedder` to share one model between several assistants.
         """
         settings = settings or Settings.load(config, home=home, **overrides)
-        store = Store.open(path=settings.store_dir, url=settings.chroma_url)
         embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
+        if preload and not embedder.loaded:
+            embedder.preload()  # overlaps importing chromadb and opening the store (2 cores)
+        store = Store.open(path=settings.store_dir, url=settings.chroma_url)
         lexical = LexicalIndex(store, settings.lexical_dir)
         return cls(settings, store, embedder, lexical, make_answerer(settings.answer, embedder, lexical.unknown))
 
