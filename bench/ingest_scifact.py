@@ -118,7 +118,8 @@ def run_ours(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: in
     return {"docs": len(docs), "indexed_docs": len(report.sources("added")), "failed": len(report.failed),
             "chunks": report.chunks, "stored_chunks": store.count(), "seconds": seconds, "setup_seconds": setup,
             "phases": {k: round(v, 3) for k, v in timer.seconds.items()}, "calls": timer.calls,
-            "embedded_texts": timer.items.get("embed", 0), "failures": [r.error for r in report.failed[:5]]}
+            "embedded_texts": timer.items.get("embed", 0), "failures": [r.error for r in report.failed[:5]],
+            "embedder": bot.embedder.backend}
 
 
 def run_baseline(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: int, batch_size: int,
@@ -198,16 +199,17 @@ def child_main(args: argparse.Namespace) -> None:
     if args.nice:
         os.nice(args.nice)
     sys.path.insert(0, str(ROOT))
-    import torch
 
     docs = load_corpus(Path(args.corpus), args.limit)
     runner = run_ours if args.child == "ours" else run_baseline
     result = runner(docs, Path(args.workdir), args.chunk_size, args.chunk_overlap, args.batch_size,
                     Path(args.profile) if args.profile else None)
+    torch = sys.modules.get("torch")  # not imported here: ours may run without it (its peak RSS is its own)
     result.update(contender=args.child, chunks_per_s=result["chunks"] / result["seconds"],
                   docs_per_s=result["docs"] / result["seconds"], peak_rss_mb=_peak_rss_mb(),
-                  process_seconds=time.perf_counter() - began, torch_threads=torch.get_num_threads(),
-                  torch_version=torch.__version__)
+                  process_seconds=time.perf_counter() - began,
+                  torch_threads=torch.get_num_threads() if torch else None,
+                  torch_version=torch.__version__ if torch else None)
     Path(args.child_result).write_text(json.dumps(result, indent=2))
 
 
