@@ -4,7 +4,7 @@ Each contender runs in its own fresh subprocess (so peak RSS is its own), on the
 (`title + " " + text` per abstract, the BEIR protocol), with the same MiniLM weights, the same
 chunk size/overlap counted in the same MiniLM tokens, into a fresh Chroma PersistentClient.
 
-    python bench/ingest_scifact.py --corpus ../shared/evaldata/scifact/corpus.jsonl
+    python bench/ingest_scifact.py --corpus SCIFACT_DIR/corpus.jsonl
 
 Not a test: nothing here asserts a time. Reads only the corpus path it is given; downloads nothing.
 """
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "evaldata" / "scifact" / "corpus.jsonl"  # CLI default only
 DEFAULT_OUT = ROOT / "bench" / "results"
 CONTENDERS = ("ours", "baseline")
 NAMES = {"ours": "ours (`Assistant.ingest_texts`)",
@@ -309,7 +308,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="example: python bench/ingest_scifact.py --limit 300 --rounds 1")
-    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="SciFact corpus.jsonl (BEIR layout)")
+    p.add_argument("--corpus", type=Path, required=True, help="SciFact corpus.jsonl (BEIR layout)")
     p.add_argument("--limit", type=int, default=None, help="only the first N documents")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where ingest_scifact.json/.md go")
     p.add_argument("--rounds", type=int, default=2, help="rounds; the order of contenders alternates")
