@@ -127,8 +127,8 @@ class Store:
         self._visible_chunks = 0
         # The generation this process's vector index is known to hold: set at open, by our own
         # writes and by a reopen. Any other value on disk was written by another process.
-        # Read with the committed map in one listing, which the first question or ingest then reuses.
-        self._known_generation = self._load_committed()
+        # Read through this process's generation cache: an older value only costs one needless reopen.
+        self._known_generation = self.generation()
 
     def _attach(self, client) -> None:
         self._client = client
@@ -267,20 +267,14 @@ class Store:
 
     def committed(self) -> dict[str, str]:
         """source -> sha256 of every visible document (cached per generation)."""
-        if self._committed is None:  # the first look: one listing holds the generation too
-            self._load_committed()
-        elif self.generation() != self._committed_generation:
-            self._load_committed()
+        # The first look lists the documents without reading the generation first: the listing holds it.
+        if self._committed is None or self.generation() != self._committed_generation:
+            records, generation = self._list_documents()
+            self._remember(generation)
+            self._committed = {r.source: r.sha256 for r in records}
+            self._visible_chunks = sum(r.chunks for r in records)
+            self._committed_generation = generation
         return self._committed
-
-    def _load_committed(self) -> str:
-        """List the documents: the committed map and the generation in one listing; returns the generation."""
-        records, generation = self._list_documents()
-        self._remember(generation)
-        self._committed = {r.source: r.sha256 for r in records}
-        self._visible_chunks = sum(r.chunks for r in records)
-        self._committed_generation = generation
-        return generation
 
     def _remember(self, generation: str) -> None:
         with _GENERATIONS_LOCK:
