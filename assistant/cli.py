@@ -124,14 +124,14 @@ def ask(
     require_text(question)  # bytes the terminal could not decode arrive as lone surrogates
     for name in source or ():
         require_text(name, "source filter")
-    out, _ = _consoles(as_json)
+    out, err = _consoles(as_json)
     bot = _open(preload=True)
     if answerer:
         bot = bot.with_answerer(answerer)
-    if as_json or not out.is_terminal:
+    if as_json or not err.is_terminal:
         answer = bot.ask(question, top_k=top_k, sources=source or None)
-    else:  # a person is watching: show the answer as it is written
-        answer = stream_answer(out, bot.stream(question, top_k=top_k, sources=source or None))
+    else:  # a person is watching: show the answer on stderr as it is written, then print it
+        answer = stream_answer(err, bot.stream(question, top_k=top_k, sources=source or None))
     if as_json:
         _print_json(answer.to_dict())
     else:

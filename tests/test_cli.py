@@ -124,6 +124,8 @@ def test_ask_human_form_cites_and_highlights(cli_home, sample_bot, sample_docs):
     highlighted = re.findall(r"\x1b\[1;33m(.*?)\x1b\[0m", result.stdout, flags=re.S)
     assert highlighted == [c.sentence for c in expected.citations]
     assert re.fullmatch(r"retrieve \d+ ms · answer \d+ ms · total \d+ ms", lines[-1])
+    # In a terminal the answer was also shown on stderr as it streamed in (then cleared).
+    assert "absolute nonsense" in plain(result.stderr)
 
 
 def test_ask_top_k_sets_the_number_of_passages(cli_home):
