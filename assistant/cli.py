@@ -125,7 +125,7 @@ def ask(
     for name in source or ():
         require_text(name, "source filter")
     out, err = _consoles(as_json)
-    bot = _open()
+    bot = _open(preload=True)
     if answerer:
         bot = bot.with_answerer(answerer)
     if as_json or not err.is_terminal:

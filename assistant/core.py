@@ -7,22 +7,25 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from assistant.answer import Answer
 from assistant.answerers import Answerer, AnswerRequest, AnswerResult, make_answerer
 from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from ingest.chunking import Chunker
 from ingest.files import source_for
-from ingest.progress import IngestProgress
-from ingest.report import IngestReport
-from ingest.sync import Ingestor
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import DocumentRecord, Hit
 from vectorstore.store import Store
+
+if TYPE_CHECKING:
+    from ingest.progress import IngestProgress
+    from ingest.report import IngestReport
+    from ingest.sync import Ingestor
 
 EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
 EMPTY_QUESTION = "The question is empty: type a question about your documents."
@@ -40,21 +43,25 @@ class Assistant:
         self.lexical = lexical
         self.retriever = HybridRetriever(store, lexical, settings.retrieval)
         self.answerer = answerer
-        self.ingestor = Ingestor(store, embedder, Chunker(settings.chunk.size, settings.chunk.overlap,
-                                                          embedder.count_tokens), settings.ingest.limits())
         self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()  # the UI answers from several threads; the caches are shared
 
     @classmethod
     def open(cls, home: str | Path | None = None, config: str | Path | None = None,
-             settings: Settings | None = None, embedder: Embedder | None = None, **overrides) -> Assistant:
+             settings: Settings | None = None, embedder: Embedder | None = None, preload: bool = False,
+             **overrides) -> Assistant:
         """Wire the default parts: settings from config/env, the store under home, MiniLM, BM25.
 
+        Nothing is loaded that a call may not need: the model on its first use, BM25 on the first
+        search, the ingest machinery on the first ingest. `preload=True` (for a process that will
+        answer a question) loads the model in a background thread while the store opens.
         Pass an already loaded `embedder` to share one model between several assistants.
         """
         settings = settings or Settings.load(config, home=home, **overrides)
-        store = Store.open(path=settings.store_dir, url=settings.chroma_url)
         embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
+        if preload and not embedder.loaded:
+            embedder.preload()  # overlaps importing chromadb and opening the store (2 cores)
+        store = Store.open(path=settings.store_dir, url=settings.chroma_url)
         lexical = LexicalIndex(store, settings.lexical_dir)
         return cls(settings, store, embedder, lexical,
                    make_answerer(settings.answer.kind, settings, embedder, lexical))
@@ -66,6 +73,16 @@ class Assistant:
         view.settings = self.settings.model_copy(update={"answer": answer})
         view.answerer = make_answerer(kind, view.settings, self.embedder, self.lexical)
         return view
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        """Made on first use: answering a question never loads the ingest machinery."""
+        from ingest.chunking import Chunker
+        from ingest.sync import Ingestor
+
+        return Ingestor(self.store, self.embedder, Chunker(self.settings.chunk.size, self.settings.chunk.overlap,
+                                                           self.embedder.count_tokens),
+                        self.settings.ingest.limits())
 
     # ---- documents -----------------------------------------------------------------
     def ingest(self, paths: str | Path | Iterable[str | Path], prune: bool = False,
@@ -174,19 +191,26 @@ class Assistant:
         return self.answerer.search_query(question, [(q, a) for q, a in history]), notes
 
     def _document_text(self, source: str) -> str:
-        sha = self.store.committed().get(source, "")
-        key = (source, sha)
+        committed = self.store.committed()
+        key = (source, committed.get(source, ""))
         with self._lock:
             if key in self._texts:
                 self._texts.move_to_end(key)
                 return self._texts[key]
-        record = self.store.document(source)
-        text = record.text if record else ""
+            # The answerer reads the documents of the retrieved passages one by one: fetch every one
+            # not cached yet in the same store call.
+            wanted = [source] + [s for s in self.retriever.last_sources
+                                 if s != source and (s, committed.get(s, "")) not in self._texts]
+        records = self.store.documents_text(wanted[:_DOC_CACHE // 2])
         with self._lock:
-            self._texts[key] = text
+            for name, record in records.items():
+                if record.sha256 == committed.get(name, record.sha256):
+                    self._texts[(name, record.sha256)] = record.text
+            self._texts[key] = records[source].text if source in records else ""
+            self._texts.move_to_end(key)
             while len(self._texts) > _DOC_CACHE:
                 self._texts.popitem(last=False)
-        return text
+            return self._texts[key]
 
 
 def _match_source(name: str, indexed: list[str]) -> list[str]:

@@ -49,7 +49,7 @@ class Readiness:
 
     def store(self) -> str:
         try:
-            self.assistant.store.generation()
+            self.assistant.store.generation(fresh=True)  # a probe must reach the store, not its cached answer
         except StoreError as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
@@ -62,7 +62,7 @@ class Readiness:
     def model(self) -> str:
         if self.model_error:
             return self.model_error
-        return "ok" if "model" in vars(self.assistant.embedder) else "loading"
+        return "ok" if self.assistant.embedder.loaded else "loading"
 
     def report(self) -> dict:
         state = {"store": self.store(), "model": self.model()}

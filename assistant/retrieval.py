@@ -39,11 +39,45 @@ class HybridRetriever:
         self.store = store
         self.lexical = lexical
         self.settings = settings
+        self.last_sources: tuple[str, ...] = ()  # of the latest hits: their documents are read together
 
     def retrieve(self, query: str, query_embedding: np.ndarray, k: int,
                  sources: Sequence[str] | None = None) -> list[Hit]:
-        """Top-k fused hits, each with its dense and BM25 rank and score."""
+        """Top-k fused hits, each with its dense and BM25 rank and score.
+
+        BM25 ranks ids without reading the store; only the chunks of the fused top k that the
+        dense search did not return are then fetched, in one call (none if dense has them all).
+        The result is what fuse() gives on full dense and BM25 hit lists.
+        """
         s = self.settings
         dense = self.store.dense_search(query_embedding, max(s.dense_k, k), sources) if s.dense_weight else []
-        lexical = self.lexical.search(query, max(s.bm25_k, k), sources) if s.bm25_weight else []
-        return fuse(dense, lexical, s)[:k]
+        ranked = self.lexical.rank(query, max(s.bm25_k, k), sources) if s.bm25_weight else []
+        scored = _fused(dense, ranked, s)
+        by_id = {h.chunk.id: h for h in dense}
+        top = [row for row in scored[:k]]
+        missing = [cid for cid, *_ in top if cid not in by_id]
+        fetched = self.store.chunks(missing) if missing else {}
+        hits = []
+        for cid, score, d_rank, b_rank, b_score in top:
+            d = by_id.get(cid)
+            chunk = d.chunk if d else fetched.get(cid)
+            if chunk is None:  # no longer visible (changed after the BM25 index was read)
+                continue
+            hits.append(Hit(chunk=chunk, score=score, dense_rank=d_rank, dense_score=d and d.dense_score,
+                            bm25_rank=b_rank, bm25_score=b_score))
+        self.last_sources = tuple(dict.fromkeys(h.chunk.source for h in hits))
+        return hits
+
+
+def _fused(dense: Sequence[Hit], ranked: Sequence[tuple[str, float]], s: RetrievalSettings) -> list[tuple]:
+    """(id, fused score, dense rank, BM25 rank, BM25 score) best first: fuse() on ids, before any chunk is read."""
+    d_rank = {h.chunk.id: h.dense_rank for h in dense}
+    b = {cid: (i + 1, score) for i, (cid, score) in enumerate(ranked)}
+    rows = []
+    for cid in dict.fromkeys([*b, *d_rank]):  # the same order as fuse(): ties keep it
+        b_rank, b_score = b.get(cid, (None, None))
+        dr = d_rank.get(cid)
+        score = (s.dense_weight / (s.rrf_k + (dr if dr else len(dense) + 1)) +
+                 s.bm25_weight / (s.rrf_k + (b_rank if b_rank else len(ranked) + 1)))
+        rows.append((cid, score, dr, b_rank, b_score))
+    return sorted(rows, key=lambda row: -row[1])

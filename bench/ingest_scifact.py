@@ -4,7 +4,7 @@ Each contender runs in its own fresh subprocess (so peak RSS is its own), on the
 (`title + " " + text` per abstract, the BEIR protocol), with the same MiniLM weights, the same
 chunk size/overlap counted in the same MiniLM tokens, into a fresh Chroma PersistentClient.
 
-    python bench/ingest_scifact.py --corpus ../shared/evaldata/scifact/corpus.jsonl
+    python bench/ingest_scifact.py --corpus SCIFACT_DIR/corpus.jsonl
 
 Not a test: nothing here asserts a time. Reads only the corpus path it is given; downloads nothing.
 """
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "evaldata" / "scifact" / "corpus.jsonl"  # CLI default only
 DEFAULT_OUT = ROOT / "bench" / "results"
 CONTENDERS = ("ours", "baseline")
 NAMES = {"ours": "ours (`Assistant.ingest_texts`)",
@@ -118,7 +117,8 @@ def run_ours(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: in
     return {"docs": len(docs), "indexed_docs": len(report.sources("added")), "failed": len(report.failed),
             "chunks": report.chunks, "stored_chunks": store.count(), "seconds": seconds, "setup_seconds": setup,
             "phases": {k: round(v, 3) for k, v in timer.seconds.items()}, "calls": timer.calls,
-            "embedded_texts": timer.items.get("embed", 0), "failures": [r.error for r in report.failed[:5]]}
+            "embedded_texts": timer.items.get("embed", 0), "failures": [r.error for r in report.failed[:5]],
+            "embedder": bot.embedder.backend}
 
 
 def run_baseline(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: int, batch_size: int,
@@ -198,16 +198,17 @@ def child_main(args: argparse.Namespace) -> None:
     if args.nice:
         os.nice(args.nice)
     sys.path.insert(0, str(ROOT))
-    import torch
 
     docs = load_corpus(Path(args.corpus), args.limit)
     runner = run_ours if args.child == "ours" else run_baseline
     result = runner(docs, Path(args.workdir), args.chunk_size, args.chunk_overlap, args.batch_size,
                     Path(args.profile) if args.profile else None)
+    torch = sys.modules.get("torch")  # not imported here: ours may run without it (its peak RSS is its own)
     result.update(contender=args.child, chunks_per_s=result["chunks"] / result["seconds"],
                   docs_per_s=result["docs"] / result["seconds"], peak_rss_mb=_peak_rss_mb(),
-                  process_seconds=time.perf_counter() - began, torch_threads=torch.get_num_threads(),
-                  torch_version=torch.__version__)
+                  process_seconds=time.perf_counter() - began,
+                  torch_threads=torch.get_num_threads() if torch else None,
+                  torch_version=torch.__version__ if torch else None)
     Path(args.child_result).write_text(json.dumps(result, indent=2))
 
 
@@ -307,7 +308,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="example: python bench/ingest_scifact.py --limit 300 --rounds 1")
-    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="SciFact corpus.jsonl (BEIR layout)")
+    p.add_argument("--corpus", type=Path, required=True, help="SciFact corpus.jsonl (BEIR layout)")
     p.add_argument("--limit", type=int, default=None, help="only the first N documents")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where ingest_scifact.json/.md go")
     p.add_argument("--rounds", type=int, default=2, help="rounds; the order of contenders alternates")

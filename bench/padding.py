@@ -1,6 +1,6 @@
 """Tokens the model pads to, per way of batching the SciFact chunks: exact, no timing, no noise.
 
-    python bench/padding.py ../shared/evaldata/scifact/corpus.jsonl
+    python bench/padding.py SCIFACT_DIR/corpus.jsonl
 
 A batch of texts costs about (texts x the longest one's tokens), so sorting chunks by length before
 batching them cuts the padding. Chunks come from the project's chunker (200/40 MiniLM tokens);

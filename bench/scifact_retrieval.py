@@ -1,7 +1,7 @@
 """SciFact (BEIR) retrieval: hybrid vs dense-only vs BM25-only nDCG@10 in one run, next to published anchors.
 
-    python bench/scifact_retrieval.py ../shared/evaldata/scifact --out evals/results/scifact
-    python bench/scifact_retrieval.py ../shared/evaldata/scifact --variant 'rrf20={"retrieval": {"rrf_k": 20}}'
+    python bench/scifact_retrieval.py SCIFACT_DIR --out evals/results/scifact
+    python bench/scifact_retrieval.py SCIFACT_DIR --variant 'rrf20={"retrieval": {"rrf_k": 20}}'
 
 Runs through the same adapter, cached store and runner as `assistant eval`, so the numbers are what
 the assistant does. The store is built once (ingest of 5,183 abstracts) and reused on later runs.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from functools import cached_property
 
 from ingest.documents import Document
 from vectorstore.records import Chunk
@@ -37,10 +38,17 @@ class Chunker:
     """Splits a document into chunks no longer than the embedding model can read."""
 
     def __init__(self, chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], list] | None = None):
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self._tokenizer = tokenizer
+
+    @cached_property
+    def _splitter(self):
+        # Imported on first use: llama-index takes seconds to import, and answering never chunks.
         from llama_index.core.node_parser import SentenceSplitter
 
-        self._splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap,
-                                          tokenizer=tokenizer, include_metadata=False)
+        return SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap,
+                                tokenizer=self._tokenizer, include_metadata=False)
 
     def chunk(self, doc: Document) -> list[Chunk]:
         """Chunks of doc with offsets such that doc.text[start:end] == chunk.text."""

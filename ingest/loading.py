@@ -12,21 +12,25 @@ from ingest.limits import Limits
 from ingest.readers import read_bytes, read_file, reader_for
 
 
-def load_file(path: Path, limits: Limits = Limits()) -> Document:
-    """Read, decode and clean one file, within the size limits."""
+def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, mtime: float | None = None,
+              sha256: str | None = None) -> Document:
+    """Read, decode and clean one file within the size limits (its bytes, the mtime taken before
+    reading them and their sha256 may be given, so a file is read and hashed once)."""
     path = Path(path)
     reader_for(path)  # an unsupported type fails before its bytes are read
-    try:  # before reading: a file changed while being read then looks changed next time too
-        mtime = path.stat().st_mtime
-    except OSError as exc:
-        raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
-    data = read_bytes(path, limits.max_file_bytes)  # read once: the hash and the text come from the same bytes
+    if data is None or mtime is None:
+        try:  # before reading: a file changed while being read then looks changed next time too
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
+        data = read_bytes(path, limits.max_file_bytes)  # read once: the hash and the text come from the same bytes
+        sha256 = None  # the hash of these bytes, not of any given ones
     raw = read_file(path, data, limits)
     cleaned = clean_text(raw.text)
     if not cleaned.text:  # e.g. nothing but page furniture
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
     return Document(source=source_for(path), title=_title(raw.title, cleaned.text, path.stem),
-                    text=cleaned.text, sha256=hashlib.sha256(data).hexdigest(), mtime=mtime,
+                    text=cleaned.text, sha256=sha256 or hashlib.sha256(data).hexdigest(), mtime=mtime,
                     offset_map=cleaned.offset_map)
 
 

@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import Chunker, doc_id_for
 from ingest.documents import Document
-from ingest.errors import IngestError, IngestInterrupted
+from ingest.errors import IngestError, IngestInterrupted, UnreadableFile
 from ingest.files import open_regular, os_reason, printable, scan, source_for, too_large
 from ingest.limits import Limits
 from ingest.loading import document_from_text, load_file
 from ingest.progress import IngestProgress
+from ingest.readers import read_bytes
 from ingest.report import FileResult, IngestReport
 from vectorstore.embedder import Embedder
 from vectorstore.errors import StoreError, lost_connection
@@ -27,6 +30,54 @@ from vectorstore.store import Store
 # pads to similar lengths: on SciFact, sorting 1,024 at a time pads 3% of the tokens, 256 at a time
 # 11%, 64 at a time (a plain llama-index ingest) 24% (`python bench/padding.py` counts them).
 BATCH_CHUNKS = 1024
+WRITE_SLICE = 2048  # chunks embedded and written together within one flush
+
+
+PREFETCH = 32  # documents loaded and chunked ahead of the embedding, at most
+
+_END = object()
+
+
+def _prefetch(items: Iterable, work: Callable, depth: int = PREFETCH) -> Iterator[tuple]:
+    """(item, work(item), None) or (item, None, exception) for each item, in order, computed in a
+    background thread at most `depth` items ahead, so that loading and chunking overlap embedding."""
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                try:
+                    entry = (item, work(item), None)
+                except Exception as exc:
+                    entry = (item, None, exc)
+                if not put(entry):
+                    return
+        except Exception as exc:  # the items themselves failed (a generator given by the caller)
+            put((None, None, exc))
+        finally:
+            put(_END)
+
+    thread = threading.Thread(target=run, name="ingest-prepare", daemon=True)
+    thread.start()
+    try:
+        while True:
+            entry = out.get()
+            if entry is _END:
+                return
+            yield entry
+    finally:
+        stop.set()  # the consumer stopped (done, an error, Ctrl-C): the producer stops too
+        thread.join(timeout=5)
 
 
 class _Batch:
@@ -66,6 +117,15 @@ def file_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
     return digest.hexdigest()
 
 
+class _UnstorableName(IngestError):
+    """A source name that is not valid UTF-8: the store keeps UTF-8 only."""
+
+
+def _store_failed(exc: BaseException) -> bool:
+    """True if the store itself failed (no point going on with the next file)."""
+    return isinstance(exc, StoreError) or lost_connection(exc)
+
+
 @contextmanager
 def _stops_on_store_failure(results: list[FileResult]):
     """Turn the first store failure into IngestInterrupted, saying what was kept and how to resume."""
@@ -74,7 +134,7 @@ def _stops_on_store_failure(results: list[FileResult]):
     except IngestError:
         raise
     except Exception as exc:
-        if not (isinstance(exc, StoreError) or lost_connection(exc)):
+        if not _store_failed(exc):
             raise
         reason = str(exc) if isinstance(exc, StoreError) else "lost the connection to the Chroma server"
         kept = sum(r.status in ("added", "updated", "removed") for r in results)
@@ -136,41 +196,66 @@ class Ingestor:
                 unreadable.append(source_for(folder))
                 results.append(self._failed(unreadable[-1], error, progress))
             found: dict[str, str] = {}
-            by_source: dict[str, Path] = {}
-            for path in discovery.files:
+            batch = _Batch()
+            # Files are read, hashed, loaded and chunked in a background thread, a few ahead of the
+            # embedding here (onnxruntime lets go of the GIL while it computes): each file read once.
+            for path, prepared, error in _prefetch(discovery.files,
+                                                   lambda path: self._prepare_file(path, committed)):
                 source = source_for(path)
-                if printable(source) != source:  # the store keeps UTF-8 only: say so, do not crash on it
-                    results.append(self._failed(printable(source), f"{printable(path.name)}: the file name (or a "
-                                                "folder name) is not valid UTF-8; rename it to ingest it", progress))
+                if isinstance(error, _UnstorableName):  # fails alone; never in the store, so nothing to keep
+                    results.append(self._failed(printable(source), str(error), progress))
                     continue
-                try:
-                    found[source] = file_sha256(path, self.limits.max_file_bytes)
-                    by_source[source] = path
-                except IngestError as exc:
-                    unreadable.append(source)
-                    results.append(self._failed(source, str(exc), progress))
-                except OSError as exc:
-                    unreadable.append(source)
-                    results.append(self._failed(source, f"{path.name}: cannot read file ({os_reason(exc)})",
-                                                progress))
+                if error is not None:
+                    if isinstance(error, OSError):
+                        error = UnreadableFile(f"{path.name}: cannot read file ({os_reason(error)})")
+                    elif not isinstance(error, IngestError):
+                        raise error
+                    unreadable.append(source)  # still there, only unreadable or too large: not pruned
+                    results.append(self._failed(source, str(error), progress))
+                    continue
+                sha, doc, chunks, problem = prepared
+                found[source] = sha
+                if doc is None and problem is None:
+                    results.append(self._done(FileResult(source, "unchanged"), progress))
+                elif problem is not None:
+                    results.append(self._failed(source, problem, progress))
+                else:
+                    results += self._queue(batch, doc, "updated" if source in committed else "added", progress,
+                                           chunks=chunks)
+            results += self._flush(batch, progress)
             folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
             plan = plan_sync(found, committed, folders, unreadable)
-            batch = _Batch()
-            for source in found:
-                if source in plan.unchanged:
-                    results.append(self._done(FileResult(source, "unchanged"), progress))
-                    continue
-                try:
-                    doc = load_file(by_source[source], self.limits)
-                except IngestError as exc:
-                    results.append(self._failed(source, str(exc), progress))
-                    continue
-                results += self._queue(batch, doc, "added" if source in plan.add else "updated", progress)
-            results += self._flush(batch, progress)
             for source in plan.remove:
                 self.store.delete_source(source)
                 results.append(self._done(FileResult(source, "removed"), progress))
         return _report(results, began, swept)
+
+    def _prepare_file(self, path: Path, committed: dict[str, str]):
+        """(sha256, document, chunks, error message): document None if unchanged.
+
+        Raises _UnstorableName for a name that is not UTF-8, and UnreadableFile / FileTooLarge for a file
+        that is not a regular file (a FIFO or device is never opened blocking, never read), cannot be
+        read, or is over the [ingest] max_file_mb limit: such a file fails alone.
+        """
+        source = source_for(path)
+        if printable(source) != source:  # the store keeps UTF-8 only: say so, do not crash on it
+            raise _UnstorableName(f"{printable(path.name)}: the file name (or a folder name) is not valid UTF-8; "
+                                  "rename it to ingest it")
+        try:  # before reading: a file changed while being read then looks changed next time too
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
+        data = read_bytes(path, self.limits.max_file_bytes)  # open_regular: regular files only, within the cap
+        sha = hashlib.sha256(data).hexdigest()
+        if committed.get(source) == sha:
+            return sha, None, None, None
+        try:
+            doc = load_file(path, self.limits, data=data, mtime=mtime, sha256=sha)
+        except IngestError as exc:
+            return sha, None, None, str(exc)
+        del data
+        chunks, problem = self._chunk(doc)
+        return sha, doc, chunks, problem
 
     def ingest_texts(self, items: Iterable[tuple[str, str] | tuple[str, str, str | None]],
                      progress: IngestProgress | None = None) -> IngestReport:
@@ -182,28 +267,48 @@ class Ingestor:
         committed = self.store.committed()
         with _stops_on_store_failure(results):
             batch = _Batch()
-            for item in items:
-                source, text, title = (*item, None)[:3]
-                try:
-                    doc = document_from_text(source, text, title)
-                except IngestError as exc:
-                    results.append(self._failed(source, str(exc), progress))
-                    continue
-                if committed.get(source) == doc.sha256:
+            for item, prepared, error in _prefetch(items, lambda item: self._prepare_text(item, committed)):
+                if error is not None:
+                    raise error
+                source, doc, chunks, problem = prepared
+                if problem is not None:
+                    results.append(self._failed(source, problem, progress))
+                elif doc is None:
                     results.append(self._done(FileResult(source, "unchanged"), progress))
-                    continue
-                results += self._queue(batch, doc, "updated" if source in committed else "added", progress)
+                else:
+                    results += self._queue(batch, doc, "updated" if source in committed else "added", progress,
+                                           chunks=chunks)
             results += self._flush(batch, progress)
         return _report(results, began, swept)
 
-    def _queue(self, batch: _Batch, doc: Document, status: str, progress: IngestProgress) -> list[FileResult]:
-        """Chunk a document and add it to the batch; embed the batch once it is big enough."""
+    def _prepare_text(self, item, committed: dict[str, str]):
+        """(source, document, chunks, error message): document None if unchanged."""
+        source, text, title = (*item, None)[:3]
+        try:
+            doc = document_from_text(source, text, title)
+        except IngestError as exc:
+            return source, None, None, str(exc)
+        if committed.get(source) == doc.sha256:
+            return source, None, None, None
+        chunks, problem = self._chunk(doc)
+        return source, doc, chunks, problem
+
+    def _chunk(self, doc: Document) -> tuple[list, str | None]:
         try:
             chunks = self.chunker.chunk(doc)
         except Exception as exc:  # one bad document must not stop the others
-            return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)]
+            return [], f"{Path(doc.source).name}: {exc}"
         if not chunks:
-            return [self._failed(doc.source, f"{Path(doc.source).name}: file has no text", progress)]
+            return [], f"{Path(doc.source).name}: file has no text"
+        return chunks, None
+
+    def _queue(self, batch: _Batch, doc: Document, status: str, progress: IngestProgress,
+               chunks: list | None = None) -> list[FileResult]:
+        """Chunk a document (unless its chunks are given) and add it to the batch; embed the batch once it is big enough."""
+        if chunks is None:
+            chunks, problem = self._chunk(doc)
+            if problem is not None:
+                return [self._failed(doc.source, problem, progress)]
         progress.file_started(doc.source, len(chunks))
         batch.add(doc, status, chunks)
         return self._flush(batch, progress) if batch.size >= BATCH_CHUNKS else []
@@ -219,19 +324,30 @@ class Ingestor:
         if not entries:
             return []
         chunks = [c for _, _, doc_chunks in entries for c in doc_chunks]
-        try:
-            vectors = self._embed_unique([c.text for c in chunks], progress)
-        except Exception as exc:
-            return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
         shas = [doc.sha256 for doc, _, doc_chunks in entries for _ in doc_chunks]
+        # Embedded and written a slice at a time: a 50 MB file's 60,000 chunks never hold all their
+        # vectors in memory at once. Nothing is visible before the commit records below.
+        for begin in range(0, len(chunks), WRITE_SLICE):
+            part = chunks[begin:begin + WRITE_SLICE]
+            try:
+                vectors = self._embed_unique([c.text for c in part], progress)
+            except Exception as exc:
+                return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
+                        for doc, _, _ in entries]
+            try:
+                self.store.write_chunks(part, vectors, shas[begin:begin + WRITE_SLICE])
+            except Exception as exc:
+                if _store_failed(exc):
+                    raise  # the store itself is gone: no point going on with the next file
+                return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
+                        for doc, _, _ in entries]
         records = [DocumentRecord(doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title,
                                   sha256=doc.sha256, chunks=len(doc_chunks), mtime=doc.mtime,
                                   indexed_at=time.time(), text=doc.text) for doc, _, doc_chunks in entries]
         try:
-            self.store.write_chunks(chunks, vectors, shas)
             self.store.commit_documents(records)
         except Exception as exc:
-            if isinstance(exc, StoreError) or lost_connection(exc):
+            if _store_failed(exc):
                 raise  # the store itself is gone: no point going on with the next file
             return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
         return [self._done(FileResult(doc.source, status, len(doc_chunks)), progress)

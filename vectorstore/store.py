@@ -23,6 +23,14 @@ CHUNKS = "chunks"
 DOCUMENTS = "documents"
 GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
+# The generation id is read from Chroma at most once per this many seconds: a question reads it
+# once, not at each of its ~10 steps. A commit by this process (any Store on the same path or
+# server) is seen at once; one by another process within this time.
+GENERATION_TTL = 5.0
+
+# (store key) -> (generation, monotonic time it was read): shared by every Store of this process.
+_GENERATIONS: dict[str, tuple[str, float]] = {}
+_GENERATIONS_LOCK = threading.Lock()
 
 
 def _client_settings():
@@ -105,15 +113,21 @@ def _record_from(text: str | None, meta: dict) -> DocumentRecord:
 class Store:
     """Chunks and documents in Chroma; column-shaped results never leave this class."""
 
-    def __init__(self, client, namespace: str = "assistant", write_lock: Path | None = None):
+    generation_ttl = GENERATION_TTL
+
+    def __init__(self, client, namespace: str = "assistant", key: str | None = None,
+                 write_lock: Path | None = None):
         self._namespace = namespace
+        self._key = f"{key or id(client)}|{namespace}"
         self._write_lock = write_lock
         self._reopen_lock = threading.Lock()
         self._attach(client)
         self._committed: dict[str, str] | None = None
         self._committed_generation: str | None = None
+        self._visible_chunks = 0
         # The generation this process's vector index is known to hold: set at open, by our own
         # writes and by a reopen. Any other value on disk was written by another process.
+        # Read through this process's generation cache: an older value only costs one needless reopen.
         self._known_generation = self.generation()
 
     def _attach(self, client) -> None:
@@ -125,15 +139,17 @@ class Store:
         except Exception as exc:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, fresh: bool = False) -> None:
         """Reopen a local store that another process wrote to since we last looked.
 
         Chroma's embedded client keeps its vector index in memory and never reloads it, so without
         this a running `serve` finds another process's new chunks by keyword only (dense_rank None),
         and its own next write could save its stale index over theirs. A fresh client replays what
         is on disk. A Chroma server needs none of this: every client sees the same index.
+        Before a search the generation may be the one read within GENERATION_TTL (another process's
+        commit is then seen within that time, as the committed map is); a writer reads it `fresh`.
         """
-        generation = self.generation()
+        generation = self.generation(fresh=fresh)
         if generation == self._known_generation:
             return
         with self._reopen_lock:  # several questions at once: one reopen
@@ -146,8 +162,9 @@ class Store:
     def open(cls, path: Path | None = None, url: str | None = None) -> Store:
         """Open (creating if needed) the store at path, or on the Chroma server at url."""
         if url:
-            return cls(open_client(url=url))
+            return cls(open_client(url=url), key=url)
         path = Path(path)
+        key = path.expanduser().resolve().as_posix()
         from filelock import FileLock
 
         # Two processes creating a new home at once race on Chroma's sqlite schema ("table collections
@@ -157,9 +174,9 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except OSError:  # a home we may not write: open_client says so in one line
-            return cls(open_client(path=path))
+            return cls(open_client(path=path), key=key)
         try:
-            return cls(open_client(path=path), write_lock=path.with_name(path.name + ".write.lock"))
+            return cls(open_client(path=path), key=key, write_lock=path.with_name(path.name + ".write.lock"))
         finally:
             lock.release()
 
@@ -184,7 +201,7 @@ class Store:
             raise StoreBusy(f"Another ingest or remove is writing to the store at {self._write_lock.parent}: "
                             "try again when it has finished") from None
         try:
-            self._catch_up()  # write on top of what the last writer left, never over it
+            self._catch_up(fresh=True)  # write on top of what the last writer left, never over it
             yield
         finally:
             lock.release()
@@ -225,33 +242,68 @@ class Store:
         return len(orphans)
 
     def _bump_generation(self) -> None:
+        with _GENERATIONS_LOCK:
+            _GENERATIONS.pop(self._key, None)
         generation = uuid.uuid4().hex
         self._docs.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]],
                           metadatas=[{"generation": generation, "at": time.time()}])
         self._known_generation = generation
         self._committed = None
+        self._remember(generation)
 
     # ---- reading -------------------------------------------------------------------
-    def generation(self) -> str:
-        """An id that changes whenever a document is committed or removed."""
+    def generation(self, fresh: bool = False) -> str:
+        """An id that changes whenever a document is committed or removed (read at most every GENERATION_TTL s,
+        unless `fresh`)."""
+        if not fresh:
+            with _GENERATIONS_LOCK:
+                cached = _GENERATIONS.get(self._key)
+            if cached is not None and time.monotonic() - cached[1] < self.generation_ttl:
+                return cached[0]
         got = self._docs.get(ids=[GENERATION_ID], include=["metadatas"])
-        return got["metadatas"][0]["generation"] if got["ids"] else "empty"
+        generation = got["metadatas"][0]["generation"] if got["ids"] else "empty"
+        self._remember(generation)
+        return generation
 
     def committed(self) -> dict[str, str]:
         """source -> sha256 of every visible document (cached per generation)."""
-        generation = self.generation()
-        if self._committed is None or generation != self._committed_generation:
-            self._committed = {r.source: r.sha256 for r in self.documents()}
+        # The first look lists the documents without reading the generation first: the listing holds it.
+        if self._committed is None or self.generation() != self._committed_generation:
+            records, generation = self._list_documents()
+            self._remember(generation)
+            self._committed = {r.source: r.sha256 for r in records}
+            self._visible_chunks = sum(r.chunks for r in records)
             self._committed_generation = generation
         return self._committed
 
+    def _remember(self, generation: str) -> None:
+        with _GENERATIONS_LOCK:
+            _GENERATIONS[self._key] = (generation, time.monotonic())
+
+    def _list_documents(self) -> tuple[list[DocumentRecord], str]:
+        """Every document record (without text) and the generation, a page per call (one for most stores)."""
+        records, generation, offset = [], "empty", 0
+        while True:
+            got = self._docs.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for i, meta in zip(got["ids"], got["metadatas"]):
+                if i == GENERATION_ID:
+                    generation = meta["generation"]
+                else:
+                    records.append(_record_from(None, meta))
+            if len(got["ids"]) < PAGE:
+                return sorted(records, key=lambda r: r.source), generation
+            offset += PAGE
+
+    def documents_text(self, sources: Sequence[str]) -> dict[str, DocumentRecord]:
+        """Several documents with their cleaned texts, in one call: source -> record."""
+        if not sources:
+            return {}
+        got = self._docs.get(ids=list(sources), include=["metadatas", "documents"])
+        return {i: _record_from(text, meta) for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, without its text, sorted by source."""
-        records = []
-        for offset in range(0, self._docs.count(), PAGE):
-            got = self._docs.get(include=["metadatas"], limit=PAGE, offset=offset)
-            records += [_record_from(None, m) for i, m in zip(got["ids"], got["metadatas"]) if i != GENERATION_ID]
-        return sorted(records, key=lambda r: r.source)
+        return self._list_documents()[0]
 
     def document(self, source: str) -> DocumentRecord | None:
         """One document with its cleaned text, or None."""
@@ -270,11 +322,15 @@ class Store:
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every visible chunk (for building the lexical index)."""
         committed = self.committed()
-        for offset in range(0, self._chunks.count(), PAGE):
+        offset = 0
+        while True:
             got = self._chunks.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 if committed.get(meta["source"]) == meta["sha256"]:
                     yield _chunk_from(cid, text, meta)
+            if len(got["ids"]) < PAGE:
+                return
+            offset += PAGE
 
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Visible chunks by id."""
@@ -295,8 +351,9 @@ class Store:
         where = None
         if sources:
             where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
-        # Ask for a few extra: uncommitted chunks of an interrupted run are filtered out below.
-        n = min(k + 8, max(self._chunks.count(), 1))
+        # Ask for a few extra: uncommitted chunks of an interrupted run are filtered out below. The
+        # visible count comes with the committed map (no extra call); Chroma returns fewer if it has fewer.
+        n = max(1, min(k + 8, self._visible_chunks + 8))
         got = self._chunks.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n,
                                  where=where, include=["metadatas", "documents", "distances"])
         hits = []

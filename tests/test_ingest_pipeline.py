@@ -1,0 +1,118 @@
+"""The ingest pipeline: files read once, loading/chunking ahead of embedding in a thread, bounded slices."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+
+from conftest import SAMPLE
+
+
+def test_prefetch_keeps_order_and_reports_each_failure():
+    from ingest.sync import _prefetch
+
+    def work(n):
+        if n % 3 == 0:
+            raise ValueError(f"bad {n}")
+        return n * 10
+
+    got = list(_prefetch(range(10), work, depth=2))
+    assert [item for item, _, _ in got] == list(range(10))
+    assert [out for n, out, _ in got if n % 3] == [n * 10 for n in range(10) if n % 3]
+    assert all(str(err) == f"bad {n}" for n, _, err in got if n % 3 == 0)
+
+
+def test_prefetch_stops_its_thread_when_the_consumer_stops():
+    from ingest.sync import _prefetch
+
+    produced = []
+
+    def work(n):
+        produced.append(n)
+        return n
+
+    before = threading.active_count()
+    for item, _, _ in _prefetch(range(10_000), work, depth=4):
+        if item == 5:
+            break
+    time.sleep(0.3)
+    assert threading.active_count() == before
+    assert len(produced) < 100  # it ran a few items ahead, not through the whole input
+
+
+def test_loading_and_chunking_overlap_embedding(make_assistant, tmp_path):
+    """While the model embeds one batch, the next documents are being chunked in another thread."""
+    from ingest import sync
+
+    bot = make_assistant()
+    threads = set()
+    chunk = bot.ingestor.chunker.chunk
+
+    def spy(doc):
+        threads.add(threading.current_thread().name)
+        return chunk(doc)
+
+    bot.ingestor.chunker.chunk = spy
+    report = bot.ingest_texts([(f"doc-{i}", f"Document {i} talks about topic {i}. " * 20) for i in range(40)])
+    assert len(report.sources("added")) == 40
+    assert threads == {"ingest-prepare"}
+    assert sync.PREFETCH >= 2
+
+
+def test_each_file_is_read_once(make_assistant, tmp_path, monkeypatch):
+    from ingest import readers, sync
+
+    docs = tmp_path / "docs"
+    shutil.copytree(SAMPLE, docs)
+    reads = []
+    real = readers.read_bytes
+
+    def counting(path, *limit):  # main's read_bytes also takes the [ingest] size limit
+        reads.append(path.name)
+        return real(path, *limit)
+
+    monkeypatch.setattr(sync, "read_bytes", counting)
+    monkeypatch.setattr(readers, "read_bytes", counting)
+    opened = []
+    real_sha = sync.file_sha256
+    monkeypatch.setattr(sync, "file_sha256", lambda path, *limit: opened.append(path) or real_sha(path, *limit))
+    bot = make_assistant()
+    report = bot.ingest([docs])
+    assert len(report.sources("added")) == 5
+    assert sorted(reads) == sorted(p.name for p in docs.iterdir()) and not opened  # once each, hashed from it
+    reads.clear()
+    again = bot.ingest([docs])
+    assert len(again.sources("unchanged")) == 5
+    assert len(reads) == 5  # unchanged: read (to hash) once, not loaded
+
+
+def test_a_big_document_is_embedded_in_slices(make_assistant, monkeypatch):
+    from ingest import sync
+
+    monkeypatch.setattr(sync, "WRITE_SLICE", 8)
+    bot = make_assistant(chunk={"size": 32, "overlap": 0})
+    sizes = []
+    embed = bot.embedder.embed
+
+    def spy(texts, on_batch=None):
+        sizes.append(len(texts))
+        return embed(texts, on_batch)
+
+    monkeypatch.setattr(bot.embedder, "embed", spy)
+    text = " ".join(f"Sentence number {i} is about the harbour ledger." for i in range(120))
+    report = bot.ingest_texts([("big", text)])
+    assert report.chunks > 16 and max(sizes) <= 8
+    assert bot.store.count() == report.chunks
+    hits = bot.retriever.retrieve("harbour ledger", bot.embedder.embed_query("harbour ledger"), 5)
+    assert hits and all(h.chunk.source == "big" for h in hits)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_failures_while_preparing_are_reported_per_document(make_assistant, count):
+    bot = make_assistant()
+    items = [("empty", "   ")] * count + [("ok", "A real sentence about the bay.")]
+    report = bot.ingest_texts(items)
+    assert report.sources("added") == ("ok",) or list(report.sources("added")) == ["ok"]
+    assert [r.source for r in report.failed] == ["empty"] * count

@@ -1,0 +1,154 @@
+"""Chroma round trips per question, counted; the shortcuts that save them change no result."""
+from __future__ import annotations
+
+import collections
+import shutil
+
+import pytest
+
+from conftest import ROOT
+
+MAX_CALLS_PER_QUESTION = 3
+SIMPLE = "What did Peskov call the allegations?"  # one retrieval, no second look
+
+
+class Counting:
+    """A Chroma collection that counts every call made through it."""
+
+    def __init__(self, inner, name: str, calls: collections.Counter):
+        self._inner, self._name, self._calls = inner, name, calls
+
+    def __getattr__(self, attr):
+        value = getattr(self._inner, attr)
+        if not callable(value):
+            return value
+
+        def counted(*args, **kwargs):
+            self._calls[f"{self._name}.{attr}"] += 1
+            return value(*args, **kwargs)
+
+        return counted
+
+
+def counted(bot) -> collections.Counter:
+    calls: collections.Counter = collections.Counter()
+    bot.store._chunks = Counting(bot.store._chunks, "chunks", calls)
+    bot.store._docs = Counting(bot.store._docs, "documents", calls)
+    return calls
+
+
+@pytest.fixture
+def fresh_home(sample_home, sample_bot, tmp_path):
+    """A copy of the sample home (its BM25 index saved): a store path no Store of this process has read yet."""
+    sample_bot.lexical.unknown([])  # builds and saves the BM25 index, as the first question after ingest does
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    return home
+
+
+@pytest.fixture
+def slow_machine(monkeypatch):
+    """However slow the question, the generation is not read again within it."""
+    from vectorstore.store import Store
+
+    monkeypatch.setattr(Store, "generation_ttl", 600.0)
+
+
+def test_a_cold_question_makes_at_most_3_store_calls(fresh_home, make_assistant, slow_machine):
+    bot = make_assistant(home=fresh_home)
+    calls = counted(bot)
+    answer = bot.ask(SIMPLE)
+    assert not answer.abstained
+    # the committed map and generation (1 listing), the dense search, the cited documents' texts
+    assert sum(calls.values()) <= MAX_CALLS_PER_QUESTION, dict(calls)
+    calls.clear()
+    bot.ask(SIMPLE)
+    assert sum(calls.values()) <= 1, dict(calls)  # warm: only the dense search
+
+
+def test_generation_is_read_once_per_question_with_second_looks(fresh_home, make_assistant, slow_machine):
+    bot = make_assistant(home=fresh_home)
+    calls = counted(bot)
+    for question in ("Who denied involvement?", "Who is Sergey Markov?", "When was the hack revealed?"):
+        calls.clear()
+        answer = bot.ask(question)
+        searches = calls["chunks.query"]  # 1 + the answerer's second looks
+        # at most one listing, then per retrieval a dense search and one read of documents not seen yet
+        # (never the ~10 generation reads of before): 3 for a question with no second look
+        assert sum(calls.values()) <= 1 + 2 * searches, (question, dict(calls), answer.notes)
+
+
+def test_a_commit_in_this_process_is_seen_at_once_by_another_store(fresh_home, make_assistant, slow_machine,
+                                                                    tmp_path):
+    reader, writer = make_assistant(home=fresh_home), make_assistant(home=fresh_home)
+    before = len(reader.store.committed())
+    doc = tmp_path / "new.txt"
+    doc.write_text("The zebra committee met on Tuesday to discuss the striped budget.\n")
+    writer.ingest([doc])
+    assert len(reader.store.committed()) == before + 1  # no waiting for the generation to expire
+    assert any("zebra" in h.chunk.text for h in reader.ask("What did the zebra committee discuss?").hits)
+    writer.remove(str(doc))
+    assert len(reader.store.committed()) == before
+
+
+def test_another_process_commit_is_seen_after_the_ttl(fresh_home, make_assistant, monkeypatch):
+    from vectorstore import store as store_module
+
+    reader = make_assistant(home=fresh_home)
+    generation = reader.store.generation()
+    # As if another process had committed: the shared cache is what this process remembers.
+    store_module._GENERATIONS[reader.store._key] = ("stale", 0.0)
+    monkeypatch.setattr(store_module.Store, "generation_ttl", 0.0)
+    assert reader.store.generation() == generation  # expired: read from Chroma again
+
+
+def test_retrieve_equals_fusing_the_full_lists(sample_bot):
+    """Fetching only the fused top k's missing chunks gives what fuse() gives on full hit lists."""
+    from assistant.retrieval import fuse
+
+    retriever, s = sample_bot.retriever, sample_bot.settings.retrieval
+    for query in ("Who denied involvement?", "Peskov allegations absurd", "debate election hack",
+                  "What did Markov say about WikiLeaks?", "zzzz unknownword"):
+        emb = sample_bot.embedder.embed_query(query)
+        for k in (1, 6, 20):
+            dense = sample_bot.store.dense_search(emb, max(s.dense_k, k))
+            lexical = sample_bot.lexical.search(query, max(s.bm25_k, k))
+            want = fuse(dense, lexical, s)[:k]
+            got = retriever.retrieve(query, emb, k)
+            assert [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in got] == \
+                   [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in want], (query, k)
+            assert [h.chunk for h in got] == [h.chunk for h in want]
+
+
+def test_saved_bm25_scores_as_bm25s(tmp_path):
+    """A question scores the saved index with numpy alone: the same ranks and scores as bm25s."""
+    import json
+
+    import bm25s
+    import numpy as np
+
+    from vectorstore.lexical import SavedBM25, _stemmer, query_stopwords, tokenize
+
+    rows = [json.loads(line) for line in (ROOT / "evals/sets/news.jsonl").open()]
+    texts = [p.read_text() for p in sorted((ROOT / "data/sample").glob("*.txt"))]
+    corpus = [t[i:i + 700] for t in texts for i in range(0, len(t), 350)] + ["", "the a an", "Über café naïve"]
+    stemmer = _stemmer()
+    ours = tokenize(corpus, stemmer)
+    theirs = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+    assert ours == [list(t) for t in theirs]
+    index = bm25s.BM25()
+    index.index(bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    index.save(str(tmp_path / "bm25"), show_progress=False)
+    saved = SavedBM25(tmp_path / "bm25")
+    assert saved.vocab_dict == index.vocab_dict
+    mask = (np.arange(len(corpus)) % 3 != 0).astype(np.float32)
+    for row in rows:
+        query = tokenize([row["question"]], stemmer, query_stopwords())[0]
+        query = [t for t in query if t in saved.vocab_dict]
+        if not query:
+            continue
+        for k, weights in ((5, None), (len(corpus), None), (10, mask)):
+            want = index.retrieve([query], k=k, show_progress=False, weight_mask=weights, n_threads=1)
+            got = saved.retrieve([query], k=k, weight_mask=weights)
+            assert np.array_equal(got[1], want[1]), row["question"]
+            assert np.array_equal(got[0][got[1] > 0], want[0][want[1] > 0]), row["question"]
