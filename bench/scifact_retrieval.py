@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-# Published nDCG@10 on the SciFact test split (MTEB results; see ../shared/evaldata/README.md).
+# Published nDCG@10 on the SciFact test split (MTEB results; see evals/DATASETS.md).
 ANCHORS = {"MiniLM-L6 (published)": 0.6451, "BM25 (published)": 0.6874, "bge-large (published)": 0.7464}
 TOP_PASSAGE = {"answer": {"kind": "top-passage"}}  # retrieval only: nothing to answer
 
