@@ -97,9 +97,34 @@ def test_another_process_commit_is_seen_after_the_ttl(fresh_home, make_assistant
     reader = make_assistant(home=fresh_home)
     generation = reader.store.generation()
     # As if another process had committed: the shared cache is what this process remembers.
-    store_module._GENERATIONS[reader.store._key] = ("stale", 0.0)
+    store_module._GENERATIONS[reader.store._key] = ("stale", 0.0, reader.store._disk_mark())
     monkeypatch.setattr(store_module.Store, "generation_ttl", 0.0)
     assert reader.store.generation() == generation  # expired: read from Chroma again
+
+
+def test_another_process_commit_is_seen_at_once_on_a_local_store(sample_home, tmp_path, make_assistant, monkeypatch):
+    """The cached generation is trusted only while the store's sqlite files are unchanged (a stat, no call)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from vectorstore import store as store_module
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    monkeypatch.setattr(store_module.Store, "generation_ttl", 3600.0)  # the time-based cache alone would hide it
+    reader = make_assistant(home=home)
+    assert reader.ask("Who is Dmitry Peskov?").citations
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "zorblat.txt").write_text("The zorblat festival is held every March in Quentinville.\n")
+    done = subprocess.run([str(Path(sys.executable).parent / "assistant"), "--home", str(home), "ingest", str(docs)],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
+    zorblat = (docs / "zorblat.txt").resolve().as_posix()
+    ranks = [h.dense_rank for h in reader.ask("When is the zorblat festival held?").hits if h.chunk.source == zorblat]
+    assert ranks and None not in ranks  # seen on the next question, by meaning too
 
 
 def test_retrieve_equals_fusing_the_full_lists(sample_bot):

@@ -29,7 +29,7 @@ PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
 GENERATION_TTL = 5.0
 
 # (store key) -> (generation, monotonic time it was read): shared by every Store of this process.
-_GENERATIONS: dict[str, tuple[str, float]] = {}
+_GENERATIONS: dict[str, tuple[str, float, tuple | None]] = {}
 _GENERATIONS_LOCK = threading.Lock()
 
 
@@ -120,6 +120,9 @@ class Store:
         self._namespace = namespace
         self._key = f"{key or id(client)}|{namespace}"
         self._write_lock = write_lock
+        # A local store's sqlite files: another process's commit changes them, so a cached generation
+        # is trusted only while they are as they were when it was read (a stat, not a Chroma call).
+        self._disk = Path(key) / "chroma.sqlite3" if write_lock is not None and key else None
         self._reopen_lock = threading.Lock()
         self._attach(client)
         self._committed: dict[str, str] | None = None
@@ -146,8 +149,9 @@ class Store:
         this a running `serve` finds another process's new chunks by keyword only (dense_rank None),
         and its own next write could save its stale index over theirs. A fresh client replays what
         is on disk. A Chroma server needs none of this: every client sees the same index.
-        Before a search the generation may be the one read within GENERATION_TTL (another process's
-        commit is then seen within that time, as the committed map is); a writer reads it `fresh`.
+        Before a search the generation may be the one read within GENERATION_TTL, but only while a
+        local store's sqlite files are unchanged, so another process's commit is seen on the next
+        question; a writer reads it `fresh`.
         """
         generation = self.generation(fresh=fresh)
         if generation == self._known_generation:
@@ -249,36 +253,52 @@ class Store:
                           metadatas=[{"generation": generation, "at": time.time()}])
         self._known_generation = generation
         self._committed = None
-        self._remember(generation)
+        self._remember(generation, self._disk_mark())  # our own write: its mark is ours
 
     # ---- reading -------------------------------------------------------------------
     def generation(self, fresh: bool = False) -> str:
         """An id that changes whenever a document is committed or removed (read at most every GENERATION_TTL s,
         unless `fresh`)."""
+        mark = self._disk_mark()
         if not fresh:
             with _GENERATIONS_LOCK:
                 cached = _GENERATIONS.get(self._key)
-            if cached is not None and time.monotonic() - cached[1] < self.generation_ttl:
+            if cached is not None and time.monotonic() - cached[1] < self.generation_ttl and cached[2] == mark:
                 return cached[0]
         got = self._docs.get(ids=[GENERATION_ID], include=["metadatas"])
         generation = got["metadatas"][0]["generation"] if got["ids"] else "empty"
-        self._remember(generation)
+        self._remember(generation, mark)
         return generation
+
+    def _disk_mark(self) -> tuple | None:
+        """(mtime, size) of a local store's sqlite file and its write-ahead log; None for a server."""
+        if self._disk is None:
+            return None
+        mark = []
+        for file in (self._disk, self._disk.with_name(self._disk.name + "-wal")):
+            try:
+                st = file.stat()
+                mark.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                mark.append(None)
+        return tuple(mark)
 
     def committed(self) -> dict[str, str]:
         """source -> sha256 of every visible document (cached per generation)."""
         # The first look lists the documents without reading the generation first: the listing holds it.
         if self._committed is None or self.generation() != self._committed_generation:
+            mark = self._disk_mark()
             records, generation = self._list_documents()
-            self._remember(generation)
+            self._remember(generation, mark)
             self._committed = {r.source: r.sha256 for r in records}
             self._visible_chunks = sum(r.chunks for r in records)
             self._committed_generation = generation
         return self._committed
 
-    def _remember(self, generation: str) -> None:
+    def _remember(self, generation: str, mark: tuple | None = None) -> None:
+        """Cache the generation with the disk mark taken *before* it was read (a later write shows as a change)."""
         with _GENERATIONS_LOCK:
-            _GENERATIONS[self._key] = (generation, time.monotonic())
+            _GENERATIONS[self._key] = (generation, time.monotonic(), mark)
 
     def _list_documents(self) -> tuple[list[DocumentRecord], str]:
         """Every document record (without text) and the generation, a page per call (one for most stores)."""
