@@ -34,7 +34,8 @@ class AnswerRequest:
 class AnswerResult:
     """The end of an answer: its citations, and whether (and why) it declined.
 
-    `text` is the whole answer, equal to the streamed pieces joined; `[n]` in it is citations[n-1].
+    `text` is the whole answer: the streamed pieces joined, after the last Revision; `[n]` in it is
+    citations[n-1].
     `notes` are for the user (why it declined, what was removed); `details` are for the curious
     (what else was searched), shown under "Why this answer"; `unsupported` lists the generated
     sentences verification did not pass (removed, or shown marked).

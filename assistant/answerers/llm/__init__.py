@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
 
 from assistant.answer import Citation
-from assistant.answerers.base import AnswerRequest, AnswerResult, AnswerStream, Revision, abstain, speak
-from assistant.answerers.base import Answerer
+from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, Revision, abstain, speak
 from assistant.answerers.extractive import ExtractiveAnswerer
 from assistant.answerers.llm.claims import ClaimReader
 from assistant.answerers.llm.prompt import answer_messages, condense_messages, fit, is_refusal
@@ -107,8 +107,7 @@ class LLMAnswerer(Answerer):
         yield Revision("")
         for item in self.fallback.answer(request):
             if isinstance(item, AnswerResult):
-                yield AnswerResult(item.text, item.citations, item.abstained, item.reason,
-                                   tuple(notes) + item.notes, item.details, composer.unsupported_claims())
+                yield replace(item, notes=tuple(notes) + item.notes, unsupported=composer.unsupported_claims())
             else:
                 yield item
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answer import MARK
 from assistant.answerers.llm.verify import Passage
 
 CHARS_PER_TOKEN = 3  # a cautious estimate for English (about 4 in practice): never overfill the context
@@ -50,8 +51,6 @@ def answer_messages(question: str, passages: Sequence[Passage], context_tokens: 
 
 def condense_messages(question: str, history: Sequence[tuple[str, str]], chars: int = 400) -> list[dict]:
     """The chat messages asking for a standalone version of a follow-up question."""
-    from assistant.answer import MARK
-
     turns = "\n".join(f"User: {q}\nAssistant: {' '.join(MARK.sub('', a).split())[:chars]}" for q, a in history)
     return [{"role": "system", "content": CONDENSE_INSTRUCTIONS},
             {"role": "user", "content": f"Conversation:\n{turns}\n\nLast question: {question}"}]
