@@ -99,7 +99,8 @@ def create_app(assistant: Assistant):
     @asynccontextmanager
     async def lifespan(app):
         # Load the model now, not on the first question; /health says 503 "loading" until it is ready.
-        threading.Thread(target=readiness.load_model, name="load-model", daemon=True).start()
+        # Not a daemon: stopping the server mid-load waits for it (see Embedder.preload).
+        threading.Thread(target=readiness.load_model, name="load-model").start()
         yield
 
     app = FastAPI(title="docs-assistant", description="Cited answers from your own documents.", lifespan=lifespan)

@@ -342,8 +342,13 @@ class Embedder:
         return model
 
     def preload(self) -> threading.Thread:
-        """Load the model in a background thread (imports, checksum, session) while the caller goes on."""
-        thread = threading.Thread(target=self._preload, name="embedder-preload", daemon=True)
+        """Load the model in a background thread (imports, checksum, session) while the caller goes on.
+
+        Not a daemon: a process that exits early (a user error) waits for the load to end. Tearing the
+        interpreter down under onnxruntime or torch mid-load aborts it ("terminate called without an
+        active exception", exit -6) instead of exiting 1 with the one-line error.
+        """
+        thread = threading.Thread(target=self._preload, name="embedder-preload")
         thread.start()
         return thread
 
