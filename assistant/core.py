@@ -150,19 +150,8 @@ class Assistant:
             raise EmptyIndex(EMPTY_INDEX)
         self.embedder.model  # a one-time load is start-up, not the cost of this question
         began = time.perf_counter()
-        wanted = self.resolve_sources(sources) if sources else None
-        keep = self.settings.retrieval.max_history_turns
-        history = list(history)[len(history) - keep:] if keep else []
-        query, notes = self._query(question, history)
-        top_k = top_k or self.settings.retrieval.top_k
-
-        def search(text: str) -> list[Hit]:  # the same search, for an answerer that looks again
-            return self.retriever.retrieve(text, self.embedder.embed_cached([text])[0], top_k, wanted)
-
-        hits = search(query)
+        request, notes = self.prepare(question, history, top_k, sources)
         retrieved = time.perf_counter()
-        request = AnswerRequest(question=question, query=query, hits=tuple(hits), document_text=self._document_text,
-                                search=search, history=tuple(history))
         result = None
         for item in self.answerer.answer(request):
             if isinstance(item, AnswerResult):
@@ -177,9 +166,26 @@ class Assistant:
         if result.reason:
             notes += (f"Not answered: {result.reason}.",)
         yield Answer(question=_echo(question, self.settings.retrieval.max_query_chars), text=result.text,
-                     citations=result.citations, abstained=result.abstained, query=query, hits=tuple(hits),
+                     citations=result.citations, abstained=result.abstained, query=request.query,
+                     hits=tuple(request.hits),
                      timings_ms=timings, notes=notes + result.notes, details=result.details,
-                     unsupported=result.unsupported)
+                     unsupported=result.unsupported, confidence=result.confidence)
+
+    def prepare(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
+                sources: Sequence[str] | None = None) -> tuple[AnswerRequest, tuple[str, ...]]:
+        """What an answerer is given for this question (the search done), and notes for the user."""
+        wanted = self.resolve_sources(sources) if sources else None
+        keep = self.settings.retrieval.max_history_turns
+        history = list(history)[len(history) - keep:] if keep else []
+        query, notes = self._query(question, history)
+        top_k = top_k or self.settings.retrieval.top_k
+
+        def search(text: str) -> list[Hit]:  # the same search, for an answerer that looks again
+            return self.retriever.retrieve(text, self.embedder.embed_cached([text])[0], top_k, wanted)
+
+        request = AnswerRequest(question=question, query=query, hits=tuple(search(query)),
+                                document_text=self._document_text, search=search, history=tuple(history))
+        return request, notes
 
     def _query(self, question: str, history: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
         limit = self.settings.retrieval.max_query_chars

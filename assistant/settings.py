@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -55,8 +55,9 @@ class AnswerSettings(BaseModel):
     kind: str = Field("extractive", description="Which answerer replies: extractive (default, offline), llm (needs "
                                                 "[llm]) or top-passage (a plain baseline).")
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
-    min_score: float = Field(0.55, description="Abstain when the best sentence scores below this "
-                                                "(0.7 x cosine + 0.3 x weighted term overlap; see docs/answering.md).")
+    min_confidence: float = Field(0.3, ge=0, le=1, description="Decline when the fitted answerability model gives "
+                                  "the drafted answer less than this chance of being right (0: never decline; see "
+                                  "docs/answering.md).")
     min_overlap: float = Field(0.25, ge=0, le=1, description="When no document uses the word a which/what question "
                                "asks about, abstain if the best sentence (with its context) shares less than this "
                                "idf-weighted share of the question's content words.")
@@ -71,6 +72,14 @@ class AnswerSettings(BaseModel):
         if kind not in KINDS:
             raise ValueError(f"unknown answerer {kind!r}; choose one of {', '.join(KINDS)}")
         return kind
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data):
+        if isinstance(data, dict) and "min_score" in data:
+            raise ValueError("min_score is gone: a fitted model now decides when to decline; set "
+                             "min_confidence (0-1) instead (docs/answering.md)")
+        return data
 
 
 class LLMSettings(BaseModel):

@@ -189,7 +189,10 @@ def test_sentences_know_their_lead_in():
 
 def test_the_same_claim_in_two_articles_is_cited_together(sample_bot):
     answer = sample_bot.ask("What was said about a single fact or a single proof?")
-    assert answer.text.startswith('"We have not seen a single fact, a single proof." [1][2]'), answer.text
+    # The quote names no speaker, so the sentence before it comes along, inside the same citation.
+    first = answer.text.split(" [1][2]")[0]
+    assert first.endswith('he said. "We have not seen a single fact, a single proof."'), answer.text
+    assert answer.citations[0].sentence == first
     assert {c.source.rsplit("/", 1)[-1] for c in answer.citations[:2]} == {"000_8bc013782648c3d5.txt",
                                                                           "001_0c9caba1aff1c6c0.txt"}
     check_citations(sample_bot, answer)
@@ -206,3 +209,43 @@ def test_cited_sentences_are_whole(sample_bot, question):
         assert after in ("", " ", "\n"), (after, c.sentence)
         assert c.sentence[0].isupper() or c.sentence[0] in "\"“'‘", c.sentence
         assert c.sentence.rstrip("\"”'’)").endswith((".", "!", "?")) or after in ("", "\n"), c.sentence
+
+
+@pytest.mark.parametrize("sentence, leans", [
+    ("It appoints the Commissioners in a college.", True),
+    ("This was the largest protest in a decade.", True),
+    ("Their offices reopened on Monday.", True),
+    ("\"We have seen no proof at all.\"", True),  # a quote naming nobody: its speaker is named nearby
+    ("\"We have seen no proof,\" said Maria Keller.", False),
+    ("Italy is bordered by France.", False),
+    ("Thesis defences are public.", False),  # "This" only as a whole word
+])
+def test_which_sentences_lean_on_the_one_before(sentence, leans):
+    from assistant.text.sentences import leans_on_previous
+
+    assert leans_on_previous(sentence) is leans
+
+
+def test_a_sentence_that_leans_is_quoted_with_the_one_before_in_one_citation():
+    from assistant.answerers.extractive.candidates import collect
+    from assistant.answerers.extractive.selection import compose
+    from vectorstore.records import Chunk, Hit
+
+    text = ("The European Council meets in Brussels. It appoints the Commissioners every five years.\n"
+            "The Parliament votes on the budget.")
+    start = text.index("It appoints")  # the passage starts after the sentence the answer needs
+    chunk = Chunk("c1", "d1", "eu.txt", "EU", 0, start, len(text), text[start:])
+    whole = Chunk("c0", "d1", "eu.txt", "EU", 0, 0, len(text), text)
+    by_sentence = {c.sentence: c for c in collect([Hit(chunk, 1.0)], lambda source: text)}
+    assert "The European Council meets in Brussels." not in by_sentence
+    leaning = by_sentence["It appoints the Commissioners every five years."]
+    assert leaning.shown == "The European Council meets in Brussels. It appoints the Commissioners every five years."
+    assert by_sentence["The Parliament votes on the budget."].shown == "The Parliament votes on the budget."
+    _, result = compose([leaning])
+    [citation] = result.citations
+    assert result.text == leaning.shown + " [1]"
+    assert citation.sentence in citation.text and text[citation.start:citation.end] == citation.text
+    # Both chosen: the lead-in is not quoted twice.
+    first = {c.sentence: c for c in collect([Hit(whole, 1.0)], lambda source: text)}
+    _, both = compose([leaning, first["The European Council meets in Brussels."]])
+    assert both.text == leaning.shown + " [1]" and len(both.citations) == 1

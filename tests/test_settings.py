@@ -8,10 +8,10 @@ from assistant import ConfigError, Settings
 
 def test_toml_then_env_then_arguments(tmp_path, monkeypatch):
     config = tmp_path / "settings.toml"
-    config.write_text('[retrieval]\ntop_k = 9\nrrf_k = 30\n\n[answer]\nmin_score = 0.6\n')
+    config.write_text('[retrieval]\ntop_k = 9\nrrf_k = 30\n\n[answer]\nmin_confidence = 0.6\n')
     monkeypatch.setenv("ASSISTANT_RETRIEVAL__RRF_K", "20")
     settings = Settings.load(config, home=tmp_path)
-    assert (settings.retrieval.top_k, settings.retrieval.rrf_k, settings.answer.min_score) == (9, 20, 0.6)
+    assert (settings.retrieval.top_k, settings.retrieval.rrf_k, settings.answer.min_confidence) == (9, 20, 0.6)
     assert settings.home == tmp_path
 
 
@@ -26,6 +26,16 @@ def test_invalid_value_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         Settings.load(config, home=tmp_path)
     assert str(err.value) == "Invalid settings: chunk.size: Input should be less than or equal to 250"
+
+
+def test_the_retired_score_floor_says_what_replaced_it(tmp_path):
+    config = tmp_path / "old.toml"
+    config.write_text("[answer]\nmin_score = 0.5\n")
+    with pytest.raises(ConfigError) as err:
+        Settings.load(config, home=tmp_path)
+    assert str(err.value) == ("Invalid settings: answer: Value error, min_score is gone: a fitted model now decides "
+                              "when to decline; set min_confidence (0-1) instead (docs/answering.md)")
+    assert "\n" not in str(err.value)
 
 
 def test_configuration_docs_list_every_setting_as_it_is():

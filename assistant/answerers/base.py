@@ -48,6 +48,7 @@ class AnswerResult:
     notes: tuple[str, ...] = ()
     details: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()  # generated sentences that verification did not pass
+    confidence: float | None = None  # the answerer's estimate that the answer is right, when it makes one
 
 
 @dataclass(frozen=True)

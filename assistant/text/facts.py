@@ -16,6 +16,10 @@ from assistant.text.words import MONTHS, NOT_PERSON, NUMBER_WORDS, TIME_WORDS, W
 # A name answers a "who/name of" question only next to what the question asks about ("campaign
 # chairman John Podesta", "Lavrov has denied"): a name elsewhere in the sentence is a passing mention.
 NAME_WINDOW = 8  # words between the name and the nearest question term
+# A number or date answers "how many/when" only near what was asked, too ("one concession" 30 words
+# from "win" does not say how many votes were won); looser, since "In 1912, after years of ..., the
+# league was founded" puts the date at the head of its clause.
+FACT_WINDOW = 15
 
 NUMBER = re.compile(r"\d[\d,.]*\d|\d|\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 DATE = re.compile(r"\b(1[89]\d\d|20\d\d|" + "|".join(MONTHS + WEEKDAYS + TIME_WORDS) + r")\b", re.IGNORECASE)
@@ -23,28 +27,35 @@ DATE = re.compile(r"\b(1[89]\d\d|20\d\d|" + "|".join(MONTHS + WEEKDAYS + TIME_WO
 
 def has_type(sentence: str, kind: str | None, question: str) -> bool:
     """Does sentence hold an answer of this kind ('number', 'date', 'name', None: any) that the question
-    does not already contain?"""
+    does not already contain, next to what the question asks about?"""
     if kind is None:
         return True
     if kind in ("number", "date"):
         pattern = NUMBER if kind == "number" else DATE
         asked = {m.group().lower() for m in pattern.finditer(question)}
-        return any(m.group().lower() not in asked for m in pattern.finditer(sentence))
+        spans = [(m.start(), m.end()) for m in pattern.finditer(sentence) if m.group().lower() not in asked]
+        return bool(spans) and bool(_near_terms(sentence, spans, question, FACT_WINDOW))
     return bool(names_near_terms(sentence, question))
 
 
 def names_near_terms(sentence: str, question: str, window: int = NAME_WINDOW) -> list[str]:
     """Names in sentence that the question does not contain, within `window` words of a question term."""
+    asked = question.lower()
+    names = [(name, start, end) for name, start, end in name_spans(sentence)
+             if name.lower() not in asked and not (" " not in name and name.lower() in NOT_PERSON)]
+    near = _near_terms(sentence, [(start, end) for _, start, end in names], question, window)
+    return [name for (name, start, end) in names if (start, end) in near]
+
+
+def _near_terms(sentence: str, spans: list[tuple[int, int]], question: str, window: int) -> set[tuple[int, int]]:
+    """The (start, end) spans of sentence within `window` words of a question term outside the span."""
     wanted = set(terms(question))
     words = list(WORDS.finditer(sentence))
     starts = [w.start() for w in words]
     anchors = [i for i, w in enumerate(words) if stem(w.group()) in wanted]
-    asked = question.lower()
-    found = []
-    for name, start, end in name_spans(sentence):
-        if name.lower() in asked or (" " not in name and name.lower() in NOT_PERSON):
-            continue
+    near = set()
+    for start, end in spans:
         first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
         if any(first - window <= i <= last + window and not first <= i <= last for i in anchors):
-            found.append(name)
-    return found
+            near.add((start, end))
+    return near

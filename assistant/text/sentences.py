@@ -4,9 +4,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from assistant.text.names import proper_names
+from assistant.text.words import BACK_REFERENCES
+
 # How far outside a passage we look for the rest of a sentence it cuts.
 MARGIN = 400
 _LINE = re.compile(r"[^\n]+")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+_QUOTE_OPENERS = "\"“‘'"
 
 
 # Untrained punkt would end a sentence after "U.S." or "Mr.": teach it the common abbreviations.
@@ -79,3 +84,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
                 spans.append((a, b, a if previous is None else previous))
             previous = a
     return spans
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Does the sentence need the one before to be understood? It opens with a back-reference ("It
+    appoints...", "This was...") or is a quote that names nobody (its speaker is named nearby)."""
+    text = sentence.lstrip()
+    if text[:1] in _QUOTE_OPENERS:
+        return not proper_names(text)
+    first = _FIRST_WORD.match(text)
+    return bool(first) and first.group().lower() in BACK_REFERENCES

@@ -40,3 +40,7 @@ TIME_WORDS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sept?", "oct", "
               "tomorrow", "ago", "earlier", "later", "recently", "recent", r"last (week|month|year)",
               r"next (week|month|year)", r"(this|that) (week|month|year)", "morning", "evening", "night", "since",
               "before", "after", "during", "until")
+
+# Words that open a sentence leaning on the one before: "It appoints the Commissioners", "This was..."
+BACK_REFERENCES = frozenset({"he", "she", "it", "they", "this", "these", "that", "those", "his", "her", "its",
+                             "their", "such", "both"})

@@ -10,7 +10,7 @@ import numpy as np
 
 from assistant.answerers.extractive.question import Question
 from assistant.text.names import people
-from assistant.text.sentences import sentence_spans
+from assistant.text.sentences import leans_on_previous, sentence_spans
 from assistant.text.terms import term_overlap
 from vectorstore.embedder import Embedder
 from vectorstore.records import Hit
@@ -33,7 +33,9 @@ class Candidate:
     end: int
     sentence: str
     context: str = ""  # the document title and the sentence before: who "he" is, what "it" is
+    shown: str = ""  # what the answer quotes: the sentence, after the one before when it leans on it
     score: float = 0.0
+    cosine: float = 0.0  # to the question: the sentence's, or its best clause's
     lexical: float = 0.0  # idf-weighted share of the question's terms in the sentence
     grounding: float = 0.0  # ...in the sentence with its context
     people: frozenset = frozenset()
@@ -52,9 +54,11 @@ def collect(hits: Sequence[Hit], document_text: Callable[[str], str]) -> list[Ca
             if (hit.chunk.source, a) in seen or len(sentence.split()) < MIN_WORDS or len(sentence) > MAX_CHARS:
                 continue
             seen.add((hit.chunk.source, a))
-            start, end = min(a, hit.chunk.start), max(b, hit.chunk.end)
+            # A sentence that leans on the one before ("It appoints...") is quoted with it, in one citation.
+            shown_from = before if before < a and leans_on_previous(sentence) else a
+            start, end = min(shown_from, hit.chunk.start), max(b, hit.chunk.end)
             context = f"{hit.chunk.title}\n{text[before:a]}"
-            out.append(Candidate(hit, text[start:end], start, end, sentence, context))
+            out.append(Candidate(hit, text[start:end], start, end, sentence, context, text[shown_from:b]))
     return out
 
 
@@ -74,6 +78,7 @@ def score(embedder: Embedder, question: Question, query_embedding: np.ndarray, c
     asked_about = people(question.text, surnames)
     for c, sem, lex, grounded, vec in zip(candidates, semantic, lexical, grounding, vectors):
         c.embedding = vec
+        c.cosine = float(sem)
         c.grounding = grounded
         c.people = frozenset(people(c.sentence, surnames) - asked_about)
         c.lexical = lex

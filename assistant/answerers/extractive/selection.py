@@ -1,4 +1,4 @@
-"""Which sentences answer, or why none can: the abstention checks, the selection, the composed text."""
+"""Which sentences answer, or why none can: the answer-type checks, the selection, the composed text."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -18,34 +18,35 @@ def cutoff(settings: AnswerSettings, best_match: float, is_who: bool) -> float:
     return best_match * (min(WHO_CUTOFF, settings.relative_cutoff) if is_who else settings.relative_cutoff)
 
 
-def weak_evidence(settings: AnswerSettings, question: Question, typed: list[Candidate], best_match: float,
-                  unknown_terms: Callable[[Iterable[str]], set[str]]) -> str:
-    """Why the evidence cannot carry an answer ("" when it can); see docs/answering.md."""
-    s = settings
+def missing_answer(settings: AnswerSettings, question: Question, typed: list[Candidate], best_match: float,
+                   unknown_terms: Callable[[Iterable[str]], set[str]]) -> str:
+    """Why the sentences found cannot hold the answer ("" when they may); see docs/answering.md.
+
+    These checks look at what kind of answer the sentences hold, not at how well they score: whether
+    a sentence scoring well is likely right is the answerability model's call.
+    """
     if not typed:
         return f"no retrieved sentence holds the kind of answer asked for ({KIND_WORDS[question.kind]})"
     lead = max(typed, key=lambda c: c.score)
-    if lead.score < s.min_score:
-        return f"the closest sentence scores {lead.score:.2f}, below answer.min_score ({s.min_score:.2f})"
     # The cutoff is relative to the best-matching sentence of any kind: when the sentences that
     # match best lack the kind of answer asked for, the documents touch the subject without
     # saying the answer, and a weaker sentence that happens to hold a name is not it.
-    if lead.score < cutoff(s, best_match, question.is_who):
+    if lead.score < cutoff(settings, best_match, question.is_who):
         return (f"the sentences closest to the question hold no {KIND_WORDS[question.kind]}; the best one that "
                 f"does scores {lead.score:.2f} against {best_match:.2f}")
     # A question about something the documents never name ("Which sanctions...?" when no document
     # says "sanction") is answered only by a sentence that shares much else with it. The overlap
     # counts the sentence's context: "It is bordered by Saudi Arabia" answers where Yemen is.
     focus = question.focus
-    if focus and unknown_terms([stem(focus)]) and lead.grounding < s.min_overlap:
+    if focus and unknown_terms([stem(focus)]) and lead.grounding < settings.min_overlap:
         return (f"no document mentions '{focus}', and the closest sentence and its context share "
                 f"{lead.grounding:.0%} of the question's content words, below answer.min_overlap "
-                f"({s.min_overlap:.0%})")
+                f"({settings.min_overlap:.0%})")
     return ""
 
 
 def select(settings: AnswerSettings, question: Question, typed: list[Candidate], best_match: float) -> list[Candidate]:
-    """The answer's sentences: the best, those near it, duplicates from other sources cited together."""
+    """The answer's sentences: the best (always), those near it, duplicates from other sources cited together."""
     s, is_who, act = settings, question.is_who, question.act
     ranked = sorted(typed, key=lambda c: -c.score)
     chosen: list[Candidate] = []
@@ -53,7 +54,7 @@ def select(settings: AnswerSettings, question: Question, typed: list[Candidate],
     lead_acts = False  # the first sentence says the act asked about: the others must say it too
     floor = cutoff(s, best_match, is_who)
     for c in ranked:
-        if c.score < floor:
+        if chosen and c.score < floor:
             break
         twin = next((k for k in chosen if k.sentence == c.sentence or
                      float(k.embedding @ c.embedding) >= s.duplicate_similarity), None)
@@ -78,14 +79,17 @@ def compose(chosen: Sequence[Candidate], details: tuple[str, ...] = ()) -> tuple
     """The answer's pieces (each sentence with its [n] marks, numbered 1..N in order) and its result."""
     citations: list[Citation] = []
     pieces = []
-    for c in chosen:
+    # A chosen sentence already quoted as another's lead-in is not quoted twice.
+    quoted = [id(k) for k in chosen for c in chosen
+              if k is not c and k.hit.chunk.source == c.hit.chunk.source and k.shown in c.shown]
+    for c in (c for c in chosen if id(c) not in quoted):
         marks = ""
         for member in (c, *c.also):
             n = len(citations) + 1
             chunk = member.hit.chunk
             citations.append(Citation(n=n, source=chunk.source, title=chunk.title, text=member.passage,
-                                      sentence=member.sentence, start=member.start, end=member.end,
+                                      sentence=member.shown, start=member.start, end=member.end,
                                       score=round(member.score, 4), chunk_id=chunk.id))
             marks += f"[{n}]"
-        pieces.append(("" if not pieces else " ") + f"{c.sentence} {marks}")
+        pieces.append(("" if not pieces else " ") + f"{c.shown} {marks}")
     return pieces, AnswerResult("".join(pieces), tuple(citations), details=details)
