@@ -212,6 +212,12 @@ def write_report(out: Path, p, y, group, train, coef) -> None:
     answerable = answerable_groups & ~np.char.endswith(group.astype(str), "near-miss")
     lines = ["# Answerability model: calibration and the abstention curve", "",
              "Made by `python bench/fit_answerability.py DATA/squad-v1.1-dev DATA/clapnq-dev`.", "",
+             "Every figure is over the drafts the answer-type checks let through, the ones the model judges "
+             "(answerability.json lists those the checks declined first). A *right* draft contains a gold "
+             "answer; near misses and unanswerable questions are never right. *Abstention precision* is the "
+             "share of declined drafts that were not right, *abstention recall* the share of drafts that were "
+             "not right that are declined, *answerable declined* the share of answerable questions' own "
+             "drafts (not near misses) that are declined.", "",
              "## Weights (standardised features)", "", "| feature | weight |", "|---|---|"]
     lines += [f"| {name} | {w:+.3f} |" for name, w in sorted(zip(FEATURES, coef), key=lambda t: -abs(t[1]))]
     lines += ["", "## Examples", "", "| group | examples | right |", "|---|---|---|"]

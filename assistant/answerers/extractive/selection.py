@@ -91,5 +91,8 @@ def compose(chosen: Sequence[Candidate], details: tuple[str, ...] = ()) -> tuple
                                       sentence=member.shown, start=member.start, end=member.end,
                                       score=round(member.score, 4), chunk_id=chunk.id))
             marks += f"[{n}]"
-        pieces.append(("" if not pieces else " ") + f"{c.shown} {marks}")
+        # A lead-in carries the marks too: every sentence shown names its passage.
+        lead_in = c.shown[:len(c.shown) - len(c.sentence)].rstrip()
+        said = f"{lead_in} {marks} {c.sentence} {marks}" if lead_in else f"{c.sentence} {marks}"
+        pieces.append(("" if not pieces else " ") + said)
     return pieces, AnswerResult("".join(pieces), tuple(citations), details=details)
