@@ -42,9 +42,10 @@ class Answer:
     notes: tuple[str, ...] = ()  # for the user: why it declined, that a long question was truncated
     details: tuple[str, ...] = ()  # for the curious ("Why this answer"): what else was searched
     unsupported: tuple[str, ...] = ()  # an LLM's sentences that verification did not pass
+    short: str | None = None  # the exact phrase that answers ("63,519"), shown first; None: none found
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
+        return {"question": self.question, "answer": self.text, "short": self.short, "abstained": self.abstained,
                 "citations": [c.to_dict() for c in self.citations], "query": self.query,
                 "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),
                 "unsupported": list(self.unsupported),

@@ -179,7 +179,7 @@ class Assistant:
         yield Answer(question=_echo(question, self.settings.retrieval.max_query_chars), text=result.text,
                      citations=result.citations, abstained=result.abstained, query=query, hits=tuple(hits),
                      timings_ms=timings, notes=notes + result.notes, details=result.details,
-                     unsupported=result.unsupported)
+                     unsupported=result.unsupported, short=result.short)
 
     def _query(self, question: str, history: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
         limit = self.settings.retrieval.max_query_chars

@@ -7,11 +7,13 @@ who did the act asked about. Step by step: docs/answering.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, abstain, speak
 from assistant.answerers.extractive.candidates import collect, score
 from assistant.answerers.extractive.question import Question
 from assistant.answerers.extractive.second_look import more_who_did
+from assistant.answerers.extractive.short import short_answer
 from assistant.answerers.extractive.selection import compose, select, weak_evidence
 from assistant.settings import AnswerSettings
 from assistant.text.facts import has_type
@@ -56,7 +58,7 @@ class ExtractiveAnswerer(Answerer):
                 looked = "; ".join(f"“{text}”" for text in searched)
                 details = (f"To list others who did the same, also searched for: {looked}.",)
         pieces, result = compose(chosen, details)
-        yield from speak(result, pieces)
+        yield from speak(replace(result, short=short_answer(question, [c.sentence for c in chosen])), pieces)
 
 
 def make(settings, embedder: Embedder, lexical) -> ExtractiveAnswerer:
