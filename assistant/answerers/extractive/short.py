@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from assistant.answerers.extractive.question import Question
 from assistant.text.facts import NUMBER
-from assistant.text.names import name_spans
+from assistant.text.names import name_spans, people
 from assistant.text.terms import WORDS, is_stop_word, stem, terms
 from assistant.text.words import (MONTHS, NOT_PERSON, NUMBER_SCALES, ORDINAL_WORDS, PLACE_PREPOSITIONS, SEASONS,
                                   VAGUE_AMOUNTS, WEEKDAYS)
@@ -35,7 +35,10 @@ from assistant.text.words import (MONTHS, NOT_PERSON, NUMBER_SCALES, ORDINAL_WOR
 _MEASURE_Q = re.compile(r"\bhow\s+(long|old|far|tall|high|large|big|deep|wide|heavy|fast|often|much)\b", re.I)
 _WHERE_Q = re.compile(r"^\s*where\b|\b(in|at|from) what (place|city|country|region|state|town|area|location)\b",
                       re.I)
-_WHICH_Q = re.compile(r"\b(which|what)\s+(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b|has\b|had\b)\w", re.I)
+_WHICH_Q = re.compile(r"\b(?:which|what)\s+(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b|has\b|had\b)(\w+)", re.I)
+_YEAR_Q = re.compile(r"\b(?:which|what)\s+year\b", re.I)
+_AGENT = re.compile(r"\bby\s+(?:[\w'’-]+\s+){0,4}$", re.I)  # "designed by the Spanish architect "
+_YEAR_ONLY = re.compile(r"\b(?:1\d{3}|20\d\d)\b")
 
 _MONTH = r"(?:" + "|".join(m.capitalize() for m in MONTHS) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
@@ -59,15 +62,15 @@ def short_answer(question: Question, sentences: Sequence[str]) -> str | None:
     """The phrase that answers `question` in `sentences` (the chosen ones, best first), or None."""
     if question.kind == "name":
         return _people(question, sentences)
-    if question.kind == "date":
-        return _first(question, sentences, _dates)
+    if question.kind == "date" or _YEAR_Q.search(question.text):
+        return _first(question, sentences, _years if _YEAR_Q.search(question.text) else _dates)
     if question.kind == "number" or _MEASURE_Q.search(question.text):
         unit = bool(_MEASURE_Q.search(question.text)) and question.kind != "number"
         return _first(question, sentences, lambda s: _numbers(s, unit))
     if _WHERE_Q.search(question.text):
         return _first(question, sentences, _places)
     if _WHICH_Q.search(question.text):
-        return _first(question, sentences, _names)
+        return _first(question, sentences, _entities)
     return None
 
 
@@ -87,35 +90,47 @@ def _people(question: Question, sentences: Sequence[str]) -> str | None:
         return _first(question, sentences[1:], _names)
     if not (question.is_who and question.act and question.act in terms(sentences[0])):
         return first
-    found = [first]
-    for sentence in sentences[1:]:
+    found = [first] if people(first) else []
+    for sentence in sentences[1:] if found else ():
         name = _best(question, sentence, _names(sentence)) if question.act in terms(sentence) else None
-        if name and name not in found:
+        if name and name not in found and people(name):
             found.append(name)
+    if not found:
+        return first
     return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
 
 
 def _best(question: Question, sentence: str, spans: list[tuple[int, int]]) -> str | None:
-    """Of the spans, trimmed of the question's words, the one nearest the question's words."""
-    asked = set(question.terms)
+    """Of the spans, trimmed of the question's words, the one nearest the question's words.
+
+    The word a which/what question asks for stays ("Which court...?" -> "Court of Justice"). Spans
+    that held none of the question's words come first (one that did is mostly the thing asked
+    about), and a lone capitalised word opening the sentence comes last: it may be any word. Among
+    the rest, the doer of a passive comes first ("designed by the architect X": X), then the nearest.
+    """
+    which = _WHICH_Q.search(question.text)
+    asked = set(question.terms) - ({stem(which.group(1))} if which else set())
     words = list(WORDS.finditer(sentence))
     starts = [w.start() for w in words]
     anchors = [i for i, w in enumerate(words) if stem(w.group()) in asked]
     best, best_key = None, None
     for start, end in spans:
-        first, last = bisect_left(starts, start), bisect_right(starts, end - 1) - 1
+        a, b = bisect_left(starts, start), bisect_right(starts, end - 1) - 1
+        first, last = a, b
         while first <= last and _is_asked(words[first].group(), asked):
             first += 1
         while last >= first and _is_asked(words[last].group(), asked):
             last -= 1
         if first > last:
             continue
-        if (first, last) != (bisect_left(starts, start), bisect_right(starts, end - 1) - 1):
+        if (first, last) != (a, b):
             start, end = words[first].start(), words[last].end()
         distance = min((first - i if i < first else i - last for i in anchors if not first <= i <= last),
                        default=len(words))
-        if best_key is None or distance < best_key:
-            best, best_key = sentence[start:end].strip(" ,;:"), distance
+        agent = bool(_AGENT.search(sentence[:start])) and any(i < first for i in anchors)
+        key = (first == last == 0, any(_is_asked(w.group(), asked) for w in words[a:b + 1]), not agent, distance)
+        if best_key is None or key < best_key:
+            best, best_key = sentence[start:end].strip(" ,;:"), key
     return best or None
 
 
@@ -124,22 +139,41 @@ def _is_asked(word: str, asked: set[str]) -> bool:
 
 
 def _names(sentence: str) -> list[tuple[int, int]]:
-    """Proper names, leading titles dropped ("President Barack Obama" -> "Barack Obama")."""
+    """Proper names, leading titles dropped ("President Barack Obama" -> "Barack Obama").
+
+    A lone capitalised word one word before another name modifies it ("Spanish architect Enric
+    Miralles"): it is no name of its own. Single letters ("U" of "U.S.") are no names either.
+    """
+    spans = name_spans(sentence)
     out = []
-    for name, start, end in name_spans(sentence):
+    for k, (name, start, end) in enumerate(spans):
         words = name.split()
         while len(words) > 1 and words[0].lower() in NOT_PERSON:
             start = sentence.index(words[1], start)
             words = words[1:]
-        if len(words) == 1 and words[0].lower() in NOT_PERSON:
+        if len(words) == 1 and (words[0].lower() in NOT_PERSON or len(words[0]) == 1):
+            continue
+        between = sentence[end:spans[k + 1][1]].split() if k + 1 < len(spans) else []
+        if len(words) == 1 and len(between) == 1 and between[0].isalpha() and not is_stop_word(between[0]):
             continue
         out.append((start, end))
     return out
 
 
+def _entities(sentence: str) -> list[tuple[int, int]]:
+    """Proper names, those joined by "of" as one ("Edict of Potsdam", "Court of Justice")."""
+    out: list[tuple[int, int]] = []
+    for start, end in _names(sentence):
+        if out and re.fullmatch(r"\s+of\s+(?:the\s+)?", sentence[out[-1][1]:start]):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 def _places(sentence: str) -> list[tuple[int, int]]:
     """Proper names after a place preposition ("born in Warsaw"); any proper name when none is."""
-    names = _names(sentence)
+    names = _entities(sentence)
     placed = [(a, b) for a, b in names if _word_before(sentence, a) in PLACE_PREPOSITIONS]
     return placed or names
 
@@ -151,6 +185,11 @@ def _word_before(sentence: str, at: int) -> str:
 
 def _dates(sentence: str) -> list[tuple[int, int]]:
     return [m.span() for m in _DATE.finditer(sentence)]
+
+
+def _years(sentence: str) -> list[tuple[int, int]]:
+    """The years of the date expressions: "What year...?" is answered "2005", not "26 March 2005"."""
+    return [(a + m.start(), a + m.end()) for a, b in _dates(sentence) for m in _YEAR_ONLY.finditer(sentence[a:b])]
 
 
 def _numbers(sentence: str, unit: bool) -> list[tuple[int, int]]:
