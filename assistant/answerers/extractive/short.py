@@ -38,6 +38,8 @@ _WHERE_Q = re.compile(r"^\s*where\b|\b(in|at|from) what (place|city|country|regi
 _WHICH_Q = re.compile(r"\b(?:which|what)\s+(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b|has\b|had\b)(\w+)", re.I)
 _YEAR_Q = re.compile(r"\b(?:which|what)\s+year\b", re.I)
 _AGENT = re.compile(r"\bby\s+(?:[\w'’-]+\s+){0,4}$", re.I)  # "designed by the Spanish architect "
+_POSSESSOR = re.compile(r".*['’]s\s+")
+_NATIONALITY = re.compile(r"[A-Z][a-z]{4,}ian|[A-Z][a-z]+(?:ese|ish)|[A-Z][a-z]{4,}an")
 _YEAR_ONLY = re.compile(r"\b(?:1\d{3}|20\d\d)\b")
 
 _MONTH = r"(?:" + "|".join(m.capitalize() for m in MONTHS) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
@@ -53,7 +55,7 @@ _DATE = re.compile(
     rf"{_ORDINAL}[\s-]+(?:century|centuries|millennium)|{_MONTH}|"
     rf"(?:{'|'.join(w.capitalize() for w in WEEKDAYS)}))(?!\w)", re.I)
 _SCALE = r"(?:[\s-](?:" + "|".join(NUMBER_SCALES) + r")s?)?"
-_AMOUNT_AROUND = re.compile(r"([$£€¥]\s?)?$")
+_AMOUNT_BEFORE = re.compile(r"(?:[$£€¥]\s?|\b(?:tens|hundreds|dozens|thousands|millions) of\s+)$", re.I)
 _AMOUNT_AFTER = re.compile(_SCALE + r"(\s?%|\s(?:percent|per cent)\b)?", re.I)
 _UNIT = re.compile(r"[\s-]((?:square |cubic )?[a-z]+\.?)")
 
@@ -130,8 +132,14 @@ def _best(question: Question, sentence: str, spans: list[tuple[int, int]]) -> st
         agent = bool(_AGENT.search(sentence[:start])) and any(i < first for i in anchors)
         key = (first == last == 0, any(_is_asked(w.group(), asked) for w in words[a:b + 1]), not agent, distance)
         if best_key is None or key < best_key:
-            best, best_key = sentence[start:end].strip(" ,;:"), key
+            best, best_key = _clean(sentence[start:end]), key
     return best or None
+
+
+def _clean(phrase: str) -> str:
+    """The phrase without the punctuation around it; a full stop stays in an abbreviation ("U.S.")."""
+    phrase = phrase.strip(" ,;:")
+    return phrase[:-1] if phrase.endswith(".") and phrase.count(".") == 1 else phrase
 
 
 def _is_asked(word: str, asked: set[str]) -> bool:
@@ -139,22 +147,29 @@ def _is_asked(word: str, asked: set[str]) -> bool:
 
 
 def _names(sentence: str) -> list[tuple[int, int]]:
-    """Proper names, leading titles dropped ("President Barack Obama" -> "Barack Obama").
+    """Proper names, leading titles dropped ("Brazilian President Luiz Lula" -> "Luiz Lula").
 
     A lone capitalised word one word before another name modifies it ("Spanish architect Enric
-    Miralles"): it is no name of its own. Single letters ("U" of "U.S.") are no names either.
+    Miralles"), as does one that reads as a nationality before a lower-case word ("the Russian
+    government"), and a possessor ("CNN's Christiane Amanpour" -> "Christiane Amanpour"): none is a
+    name of its own. Single letters ("U" of "U.S.") are no names either.
     """
     spans = name_spans(sentence)
     out = []
     for k, (name, start, end) in enumerate(spans):
-        words = name.split()
-        while len(words) > 1 and words[0].lower() in NOT_PERSON:
+        owner = _POSSESSOR.match(sentence, start, end)
+        if owner and owner.end() < end:
+            start = owner.end()
+        words = sentence[start:end].split()
+        while len(words) > 1 and (words[0].lower() in NOT_PERSON or _NATIONALITY.fullmatch(words[0])):
             start = sentence.index(words[1], start)
             words = words[1:]
         if len(words) == 1 and (words[0].lower() in NOT_PERSON or len(words[0]) == 1):
             continue
         between = sentence[end:spans[k + 1][1]].split() if k + 1 < len(spans) else []
         if len(words) == 1 and len(between) == 1 and between[0].isalpha() and not is_stop_word(between[0]):
+            continue
+        if len(words) == 1 and _NATIONALITY.fullmatch(words[0]) and re.match(r"\s+[a-z]", sentence[end:]):
             continue
         out.append((start, end))
     return out
@@ -200,8 +215,8 @@ def _numbers(sentence: str, unit: bool) -> list[tuple[int, int]]:
         if m.group().lower() in VAGUE_AMOUNTS or re.fullmatch(r"1[5-9]\d\d|20\d\d", m.group()):
             continue
         start, end = m.span()
-        sign = _AMOUNT_AROUND.search(sentence[:start])
-        start -= len(sign.group()) if sign else 0
+        before = _AMOUNT_BEFORE.search(sentence[:start])
+        start -= len(before.group()) if before else 0
         end += len(_AMOUNT_AFTER.match(sentence, end).group())
         after = _UNIT.match(sentence, end) if unit else None
         if after and not is_stop_word(after.group(1)):
