@@ -149,6 +149,7 @@ def test_upload_a_file_then_ask_what_only_it_answers(page, server, tmp_path):
     page.get_by_role("tab", name="Chat").click()
     answer = _ask(page, "When is the zorblat festival held?")
     assert "March" in answer.locator(".answer > p.text").inner_text()
+    expect(answer.locator(".answer > p.short strong")).to_have_text("March")  # the short answer, first
     expect(answer.locator("details.cite summary .src").first).to_contain_text("zorblat festival (2024).txt")
 
     # the sources list opens a whole document; removing the upload takes it out of the index
