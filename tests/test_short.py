@@ -47,6 +47,14 @@ def short(question: str, *sentences: str) -> str | None:
      "Tamsel River"),
     ("Which court heard the appeal?", ["The appeal was heard by the Court of Appeal of Norway in 2001."],
      "Court of Appeal of Norway"),
+    # a plural question gets the names listed together
+    ("Who were the match commentators?",
+     ["The match commentators were Rosa Vidal and Peter Lund, with Ian Moss reporting from the sideline."],
+     "Rosa Vidal and Peter Lund"),
+    ("Which two painters founded the group?", ["The group was founded by Ada Kline, Otto Ferris and friends."],
+     "Ada Kline, Otto Ferris"),
+    # a capitalised adverb opening the sentence names nothing
+    ("Which harbour was closed?", ["Similarly, the harbour at Port Elsey was closed."], "Port Elsey"),
     # the best sentence holds no phrase of the kind: the next one does
     ("When did the mill close?", ["The mill closed for good.", "Its doors shut in March 1971."], "March 1971"),
 ])

@@ -38,6 +38,9 @@ _WHERE_Q = re.compile(r"^\s*where\b|\b(in|at|from) what (place|city|country|regi
 _WHICH_Q = re.compile(r"\b(?:which|what)\s+(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b|has\b|had\b)(\w+)", re.I)
 _YEAR_Q = re.compile(r"\b(?:which|what)\s+year\b", re.I)
 _AGENT = re.compile(r"\bby\s+(?:[\w'’-]+\s+){0,4}$", re.I)  # "designed by the Spanish architect "
+_PLURAL_Q = re.compile(r"\b(?:were|are|two|three|four|five|both)\b", re.I)
+_LIST_GLUE = re.compile(r",?\s+and\s+|,\s+")
+_NOT_NOUN = re.compile(r"[a-z](?:ly|ing|ed)$")  # "Similarly, ...", "Considering ...": capitalised to open a sentence
 _POSSESSOR = re.compile(r".*['’]s\s+")
 _NATIONALITY = re.compile(r"[A-Z][a-z]{4,}ian|[A-Z][a-z]+(?:ese|ish)|[A-Z][a-z]{4,}an")
 _YEAR_ONLY = re.compile(r"\b(?:1\d{3}|20\d\d)\b")
@@ -62,8 +65,9 @@ _UNIT = re.compile(r"[\s-]((?:square |cubic )?[a-z]+\.?)")
 
 def short_answer(question: Question, sentences: Sequence[str]) -> str | None:
     """The phrase that answers `question` in `sentences` (the chosen ones, best first), or None."""
+    plural = bool(_PLURAL_Q.search(question.text))
     if question.kind == "name":
-        return _people(question, sentences)
+        return _people(question, sentences, _listed(_names) if plural else _names)
     if question.kind == "date" or _YEAR_Q.search(question.text):
         return _first(question, sentences, _years if _YEAR_Q.search(question.text) else _dates)
     if question.kind == "number" or _MEASURE_Q.search(question.text):
@@ -72,7 +76,7 @@ def short_answer(question: Question, sentences: Sequence[str]) -> str | None:
     if _WHERE_Q.search(question.text):
         return _first(question, sentences, _places)
     if _WHICH_Q.search(question.text):
-        return _first(question, sentences, _entities)
+        return _first(question, sentences, _listed(_entities) if plural else _entities)
     return None
 
 
@@ -85,16 +89,16 @@ def _first(question: Question, sentences: Sequence[str], spans) -> str | None:
     return None
 
 
-def _people(question: Question, sentences: Sequence[str]) -> str | None:
+def _people(question: Question, sentences: Sequence[str], names) -> str | None:
     """The name that answers; for a "who" list (each sentence says the act asked about), every sentence's."""
-    first = _best(question, sentences[0], _names(sentences[0])) if sentences else None
+    first = _best(question, sentences[0], names(sentences[0])) if sentences else None
     if not first:
-        return _first(question, sentences[1:], _names)
+        return _first(question, sentences[1:], names)
     if not (question.is_who and question.act and question.act in terms(sentences[0])):
         return first
     found = [first] if people(first) else []
     for sentence in sentences[1:] if found else ():
-        name = _best(question, sentence, _names(sentence)) if question.act in terms(sentence) else None
+        name = _best(question, sentence, names(sentence)) if question.act in terms(sentence) else None
         if name and name not in found and people(name):
             found.append(name)
     if not found:
@@ -130,9 +134,10 @@ def _best(question: Question, sentence: str, spans: list[tuple[int, int]]) -> st
         distance = min((first - i if i < first else i - last for i in anchors if not first <= i <= last),
                        default=len(words))
         agent = bool(_AGENT.search(sentence[:start])) and any(i < first for i in anchors)
-        key = (first == last == 0, any(_is_asked(w.group(), asked) for w in words[a:b + 1]), not agent, distance)
-        if best_key is None or key < best_key:
-            best, best_key = _clean(sentence[start:end]), key
+        key = (first == last == 0, any(stem(w.group()) in asked for w in words[a:b + 1]), not agent, distance)
+        phrase = _clean(sentence[start:end])
+        if len(phrase) > 1 and (best_key is None or key < best_key):  # "U" is what trimming left of "U.S."
+            best, best_key = phrase, key
     return best or None
 
 
@@ -152,7 +157,8 @@ def _names(sentence: str) -> list[tuple[int, int]]:
     A lone capitalised word one word before another name modifies it ("Spanish architect Enric
     Miralles"), as does one that reads as a nationality before a lower-case word ("the Russian
     government"), and a possessor ("CNN's Christiane Amanpour" -> "Christiane Amanpour"): none is a
-    name of its own. Single letters ("U" of "U.S.") are no names either.
+    name of its own. Single letters ("U" of "U.S.") are no names either, nor an adverb or participle
+    opening the sentence ("Similarly", "Considering").
     """
     spans = name_spans(sentence)
     out = []
@@ -171,8 +177,24 @@ def _names(sentence: str) -> list[tuple[int, int]]:
             continue
         if len(words) == 1 and _NATIONALITY.fullmatch(words[0]) and re.match(r"\s+[a-z]", sentence[end:]):
             continue
+        if len(words) == 1 and not sentence[:start].strip(" \"'“‘(") and _NOT_NOUN.search(words[0]):
+            continue
         out.append((start, end))
     return out
+
+
+def _listed(spans_of):
+    """`spans_of`, with names listed together ("A, B and C") as one span: what a plural question
+    ("Who were the commentators?", "Which two artists...?") asks for."""
+    def spans(sentence: str) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for start, end in spans_of(sentence):
+            if out and _LIST_GLUE.fullmatch(sentence[out[-1][1]:start]):
+                out[-1] = (out[-1][0], end)
+            else:
+                out.append((start, end))
+        return out
+    return spans
 
 
 def _entities(sentence: str) -> list[tuple[int, int]]:
