@@ -6,8 +6,8 @@ from collections.abc import Callable
 from assistant.answer import MARK
 from evals.cases import Case
 from evals.faithfulness import faithfulness_counts
-from evals.metrics import (contains_answer, exact_match, gold_grade, hit_at, mrr_at, ndcg_at, ranked_documents, recall_at,
-                           token_f1, word_count)
+from evals.metrics import (contains_answer, exact_match, gold_grade, hit_at, mrr_at, ndcg_at, ranked_documents,
+                           recall_at, token_f1, word_count)
 
 RETRIEVAL_KS = {"hit@1": 1, "hit@5": 5, "recall@5": 5, "recall@10": 10}
 

@@ -20,8 +20,8 @@ TERMINAL = {"FORCE_COLOR": "1", "COLUMNS": "5000"}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 # ask --json: the keys of docs/design.md, "The JSON answer".
-ANSWER_KEYS = {"question", "answer", "short", "abstained", "citations", "timings_ms", "query", "notes", "details", "unsupported",
-               "hits"}
+ANSWER_KEYS = {"question", "answer", "short", "abstained", "citations", "timings_ms", "query", "notes", "details",
+               "unsupported", "hits"}
 CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "score", "chunk_id"}
 HIT_KEYS = {"id", "doc_id", "source", "title", "chunk_index", "start", "end", "text", "score", "dense_rank",
             "bm25_rank", "dense_score", "bm25_score"}

@@ -17,7 +17,8 @@ from evals.aggregate import aggregate
 from evals.cases import EvalSetError, load_cases
 from evals.compare import compare_runs, load_run
 from evals.gate import Gate, GateError, check_gate, load_gate
-from evals.metrics import (contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, percentile, recall_at, token_f1)
+from evals.metrics import (contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, percentile, recall_at,
+                           token_f1)
 from evals.results import build_results, sample
 from evals.runner import System, run_cases
 from evals.scoring import check_citations, score_case

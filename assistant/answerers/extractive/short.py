@@ -6,18 +6,19 @@ several), so the citation under it supports it. Each kind of question looks for 
 phrase in the best sentence (the next ones only when the best holds none):
 
 - who / whom / whose / "name of": a proper name; a "who" question whose sentences each name
-  someone doing what it asks lists them all ("A, B and C");
+  someone doing what it asks lists them all ("A, B and C"), as does a plural question ("Who were
+  the commentators?") the names listed together in one sentence;
 - when / what year: a date expression ("October 5, 2015", "the late 1990s", "the 19th century");
 - how many / how much: the number with its currency, scale and percent ("$5.2 million", "40%");
   how long / old / far / ...: the number with its unit ("three years");
 - where: a capitalised place, preferably after "in", "at", "near"...;
-- which / what + noun: a capitalised name or title.
+- which / what + noun: a capitalised name or title, names joined by "of" kept whole.
 
-Two rules pick among several phrases of the right kind: words of the question are trimmed off a
-phrase's ends (it asks about them, so they are not the answer: "the Denver Broncos" is no answer to
-"Who did the Denver Broncos beat?"), and the phrase nearest the question's words in the sentence
-wins. None when no phrase of the kind is found, or the question asks for something no rule
-extracts (why, how, "what is X"): then no short answer is shown.
+Among several phrases of the right kind, words of the question are trimmed off a phrase's ends
+(it asks about them, so they are not the answer: "the Denver Broncos" is no answer to "Who did the
+Denver Broncos beat?"); then `_best` ranks them (see there), the nearest to the question's words
+winning in the end. None when no phrase of the kind is found, or when the question asks for
+something no rule extracts (why, how, "what is X?", "what did X do?"): then no short answer is shown.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from assistant.text.terms import WORDS, is_stop_word, stem, terms
 from assistant.text.words import (MONTHS, NOT_PERSON, NUMBER_SCALES, ORDINAL_WORDS, PLACE_PREPOSITIONS, SEASONS,
                                   VAGUE_AMOUNTS, WEEKDAYS)
 
-_MEASURE_Q = re.compile(r"\bhow\s+(long|old|far|tall|high|large|big|deep|wide|heavy|fast|often|much)\b", re.I)
+_MEASURE_Q = re.compile(r"\bhow\s+(long|old|far|tall|high|large|big|deep|wide|heavy|fast|often)\b", re.I)
 _WHERE_Q = re.compile(r"^\s*where\b|\b(in|at|from) what (place|city|country|region|state|town|area|location)\b",
                       re.I)
 _WHICH_Q = re.compile(r"\b(?:which|what)\s+(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b|has\b|had\b)(\w+)", re.I)
@@ -66,13 +67,15 @@ _UNIT = re.compile(r"[\s-]((?:square |cubic )?[a-z]+\.?)")
 def short_answer(question: Question, sentences: Sequence[str]) -> str | None:
     """The phrase that answers `question` in `sentences` (the chosen ones, best first), or None."""
     plural = bool(_PLURAL_Q.search(question.text))
+    year = bool(_YEAR_Q.search(question.text))
     if question.kind == "name":
         return _people(question, sentences, _listed(_names) if plural else _names)
-    if question.kind == "date" or _YEAR_Q.search(question.text):
-        return _first(question, sentences, _years if _YEAR_Q.search(question.text) else _dates)
-    if question.kind == "number" or _MEASURE_Q.search(question.text):
-        unit = bool(_MEASURE_Q.search(question.text)) and question.kind != "number"
-        return _first(question, sentences, lambda s: _numbers(s, unit))
+    if question.kind == "date" or year:
+        return _first(question, sentences, _years if year else _dates)
+    if question.kind == "number":
+        return _first(question, sentences, lambda s: _numbers(s, unit=False))
+    if _MEASURE_Q.search(question.text):
+        return _first(question, sentences, lambda s: _numbers(s, unit=True))
     if _WHERE_Q.search(question.text):
         return _first(question, sentences, _places)
     if _WHICH_Q.search(question.text):
@@ -148,6 +151,7 @@ def _clean(phrase: str) -> str:
 
 
 def _is_asked(word: str, asked: set[str]) -> bool:
+    """Is the word one of the question's (stemmed) terms, or a function word, to trim off a phrase?"""
     return is_stop_word(word) or stem(word) in asked
 
 
@@ -234,7 +238,7 @@ def _numbers(sentence: str, unit: bool) -> list[tuple[int, int]]:
     after ("three years"). Years and vague counts ("several") are no amounts."""
     out = []
     for m in NUMBER.finditer(sentence):
-        if m.group().lower() in VAGUE_AMOUNTS or re.fullmatch(r"1[5-9]\d\d|20\d\d", m.group()):
+        if m.group().lower() in VAGUE_AMOUNTS or _YEAR_ONLY.fullmatch(m.group()):
             continue
         start, end = m.span()
         before = _AMOUNT_BEFORE.search(sentence[:start])
