@@ -34,6 +34,9 @@ def short(question: str, *sentences: str) -> str | None:
     ("What year did the bridge open?", ["The bridge opened to traffic on 14 June 1932 after four years of work."],
      "1932"),
     ("When was the abbey rebuilt?", ["The abbey was rebuilt in the late 1890s by its monks."], "late 1890s"),
+    ("When was the collection bought?", ["The collection was bought between 1859 and 1865 by the city."],
+     "between 1859 and 1865"),
+    ("Who led the army?", ["In 1064, Hugh of Arles led the army across the pass."], "Hugh of Arles"),
     # how many: the number nearest the question's words, not another one in the sentence
     ("How many students attend the school?", ["The school has 1,240 students and 85 teachers."], "1,240"),
     ("How much did the stadium cost?", ["The stadium cost $4.5 million to build."], "$4.5 million"),

@@ -55,6 +55,7 @@ _DATE = re.compile(
     rf"{_MONTH}\s+{_DAY},?\s+{_YEAR}|{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}|{_MONTH},?\s+{_YEAR}|"
     rf"{_MONTH}\s+{_DAY}\b|{_DAY}\s+(?:of\s+)?{_MONTH}|"
     rf"(?:{'|'.join(SEASONS)})\s+(?:of\s+)?{_YEAR}|"
+    rf"between\s+(?:{_MONTH}\s+)?(?:{_YEAR}\s+)?and\s+(?:{_MONTH}\s+)?{_YEAR}|"
     rf"{_YEAR}\s*(?:–|-|to)\s*(?:1\d{{3}}|20\d\d|\d\d)\b|(?:1\d|20)\d0s|{_YEAR}|"
     rf"{_ORDINAL}[\s-]+(?:century|centuries|millennium)|{_MONTH}|"
     rf"(?:{'|'.join(w.capitalize() for w in WEEKDAYS)}))(?!\w)", re.I)
@@ -69,7 +70,7 @@ def short_answer(question: Question, sentences: Sequence[str]) -> str | None:
     plural = bool(_PLURAL_Q.search(question.text))
     year = bool(_YEAR_Q.search(question.text))
     if question.kind == "name":
-        return _people(question, sentences, _listed(_names) if plural else _names)
+        return _people(question, sentences, _listed(_entities) if plural else _entities)
     if question.kind == "date" or year:
         return _first(question, sentences, _years if year else _dates)
     if question.kind == "number":
