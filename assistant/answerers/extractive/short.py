@@ -98,15 +98,13 @@ def _people(question: Question, sentences: Sequence[str], names) -> str | None:
     first = _best(question, sentences[0], names(sentences[0])) if sentences else None
     if not first:
         return _first(question, sentences[1:], names)
-    if not (question.is_who and question.act and question.act in terms(sentences[0])):
+    if not (question.is_who and question.act and question.act in terms(sentences[0]) and people(first)):
         return first
-    found = [first] if people(first) else []
-    for sentence in sentences[1:] if found else ():
+    found = [first]
+    for sentence in sentences[1:]:
         name = _best(question, sentence, names(sentence)) if question.act in terms(sentence) else None
         if name and name not in found and people(name):
             found.append(name)
-    if not found:
-        return first
     return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
 
 
