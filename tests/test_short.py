@@ -50,6 +50,12 @@ def short(question: str, *sentences: str) -> str | None:
      "Tamsel River"),
     ("Which court heard the appeal?", ["The appeal was heard by the Court of Appeal of Norway in 2001."],
      "Court of Appeal of Norway"),
+    # a list: the person of each sentence saying the act, not a name in apposition or a possessive
+    ("Who denied the report?",
+     ["The company denied the report, which was published to favour its rival, chief executive Paul Lenz.",
+      "Its founder Ilse Marten has denied the company's part in the affair.",
+      "Later Omar Haddad, the lawyer of trade minister Rita Cole, denied the report as well."],
+     "Ilse Marten and Omar Haddad"),
     # a plural question gets the names listed together
     ("Who were the match commentators?",
      ["The match commentators were Rosa Vidal and Peter Lund, with Ian Moss reporting from the sideline."],
@@ -74,6 +80,9 @@ def test_short_answer_by_kind(question, sentences, expected):
     ("Who founded the cooperative?", ["The cooperative was founded by local farmers."]),  # no name
     ("Who runs the Harbor Lions?", ["The Harbor Lions are run by their members."]),  # only the asked-about name
     ("Who won the race?", []),  # nothing chosen
+    # the only name is a passing mention, far from the question's words
+    ("Who won the regional race?",
+     ["The regional race was won by a rider from the small mountain club whose coach once trained with Anna Weiss."]),
 ])
 def test_no_confident_phrase_gives_none(question, sentences):
     assert short(question, *sentences) is None

@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from assistant.answerers.extractive.question import Question
-from assistant.text.facts import NUMBER
+from assistant.text.facts import NAME_WINDOW, NUMBER
 from assistant.text.names import name_spans, people
 from assistant.text.terms import WORDS, is_stop_word, stem, terms
 from assistant.text.words import (MONTHS, NOT_PERSON, NUMBER_SCALES, ORDINAL_WORDS, PLACE_PREPOSITIONS, SEASONS,
@@ -43,6 +43,9 @@ _PLURAL_Q = re.compile(r"\b(?:were|are|two|three|four|five|both)\b", re.I)
 _LIST_GLUE = re.compile(r",?\s+and\s+|,\s+")
 _NOT_NOUN = re.compile(r"[a-z](?:ly|ing|ed)$")  # "Similarly, ...", "Considering ...": capitalised to open a sentence
 _POSSESSOR = re.compile(r".*['’]s\s+")
+# "Dmitry Peskov, the spokesman for President Y, denied": Y only describes the name before it
+_APPOSITION = re.compile(r",\s+(?:the|a|an)\s+[^,]*")
+_OWNER = re.compile(r"['’]s?$")  # "Russia's involvement": the owner of what the sentence is about
 _NATIONALITY = re.compile(r"[A-Z][a-z]{4,}ian|[A-Z][a-z]+(?:ese|ish)|[A-Z][a-z]{4,}an")
 _YEAR_ONLY = re.compile(r"\b(?:1\d{3}|20\d\d)\b")
 
@@ -84,39 +87,51 @@ def short_answer(question: Question, sentences: Sequence[str]) -> str | None:
     return None
 
 
-def _first(question: Question, sentences: Sequence[str], spans) -> str | None:
+def _first(question: Question, sentences: Sequence[str], spans, window: int | None = None) -> str | None:
     """The best phrase of the first sentence that holds one."""
     for sentence in sentences:
-        found = _best(question, sentence, spans(sentence))
+        found = _best(question, sentence, spans(sentence), window)
         if found:
             return found
     return None
 
 
 def _people(question: Question, sentences: Sequence[str], names) -> str | None:
-    """The name that answers; for a "who" list (each sentence says the act asked about), every sentence's."""
-    first = _best(question, sentences[0], names(sentences[0])) if sentences else None
-    if not first:
-        return _first(question, sentences[1:], names)
-    if not (question.is_who and question.act and question.act in terms(sentences[0]) and people(first)):
-        return first
-    found = [first]
-    for sentence in sentences[1:]:
-        name = _best(question, sentence, names(sentence)) if question.act in terms(sentence) else None
+    """The name that answers, next to the question's words (a name farther off is a passing mention).
+
+    A "who" question whose first sentence says the act it asks about ("Who resigned...?", "Maria
+    Lopez resigned...") is answered by a list: the person of each chosen sentence that says the act,
+    joined. A first name that is no person's ("Chebyshev", an organisation) is answered alone.
+    """
+    def name_in(sentence: str) -> str | None:
+        return _best(question, sentence, names(sentence), window=NAME_WINDOW)
+
+    if not (sentences and question.is_who and question.act and question.act in terms(sentences[0])):
+        return _first(question, sentences, names, window=NAME_WINDOW)
+    found: list[str] = []
+    for sentence in sentences:
+        name = name_in(sentence) if question.act in terms(sentence) else None
+        if name and not found and not people(name):
+            return name
         if name and name not in found and people(name):
             found.append(name)
+    if not found:
+        return None
     return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
 
 
-def _best(question: Question, sentence: str, spans: list[tuple[int, int]]) -> str | None:
-    """Of the spans, trimmed of the question's words, the one nearest the question's words.
+def _best(question: Question, sentence: str, spans: list[tuple[int, int]], window: int | None = None) -> str | None:
+    """Of the spans, trimmed of the question's words, the one nearest the question's words (and no
+    farther than `window` words from one, when given).
 
     The word a which/what question asks for stays ("Which court...?" -> "Court of Justice"). Spans
     that held none of the question's words come first (one that did is mostly the thing asked
     about), and a lone capitalised word opening the sentence comes last: it may be any word. Among
     the rest, the doer of a passive comes first ("designed by the architect X": X), then the nearest.
+    A possessive ("Russia's involvement") answers only a "whose" question.
     """
     which = _WHICH_Q.search(question.text)
+    whose = re.search(r"\bwhose\b", question.text, re.I)
     asked = set(question.terms) - ({stem(which.group(1))} if which else set())
     words = list(WORDS.finditer(sentence))
     starts = [w.start() for w in words]
@@ -135,9 +150,13 @@ def _best(question: Question, sentence: str, spans: list[tuple[int, int]]) -> st
             start, end = words[first].start(), words[last].end()
         distance = min((first - i if i < first else i - last for i in anchors if not first <= i <= last),
                        default=len(words))
+        if window is not None and distance > window:
+            continue
         agent = bool(_AGENT.search(sentence[:start])) and any(i < first for i in anchors)
         key = (first == last == 0, any(stem(w.group()) in asked for w in words[a:b + 1]), not agent, distance)
         phrase = _clean(sentence[start:end])
+        if _OWNER.search(phrase) and not whose:
+            continue
         if len(phrase) > 1 and (best_key is None or key < best_key):  # "U" is what trimming left of "U.S."
             best, best_key = phrase, key
     return best or None
@@ -160,8 +179,9 @@ def _names(sentence: str) -> list[tuple[int, int]]:
     A lone capitalised word one word before another name modifies it ("Spanish architect Enric
     Miralles"), as does one that reads as a nationality before a lower-case word ("the Russian
     government"), and a possessor ("CNN's Christiane Amanpour" -> "Christiane Amanpour"): none is a
-    name of its own. Single letters ("U" of "U.S.") are no names either, nor an adverb or participle
-    opening the sentence ("Similarly", "Considering").
+    name of its own; nor is a name inside an apposition that describes the name before it ("Ann
+    Lee, the daughter of John Lee, won": John Lee did not win). Single letters ("U" of "U.S.") are
+    no names either, nor an adverb or participle opening the sentence ("Similarly", "Considering").
     """
     spans = name_spans(sentence)
     out = []
@@ -181,6 +201,8 @@ def _names(sentence: str) -> list[tuple[int, int]]:
         if len(words) == 1 and _NATIONALITY.fullmatch(words[0]) and re.match(r"\s+[a-z]", sentence[end:]):
             continue
         if len(words) == 1 and not sentence[:start].strip(" \"'“‘(") and _NOT_NOUN.search(words[0]):
+            continue
+        if k and _APPOSITION.fullmatch(sentence[spans[k - 1][2]:spans[k][1]]) and sentence[end:].startswith(","):
             continue
         out.append((start, end))
     return out
