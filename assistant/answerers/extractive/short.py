@@ -43,9 +43,9 @@ _PLURAL_Q = re.compile(r"\b(?:were|are|two|three|four|five|both)\b", re.I)
 _LIST_GLUE = re.compile(r",?\s+and\s+|,\s+")
 _NOT_NOUN = re.compile(r"[a-z](?:ly|ing|ed)$")  # "Similarly, ...", "Considering ...": capitalised to open a sentence
 _POSSESSOR = re.compile(r".*['’]s\s+")
-# "Dmitry Peskov, the spokesman for President Y, denied": Y only describes the name before it
+# "Omar Haddad, the lawyer of minister Rita Cole, denied": Rita Cole only describes the name before it
 _APPOSITION = re.compile(r",\s+(?:the|a|an)\s+[^,]*")
-_OWNER = re.compile(r"['’]s?$")  # "Russia's involvement": the owner of what the sentence is about
+_OWNER = re.compile(r"['’]s?$")  # "Norway's share": the owner of what the sentence is about
 _NATIONALITY = re.compile(r"[A-Z][a-z]{4,}ian|[A-Z][a-z]+(?:ese|ish)|[A-Z][a-z]{4,}an")
 _YEAR_ONLY = re.compile(r"\b(?:1\d{3}|20\d\d)\b")
 
@@ -128,7 +128,7 @@ def _best(question: Question, sentence: str, spans: list[tuple[int, int]], windo
     that held none of the question's words come first (one that did is mostly the thing asked
     about), and a lone capitalised word opening the sentence comes last: it may be any word. Among
     the rest, the doer of a passive comes first ("designed by the architect X": X), then the nearest.
-    A possessive ("Russia's involvement") answers only a "whose" question.
+    A possessive ("Norway's share") answers only a "whose" question.
     """
     which = _WHICH_Q.search(question.text)
     whose = re.search(r"\bwhose\b", question.text, re.I)
@@ -177,8 +177,8 @@ def _names(sentence: str) -> list[tuple[int, int]]:
     """Proper names, leading titles dropped ("Brazilian President Luiz Lula" -> "Luiz Lula").
 
     A lone capitalised word one word before another name modifies it ("Spanish architect Enric
-    Miralles"), as does one that reads as a nationality before a lower-case word ("the Russian
-    government"), and a possessor ("CNN's Christiane Amanpour" -> "Christiane Amanpour"): none is a
+    Miralles"), as does one that reads as a nationality before a lower-case word ("the Danish
+    government"), and a possessor ("BBC's Laura Finch" -> "Laura Finch"): none is a
     name of its own; nor is a name inside an apposition that describes the name before it ("Ann
     Lee, the daughter of John Lee, won": John Lee did not win). Single letters ("U" of "U.S.") are
     no names either, nor an adverb or participle opening the sentence ("Similarly", "Considering").
