@@ -43,9 +43,10 @@ class Answer:
     details: tuple[str, ...] = ()  # for the curious ("Why this answer"): what else was searched
     unsupported: tuple[str, ...] = ()  # an LLM's sentences that verification did not pass
     confidence: float | None = None  # the extractive answerer's estimate that its answer is right, else None
+    short: str | None = None  # the exact phrase that answers ("63,519"), shown first; None: none found
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
+        return {"question": self.question, "answer": self.text, "short": self.short, "abstained": self.abstained,
                 "confidence": self.confidence,
                 "citations": [c.to_dict() for c in self.citations], "query": self.query,
                 "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),

@@ -169,7 +169,7 @@ class Assistant:
                      citations=result.citations, abstained=result.abstained, query=request.query,
                      hits=tuple(request.hits),
                      timings_ms=timings, notes=notes + result.notes, details=result.details,
-                     unsupported=result.unsupported, confidence=result.confidence)
+                     unsupported=result.unsupported, confidence=result.confidence, short=result.short)
 
     def prepare(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
                 sources: Sequence[str] | None = None) -> tuple[AnswerRequest, tuple[str, ...]]:

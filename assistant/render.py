@@ -94,8 +94,11 @@ def stream_answer(console: Console, pieces: Iterator[str | Revision | Answer]) -
 
 
 def print_answer(console: Console, answer: Answer) -> None:
-    """The answer, then each citation with its sentence highlighted inside the passage."""
-    console.print(Text(answer.text, style="bold"))
+    """The short answer (bold) when there is one, the answer's sentences, then each citation with its
+    sentence highlighted inside the passage."""
+    if answer.short:
+        console.print(Text(answer.short, style="bold"))
+    console.print(Text(answer.text, style="" if answer.short else "bold"))
     for note in answer.notes:
         console.print(Text(f"note: {note}", style="yellow"))
     if answer.abstained and answer.hits:

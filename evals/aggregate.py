@@ -8,9 +8,10 @@ from evals.scoring import RETRIEVAL_KS
 
 STAGES = ("retrieve", "answer", "total")
 RETRIEVAL = (*RETRIEVAL_KS, "mrr@10", "ndcg@10")
-QUALITY = ("answer_accuracy", "answer_f1", "citation_precision", "citation_validity", "faithfulness",
-           "faithfulness_before_verification", "abstention_precision", "abstention_recall", "false_abstention",
-           "multi_turn_accuracy")
+QUALITY = ("answer_accuracy", "answer_f1", "answer_em", "short_em", "short_f1", "answered_em", "answered_f1",
+           "answered_short_em", "answered_short_f1", "short_shown", "citation_precision", "citation_validity",
+           "faithfulness", "faithfulness_before_verification", "abstention_precision", "abstention_recall",
+           "false_abstention", "multi_turn_accuracy")
 # Shown in tables in this order; share metrics are in [0, 1], higher is better unless listed in LOWER_IS_BETTER.
 ORDER = (*QUALITY, *RETRIEVAL, "answer_words", *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95")))
 LOWER_IS_BETTER = frozenset({"false_abstention", "answer_words",
@@ -43,6 +44,7 @@ def aggregate(records: Sequence[dict]) -> dict:
         "multi_turn_accuracy": mean(float(r["correct"]) for r in multi),
         "answer_words": mean(r["words"] for r in answered),
         **faithfulness(answered),
+        **exact_answers(answerable),
     }
     for name in RETRIEVAL:
         metrics[name] = mean(r[name] for r in records if name in r)
@@ -51,6 +53,21 @@ def aggregate(records: Sequence[dict]) -> dict:
         metrics[f"latency_{stage}_p50"] = percentile(times, 50)
         metrics[f"latency_{stage}_p95"] = percentile(times, 95)
     return metrics
+
+
+def exact_answers(answerable: Sequence[dict]) -> dict:
+    """SQuAD exact match and F1 of the whole answer and of the short answer: over every answerable case
+    (declined = 0) and over those answered (`answered_*`); the short ones are None for a system that
+    never gave a short answer (the LLM and top-passage answerers)."""
+    answered = [r for r in answerable if not r["abstained"]]
+    shown = [r for r in answered if r.get("short")]
+    out = {"answer_em": mean(r["em"] for r in answerable), "answered_em": mean(r["em"] for r in answered),
+           "answered_f1": mean(r["f1"] for r in answered),
+           "short_shown": len(shown) / len(answered) if answered else None}
+    for name in ("short_em", "short_f1"):
+        out[name] = mean(r[name] for r in answerable) if shown else None
+        out[f"answered_{name}"] = mean(r[name] for r in answered) if shown else None
+    return out
 
 
 def faithfulness(answered: Sequence[dict]) -> dict:

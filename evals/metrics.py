@@ -33,6 +33,12 @@ def contains_answer(answer_text: str, acceptable: Iterable[str]) -> bool:
     return any(f" {needle} " in haystack for needle in (normalize(a) for a in acceptable) if needle)
 
 
+def exact_match(answer_text: str, acceptable: Iterable[str]) -> float:
+    """SQuAD exact match: 1.0 when the normalised answer (marks dropped) equals some normalised acceptable answer."""
+    predicted = normalize(strip_marks(answer_text))
+    return float(any(predicted == normalize(gold) for gold in acceptable))
+
+
 def token_f1(answer_text: str, acceptable: Iterable[str]) -> float:
     """SQuAD token F1 of the answer against its best-matching acceptable answer."""
     predicted = normalize(strip_marks(answer_text)).split()

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from assistant.answer import MARK
 from evals.cases import Case
 from evals.faithfulness import faithfulness_counts
-from evals.metrics import (contains_answer, gold_grade, hit_at, mrr_at, ndcg_at, ranked_documents, recall_at,
-                           token_f1, word_count)
+from evals.metrics import (contains_answer, exact_match, gold_grade, hit_at, mrr_at, ndcg_at, ranked_documents,
+                           recall_at, token_f1, word_count)
 
 RETRIEVAL_KS = {"hit@1": 1, "hit@5": 5, "recall@5": 5, "recall@10": 10}
 
@@ -56,9 +56,15 @@ def score_case(case: Case, answer, document_text: Callable[[str], str | None] | 
         del record["answer"], record["citations"]
         return record
     answered = not answer.abstained
+    if answered:
+        record["short"] = answer.short
     if case.answerable:
         record["correct"] = answered and contains_answer(answer.text, case.answers)
         record["f1"] = token_f1(answer.text, case.answers) if answered else 0.0
+        record["em"] = exact_match(answer.text, case.answers) if answered else 0.0
+        # No short answer scores 0, as a declined answer does.
+        record["short_em"] = exact_match(answer.short, case.answers) if answered and answer.short else 0.0
+        record["short_f1"] = token_f1(answer.short, case.answers) if answered and answer.short else 0.0
     if answered:
         record["words"] = word_count(answer.text)
         problem = check_citations(answer, document_text)

@@ -110,7 +110,7 @@ def test_ask_streams_a_cited_answer_and_opens_the_citation(page, server):
     expect(page.locator("#chat .message-row")).to_have_count(2)
     seen = page.evaluate("window.__seen")
     assert any("Searching your documents" in s for s in seen), "the answer arrives in steps, not all at once"
-    text = answer.locator(".answer > p").first.inner_text()
+    text = answer.locator(".answer > p.text").inner_text()
     assert "[1]" in text and "denied" in text
 
     answer.locator("a.cite-ref", has_text="[1]").first.click()
@@ -148,7 +148,8 @@ def test_upload_a_file_then_ask_what_only_it_answers(page, server, tmp_path):
 
     page.get_by_role("tab", name="Chat").click()
     answer = _ask(page, "When is the zorblat festival held?")
-    assert "March" in answer.locator(".answer > p").first.inner_text()
+    assert "March" in answer.locator(".answer > p.text").inner_text()
+    expect(answer.locator(".answer > p.short strong")).to_have_text("March")  # the short answer, first
     expect(answer.locator("details.cite summary .src").first).to_contain_text("zorblat festival (2024).txt")
 
     # the sources list opens a whole document; removing the upload takes it out of the index

@@ -20,8 +20,8 @@ TERMINAL = {"FORCE_COLOR": "1", "COLUMNS": "5000"}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 # ask --json: the keys of docs/design.md, "The JSON answer".
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms", "query", "notes", "details", "unsupported",
-               "hits", "confidence"}
+ANSWER_KEYS = {"question", "answer", "short", "abstained", "confidence", "citations", "timings_ms", "query", "notes",
+               "details", "unsupported", "hits"}
 CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "score", "chunk_id"}
 HIT_KEYS = {"id", "doc_id", "source", "title", "chunk_index", "start", "end", "text", "score", "dense_rank",
             "bm25_rank", "dense_score", "bm25_score"}
@@ -126,6 +126,21 @@ def test_ask_human_form_cites_and_highlights(cli_home, sample_bot, sample_docs):
     assert re.fullmatch(r"retrieve \d+ ms · answer \d+ ms · total \d+ ms", lines[-1])
     # In a terminal the answer was also shown on stderr as it streamed in (then cleared).
     assert "absolute nonsense" in plain(result.stderr)
+
+
+def test_ask_shows_the_short_answer_first(cli_home):
+    question = "How many emails were deleted from Clinton's private server?"
+    data = json.loads(cli("ask", question, "--json", home=cli_home).stdout)
+    assert data["short"] == "36,000" and data["short"] in data["answer"]
+    assert list(data)[:3] == ["question", "answer", "short"]
+    result = cli("ask", question, home=cli_home, env=TERMINAL)
+    assert result.returncode == 0, result.stderr
+    # The short answer in bold on the first line, then the cited sentences
+    assert plain(result.stdout).splitlines()[:2] == ["36,000", data["answer"]]
+    assert result.stdout.startswith("\x1b[1m36,000\x1b[0m")
+    # A question with no short answer starts with its sentences, as before
+    no_short = json.loads(cli("ask", "What did Peskov call the allegations?", "--json", home=cli_home).stdout)
+    assert no_short["short"] is None and no_short["answer"]
 
 
 def test_ask_top_k_sets_the_number_of_passages(cli_home):

@@ -17,7 +17,8 @@ from evals.aggregate import aggregate
 from evals.cases import EvalSetError, load_cases
 from evals.compare import compare_runs, load_run
 from evals.gate import Gate, GateError, check_gate, load_gate
-from evals.metrics import (contains_answer, hit_at, mrr_at, ndcg_at, normalize, percentile, recall_at, token_f1)
+from evals.metrics import (contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, percentile, recall_at,
+                           token_f1)
 from evals.results import build_results, sample
 from evals.runner import System, run_cases
 from evals.scoring import check_citations, score_case
@@ -285,6 +286,19 @@ def test_token_f1():
     assert token_f1("Santa Clara", ["Levi's Stadium", "Santa Clara"]) == 1.0
 
 
+def test_exact_match_uses_squad_normalisation():
+    # the official SQuAD examples: case, punctuation, articles and spacing do not count
+    assert exact_match("The  Denver Broncos!", ["Denver Broncos"]) == 1.0
+    assert exact_match("an apple", ["Apple."]) == 1.0
+    assert exact_match("Denver Broncos won", ["Denver Broncos"]) == 0.0  # more words: F1, not EM
+    assert exact_match("63,519 [1]", ["about 63,519", "63,519"]) == 1.0  # marks dropped, best gold counts
+    assert exact_match("63519", ["63,519"]) == 1.0  # SQuAD strips the comma too
+    assert exact_match("", ["x"]) == 0.0
+    # F1 of a short answer: "six divisions" vs "six": p 1/2, r 1
+    assert token_f1("six divisions", ["six"]) == pytest.approx(2 / 3)
+    assert token_f1("six divisions", ["six", "six divisions"]) == 1.0
+
+
 def test_ranking_metrics():
     ranked = ["/docs/x.txt", "/docs/a.txt", "/docs/y.txt", "/docs/b.txt"]
     grades = {"a.txt": 1, "b.txt": 1, "c.txt": 1}
@@ -316,9 +330,9 @@ def cite(n: int, source: str, sentence: str = "Lavrov denied it.", text: str = "
     return Citation(n=n, source=source, title=source, text=text, sentence=sentence, start=0, end=len(text), score=1.0)
 
 
-def answer(text: str, citations=(), abstained=False, hits=(), ms=(10.0, 20.0)) -> Answer:
+def answer(text: str, citations=(), abstained=False, hits=(), ms=(10.0, 20.0), short=None) -> Answer:
     return Answer(question="q", text=text, citations=tuple(citations), abstained=abstained, hits=tuple(hits),
-                  timings_ms={"retrieve": ms[0], "answer": ms[1], "total": ms[0] + ms[1]})
+                  timings_ms={"retrieve": ms[0], "answer": ms[1], "total": ms[0] + ms[1]}, short=short)
 
 
 def case(answers=("Lavrov",), sources=("a.txt",), history=(), cid="q"):
@@ -373,6 +387,31 @@ def test_aggregate_on_hand_made_cases():
     assert m["answer_words"] == pytest.approx((5 + 3 + 1) / 3)
     assert m["latency_total_p50"] == 30.0 and m["latency_retrieve_p95"] == pytest.approx(26.0)
     assert m["answer_f1"] == pytest.approx((1 / 3 + 0 + 0) / 3)  # "lavrov denied it putin too" vs "lavrov": p 1/5, r 1
+    assert m["answer_em"] == 0.0 and m["short_shown"] == 0.0 and m["short_em"] is m["answered_short_f1"] is None
+    assert m["answered_f1"] == pytest.approx(1 / 3 / 2)  # "c" declined: only "a" and "b" count
+
+
+def test_short_answer_metrics():
+    records = [
+        # short answer exactly right; the whole answer has more words
+        score_case(case(cid="a"), answer("Lavrov denied it. [1]", [cite(1, "/d/a.txt")], short="Lavrov")),
+        # short answer half right: "sergey lavrov" vs "lavrov": p 1/2, r 1, F1 2/3
+        score_case(case(cid="b"), answer("Sergey Lavrov denied it. [1]", [cite(1, "/d/a.txt")],
+                                         short="Sergey Lavrov")),
+        # answered without a short answer: the short one scores 0
+        score_case(case(cid="c"), answer("Lavrov [1]", [cite(1, "/d/a.txt")])),
+        # declined: 0 in the all-answerable variants, left out of the answered_* ones
+        score_case(case(cid="d"), answer("I could not find this.", abstained=True)),
+    ]
+    assert records[0]["short"] == "Lavrov" and "short" not in records[3]
+    m = aggregate(records)
+    assert m["short_shown"] == pytest.approx(2 / 3)
+    assert m["answered_short_em"] == pytest.approx(1 / 3) and m["short_em"] == pytest.approx(1 / 4)
+    assert m["answered_short_f1"] == pytest.approx((1 + 2 / 3) / 3)
+    assert m["short_f1"] == pytest.approx((1 + 2 / 3) / 4)
+    assert m["answered_em"] == pytest.approx(1 / 3) and m["answer_em"] == pytest.approx(1 / 4)  # "c" is "Lavrov"
+    # "lavrov denied it" vs "lavrov": p 1/3, r 1 -> 1/2; "sergey lavrov denied it": p 1/4 -> 2/5; "lavrov": 1
+    assert m["answered_f1"] == pytest.approx((1 / 2 + 2 / 5 + 1) / 3)
 
 
 # ---- the runner, results, compare -----------------------------------------------------

@@ -77,8 +77,8 @@ def test_ask_returns_the_answer_contract(api):
     data = reply.json()
     assert "absolute nonsense" in data["answer"] and data["citations"][0]["n"] == 1
     # The same object as `assistant ask --json` (docs/design.md, "The JSON answer").
-    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms", "query", "notes", "details",
-                         "unsupported", "hits", "confidence"}
+    assert set(data) == {"question", "answer", "short", "abstained", "confidence", "citations", "timings_ms", "query",
+                         "notes", "details", "unsupported", "hits"}
     assert set(data["citations"][0]) == {"n", "source", "title", "text", "sentence", "start", "end", "score",
                                          "chunk_id"}
 

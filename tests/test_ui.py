@@ -119,6 +119,15 @@ def test_answer_html_links_markers_and_highlights_the_sentence():
     assert "open=%2Fdocs%2Fa.txt&amp;p=10-41&amp;s=18-34" in html  # the sentence's offsets in the document
 
 
+def test_short_answer_is_a_bold_first_line_above_the_cited_sentences():
+    from dataclasses import replace
+
+    html = citations.answer_html(replace(_answer(), short="Putin <b>"), turn=0)
+    first, text = html.index('<p class="short"><strong>Putin &lt;b&gt;</strong></p>'), html.index('<p class="text">')
+    assert first < text and "Putin <b>" not in html  # escaped like all document text
+    assert 'class="short"' not in citations.answer_html(_answer(), turn=0)  # none found: no line
+
+
 def test_document_text_is_escaped_everywhere():
     evil = '<img src=x onerror="alert(1)"> Putin denied it. [2] <script>x()</script>'
     answer = _answer(text=evil + " [1]", sentence="Putin denied it.", passage=evil)

@@ -64,7 +64,8 @@ def link_markers(text: str, turn: int, count: int) -> str:
 
 def streaming_html(text: str, turn: int, count: int) -> str:
     """The answer while it streams in."""
-    return f'<div class="answer streaming"><p>{link_markers(text, turn, count)}<span class="caret"></span></p></div>'
+    return (f'<div class="answer streaming"><p class="text">{link_markers(text, turn, count)}'
+            '<span class="caret"></span></p></div>')
 
 
 def pending_html() -> str:
@@ -74,7 +75,8 @@ def pending_html() -> str:
 
 
 def answer_html(answer: Answer, turn: int) -> str:
-    """A finished answer: its text, then its citations (or, when it abstains, the closest passages)."""
+    """A finished answer: its short answer in bold (when it has one), its text, then its citations (or,
+    when it abstains, the closest passages)."""
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in answer.notes)
     if answer.abstained:
         closest = [_hit_entry(h, turn, i) for i, h in enumerate(answer.hits[:CLOSEST], 1)]
@@ -86,7 +88,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     cites = "".join(citation_entry(c, turn) for c in answer.citations)
     count = len(answer.citations)
     head = f'<div class="cites-head">Sources · {count} passage{"s" if count != 1 else ""}</div>'
-    return f'<div class="answer"><p>{body}</p>{notes}<div class="cites">{head}{cites}</div></div>'
+    short = f'<p class="short"><strong>{escape(answer.short)}</strong></p>' if answer.short else ""
+    return f'<div class="answer">{short}<p class="text">{body}</p>{notes}<div class="cites">{head}{cites}</div></div>'
 
 
 def citation_entry(c: Citation, turn: int) -> str:

@@ -80,6 +80,7 @@ CSS = """
 
 /* chat messages: our HTML, not Markdown */
 #chat .answer p { margin: 0 0 .35em; line-height: 1.55; }
+#chat .answer p.short { font-size: 1.08em; margin-bottom: .25em; }
 #chat .answer .note, #chat .answer .hint { color: #6b7280; font-size: .88em; }
 #chat a.cite-ref { display: inline-block; min-width: 1.6em; padding: 0 .3em; margin: 0 1px; border-radius: 6px;
   background: #e0e7ff; color: #3730a3 !important; font-size: .8em; font-weight: 600; text-align: center;

@@ -35,7 +35,9 @@ class AnswerResult:
     """The end of an answer: its citations, and whether (and why) it declined.
 
     `text` is the whole answer: the streamed pieces joined, after the last Revision; `[n]` in it is
-    citations[n-1].
+    citations[n-1]. `short` is the exact phrase that answers ("63,519"), shown above the text; None
+    when no phrase was found with confidence, when the answer declines, and for answerers that do not
+    extract one (LLM, top passage).
     `notes` are for the user (why it declined, what was removed); `details` are for the curious
     (what else was searched), shown under "Why this answer"; `unsupported` lists the generated
     sentences verification did not pass (removed, or shown marked).
@@ -49,6 +51,7 @@ class AnswerResult:
     details: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()  # generated sentences that verification did not pass
     confidence: float | None = None  # the answerer's estimate that the answer is right, when it makes one
+    short: str | None = None  # the exact phrase that answers, shown above the text
 
 
 @dataclass(frozen=True)

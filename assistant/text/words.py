@@ -44,3 +44,14 @@ TIME_WORDS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sept?", "oct", "
 # Words that open a sentence leaning on the one before: "It appoints the Commissioners", "This was..."
 BACK_REFERENCES = frozenset({"he", "she", "it", "they", "this", "these", "that", "those", "his", "her", "its",
                              "their", "such", "both"})
+
+# Short answers ("how many": "5 million", "when": "late 1990s", "where": "in Paris").
+NUMBER_SCALES = ("hundred", "thousand", "million", "billion", "trillion")
+VAGUE_AMOUNTS = frozenset({"several", "many", "few"})  # count words too vague to be a short answer
+ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                 "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+                 "eighteenth", "nineteenth", "twentieth", "twenty-first")
+SEASONS = ("spring", "summer", "autumn", "fall", "winter")
+# Prepositions that put a place after them: "born in Warsaw", "moved to Lisbon".
+PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "from", "into", "to", "across", "throughout", "outside",
+                                "inside", "within", "around", "towards", "toward", "off", "of"})

@@ -18,6 +18,7 @@ from assistant.answerers.extractive.candidates import Candidate, collect, score
 from assistant.answerers.extractive.question import Question
 from assistant.answerers.extractive.second_look import more_who_did
 from assistant.answerers.extractive.selection import compose, missing_answer, select
+from assistant.answerers.extractive.short import short_answer
 from assistant.settings import AnswerSettings
 from assistant.text.facts import has_type
 from assistant.text.terms import terms
@@ -64,7 +65,8 @@ class ExtractiveAnswerer(Answerer):
                 looked = "; ".join(f"“{text}”" for text in searched)
                 details = (f"To list others who did the same, also searched for: {looked}.",)
         pieces, result = compose(chosen, details)
-        yield from speak(replace(result, confidence=round(confidence, 4)), pieces)
+        short = short_answer(question, [c.sentence for c in chosen])
+        yield from speak(replace(result, confidence=round(confidence, 4), short=short), pieces)
 
     def draft(self, request: AnswerRequest) -> Draft | None:
         """The answer's sentences before deciding whether to give it, with the answerability features;
