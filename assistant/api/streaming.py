@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from assistant.answerers import Revision
 from assistant.text.sentences import sentence_spans
 from vectorstore.errors import StoreError, lost_connection, unreachable
 
+_LEADING_MARKS = re.compile(r"(?:\s*\[\d+\])+\s*")
 END = object()  # what next() returns at the end of a stream (StopIteration cannot cross a thread)
 
 
@@ -71,7 +73,10 @@ class AppendOnly:
             if not self.revises:
                 return self._extend(self.draft)
             spans = sentence_spans(self.draft)
-            return self._extend(self.draft[:spans[-1][0]] if spans else "")
+            cut = spans[-1][0] if spans else 0
+            marks = _LEADING_MARKS.match(self.draft, cut)  # "[1] " that ends the sentence before is settled too
+            # Not the space after it: the final text may end there.
+            return self._extend(self.draft[:marks.end() if marks else cut].rstrip())
         self.draft += item
         return "" if self.revises else self._extend(self.draft)
 
