@@ -33,9 +33,9 @@ def create_app(assistant: Assistant) -> FastAPI:
 
     limit = int(assistant.settings.server.max_body_mb * MB)
     app = FastAPI(title="docs-assistant", description="Cited answers from your own documents. "
-                  "Native routes, and OpenAI-compatible ones under /v1 (see docs/api.md).",
-                  lifespan=lifespan, max_body_size=limit)
+                  "Native routes, and OpenAI-compatible ones under /v1 (see docs/api.md).", lifespan=lifespan)
     app.state.service = service
+    app.add_middleware(BodyLimit, limit=limit)
 
     def error(request: Request, status: int, message: str, param: str | None = None, code: str | None = None,
               headers: dict | None = None) -> JSONResponse:
@@ -63,7 +63,7 @@ def create_app(assistant: Assistant) -> FastAPI:
         if exc.status_code == 400:  # FastAPI raises a bare 400 only when it cannot parse a body (not UTF-8)
             message = "Invalid request: the body is not valid UTF-8 JSON"
         elif exc.status_code == 413:
-            message = f"The request body is larger than [server] max_body_mb ({limit / MB:g} MB)"
+            message = too_large(limit)
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
         else:
@@ -78,6 +78,40 @@ def create_app(assistant: Assistant) -> FastAPI:
     app.include_router(native.router, dependencies=[Depends(auth.require_key)])
     app.include_router(openai.router, dependencies=[Depends(auth.require_key)])
     return app
+
+
+class BodyLimit:
+    """413 for a request body over `limit` bytes, as a one-line JSON error like every other.
+
+    Not FastAPI's `max_body_size`: it answers a declared Content-Length over the limit with a plain-text
+    "Content Too Large" and replaces any response the app gives.
+    """
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:  # refused before a byte of it is read
+            body = error_body(scope["path"], 413, too_large(self.limit))
+            return await JSONResponse(body, status_code=413)(scope, receive, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if seen > self.limit:  # a chunked body, counted as it arrives; the handler says 413
+                raise HTTPException(413)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def too_large(limit: int) -> str:
+    return f"The request body is larger than [server] max_body_mb ({limit / MB:g} MB)"
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8000, insecure: bool = False) -> None:
