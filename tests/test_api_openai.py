@@ -1,7 +1,6 @@
 """The OpenAI-compatible routes, driven by the real `openai` client against a real uvicorn server."""
 from __future__ import annotations
 
-
 import httpx
 import openai
 import pytest
