@@ -48,6 +48,12 @@ def _open(**overrides):
     return Assistant.open(home=State.home, config=State.config, **overrides)
 
 
+def _settings():
+    from assistant.settings import Settings
+
+    return Settings.load(State.config, home=State.home)
+
+
 def _consoles(as_json: bool):
     from rich.console import Console
 
@@ -219,14 +225,20 @@ def eval_(
 def serve(
     host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8000,
+    insecure: Annotated[bool, typer.Option(help="Listen beyond this machine without an API key.")] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs).
+    """Serve the HTTP API (OpenAPI docs at /docs; OpenAI-compatible routes under /v1).
+
+    A host other than 127.0.0.1/localhost needs an API key: ASSISTANT_API_KEYS=secret (or --insecure).
 
     Example: assistant serve --port 8000
     """
-    from assistant.http import serve as run_server
+    from assistant.api import serve as run_server
+    from assistant.api.auth import check_exposure
 
-    run_server(_open(), host=host, port=port)
+    settings = _settings()
+    check_exposure(host, bool(settings.server.api_keys), insecure)  # before the store is opened
+    run_server(_open(settings=settings), host=host, port=port, insecure=insecure)
 
 
 def main() -> None:

@@ -103,6 +103,23 @@ class LLMSettings(BaseModel):
                               "shown marked as unsupported.")
 
 
+class ServerSettings(BaseModel):
+    api_keys: list[SecretStr] = Field([], description="Keys `assistant serve` accepts as `Authorization: Bearer KEY` "
+                                      "(every route but /health needs one when any is set). Set them in the "
+                                      "environment: a JSON list, or ASSISTANT_API_KEYS=key1,key2. Never printed "
+                                      "or logged.")
+    max_body_mb: float = Field(1, gt=0, description="Request bodies larger than this are refused (HTTP 413).")
+    ingest_roots: list[Path] = Field([], description="Folders POST /ingest may read from (after resolving symlinks); "
+                                                     "empty: POST /ingest is refused (HTTP 403).")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _no_empty_key(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        if any(not key.get_secret_value().strip() for key in keys):
+            raise ValueError("an API key is empty")
+        return keys
+
+
 class Settings(BaseSettings):
     """Everything a user can tune; see `assistant --help` and docs/configuration.md."""
 
@@ -117,6 +134,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -124,7 +142,7 @@ class Settings(BaseSettings):
         from pydantic_settings import TomlConfigSettingsSource
 
         config = os.environ.get("ASSISTANT_CONFIG")
-        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings, _ApiKeysSource(settings_cls))
         if config:
             sources += (TomlConfigSettingsSource(settings_cls, toml_file=Path(config)),)
         return sources
@@ -160,6 +178,17 @@ class Settings(BaseSettings):
     @property
     def lexical_dir(self) -> Path:
         return self.home / "bm25"
+
+
+class _ApiKeysSource(PydanticBaseSettingsSource):
+    """ASSISTANT_API_KEYS=key1,key2: the API keys without JSON (ASSISTANT_SERVER__API_KEYS wins over it)."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict:
+        keys = [key.strip() for key in os.environ.get("ASSISTANT_API_KEYS", "").split(",") if key.strip()]
+        return {"server": {"api_keys": keys}} if keys else {}
 
 
 def settings_table() -> str:

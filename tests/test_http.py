@@ -20,7 +20,7 @@ def serving(assistant):
     """The API over this assistant on a real uvicorn server; yields its base URL."""
     import uvicorn
 
-    from assistant.http import create_app
+    from assistant.api import create_app
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="warning"))
@@ -43,9 +43,9 @@ def api(sample_bot):
 
 
 @pytest.fixture
-def empty_api(make_assistant):
-    """The API over a fresh, empty home."""
-    with serving(make_assistant()) as url:
+def empty_api(make_assistant, tmp_path):
+    """The API over a fresh, empty home; POST /ingest may read inside tmp_path."""
+    with serving(make_assistant(server={"ingest_roots": [str(tmp_path)]})) as url:
         yield url
 
 
@@ -124,13 +124,14 @@ def test_ingest_over_http(empty_api, sample_docs, tmp_path):
     answer = httpx.post(f"{empty_api}/ask", json={"question": "Who is Sergey Markov?"}, timeout=60).json()
     assert answer["abstained"] is False and {c["source"] for c in answer["citations"]} == {source}
 
-    bad = httpx.post(f"{empty_api}/ingest", json={"paths": ["/no/such/folder"]}, timeout=60)
-    assert (bad.status_code, bad.json()) == (404, {"error": "No such file or folder: /no/such/folder"})
+    missing = tmp_path / "no" / "such" / "folder"
+    bad = httpx.post(f"{empty_api}/ingest", json={"paths": [str(missing)]}, timeout=60)
+    assert (bad.status_code, bad.json()) == (404, {"error": f"No such file or folder: {missing}"})
     assert [r["source"] for r in httpx.get(f"{empty_api}/sources").json()] == [source]  # nothing lost
 
 
 def test_a_chroma_server_that_stops_is_503(make_assistant, chroma_server, sample_docs):
-    bot = make_assistant(chroma_url=chroma_server.url)
+    bot = make_assistant(chroma_url=chroma_server.url, server={"ingest_roots": [str(sample_docs)]})
     chroma_server.stop()
     url = chroma_server.url
     unreachable = {"error": f"Cannot reach the Chroma server at {url}: is `chroma run` running?"}
@@ -189,10 +190,15 @@ def test_a_body_that_is_not_utf8_is_one_line(api):
     assert (missing.status_code, missing.json()) == (404, {"error": "Not Found"})
 
 
-def test_a_fifo_or_device_is_refused_and_the_server_stays_responsive(empty_api, tmp_path):
+def test_a_fifo_or_device_is_refused_and_the_server_stays_responsive(make_assistant, tmp_path):
     import os
 
     os.mkfifo(tmp_path / "pipe.txt")
+    with serving(make_assistant(server={"ingest_roots": [str(tmp_path), "/dev"]})) as empty_api:
+        _refuse_fifos(empty_api, tmp_path)
+
+
+def _refuse_fifos(empty_api, tmp_path):
     # More requests than the server has worker threads: before the fix each one hung a thread for ever.
     for path, kind in [(tmp_path / "pipe.txt", "pipe.txt: not a regular file (a named pipe)"),
                        ("/dev/zero", "zero: not a regular file (a character device)")] * 25:
@@ -205,7 +211,7 @@ def test_a_store_that_dies_mid_ingest_is_503(make_assistant, chroma_server, samp
     from test_sync import _stop_after_first_commit
 
     monkeypatch.setattr("ingest.sync.BATCH_CHUNKS", 1)
-    bot = make_assistant(chroma_url=chroma_server.url)
+    bot = make_assistant(chroma_url=chroma_server.url, server={"ingest_roots": [str(sample_docs)]})
     _stop_after_first_commit(bot, chroma_server)
     with serving(bot) as api:
         reply = httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs)]}, timeout=300)
@@ -242,7 +248,8 @@ def test_a_running_server_sees_what_another_process_ingested(sample_home, tmp_pa
     port = free_port()
     server = subprocess.Popen([str(Path(sys.executable).parent / "assistant"), "--home", str(home), "serve",
                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                              env={**os.environ, "HF_HUB_OFFLINE": "1",
+                                   "ASSISTANT_SERVER__INGEST_ROOTS": json.dumps([str(tmp_path / "docs")])})
     api = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 300

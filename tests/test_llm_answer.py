@@ -137,7 +137,7 @@ def test_an_unreachable_llm_is_one_line_in_the_cli_and_a_503_over_http(sample_ho
     from fastapi.testclient import TestClient
 
     from assistant import Assistant
-    from assistant.http import create_app
+    from assistant.api import create_app
 
     url = "http://127.0.0.1:9/v1"  # the discard port: nothing listens there
     env = {**os.environ, "ASSISTANT_LLM__BASE_URL": url}

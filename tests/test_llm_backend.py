@@ -213,7 +213,7 @@ def test_a_stalled_endpoint_times_out_naming_the_setting():
 
 
 def test_http_statuses():
-    from assistant.http import status_for
+    from assistant.api import status_for
 
     assert status_for(LLMBadReply("x")) == 502
     assert status_for(LLMTimeout("x")) == status_for(LLMUnreachable("x")) == 503

@@ -29,6 +29,8 @@ UNSUPPORTED = "(not supported by the passages)"
 class LLMAnswerer(Answerer):
     """Generates a cited answer with `chat` (assistant.llm.ChatModel) and keeps what verification passes."""
 
+    revises = True  # its streamed text is a draft that Revisions correct: a client that can only append must wait
+
     def __init__(self, settings: LLMSettings, verifier: Verifier, fallback: ExtractiveAnswerer):
         self.settings = settings
         self.verifier = verifier

@@ -1,0 +1,122 @@
+"""The FastAPI app: routes, error handlers, the model loaded at start-up, and `serve`."""
+from __future__ import annotations
+
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from assistant.api import auth
+from assistant.api.errors import ApiError, error_body, is_openai_path, status_for, validation_message, validation_param
+from assistant.api.routes import native, openai
+from assistant.api.service import Service
+from assistant.core import Assistant
+from assistant.errors import USER_ERRORS
+from ingest.files import printable
+
+MB = 1024 * 1024
+
+
+def create_app(assistant: Assistant) -> FastAPI:
+    """A FastAPI app over one Assistant; OpenAPI docs at /docs. `[server]` settings apply (keys, limits, roots)."""
+    service = Service(assistant)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        # Load the model now, not on the first question; /health says 503 "loading" until it is ready.
+        # Not a daemon: stopping the server mid-load waits for it (see Embedder.preload).
+        threading.Thread(target=service.readiness.load_model, name="load-model").start()
+        yield
+
+    limit = int(assistant.settings.server.max_body_mb * MB)
+    app = FastAPI(title="docs-assistant", description="Cited answers from your own documents. "
+                  "Native routes, and OpenAI-compatible ones under /v1 (see docs/api.md).", lifespan=lifespan)
+    app.state.service = service
+    app.add_middleware(BodyLimit, limit=limit)
+
+    def error(request: Request, status: int, message: str, param: str | None = None, code: str | None = None,
+              headers: dict | None = None) -> JSONResponse:
+        # printable(): a message quoting a path with undecodable bytes must not break the JSON encoder.
+        return JSONResponse(status_code=status, headers=headers,
+                            content=error_body(request.url.path, status, printable(message), param, code))
+
+    # One handler per class: a catch-all `Exception` handler would also log a traceback for every 404.
+    for kind in USER_ERRORS:
+        app.add_exception_handler(kind, lambda request, exc: error(request, status_for(exc), str(exc)))
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        return error(request, exc.status, exc.message, exc.param, exc.code, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if is_openai_path(request.url.path):  # OpenAI says 400 for a request that does not fit
+            return error(request, 400, validation_message(errors), validation_param(errors), "invalid_request")
+        return error(request, 422, validation_message(errors))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 400:  # FastAPI raises a bare 400 only when it cannot parse a body (not UTF-8)
+            message = "Invalid request: the body is not valid UTF-8 JSON"
+        elif exc.status_code == 413:
+            message = too_large(limit)
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(exc.detail)
+        return error(request, exc.status_code, message, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        return error(request, 500, f"internal error: {type(exc).__name__}")
+
+    app.include_router(native.health)
+    app.include_router(native.router, dependencies=[Depends(auth.require_key)])
+    app.include_router(openai.router, dependencies=[Depends(auth.require_key)])
+    return app
+
+
+class BodyLimit:
+    """413 for a request body over `limit` bytes, as a one-line JSON error like every other.
+
+    Not FastAPI's `max_body_size`: it answers a declared Content-Length over the limit with a plain-text
+    "Content Too Large" and replaces any response the app gives.
+    """
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:  # refused before a byte of it is read
+            body = error_body(scope["path"], 413, too_large(self.limit))
+            return await JSONResponse(body, status_code=413)(scope, receive, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if seen > self.limit:  # a chunked body, counted as it arrives; the handler says 413
+                raise HTTPException(413)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def too_large(limit: int) -> str:
+    return f"The request body is larger than [server] max_body_mb ({limit / MB:g} MB)"
+
+
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8000, insecure: bool = False) -> None:
+    """Run the API until interrupted; refuses a non-loopback host without an API key unless `insecure`."""
+    import uvicorn
+
+    auth.check_exposure(host, bool(assistant.settings.server.api_keys), insecure)
+    uvicorn.run(create_app(assistant), host=host, port=port, log_level="info")

@@ -1,0 +1,127 @@
+"""The native routes: /health, /sources, /ask, /ingest, /documents/{source}."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse
+
+from assistant.answer import Answer
+from assistant.answerers import Revision
+from assistant.api.errors import ApiError, status_for
+from assistant.api.schemas import (AnswerOut, AskRequest, DocumentOut, ErrorOut, HealthOut, IngestReportOut,
+                                   IngestRequest, RemovedOut, SourceOut)
+from assistant.api.service import Service
+from assistant.api.streaming import call, event, start
+from assistant.errors import USER_ERRORS, UnknownSource
+from assistant.text_input import require_text
+from ingest.files import printable
+
+ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 413, 422, 503)}
+
+health = APIRouter(tags=["native"])
+router = APIRouter(tags=["native"], responses=ERRORS)
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+@health.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+async def get_health(svc: Service = Depends(service)) -> JSONResponse:
+    """200 when the store answers and the model is loaded, else 503; the body says which part is not ready.
+
+    Never needs an API key (for load balancers and container health checks)."""
+    state = await run_in_threadpool(svc.readiness.report)
+    return JSONResponse(status_code=200 if state["status"] == "ok" else 503, content=state)
+
+
+@router.get("/sources", response_model=list[SourceOut])
+async def get_sources(svc: Service = Depends(service)) -> list[dict]:
+    """What is indexed, sorted by source."""
+    return [r.to_dict() for r in await call(svc.settings, svc.assistant.sources)]
+
+
+@router.post("/ask", response_model=AnswerOut,
+             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                              "description": "The answer; with `stream: true`, server-sent events: `delta` "
+                                             "{text}, `revision` {text}, then `answer` (this JSON) or `error`."}})
+async def ask(body: AskRequest, svc: Service = Depends(service)):
+    """Answer a question with numbered citations; `stream: true` sends the text as it is written."""
+    require_text(body.question)
+    for turn in body.history:
+        for text in turn:
+            require_text(text, "history")
+    for source in body.sources or ():
+        require_text(source, "source filter")
+    bot = svc.assistant
+    if not body.stream:
+        answer = await call(svc.settings, bot.ask, body.question, body.history, body.top_k, body.sources)
+        return answer.to_dict()
+    items = await start(svc.settings, bot.stream(body.question, body.history, body.top_k, body.sources))
+    return EventSourceResponse(_ask_events(items))
+
+
+async def _ask_events(items: AsyncIterator) -> AsyncIterator[bytes]:
+    try:
+        async for item in items:
+            if isinstance(item, Answer):
+                yield event(item.to_dict(), "answer")
+            elif isinstance(item, Revision):
+                yield event({"text": item.text}, "revision")
+            else:
+                yield event({"text": item}, "delta")
+    except USER_ERRORS as exc:  # the status line is sent: the error is the last event
+        yield event({"error": printable(str(exc)), "status": status_for(exc)}, "error")
+    except Exception as exc:  # noqa: BLE001 - the client gets one line; uvicorn logs nothing more
+        yield event({"error": f"internal error: {type(exc).__name__}", "status": 500}, "error")
+
+
+@router.post("/ingest", response_model=IngestReportOut,
+             responses={403: {"model": ErrorOut, "description": "A path outside `[server] ingest_roots`."}})
+async def ingest(body: IngestRequest, svc: Service = Depends(service)) -> dict:
+    """Add, update or (with prune) remove documents from folders inside `[server] ingest_roots`."""
+    if not svc.ingest_roots:
+        raise ApiError(403, "Ingesting over HTTP is off: set [server] ingest_roots to the folders it may read "
+                            "(ASSISTANT_SERVER__INGEST_ROOTS='[\"/srv/docs\"]')")
+    paths = []
+    for given in body.paths:  # every path is checked before anything is read: a refusal changes nothing
+        try:
+            outside = svc.outside_roots(given)
+        except (OSError, ValueError, RuntimeError):  # a NUL byte, a lone surrogate, a symlink loop
+            raise ApiError(403, f"{printable(given)!r} is not a path inside [server] ingest_roots") from None
+        if outside is not None:
+            raise ApiError(403, f"{printable(given)} is outside [server] ingest_roots")
+        paths.append(given)
+    report = await call(svc.settings, svc.assistant.ingest, paths, body.prune)
+    return report.to_dict()
+
+
+def _one_source(bot, source: str) -> str:
+    matches = bot.resolve_sources([require_text(source, "source")])
+    if len(matches) > 1:
+        raise UnknownSource(f"'{source}' matches {len(matches)} sources; give the full source")
+    return matches[0]
+
+
+@router.get("/documents/{source:path}", response_model=DocumentOut)
+async def get_document(source: str, svc: Service = Depends(service)) -> dict:
+    """One indexed document with its cleaned text (citation offsets point into it); 404 if unknown.
+
+    `source` is as `/sources` lists it (an absolute path keeps its leading slash:
+    `/documents//srv/docs/a.txt`), or its trailing part (`/documents/a.txt`)."""
+    bot = svc.assistant
+
+    def document() -> dict:
+        return bot.document(_one_source(bot, source)).to_dict(with_text=True)
+
+    return await call(svc.settings, document)
+
+
+@router.delete("/documents/{source:path}", response_model=RemovedOut)
+async def delete_document(source: str, svc: Service = Depends(service)) -> dict:
+    """Remove one document from the index; 404 if unknown."""
+    removed = await call(svc.settings, svc.assistant.remove, require_text(source, "source"))
+    return {"removed": removed}

@@ -1,0 +1,226 @@
+"""The API's request and response models: what /docs shows, and what the routes validate.
+
+Response models allow extra keys: the answer JSON may gain keys (docs/design.md, "The JSON answer")
+and the API passes them through rather than dropping them.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# --------------------------------------------------------------------------------------------- native
+
+
+class ErrorOut(BaseModel):
+    """Every error of the native routes: one line, no traceback."""
+
+    error: str = Field(description="What went wrong, as the CLI would say it.",
+                       examples=["Nothing is indexed yet: run `assistant ingest PATH`"])
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    store: str = Field(description='"ok", or why the store does not answer.')
+    model: str = Field(description='"ok", "loading" while it loads at start-up, or why it failed.')
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The question.", examples=["Who denied involvement?"])
+    history: list[tuple[str, str]] = Field(default=[], description="Earlier (question, answer) turns, oldest first.")
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Passages to answer from.")
+    sources: list[str] | None = Field(default=None, description="Only search these sources.")
+    stream: bool = Field(default=False, description="Reply with server-sent events (see docs/api.md) instead of "
+                                                    "one JSON answer.")
+
+
+class CitationOut(BaseModel):
+    """Passage `n`: `sentence` occurs verbatim in `text`, which is the document's text[start:end]."""
+
+    model_config = ConfigDict(extra="allow")
+
+    n: int
+    source: str
+    title: str
+    text: str = Field(description="The cited passage.")
+    sentence: str = Field(description="The sentence of the passage the answer relies on.")
+    start: int = Field(description="Offset of the passage in the document's text (GET /documents/{source}).")
+    end: int
+    score: float
+    chunk_id: str = ""
+
+
+class HitOut(BaseModel):
+    """A retrieved passage with how it ranked."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    doc_id: str
+    source: str
+    title: str
+    chunk_index: int
+    start: int
+    end: int
+    text: str
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+class AnswerOut(BaseModel):
+    """The answer: `[n]` in `answer` is `citations[n-1]` (the same object as `assistant ask --json`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+    query: str = Field(description="What was searched for: the question rewritten from the conversation.")
+    hits: list[HitOut]
+    notes: list[str]
+    details: list[str]
+    unsupported: list[str]
+    timings_ms: dict[str, float]
+
+
+class SourceOut(BaseModel):
+    """One indexed document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    doc_id: str
+    source: str
+    title: str
+    sha256: str
+    chunks: int
+    mtime: float
+    indexed_at: float
+
+
+class DocumentOut(SourceOut):
+    text: str = Field(description="The cleaned text citation offsets point into.")
+
+
+class RemovedOut(BaseModel):
+    removed: str = Field(description="The source removed from the index.")
+
+
+class IngestRequest(BaseModel):
+    paths: list[str] = Field(description="Files or folders on the server's disk, inside `[server] ingest_roots`.")
+    prune: bool = Field(default=False, description="Remove indexed files that vanished from these folders.")
+
+
+class FailedFile(BaseModel):
+    source: str
+    error: str | None
+
+
+class IngestReportOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    failed: list[FailedFile]
+    chunks: int
+    seconds: float
+
+
+# --------------------------------------------------------------------------------------- OpenAI shape
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorOut(BaseModel):
+    """Every error of the /v1 routes, in OpenAI's shape."""
+
+    error: OpenAIErrorDetail
+
+
+class ContentPart(BaseModel):
+    """A part of a message's content; only `text` parts can be answered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str = Field(description="system, developer, user or assistant (tool messages are refused).")
+    content: str | list[ContentPart] | None = None
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat completion request; options that do not apply to a retrieval answerer are accepted and
+    ignored (temperature, max_tokens, ...), the ones it cannot honour are refused (tools, n > 1, images)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(description="An answerer kind, as listed by GET /v1/models.", examples=["extractive"])
+    messages: list[ChatMessage] = Field(min_length=1, description="The conversation; the last one is the "
+                                                                  "user's question.")
+    stream: bool = False
+    n: int | None = Field(default=None, description="Only 1.")
+    tools: list[Any] | None = None
+    functions: list[Any] | None = None
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Extension: passages to answer from.")
+    sources: list[str] | None = Field(default=None, description="Extension: only search these sources.")
+
+
+class ChatCitation(BaseModel):
+    n: int
+    source: str
+    title: str
+    text: str = Field(description="The cited passage.")
+    sentence: str
+    start: int
+    end: int
+
+
+class ChatReply(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str = Field(description="The answer, with its [n] marks.")
+    citations: list[ChatCitation] = Field(description="Extension: citations[n-1] is passage [n].")
+    abstained: bool = Field(description="Extension: true when the documents do not answer the question.")
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: ChatReply
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: None = None
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "docs-assistant"
+    name: str = Field(description="Extension: the answerer's label.")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
