@@ -77,7 +77,11 @@ class AnswerOut(BaseModel):
 
     question: str
     answer: str
+    short: str | None = Field(None, description="The exact phrase that answers (a name, date, amount, place), "
+                                                "cut from the cited sentences; null when none was found.")
     abstained: bool
+    confidence: float | None = Field(None, description="The extractive answerer's estimate (0-1) that the answer "
+                                                       "is right; null for other answerers.")
     citations: list[CitationOut]
     query: str = Field(description="What was searched for: the question rewritten from the conversation.")
     hits: list[HitOut]
