@@ -97,6 +97,12 @@ def _record_meta(record: DocumentRecord) -> dict:
             "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at}
 
 
+def _visible(meta: dict | None, committed: dict[str, str]) -> bool:
+    """Is this chunk part of a committed document? A Chroma server can return a result whose metadata
+    is None while another process deletes that chunk (seen under bench/soak_server.py): not visible."""
+    return meta is not None and committed.get(meta["source"]) == meta["sha256"]
+
+
 def _chunk_from(cid: str, text: str, meta: dict) -> Chunk:
     return Chunk(id=cid, doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
                  chunk_index=int(meta["chunk_index"]), start=int(meta["start"]),
@@ -236,11 +242,14 @@ class Store:
         self._bump_generation()
         self._chunks.delete(where={"source": source})
 
+    def orphans(self) -> list[str]:
+        """Ids of the chunks no committed document claims (left by an interrupted run until a sweep)."""
+        committed = self.committed()
+        return [cid for cid, meta in self._iter_chunk_meta() if not _visible(meta, committed)]
+
     def sweep(self) -> int:
         """Delete chunks no committed document claims (left by an interrupted run)."""
-        committed = self.committed()
-        orphans = [cid for cid, meta in self._iter_chunk_meta()
-                   if committed.get(meta["source"]) != meta["sha256"]]
+        orphans = self.orphans()
         for begin in range(0, len(orphans), PAGE):
             self._chunks.delete(ids=orphans[begin:begin + PAGE])
         return len(orphans)
@@ -346,7 +355,7 @@ class Store:
         while True:
             got = self._chunks.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                if committed.get(meta["source"]) == meta["sha256"]:
+                if _visible(meta, committed):
                     yield _chunk_from(cid, text, meta)
             if len(got["ids"]) < PAGE:
                 return
@@ -360,7 +369,7 @@ class Store:
         committed = self.committed()
         return {cid: _chunk_from(cid, text, meta)
                 for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
-                if committed.get(meta["source"]) == meta["sha256"]}
+                if _visible(meta, committed)}
 
     def dense_search(self, embedding: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
         """Top-k visible chunks by cosine similarity, optionally only from some sources."""
@@ -379,7 +388,7 @@ class Store:
         hits = []
         for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
                                          got["distances"][0]):
-            if committed.get(meta["source"]) != meta["sha256"]:
+            if not _visible(meta, committed):
                 continue
             similarity = 1.0 - float(dist)
             hits.append(Hit(chunk=_chunk_from(cid, text, meta), score=similarity,
