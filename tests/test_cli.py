@@ -44,8 +44,8 @@ def cli_home(tmp_path_factory, sample_home):
 
 
 def test_help_is_light_and_import_does_not_pull_gradio():
-    code = ("import sys, assistant, assistant.cli; "
-            "print(sorted(m for m in ('torch', 'chromadb', 'gradio', 'sentence_transformers') if m in sys.modules))")
+    heavy = "('torch', 'chromadb', 'gradio', 'sentence_transformers', 'llama_index')"
+    code = f"import sys, assistant, assistant.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
     assert out.stdout.strip() == "[]"
     help_ = subprocess.run([str(BIN), "ask", "--help"], capture_output=True, text=True, env=ENV)

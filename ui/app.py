@@ -6,6 +6,7 @@ import os
 import gradio as gr
 
 from ui import panels, style, welcome
+from ui.endpoints import add_endpoints
 from ui.chat import answerer_choices
 from ui.handlers import Handlers
 from ui.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
@@ -87,17 +88,21 @@ def build_app(assistant) -> gr.Blocks:
         index_outputs = [header, sources, remove_pick, source_filter, chatbot]
         turn_outputs = [chatbot, history, answers, why, viewer]
         turn_inputs = [pending, chatbot, history, answers, top_k, source_filter, answerer]
+        # The page's events are private (the page calls them; API clients get /ask and /sources below).
         # A quick unqueued check first: an empty question ends there, and the box clears at once.
-        question.submit(on.accept, question, [question, pending], queue=False, show_progress="hidden").success(
-            on.respond, turn_inputs, turn_outputs, show_progress="hidden")
-        chatbot.example_select(on.example, None, pending, queue=False, show_progress="hidden").then(
-            on.respond, turn_inputs, turn_outputs, show_progress="hidden")
-        chatbot.clear(on.clear, None, [history, answers, why, viewer], queue=False)
-        viewer.click(on.open, None, [viewer, tabs, views], show_progress="hidden")
-        upload.upload(on.upload, upload, [upload, upload_results] + index_outputs)
-        remove_btn.click(on.remove, remove_pick, [upload_results] + index_outputs,
+        question.submit(on.accept, question, [question, pending], queue=False, show_progress="hidden",
+                        api_visibility="private").success(
+            on.respond, turn_inputs, turn_outputs, show_progress="hidden", api_visibility="private")
+        chatbot.example_select(on.example, None, pending, queue=False, show_progress="hidden",
+                               api_visibility="private").then(
+            on.respond, turn_inputs, turn_outputs, show_progress="hidden", api_visibility="private")
+        chatbot.clear(on.clear, None, [history, answers, why, viewer], queue=False, api_visibility="private")
+        viewer.click(on.open, None, [viewer, tabs, views], show_progress="hidden", api_visibility="private")
+        upload.upload(on.upload, upload, [upload, upload_results] + index_outputs, api_visibility="private")
+        remove_btn.click(on.remove, remove_pick, [upload_results] + index_outputs, api_visibility="private",
                          js="(s) => (s && confirm('Remove this document from the index?')) ? s : null")
-        app.load(on.refresh, None, index_outputs, queue=False, show_progress="hidden")
+        app.load(on.refresh, None, index_outputs, queue=False, show_progress="hidden", api_visibility="private")
+        add_endpoints(assistant)
     return app
 
 
