@@ -383,8 +383,19 @@ class Store:
         # Ask for a few extra: uncommitted chunks of an interrupted run are filtered out below. The
         # visible count comes with the committed map (no extra call); Chroma returns fewer if it has fewer.
         n = max(1, min(k + 8, self._visible_chunks + 8))
-        got = self._chunks.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n,
-                                 where=where, include=["metadatas", "documents", "distances"])
+        query = dict(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where,
+                     include=["metadatas", "documents", "distances"])
+        from chromadb.errors import InternalError  # loaded already: the store is open
+
+        try:
+            got = self._chunks.query(**query)
+        except InternalError:
+            # A Chroma server can fail a query that meets a chunk another process is deleting ("Error
+            # finding id", seen under bench/soak_server.py); asked again, it searches the index as it is now.
+            try:
+                got = self._chunks.query(**query)
+            except InternalError as exc:
+                raise StoreUnavailable(f"The Chroma server failed a search ({exc}): try again") from exc
         hits = []
         for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
                                          got["distances"][0]):
