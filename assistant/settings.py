@@ -125,6 +125,27 @@ class ServerSettings(BaseModel):
         return keys
 
 
+class UISettings(BaseModel):
+    users: list[SecretStr] = Field([], description="Accounts of the chat UI, each \"user:password\" (the password "
+                                   "may hold colons). When set, `assistant chat` asks for a login; without any it "
+                                   "refuses a host beyond localhost unless --insecure. Set them in the environment: "
+                                   "a JSON list, or ASSISTANT_UI_USERS=alice:pw1,bob:pw2. Never printed or logged.")
+
+    @field_validator("users")
+    @classmethod
+    def _user_and_password(cls, users: list[SecretStr]) -> list[SecretStr]:
+        for entry in users:
+            name, colon, password = entry.get_secret_value().partition(":")
+            if not (name.strip() and colon and password):
+                raise ValueError('each user is "name:password", with neither part empty')
+        return users
+
+    def accounts(self) -> list[tuple[str, str]]:
+        """(user, password) pairs, as Gradio's `auth=` takes them."""
+        pairs = (entry.get_secret_value().partition(":") for entry in self.users)
+        return [(name.strip(), password) for name, _, password in pairs]
+
+
 class Settings(BaseSettings):
     """Everything a user can tune; see `assistant --help` and docs/configuration.md."""
 
@@ -140,6 +161,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -148,7 +170,8 @@ class Settings(BaseSettings):
 
         config = os.environ.get("ASSISTANT_CONFIG")
         sources: tuple[PydanticBaseSettingsSource, ...] = (
-            init_settings, env_settings, _CommaList(settings_cls, "ASSISTANT_API_KEYS", "server", "api_keys"))
+            init_settings, env_settings, _CommaList(settings_cls, "ASSISTANT_API_KEYS", "server", "api_keys"),
+            _CommaList(settings_cls, "ASSISTANT_UI_USERS", "ui", "users"))
         if config:
             sources += (TomlConfigSettingsSource(settings_cls, toml_file=Path(config)),)
         return sources
@@ -187,9 +210,9 @@ class Settings(BaseSettings):
 
 
 class _CommaList(PydanticBaseSettingsSource):
-    """A list of secrets without JSON: ASSISTANT_API_KEYS=key1,key2.
+    """A list of secrets without JSON: ASSISTANT_API_KEYS=key1,key2 or ASSISTANT_UI_USERS=alice:pw1,bob:pw2.
 
-    The nested variable (ASSISTANT_SERVER__API_KEYS) wins over it. An entry cannot
+    The nested variable (ASSISTANT_SERVER__API_KEYS, ASSISTANT_UI__USERS) wins over it. An entry cannot
     hold a comma; use the nested variable's JSON list for one that does."""
 
     def __init__(self, settings_cls, env: str, section: str, name: str):

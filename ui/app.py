@@ -5,6 +5,7 @@ import os
 
 import gradio as gr
 
+from assistant.exposure import check_ui
 from assistant.uploads import max_upload_bytes
 from ui import panels, style, welcome
 from ui.chat import answerer_choices
@@ -106,6 +107,13 @@ def build_app(assistant) -> gr.Blocks:
     return app
 
 
-def launch(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
-    """Serve the chat UI (blocks until stopped); what `assistant chat` runs."""
-    return build_app(assistant).launch(server_name=host, server_port=port, share=share, inbrowser=False, **kwargs)
+def launch(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False, insecure: bool = False,
+           **kwargs):
+    """Serve the chat UI (blocks until stopped); what `assistant chat` runs.
+
+    With `[ui] users` set, Gradio asks for a login (`auth=`; it compares passwords in constant time).
+    Without, a host beyond loopback or a share link is refused (ConfigError) unless `insecure`."""
+    accounts = assistant.settings.ui.accounts()
+    check_ui(host, bool(accounts), share, insecure)
+    return build_app(assistant).launch(server_name=host, server_port=port, share=share, inbrowser=False,
+                                       auth=accounts or None, **kwargs)

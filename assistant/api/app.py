@@ -15,6 +15,7 @@ from assistant.api.routes import native, openai
 from assistant.api.service import Service
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS
+from assistant.exposure import check_api
 from assistant.uploads import max_upload_bytes
 from ingest.files import printable
 
@@ -131,5 +132,5 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8000, insec
     """Run the API until interrupted; refuses a non-loopback host without an API key unless `insecure`."""
     import uvicorn
 
-    auth.check_exposure(host, bool(assistant.settings.server.api_keys), insecure)
+    check_api(host, bool(assistant.settings.server.api_keys), insecure)
     uvicorn.run(create_app(assistant), host=host, port=port, log_level="info")
