@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from support import free_port
+from support import ApiServer, clean_env, free_port
 from test_http import serving
 
 QUESTION = "What did Peskov call the allegations?"
@@ -361,15 +359,10 @@ def test_api_keys_from_the_environment(monkeypatch, tmp_path):
 
 # ---- `assistant serve` beyond loopback -------------------------------------------------------------------------
 
-def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    return {**env, "HF_HUB_OFFLINE": "1", **extra}
-
-
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.org"])
 def test_serve_beyond_loopback_needs_a_key(tmp_path, host):
     done = subprocess.run([str(BIN), "--home", str(tmp_path), "serve", "--host", host, "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=120, env=_env())
+                          capture_output=True, text=True, timeout=120, env=clean_env())
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         f"Error: Refusing to serve on {host} without an API key: anyone who can reach it could read and change "
@@ -377,39 +370,23 @@ def test_serve_beyond_loopback_needs_a_key(tmp_path, host):
     assert not (tmp_path / "chroma").exists(), "refused before the store was opened"
 
 
-def _start(home: Path, *args: str, env: dict) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([str(BIN), "--home", str(home), "serve", "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    return proc, url
-
-
 def test_serve_beyond_loopback_with_a_key_or_insecure(sample_home):
-    proc, url = _start(sample_home, "--host", "0.0.0.0", env=_env(ASSISTANT_API_KEYS=KEY))
+    server = ApiServer(sample_home, "--host", "0.0.0.0", env=clean_env(ASSISTANT_API_KEYS=KEY))
+    url = server.url
     try:
         assert httpx.get(f"{url}/sources", timeout=60).status_code == 401
         assert httpx.get(f"{url}/sources", headers={"Authorization": f"Bearer {KEY}"}, timeout=60).status_code == 200
         assert httpx.get(f"{url}/sources", headers={"Authorization": "Bearer wrong-guess"}, timeout=60).status_code \
             == 401
     finally:
-        proc.terminate()
-        log = proc.communicate(timeout=60)[0]
+        log = server.stop()
     assert "GET /sources" in log and KEY not in log and "wrong-guess" not in log  # keys are never logged
 
-    proc, url = _start(sample_home, "--host", "0.0.0.0", "--insecure", env=_env())
+    server = ApiServer(sample_home, "--host", "0.0.0.0", "--insecure", env=clean_env())
     try:
-        assert httpx.get(f"{url}/sources", timeout=60).status_code == 200
+        assert httpx.get(f"{server.url}/sources", timeout=60).status_code == 200
     finally:
-        proc.terminate()
-        proc.communicate(timeout=60)
+        server.stop()
 
 
 # ---- a failure after the first event ------------------------------------------------------------------------

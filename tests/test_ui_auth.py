@@ -1,7 +1,6 @@
 """The chat UI's login: `[ui] users` becomes Gradio's auth; without users it stays on this machine."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import free_port
+from support import clean_env, free_port
 
 gr = pytest.importorskip("gradio")
 
@@ -19,17 +18,12 @@ REFUSAL = ("without a login: anyone who can reach it could read and change your 
            "(ASSISTANT_UI_USERS=alice:some-long-password, or [ui] users), or pass --insecure")
 
 
-def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    return {**env, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **extra}
-
-
 @pytest.mark.parametrize("args, where", [(["--host", "0.0.0.0"], "0.0.0.0"), (["--host", "192.168.1.10"],
                                                                                "192.168.1.10"),
                                          (["--share"], "a public share link")])
 def test_chat_beyond_loopback_needs_users(tmp_path, args, where):
     done = subprocess.run([str(BIN), "--home", str(tmp_path), "chat", "--port", str(free_port()), *args],
-                          capture_output=True, text=True, timeout=120, env=_env())
+                          capture_output=True, text=True, timeout=120, env=clean_env(GRADIO_ANALYTICS_ENABLED="False"))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"Error: Refusing to serve the chat UI on {where} {REFUSAL}"]
     assert not (tmp_path / "chroma").exists(), "refused before the store was opened"
@@ -72,7 +66,8 @@ def test_a_login_is_required_when_users_are_set(sample_home, tmp_path):
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([str(BIN), "--home", str(sample_home), "chat", "--host", "0.0.0.0", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=_env(ASSISTANT_UI_USERS="alice:correct-horse-battery"))
+                            env=clean_env(ASSISTANT_UI_USERS="alice:correct-horse-battery",
+                                          GRADIO_ANALYTICS_ENABLED="False"))
     try:
         deadline = time.time() + 300
         while time.time() < deadline and proc.poll() is None:
