@@ -68,8 +68,9 @@ def max_upload_bytes(settings) -> int:
 
 
 def shown_name(name: str | os.PathLike) -> str:
-    """The name an upload is reported under: the given name without any folder part (`../../x.txt` -> `x.txt`)."""
-    return PurePosixPath(str(name).replace("\\", "/")).name or str(name)
+    """The name an upload is reported under: the given name without any folder part (`../../x.txt` -> `x.txt`);
+    "upload" for a name that is nothing else (an HTTP file part may come with an empty file name)."""
+    return PurePosixPath(str(name).replace("\\", "/")).name or "upload"
 
 
 def uploads_dir(home: str | os.PathLike) -> Path:

@@ -187,5 +187,19 @@ def test_check_uploads_raises_the_first_refusal(make_assistant, tmp_path):
         check_uploads(settings, [(good, "a.txt"), (exe, "b.exe")])
     with pytest.raises(FileTooLarge, match=r"^c\.txt: 0\.0 MB is over the 0\.001 MB upload limit"):
         check_uploads(settings, [(big, "../c.txt")])
+    with pytest.raises(UnsupportedFile, match=r"^upload: unsupported file type 'none' "):
+        check_uploads(settings, [(good, "")])
     with pytest.raises(EmptyDocument, match=r"^d\.txt: file is empty$"):
         check_uploads(settings, [(empty, "d.txt")])
+
+
+def test_the_service_imports_neither_gradio_nor_fastapi():
+    import os
+    import subprocess
+    import sys
+
+    check = ("import sys, assistant.uploads; assert not {'gradio', 'fastapi'} & set(sys.modules); "
+             "import assistant.api.app; assert 'gradio' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0, done.stderr
