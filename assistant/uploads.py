@@ -128,8 +128,8 @@ def ingest_uploads(assistant, files: list[tuple[str | os.PathLike, str]],
     of one drop that would get the same name are not both kept: the later one is refused.
     What a run that died left behind (copies never indexed, backups) is cleaned up first.
     """
-    # The store's write lock, not only ours: another process's upload must not be swept as abandoned.
     started = time.perf_counter()
+    # The store's write lock, not only ours: another process's upload must not be swept as abandoned.
     with _LOCK, assistant.store.writer():
         sweep_uploads(assistant)
         results = _ingest_uploads(assistant, files, progress)
