@@ -178,18 +178,25 @@ def chat(
     share: Annotated[bool, typer.Option(help="Ask Gradio for a public share link.")] = False,
     sample: Annotated[Optional[Path], typer.Option(metavar="DIR",
                                                    help="Ingest this folder first if nothing is indexed.")] = None,
+    insecure: Annotated[bool, typer.Option(help="Listen beyond this machine (or --share) without a login.")] = False,
 ) -> None:
     """Open the chat UI in the browser.
 
+    A host other than 127.0.0.1/localhost, or --share, needs users to log in:
+    ASSISTANT_UI_USERS=alice:some-long-password (or --insecure).
+
     Example: assistant chat --port 7860
     """
+    from assistant.exposure import check_ui
     from ui import launch
 
-    bot = _open()
+    settings = _settings()
+    check_ui(host, bool(settings.ui.users), share, insecure)  # before the store is opened
+    bot = _open(settings=settings)
     if sample is not None and not bot.sources():
         print(f"Nothing indexed yet: ingesting {sample} ...", file=sys.stderr)
         bot.ingest([sample])
-    launch(bot, host=host, port=port, share=share)
+    launch(bot, host=host, port=port, share=share, insecure=insecure)
 
 
 @app.command(name="eval", cls=PlainHelp)
@@ -234,10 +241,10 @@ def serve(
     Example: assistant serve --port 8000
     """
     from assistant.api import serve as run_server
-    from assistant.api.auth import check_exposure
+    from assistant.exposure import check_api
 
     settings = _settings()
-    check_exposure(host, bool(settings.server.api_keys), insecure)  # before the store is opened
+    check_api(host, bool(settings.server.api_keys), insecure)  # before the store is opened
     run_server(_open(settings=settings), host=host, port=port, insecure=insecure)
 
 

@@ -29,6 +29,9 @@ class IngestSettings(BaseModel):
     max_paragraphs: int = Field(200_000, ge=1, description="A .docx with more paragraphs, or an .html file with "
                                                            "more elements, is refused before it is parsed.")
     max_pages: int = Field(5_000, ge=1, description="A .pdf with more pages is refused before its text is read.")
+    max_upload_mb: float = Field(25, gt=0, description="An uploaded file (chat UI or POST /documents) larger than "
+                                                       "this is refused (HTTP 413); ingest big files with "
+                                                       "`assistant ingest PATH`.")
 
     def limits(self):
         """These settings as ingest.limits.Limits."""
@@ -111,6 +114,8 @@ class ServerSettings(BaseModel):
     max_body_mb: float = Field(1, gt=0, description="Request bodies larger than this are refused (HTTP 413).")
     ingest_roots: list[Path] = Field([], description="Folders POST /ingest may read from (after resolving symlinks); "
                                                      "empty: POST /ingest is refused (HTTP 403).")
+    max_upload_files: int = Field(20, ge=1, description="Files one POST /documents may carry; its body may be up to "
+                                                        "this many times [ingest] max_upload_mb (HTTP 413 beyond).")
 
     @field_validator("api_keys")
     @classmethod
@@ -118,6 +123,27 @@ class ServerSettings(BaseModel):
         if any(not key.get_secret_value().strip() for key in keys):
             raise ValueError("an API key is empty")
         return keys
+
+
+class UISettings(BaseModel):
+    users: list[SecretStr] = Field([], description="Accounts of the chat UI, each \"user:password\" (the password "
+                                   "may hold colons). When set, `assistant chat` asks for a login; without any it "
+                                   "refuses a host beyond localhost unless --insecure. Set them in the environment: "
+                                   "a JSON list, or ASSISTANT_UI_USERS=alice:pw1,bob:pw2. Never printed or logged.")
+
+    @field_validator("users")
+    @classmethod
+    def _user_and_password(cls, users: list[SecretStr]) -> list[SecretStr]:
+        for entry in users:
+            name, colon, password = entry.get_secret_value().partition(":")
+            if not (name.strip() and colon and password):
+                raise ValueError('each user is "name:password", with neither part empty')
+        return users
+
+    def accounts(self) -> list[tuple[str, str]]:
+        """(user, password) pairs, as Gradio's `auth=` takes them."""
+        pairs = (entry.get_secret_value().partition(":") for entry in self.users)
+        return [(name.strip(), password) for name, _, password in pairs]
 
 
 class Settings(BaseSettings):
@@ -135,6 +161,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -142,7 +169,9 @@ class Settings(BaseSettings):
         from pydantic_settings import TomlConfigSettingsSource
 
         config = os.environ.get("ASSISTANT_CONFIG")
-        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings, _ApiKeysSource(settings_cls))
+        sources: tuple[PydanticBaseSettingsSource, ...] = (
+            init_settings, env_settings, _CommaList(settings_cls, "ASSISTANT_API_KEYS", "server", "api_keys"),
+            _CommaList(settings_cls, "ASSISTANT_UI_USERS", "ui", "users"))
         if config:
             sources += (TomlConfigSettingsSource(settings_cls, toml_file=Path(config)),)
         return sources
@@ -180,15 +209,22 @@ class Settings(BaseSettings):
         return self.home / "bm25"
 
 
-class _ApiKeysSource(PydanticBaseSettingsSource):
-    """ASSISTANT_API_KEYS=key1,key2: the API keys without JSON (ASSISTANT_SERVER__API_KEYS wins over it)."""
+class _CommaList(PydanticBaseSettingsSource):
+    """A list of secrets without JSON: ASSISTANT_API_KEYS=key1,key2 or ASSISTANT_UI_USERS=alice:pw1,bob:pw2.
+
+    The nested variable (ASSISTANT_SERVER__API_KEYS, ASSISTANT_UI__USERS) wins over it. An entry cannot
+    hold a comma; use the nested variable's JSON list for one that does."""
+
+    def __init__(self, settings_cls, env: str, section: str, name: str):
+        super().__init__(settings_cls)
+        self.env, self.section, self.name = env, section, name
 
     def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
         return None, field_name, False
 
     def __call__(self) -> dict:
-        keys = [key.strip() for key in os.environ.get("ASSISTANT_API_KEYS", "").split(",") if key.strip()]
-        return {"server": {"api_keys": keys}} if keys else {}
+        items = [item.strip() for item in os.environ.get(self.env, "").split(",") if item.strip()]
+        return {self.section: {self.name: items}} if items else {}
 
 
 def settings_table() -> str:

@@ -1,7 +1,8 @@
-"""Helpers the tests share: free ports, a real Chroma server, a tampered copy of the model."""
+"""Helpers the tests share: free ports, a real Chroma server, real `assistant serve` processes, a tampered model."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import socket
 import subprocess
@@ -44,6 +45,40 @@ class ChromaServer:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=30)
+
+
+def clean_env(**extra: str) -> dict:
+    """This process's environment without any ASSISTANT_* setting, offline, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    return {**env, "HF_HUB_OFFLINE": "1", **extra}
+
+
+class ApiServer:
+    """A real `assistant --home HOME serve --port PORT ARGS...` process; `.url`, `.stop() -> its output`.
+
+    Returns once /health says 200 (the model is loaded and the store answers), or the process ended,
+    or `timeout` passed (check `.proc.poll()`)."""
+
+    def __init__(self, home: Path, *args: str, env: dict, timeout: float = 300):
+        import httpx
+
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([str(VENV_BIN / "assistant"), "--home", str(home), "serve", "--port", str(port),
+                                      *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.communicate(timeout=60)[0]
 
 
 def tampered_model(dest: Path) -> tuple[Path, Path, str]:

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from support import free_port
+from support import ApiServer, clean_env, free_port
 from test_http import serving
 
 QUESTION = "What did Peskov call the allegations?"
@@ -125,6 +123,97 @@ def test_an_unknown_or_ambiguous_document_is_404(api, make_assistant):
         assert httpx.get(f"{two}/documents/a/x.txt", timeout=60).json()["text"] == "The ferry leaves at nine."
 
 
+# ---- POST /documents: uploads through the chat UI's service -----------------------------------------------------
+
+ZORB = "The zorblat festival is held every March in Quentinville. Its mascot is a purple llama."
+FERRY = "The Quentinville ferry leaves the harbour at nine every morning."
+
+
+@pytest.fixture
+def uploads_api(make_assistant):
+    """(API url, home): an empty index; uploads of at most 10 KB each, 2 files a request, bodies of 1 KB."""
+    bot = make_assistant(ingest={"max_upload_mb": 10 / 1024}, server={"max_upload_files": 2, "max_body_mb": 1 / 1024})
+    with serving(bot) as url:
+        yield url, bot.settings.home
+
+
+def _upload(api, *files, **kwargs) -> httpx.Response:
+    return httpx.post(f"{api}/documents", files=[("files", f) for f in files], timeout=300, **kwargs)
+
+
+def test_upload_documents_and_ask_about_them(uploads_api):
+    api, home = uploads_api
+    reply = _upload(api, ("zorblat.txt", ZORB.encode()), ("../../etc/ferry.txt", FERRY.encode(), "text/plain"))
+    assert reply.status_code == 200, reply.text
+    report = reply.json()
+    folder = (home / "uploads").resolve()
+    stored = [(folder / "zorblat.txt").as_posix(), (folder / "ferry.txt").as_posix()]  # the folder part is dropped
+    assert report["added"] == stored and report["failed"] == [] and report["chunks"] == 2
+    assert [(f["name"], f["status"], f["source"]) for f in report["files"]] == [
+        ("zorblat.txt", "added", stored[0]), ("ferry.txt", "added", stored[1])]
+    assert [r["source"] for r in httpx.get(f"{api}/sources", timeout=60).json()] == sorted(stored)
+    assert not (home.parent / "etc").exists()
+    answer = httpx.post(f"{api}/ask", json={"question": "When is the zorblat festival held?"}, timeout=60).json()
+    assert "March" in answer["answer"] and answer["citations"][0]["source"] == stored[0]
+
+    again = _upload(api, ("zorblat.txt", ZORB.encode())).json()
+    assert again["unchanged"] == [stored[0]] and again["added"] == []
+    broken = _upload(api, ("broken.pdf", b"%PDF-1.4 not really"), ("zorblat.txt", (ZORB + " Again.").encode()))
+    assert broken.status_code == 200  # a file that fails to ingest is reported; the others are still ingested
+    assert broken.json()["updated"] == [stored[0]] and broken.json()["failed"][0]["source"] == "broken.pdf"
+
+
+@pytest.mark.parametrize("files, status, error", [
+    ([("tool.exe", b"MZ")], 415, "tool.exe: unsupported file type '.exe' (supported: .docx, .htm, .html, .markdown, "
+                                 ".md, .pdf, .txt)"),
+    ([("a.txt", ZORB.encode()), ("noext", b"text")], 415, "noext: unsupported file type 'none' (supported: .docx, "
+                                                           ".htm, .html, .markdown, .md, .pdf, .txt)"),
+    ([("big.txt", b"a" * 15_000)], 413, "big.txt: 0.0 MB is over the 0.00976562 MB upload limit ([ingest] "
+                                        "max_upload_mb); ingest big files with `assistant ingest PATH`"),
+    ([("a.txt", ZORB.encode()), ("empty.md", b"")], 422, "empty.md: file is empty"),
+    ([("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"c")], 413, "3 files: POST /documents takes at most 2 at a time "
+                                                               "([server] max_upload_files)"),
+    ([("a.txt", b"a" * 9000), ("b.txt", b"b" * 9000), ("c.txt", b"c" * 9000)], 413,
+     "The upload is larger than [server] max_upload_files x [ingest] max_upload_mb (0.0205078 MB with the form)"),
+])
+def test_a_refused_upload_changes_nothing(uploads_api, files, status, error):
+    api, home = uploads_api
+    reply = _upload(api, *files)
+    assert (reply.status_code, reply.json()) == (status, {"error": error})
+    assert httpx.get(f"{api}/sources", timeout=60).json() == []
+    uploads = home / "uploads"
+    assert not uploads.exists() or not [path for path in uploads.iterdir() if path.is_file()]
+
+
+@pytest.mark.parametrize("request_kwargs", [
+    {"files": []},  # no body at all
+    {"data": {"files": "not a file"}},  # a form field, not a file part
+    {"files": [("other", ("a.txt", b"a"))]},  # a file under another name
+    {"json": {"files": ["a.txt"]}},
+])
+def test_no_file_is_422(uploads_api, request_kwargs):
+    api, _ = uploads_api
+    reply = httpx.post(f"{api}/documents", timeout=60, **request_kwargs)
+    assert (reply.status_code, reply.json()) == (422, {
+        "error": "No file: send each file as a multipart/form-data file part named `files`"})
+    assert httpx.get(f"{api}/sources", timeout=60).json() == []
+
+
+def test_a_malformed_multipart_body_is_422(uploads_api):
+    api, _ = uploads_api
+    reply = httpx.post(f"{api}/documents", content=b"--x\r\nnot a part", timeout=60,
+                       headers={"content-type": "multipart/form-data; boundary=x"})
+    assert reply.status_code == 422 and reply.json()["error"].startswith("Invalid upload: ")
+
+
+def test_the_openapi_schema_describes_the_upload(api):
+    upload = httpx.get(f"{api}/openapi.json", timeout=60).json()["paths"]["/documents"]["post"]
+    schema = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert schema["properties"]["files"]["items"]["format"] == "binary"
+    assert upload["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/UploadReportOut")
+    assert "415" in upload["responses"]
+
+
 # ---- [server] ingest_roots -------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -192,7 +281,8 @@ def locked(sample_home, embedder):
 def test_every_route_but_health_needs_a_key(locked):
     assert httpx.get(f"{locked}/health", timeout=60).status_code == 200
     calls = [("GET", "/sources", None), ("POST", "/ask", {"question": QUESTION}), ("POST", "/ingest", {"paths": []}),
-             ("GET", "/documents/x.txt", None), ("DELETE", "/documents/x.txt", None), ("GET", "/v1/models", None),
+             ("GET", "/documents/x.txt", None), ("DELETE", "/documents/x.txt", None), ("POST", "/documents", None),
+             ("GET", "/v1/models", None),
              ("POST", "/v1/chat/completions", {"model": "extractive", "messages": [{"role": "user", "content": "Hi"}]})]
     for method, path, body in calls:
         for headers, message in (({}, "Missing API key: send the header `Authorization: Bearer KEY`"),
@@ -210,6 +300,8 @@ def test_every_route_but_health_needs_a_key(locked):
                 assert error == message
             assert KEY not in reply.text
     good = {"Authorization": f"Bearer {KEY}"}
+    upload = httpx.post(f"{locked}/documents", files=[("files", ("z.txt", b"The zorblat."))], timeout=60)
+    assert upload.status_code == 401 and len(httpx.get(f"{locked}/sources", headers=good, timeout=60).json()) == 5
     assert httpx.get(f"{locked}/sources", headers=good, timeout=60).status_code == 200
     other = {"Authorization": "Bearer another-key"}
     assert httpx.get(f"{locked}/sources", headers=other, timeout=60).status_code == 200
@@ -267,15 +359,10 @@ def test_api_keys_from_the_environment(monkeypatch, tmp_path):
 
 # ---- `assistant serve` beyond loopback -------------------------------------------------------------------------
 
-def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    return {**env, "HF_HUB_OFFLINE": "1", **extra}
-
-
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.org"])
 def test_serve_beyond_loopback_needs_a_key(tmp_path, host):
     done = subprocess.run([str(BIN), "--home", str(tmp_path), "serve", "--host", host, "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=120, env=_env())
+                          capture_output=True, text=True, timeout=120, env=clean_env())
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         f"Error: Refusing to serve on {host} without an API key: anyone who can reach it could read and change "
@@ -283,39 +370,23 @@ def test_serve_beyond_loopback_needs_a_key(tmp_path, host):
     assert not (tmp_path / "chroma").exists(), "refused before the store was opened"
 
 
-def _start(home: Path, *args: str, env: dict) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([str(BIN), "--home", str(home), "serve", "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    return proc, url
-
-
 def test_serve_beyond_loopback_with_a_key_or_insecure(sample_home):
-    proc, url = _start(sample_home, "--host", "0.0.0.0", env=_env(ASSISTANT_API_KEYS=KEY))
+    server = ApiServer(sample_home, "--host", "0.0.0.0", env=clean_env(ASSISTANT_API_KEYS=KEY))
+    url = server.url
     try:
         assert httpx.get(f"{url}/sources", timeout=60).status_code == 401
         assert httpx.get(f"{url}/sources", headers={"Authorization": f"Bearer {KEY}"}, timeout=60).status_code == 200
         assert httpx.get(f"{url}/sources", headers={"Authorization": "Bearer wrong-guess"}, timeout=60).status_code \
             == 401
     finally:
-        proc.terminate()
-        log = proc.communicate(timeout=60)[0]
+        log = server.stop()
     assert "GET /sources" in log and KEY not in log and "wrong-guess" not in log  # keys are never logged
 
-    proc, url = _start(sample_home, "--host", "0.0.0.0", "--insecure", env=_env())
+    server = ApiServer(sample_home, "--host", "0.0.0.0", "--insecure", env=clean_env())
     try:
-        assert httpx.get(f"{url}/sources", timeout=60).status_code == 200
+        assert httpx.get(f"{server.url}/sources", timeout=60).status_code == 200
     finally:
-        proc.terminate()
-        proc.communicate(timeout=60)
+        server.stop()
 
 
 # ---- a failure after the first event ------------------------------------------------------------------------

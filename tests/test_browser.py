@@ -169,10 +169,10 @@ def test_upload_a_file_then_ask_what_only_it_answers(page, server, tmp_path):
 def test_an_upload_over_the_size_limit_is_refused(page, server, tmp_path):
     from playwright.sync_api import expect
 
-    from ui.uploads import MAX_UPLOAD_BYTES
+    from assistant.settings import IngestSettings
 
     big = tmp_path / "big.txt"
-    big.write_bytes(b"a" * (MAX_UPLOAD_BYTES + 1))
+    big.write_bytes(b"a" * (int(IngestSettings().max_upload_mb * 1024 * 1024) + 1))
     page.get_by_role("tab", name="Documents").click()
     page.locator("#upload input[type=file]").set_input_files(str(big))
     expect(page.get_by_text(re.compile("exceed the maximum allowed size"))).to_be_visible()

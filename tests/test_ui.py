@@ -12,8 +12,7 @@ from assistant.answer import NOT_FOUND, Answer, Citation  # noqa: E402
 from assistant.errors import StoreUnavailable  # noqa: E402
 from ui import build_app, citations, panels, style, welcome  # noqa: E402
 from ui.handlers import Handlers  # noqa: E402
-from ui.uploads import (MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, destination, ingest_uploads, safe_name,  # noqa: E402
-                        uploads_dir)
+from assistant.uploads import ingest_uploads, max_upload_bytes  # noqa: E402
 from vectorstore.records import Chunk, DocumentRecord, Hit  # noqa: E402
 
 ZORB = "The zorblat festival is held every March in Quentinville. Its mascot is a purple llama."
@@ -28,85 +27,6 @@ def _answer(text="Putin denied it. [1]", sentence="Putin denied it.", passage="B
 
 def _drain(gen):
     return list(gen)
-
-
-# ---- upload names and limits ------------------------------------------------------------
-@pytest.mark.parametrize("given, expected", [
-    ("../../etc/passwd", "passwd"),
-    ("/etc/shadow.txt", "shadow.txt"),
-    ("..\\..\\windows\\win.ini.txt", "win.ini.txt"),
-    ("C:\\Users\\me\\report.pdf", "report.pdf"),
-    (".bashrc.md", "bashrc.md"),
-    ("..", "upload"),
-    ("", "upload"),
-    ("a\x00b\nc.txt", "abc.txt"),
-    ("bad<>:|?*\"name.txt", "bad_name.txt"),
-    ("résumé 2024 (final).docx", "résumé 2024 (final).docx"),
-])
-def test_safe_name(given, expected):
-    assert safe_name(given) == expected
-
-
-def test_upload_names_never_escape_the_uploads_folder(tmp_path):
-    folder = uploads_dir(tmp_path).resolve()
-    nasty = ["../x.txt", "../../../../tmp/evil.txt", "/abs/olute.txt", "a/../../b.txt", "....//....//c.txt",
-             "\\..\\d.txt", "%2e%2e%2fe.txt", "~/.ssh/id_rsa", "con:.txt", "x" * 500 + ".txt", "\u202ertl.txt", " . "]
-    for name in nasty:
-        path = destination(tmp_path, name)
-        assert path.parent.resolve() == folder, name
-        assert len(path.name) <= 120 and not path.name.startswith(".")
-
-
-def test_ingest_uploads_reports_each_file_and_loses_nothing(make_assistant, tmp_path):
-    bot = make_assistant()
-    keep = tmp_path / "keep.txt"
-    keep.write_text("The lighthouse keeper of Varnholm collects blue glass bottles.")
-    bot.ingest([keep])
-    incoming = tmp_path / "incoming"
-    incoming.mkdir()
-    good = incoming / "zorblat.txt"
-    good.write_text(ZORB)
-    exe = incoming / "tool.exe"
-    exe.write_bytes(b"MZ\x90\x00")
-    pdf = incoming / "broken.pdf"
-    pdf.write_bytes(b"%PDF-1.4\nnot really a pdf")
-    big = incoming / "huge.txt"
-    with open(big, "wb") as f:  # sparse: costs no disk
-        f.truncate(MAX_UPLOAD_BYTES + 1)
-
-    results = ingest_uploads(bot, [(good, "../../zorblat.txt"), (exe, "tool.exe"), (pdf, "broken.pdf"),
-                                   (big, "huge.txt")])
-
-    by_name = {r.name: r for r in results}
-    assert [r.name for r in results] == ["zorblat.txt", "tool.exe", "broken.pdf", "huge.txt"]
-    assert by_name["zorblat.txt"].status == "added"
-    assert by_name["zorblat.txt"].source == (uploads_dir(bot.settings.home).resolve() / "zorblat.txt").as_posix()
-    assert by_name["tool.exe"].status == "failed" and "unsupported file type '.exe'" in by_name["tool.exe"].error
-    assert by_name["broken.pdf"].status == "failed" and "not a valid PDF" in by_name["broken.pdf"].error
-    assert by_name["huge.txt"].status == "failed"
-    assert f"over the {MAX_UPLOAD_MB} MB upload limit" in by_name["huge.txt"].error
-    indexed = {r.source for r in bot.sources()}
-    assert indexed == {keep.resolve().as_posix(), by_name["zorblat.txt"].source}
-    # refused and failed files leave nothing behind in the uploads folder
-    assert sorted(p.name for p in uploads_dir(bot.settings.home).iterdir() if not p.name.startswith(".")) == \
-        ["zorblat.txt"]
-    assert "March" in bot.ask("When is the zorblat festival held?").text
-
-
-def test_a_failed_reupload_keeps_the_earlier_version(make_assistant, tmp_path):
-    bot = make_assistant()
-    first = tmp_path / "notes.txt"
-    first.write_text(ZORB)
-    [added] = ingest_uploads(bot, [(first, "notes.txt")])
-    again = tmp_path / "again" / "notes.txt"
-    again.parent.mkdir()
-    again.write_bytes(b"")  # empty: fails to ingest
-
-    [result] = ingest_uploads(bot, [(again, "notes.txt")])
-
-    assert result.status == "failed" and "empty" in result.error
-    assert Path(added.source).read_text() == ZORB  # the copy on disk is the earlier one again
-    assert [r.source for r in bot.sources()] == [added.source]
 
 
 # ---- rendering ----------------------------------------------------------------------------
@@ -280,7 +200,7 @@ def test_remove_deletes_an_uploaded_copy(make_assistant, tmp_path):
     bot = make_assistant()
     src = tmp_path / "zorblat.txt"
     src.write_text(ZORB)
-    [added] = ingest_uploads(bot, [(src, "zorblat.txt")])
+    [added] = ingest_uploads(bot, [(src, "zorblat.txt")]).files
     line = Handlers(bot).remove(added.source)[0]
     assert "removed" in line and not Path(added.source).exists() and src.exists()
     assert bot.sources() == []
@@ -301,79 +221,6 @@ def test_launch_defaults_refuse_big_uploads_and_keep_the_look(sample_bot, monkey
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, *a, **k: seen.update(k))
     build_app(sample_bot).launch(prevent_thread_lock=True)
-    assert seen["max_file_size"] == MAX_UPLOAD_BYTES and seen["css"] == style.CSS
+    assert seen["max_file_size"] == max_upload_bytes(sample_bot.settings) == 25 * 1024 * 1024
+    assert seen["css"] == style.CSS
     assert seen["theme"].font == style.theme().font
-
-
-# ---- uploads: duplicate and long names, runs that died ------------------------------------
-def test_two_uploads_with_one_name_are_not_silently_merged(make_assistant, tmp_path):
-    bot = make_assistant()
-    first, second, third = (tmp_path / str(n) for n in range(3))
-    for folder in (first, second, third):
-        folder.mkdir()
-    (first / "x.txt").write_text(ZORB)
-    (second / "x.txt").write_text("The Quentinville ferry leaves at nine.")
-    (third / "x.txt").write_text("A third note about the harbour.")
-    results = ingest_uploads(bot, [(first / "x.txt", "x.txt"), (second / "x.txt", "x.txt"),
-                                   (third / "x.txt", "notes/x.txt")])
-    assert [(r.name, r.status) for r in results] == [("x.txt", "added"), ("x.txt", "failed"), ("x.txt", "failed")]
-    assert results[1].error == ("x.txt: another file in this drop (x.txt) is also stored as x.txt; upload this one "
-                                "on its own or rename it, so neither overwrites the other")
-    assert Path(results[0].source).read_text() == ZORB
-    assert [r.source for r in bot.sources()] == [results[0].source]
-
-
-def test_a_name_too_long_for_the_file_system_is_shortened(make_assistant, tmp_path):
-    bot = make_assistant()
-    src = tmp_path / "note.txt"
-    src.write_text(ZORB)
-    name = "漢" * 300 + ".txt"  # 903 bytes: the file system allows 255
-    [result] = ingest_uploads(bot, [(src, name)])
-    assert result.status == "added", result.error
-    stored = Path(result.source).name
-    assert stored.endswith(".txt") and stored.startswith("漢") and len(stored.encode()) <= 200
-
-
-DIE_MID_UPLOAD = """
-import os, signal, sys
-from assistant import Assistant
-from ingest.progress import IngestProgress
-from ui.uploads import ingest_uploads
-
-class Die(IngestProgress):
-    def file_started(self, source, chunks):  # copied and backed up, not yet committed
-        os.kill(os.getpid(), signal.SIGKILL)
-
-ingest_uploads(Assistant.open(home=sys.argv[1]), [(sys.argv[2], "notes.txt"), (sys.argv[3], "fresh.txt")],
-               progress=Die())
-"""
-
-
-def test_uploads_of_a_run_that_died_are_cleaned_up(make_assistant, tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    home = tmp_path / "home"
-    bot = make_assistant(home=home)
-    v1, v2, fresh, other = (tmp_path / name for name in ("v1.txt", "v2.txt", "fresh.txt", "other.txt"))
-    v1.write_text(ZORB)
-    v2.write_text("A second version of the notes that never got indexed.")
-    fresh.write_text("A new upload the dying run never indexed.")
-    other.write_text("The lighthouse keeper of Varnholm collects blue glass bottles.")
-    [notes] = ingest_uploads(bot, [(v1, "notes.txt")])
-
-    child = subprocess.run([sys.executable, "-c", DIE_MID_UPLOAD, str(home), str(v2), str(fresh)],
-                           capture_output=True, text=True, timeout=300,
-                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
-    assert child.returncode == -signal.SIGKILL, child.stderr
-    folder = uploads_dir(home)
-    assert (folder / "fresh.txt").exists() and (folder / "notes.txt").read_text() != ZORB  # what the crash left
-
-    [added] = ingest_uploads(bot, [(other, "other.txt")])
-    assert added.status == "added"
-    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["notes.txt", "other.txt"]
-    assert Path(notes.source).read_text() == ZORB  # the indexed version is the one on disk again
-    assert list((folder / ".incoming").iterdir()) == []
-    assert sorted(r.source for r in bot.sources()) == sorted([notes.source, added.source])

@@ -5,23 +5,28 @@ import os
 
 import gradio as gr
 
+from assistant.exposure import check_ui
+from assistant.uploads import max_upload_bytes
 from ui import panels, style, welcome
 from ui.endpoints import add_endpoints
 from ui.chat import answerer_choices
 from ui.handlers import Handlers
-from ui.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
 
 class App(gr.Blocks):
-    """gr.Blocks whose launch() defaults to the app's theme, CSS and upload limit.
+    """gr.Blocks whose launch() defaults to the app's theme, CSS and upload limit (`[ingest] max_upload_mb`).
 
     Gradio 6 takes theme and CSS in launch(), so a plain `build_app(bot).launch()` would lose them.
     """
 
+    def __init__(self, upload_limit: int, **kwargs):
+        super().__init__(**kwargs)
+        self.upload_limit = upload_limit
+
     def launch(self, *args, **kwargs):
         kwargs.setdefault("theme", style.theme())
         kwargs.setdefault("css", style.CSS)
-        kwargs.setdefault("max_file_size", MAX_UPLOAD_BYTES)
+        kwargs.setdefault("max_file_size", self.upload_limit)
         kwargs.setdefault("footer_links", [])
         return super().launch(*args, **kwargs)
 
@@ -34,7 +39,7 @@ def build_app(assistant) -> gr.Blocks:
     kind = assistant.settings.answer.kind
     choices = [(f"{r.title} · {r.source.rsplit('/', 1)[-1]}", r.source) for r in records]
 
-    with App(title=welcome.TITLE, analytics_enabled=False) as app:
+    with App(max_upload_bytes(assistant.settings), title=welcome.TITLE, analytics_enabled=False) as app:
         history = gr.State([])  # (question, answer text) per answered turn, for follow-ups
         answers = gr.State([])  # the Answer (or None when it failed) of every turn
         pending = gr.State("")  # the question being answered (the box is cleared at once)
@@ -72,8 +77,9 @@ def build_app(assistant) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300):
                         gr.HTML(f'<h3>Add documents</h3><p class="hint">PDF, DOCX, HTML, Markdown or text, up to '
-                                f'{MAX_UPLOAD_MB} MB each. Files are copied into the assistant\'s uploads folder '
-                                'and indexed from there.</p>', js_on_load=None, elem_classes="section-head")
+                                f'{assistant.settings.ingest.max_upload_mb:g} MB each. Files are copied into the '
+                                'assistant\'s uploads folder and indexed from there.</p>', js_on_load=None,
+                                elem_classes="section-head")
                         upload = gr.File(label="Drop files here", file_count="multiple", height=150,
                                          elem_id="upload")
                         upload_results = gr.HTML("", elem_id="upload-results", js_on_load=None)
@@ -106,6 +112,13 @@ def build_app(assistant) -> gr.Blocks:
     return app
 
 
-def launch(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
-    """Serve the chat UI (blocks until stopped); what `assistant chat` runs."""
-    return build_app(assistant).launch(server_name=host, server_port=port, share=share, inbrowser=False, **kwargs)
+def launch(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False, insecure: bool = False,
+           **kwargs):
+    """Serve the chat UI (blocks until stopped); what `assistant chat` runs.
+
+    With `[ui] users` set, Gradio asks for a login (`auth=`; it compares passwords in constant time).
+    Without, a host beyond loopback or a share link is refused (ConfigError) unless `insecure`."""
+    accounts = assistant.settings.ui.accounts()
+    check_ui(host, bool(accounts), share, insecure)
+    return build_app(assistant).launch(server_name=host, server_port=port, share=share, inbrowser=False,
+                                       auth=accounts or None, **kwargs)

@@ -10,11 +10,11 @@ import gradio as gr
 
 from assistant.answer import Answer
 from assistant.errors import USER_ERRORS
+from assistant.uploads import UploadResult, ingest_uploads, is_upload
 from ingest.progress import IngestProgress
 from ui import panels, welcome
 from ui.chat import Answerers, stream_turn
 from ui.citations import sentence_span, short_source
-from ui.uploads import UploadResult, ingest_uploads, is_upload
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class Handlers:
             return (gr.skip(),) * 2 + self._index_outputs()
         pairs = [(f, Path(f).name) for f in (files if isinstance(files, list) else [files])]
         try:
-            results = ingest_uploads(self.assistant, pairs, progress=_Progress(progress))
+            results = ingest_uploads(self.assistant, pairs, progress=_Progress(progress)).files
         except USER_ERRORS as exc:
             results = [UploadResult(name, "failed", error=str(exc)) for _, name in pairs]
         except Exception as exc:

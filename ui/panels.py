@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from html import escape
 
 from assistant.answer import Answer
+from assistant.uploads import UploadResult
 from ui.citations import open_link, short_source
-from ui.uploads import UploadResult
 from vectorstore.records import DocumentRecord
 
 VIEW_WINDOW = 60_000  # characters shown around a position in a very long document

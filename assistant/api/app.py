@@ -15,6 +15,8 @@ from assistant.api.routes import native, openai
 from assistant.api.service import Service
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS
+from assistant.exposure import check_api
+from assistant.uploads import max_upload_bytes
 from ingest.files import printable
 
 MB = 1024 * 1024
@@ -31,11 +33,10 @@ def create_app(assistant: Assistant) -> FastAPI:
         threading.Thread(target=service.readiness.load_model, name="load-model").start()
         yield
 
-    limit = int(assistant.settings.server.max_body_mb * MB)
     app = FastAPI(title="docs-assistant", description="Cited answers from your own documents. "
                   "Native routes, and OpenAI-compatible ones under /v1 (see docs/api.md).", lifespan=lifespan)
     app.state.service = service
-    app.add_middleware(BodyLimit, limit=limit)
+    app.add_middleware(BodyLimit, limits=BodyLimits(assistant.settings))
 
     def error(request: Request, status: int, message: str, param: str | None = None, code: str | None = None,
               headers: dict | None = None) -> JSONResponse:
@@ -62,8 +63,6 @@ def create_app(assistant: Assistant) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException):
         if exc.status_code == 400:  # FastAPI raises a bare 400 only when it cannot parse a body (not UTF-8)
             message = "Invalid request: the body is not valid UTF-8 JSON"
-        elif exc.status_code == 413:
-            message = too_large(limit)
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
         else:
@@ -80,43 +79,58 @@ def create_app(assistant: Assistant) -> FastAPI:
     return app
 
 
+class BodyLimits:
+    """The body limit of a request, and what its 413 says.
+
+    `[server] max_body_mb` for every route but `POST /documents`, whose uploads may reach
+    `[server] max_upload_files` x `[ingest] max_upload_mb`, plus `max_body_mb` for the form's own bytes.
+    """
+
+    def __init__(self, settings):
+        self.body = int(settings.server.max_body_mb * MB)
+        self.upload = settings.server.max_upload_files * max_upload_bytes(settings) + self.body
+
+    def __call__(self, scope) -> tuple[int, str]:
+        if scope["method"] == "POST" and scope["path"] == "/documents":
+            return self.upload, (f"The upload is larger than [server] max_upload_files x [ingest] max_upload_mb "
+                                 f"({self.upload / MB:g} MB with the form)")
+        return self.body, f"The request body is larger than [server] max_body_mb ({self.body / MB:g} MB)"
+
+
 class BodyLimit:
-    """413 for a request body over `limit` bytes, as a one-line JSON error like every other.
+    """413 for a request body over its limit (see BodyLimits), as a one-line JSON error like every other.
 
     Not FastAPI's `max_body_size`: it answers a declared Content-Length over the limit with a plain-text
     "Content Too Large" and replaces any response the app gives.
     """
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limits: BodyLimits):
+        self.app, self.limits = app, limits
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit, message = self.limits(scope)
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:  # refused before a byte of it is read
-            body = error_body(scope["path"], 413, too_large(self.limit))
+        if declared.isdigit() and int(declared) > limit:  # refused before a byte of it is read
+            body = error_body(scope["path"], 413, message)
             return await JSONResponse(body, status_code=413)(scope, receive, send)
         seen = 0
 
         async def counted():
             nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b"")) if message["type"] == "http.request" else 0
-            if seen > self.limit:  # a chunked body, counted as it arrives; the handler says 413
-                raise HTTPException(413)
-            return message
+            received = await receive()
+            seen += len(received.get("body", b"")) if received["type"] == "http.request" else 0
+            if seen > limit:  # a chunked body, counted as it arrives; the handler says 413
+                raise HTTPException(413, message)
+            return received
 
         await self.app(scope, counted, send)
-
-
-def too_large(limit: int) -> str:
-    return f"The request body is larger than [server] max_body_mb ({limit / MB:g} MB)"
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8000, insecure: bool = False) -> None:
     """Run the API until interrupted; refuses a non-loopback host without an API key unless `insecure`."""
     import uvicorn
 
-    auth.check_exposure(host, bool(assistant.settings.server.api_keys), insecure)
+    check_api(host, bool(assistant.settings.server.api_keys), insecure)
     uvicorn.run(create_app(assistant), host=host, port=port, log_level="info")

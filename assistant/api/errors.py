@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from assistant.errors import (BackendUnavailable, EmptyIndex, EmptyQuestion, InvalidText, LLMBadReply, ModelError,
                               StoreUnavailable, UnknownSource)
-from ingest.errors import PathNotFound
+from ingest.errors import EmptyDocument, FileTooLarge, PathNotFound, UnsupportedFile
 from vectorstore.errors import StoreBusy
 
 STATUS = [(EmptyQuestion, 422), (InvalidText, 422), (UnknownSource, 404), (PathNotFound, 404), (EmptyIndex, 409),
-          (StoreBusy, 409), (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503)]
+          (StoreBusy, 409), (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503),
+          (FileTooLarge, 413), (UnsupportedFile, 415), (EmptyDocument, 422)]
 
 # OpenAI's error `type` for a status (its clients pick the exception class from the status itself).
 OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",

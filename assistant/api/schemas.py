@@ -135,6 +135,26 @@ class IngestReportOut(BaseModel):
     seconds: float
 
 
+class UploadedFileOut(BaseModel):
+    name: str = Field(description="The file name as given, without any folder part.")
+    status: Literal["added", "updated", "unchanged", "failed"]
+    source: str = Field(description="The indexed copy in `<home>/uploads/`; empty when it failed.")
+    chunks: int
+    error: str | None
+
+
+class UploadReportOut(IngestReportOut):
+    """The ingest report of the stored copies; a file that failed is listed in `failed` under its given name."""
+
+    files: list[UploadedFileOut] = Field(description="One line per uploaded file, in the order sent.")
+
+
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                             "description": "One or more files, each a part named `files`."}}}}}}
+
+
 # --------------------------------------------------------------------------------------- OpenAI shape
 
 

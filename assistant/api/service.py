@@ -1,12 +1,16 @@
-"""What the routes share: the Assistant (one view per answerer kind), its readiness, the ingest roots."""
+"""What the routes share: the Assistant (one view per answerer kind), its readiness, the ingest roots, uploads."""
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 from assistant.answerers import available_kinds
 from assistant.core import Assistant
 from assistant.errors import ModelError
+from assistant.uploads import check_uploads, ingest_uploads
 from vectorstore.errors import StoreError, lost_connection, unreachable
 
 
@@ -78,3 +82,18 @@ class Service:
         if any(resolved == root or resolved.is_relative_to(root) for root in self.ingest_roots):
             return None
         return resolved
+
+    def upload(self, files: list[tuple[BinaryIO, str]]) -> dict:
+        """Store and ingest uploaded (contents, given name) pairs with the chat UI's upload service; the report.
+
+        Each upload is first written to a private scratch folder under a number, never under its
+        given name. Any refused file (type, size, empty) is raised before anything is copied or indexed."""
+        with tempfile.TemporaryDirectory(prefix="docs-assistant-upload-") as scratch:
+            staged = []
+            for i, (contents, name) in enumerate(files):
+                temp = Path(scratch) / str(i)
+                with temp.open("wb") as out:
+                    shutil.copyfileobj(contents, out)
+                staged.append((temp, name))
+            check_uploads(self.settings, staged)
+            return ingest_uploads(self.assistant, staged).to_dict()

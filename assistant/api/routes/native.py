@@ -1,4 +1,4 @@
-"""The native routes: /health, /sources, /ask, /ingest, /documents/{source}."""
+"""The native routes: /health, /sources, /ask, /ingest, /documents (uploads), /documents/{source}."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -7,12 +7,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from assistant.answer import Answer
 from assistant.answerers import Revision
 from assistant.api.errors import ApiError, status_for
 from assistant.api.schemas import (AnswerOut, AskRequest, DocumentOut, ErrorOut, HealthOut, IngestReportOut,
-                                   IngestRequest, RemovedOut, SourceOut)
+                                   IngestRequest, RemovedOut, SourceOut, UPLOAD_BODY, UploadReportOut)
 from assistant.api.service import Service
 from assistant.api.streaming import call, event, start
 from assistant.errors import USER_ERRORS, UnknownSource
@@ -20,6 +22,7 @@ from assistant.text_input import require_text
 from ingest.files import printable
 
 ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 413, 422, 503)}
+UPLOAD_ERRORS = {415: {"model": ErrorOut, "description": "A file of a type that is not ingested."}}
 
 health = APIRouter(tags=["native"])
 router = APIRouter(tags=["native"], responses=ERRORS)
@@ -97,6 +100,35 @@ async def ingest(body: IngestRequest, svc: Service = Depends(service)) -> dict:
         paths.append(given)
     report = await call(svc.settings, svc.assistant.ingest, paths, body.prune)
     return report.to_dict()
+
+
+@router.post("/documents", response_model=UploadReportOut, responses=UPLOAD_ERRORS,
+             openapi_extra={"requestBody": UPLOAD_BODY})
+async def upload_documents(request: Request, svc: Service = Depends(service)) -> dict:
+    """Upload and ingest files (multipart/form-data, each a part named `files`), as the chat UI does.
+
+    The copies go to `<home>/uploads/` under the file's name without any folder part (`../../x.txt`
+    is stored as `uploads/x.txt`); uploading a name again updates it. If any file is refused, nothing
+    is stored: 415 for a type that is not ingested, 413 over `[ingest] max_upload_mb` (or a body over
+    `[server] max_upload_files` x that), 422 for an empty file or no file. A file that fails to ingest
+    (e.g. a broken PDF) is reported in `failed`, and the other files are still ingested."""
+    # Parsed here, not as a FastAPI File parameter: FastAPI reads a body before the API key is checked.
+    try:
+        form = await request.form()
+    except HTTPException as exc:  # Starlette's one-line reason for a malformed multipart body
+        raise ApiError(422, f"Invalid upload: {exc.detail}") from None
+    try:
+        parts = form.getlist("files")
+        uploads = [part for part in parts if isinstance(part, UploadFile)]
+        if not uploads or len(uploads) != len(parts):
+            raise ApiError(422, "No file: send each file as a multipart/form-data file part named `files`")
+        most = svc.settings.server.max_upload_files
+        if len(uploads) > most:
+            raise ApiError(413, f"{len(uploads)} files: POST /documents takes at most {most} at a time "
+                                "([server] max_upload_files)")
+        return await call(svc.settings, svc.upload, [(part.file, part.filename or "") for part in uploads])
+    finally:
+        await form.close()
 
 
 def _one_source(bot, source: str) -> str:

@@ -1,4 +1,12 @@
-"""Uploads: copy files dropped into the UI into `<home>/uploads/` under safe names, then ingest them."""
+"""Uploads, for the chat UI and `POST /documents` alike: copy files into `<home>/uploads/` under safe
+names, then ingest them from there.
+
+One service so both front ends have the same limits (`[ingest] max_upload_mb` per file, the types
+of `ingest.files.SUPPORTED_SUFFIXES`, no empty file), the same name handling (`safe_name`) and the
+same report. It imports neither Gradio nor FastAPI. The UI reports a refused file in its line of the
+report and ingests the rest of the drop; the API first calls `check_uploads`, so a request with one
+refused file is an HTTP error and changes nothing.
+"""
 from __future__ import annotations
 
 import os
@@ -6,15 +14,16 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from ingest.errors import EmptyDocument, FileTooLarge, IngestError, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_SUFFIXES, source_for
 from ingest.progress import IngestProgress
 
-MAX_UPLOAD_MB = 25
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # per file; larger uploads are refused, see docs/ui.md
+MB = 1024 * 1024
 _MAX_NAME = 120
 _MAX_NAME_BYTES = 200  # file systems allow 255 bytes a name; 120 CJK characters are 360
 _LOCK = threading.Lock()  # one drop at a time: the sweep must not take another drop's copies for abandoned ones
@@ -30,6 +39,38 @@ class UploadResult:
     source: str = ""  # the indexed copy (absolute path), empty when refused
     chunks: int = 0
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """The result of one drop (or one `POST /documents`): a line per file, in the order given."""
+
+    files: list[UploadResult]
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """The `ingest --json` report of the stored copies, plus `files`: each upload by the name it was given.
+
+        A refused file has no copy: it is listed in `failed` under its given name."""
+        data = {status: [r.source for r in self.files if r.status == status]
+                for status in ("added", "updated", "unchanged")}
+        data["removed"] = []
+        data["failed"] = [{"source": r.name, "error": r.error} for r in self.files if r.status == "failed"]
+        data["chunks"] = sum(r.chunks for r in self.files if r.status in ("added", "updated"))
+        data["seconds"] = round(self.seconds, 3)
+        data["files"] = [asdict(r) for r in self.files]
+        return data
+
+
+def max_upload_bytes(settings) -> int:
+    """The largest file an upload may be, from `[ingest] max_upload_mb`."""
+    return int(settings.ingest.max_upload_mb * MB)
+
+
+def shown_name(name: str | os.PathLike) -> str:
+    """The name an upload is reported under: the given name without any folder part (`../../x.txt` -> `x.txt`);
+    "upload" for a name that is nothing else (an HTTP file part may come with an empty file name)."""
+    return PurePosixPath(str(name).replace("\\", "/")).name or "upload"
 
 
 def uploads_dir(home: str | os.PathLike) -> Path:
@@ -65,19 +106,34 @@ def destination(home: str | os.PathLike, name: str) -> Path:
     return path
 
 
+def check_uploads(settings, files: list[tuple[str | os.PathLike, str]]) -> None:
+    """Raise the refusal of the first (temp path, original name) upload that would be refused, if any.
+
+    FileTooLarge, UnsupportedFile, EmptyDocument or UnreadableFile: what the HTTP API answers with
+    before anything is copied, so a bad file in a request leaves the index as it was."""
+    for temp, name in files:
+        refusal = _refusal(settings, Path(temp), shown_name(name))
+        if refusal:
+            raise refusal
+
+
 def ingest_uploads(assistant, files: list[tuple[str | os.PathLike, str]],
-                   progress: IngestProgress | None = None) -> list[UploadResult]:
+                   progress: IngestProgress | None = None) -> UploadReport:
     """Copy (temp path, original name) uploads into the uploads folder and ingest them.
+
+    A refused file (see `check_uploads`) gets a `failed` line with the reason; the others go on.
 
     A refused or failed file never costs what was there before: a file that replaced an
     earlier upload of the same name is put back, a new one that failed is deleted. Two files
     of one drop that would get the same name are not both kept: the later one is refused.
     What a run that died left behind (copies never indexed, backups) is cleaned up first.
     """
+    started = time.perf_counter()
     # The store's write lock, not only ours: another process's upload must not be swept as abandoned.
     with _LOCK, assistant.store.writer():
         sweep_uploads(assistant)
-        return _ingest_uploads(assistant, files, progress)
+        results = _ingest_uploads(assistant, files, progress)
+    return UploadReport(results, time.perf_counter() - started)
 
 
 def _ingest_uploads(assistant, files, progress) -> list[UploadResult]:
@@ -87,10 +143,10 @@ def _ingest_uploads(assistant, files, progress) -> list[UploadResult]:
     incoming = uploads_dir(home) / ".incoming"  # hidden, so `assistant ingest uploads/` skips it
     taken: dict[Path, str] = {}  # destination -> the name of the file of this drop that has it
     for i, (temp, name) in enumerate(files):
-        shown = PurePosixPath(str(name).replace("\\", "/")).name or str(name)
-        refusal = _refusal(Path(temp), shown)
+        shown = shown_name(name)
+        refusal = _refusal(assistant.settings, Path(temp), shown)
         if refusal:
-            results[i] = UploadResult(shown, "failed", error=refusal)
+            results[i] = UploadResult(shown, "failed", error=str(refusal))
             continue
         try:
             dest = destination(home, shown)
@@ -162,19 +218,21 @@ def is_upload(home: str | os.PathLike, source: str) -> bool:
     return Path(source).parent == folder
 
 
-def _refusal(temp: Path, name: str) -> str | None:
-    """Why an upload is refused before it is copied, or None."""
+def _refusal(settings, temp: Path, name: str) -> IngestError | None:
+    """Why an upload is refused before it is copied, or None. The type is judged by the stored name's suffix."""
     try:
         size = temp.stat().st_size
     except OSError:
-        return f"{name}: the upload did not arrive; try again"
-    if size > MAX_UPLOAD_BYTES:
-        return f"{name}: {size / 1024 / 1024:.1f} MB is over the {MAX_UPLOAD_MB} MB upload limit; " \
-               f"ingest big files with `assistant ingest PATH`"
+        return UnreadableFile(f"{name}: the upload did not arrive; try again")
     suffix = Path(safe_name(name)).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        return f"{name}: unsupported file type '{suffix or 'none'}' (supported: {kinds})"
+        return UnsupportedFile(f"{name}: unsupported file type '{suffix or 'none'}' (supported: {kinds})")
+    if size > max_upload_bytes(settings):
+        return FileTooLarge(f"{name}: {size / MB:.1f} MB is over the {settings.ingest.max_upload_mb:g} MB upload "
+                            "limit ([ingest] max_upload_mb); ingest big files with `assistant ingest PATH`")
+    if size == 0:
+        return EmptyDocument(f"{name}: file is empty")
     return None
 
 

@@ -1,0 +1,68 @@
+"""Scale-out: two `assistant serve` processes, each with its own home, against one `chroma run` server.
+
+The Chroma server is the shared state; each replica keeps its own model, BM25 cache and document-text
+cache, and follows the store's generation (docs/deploy.md).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+
+from support import ApiServer, clean_env
+from vectorstore.store import GENERATION_TTL
+
+ZORB = "The zorblat festival is held every March in Quentinville. Its mascot is a purple llama."
+
+
+def _ask(url: str, question: str) -> dict:
+    reply = httpx.post(f"{url}/ask", json={"question": question}, timeout=120)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def _sources(url: str) -> list[str]:
+    return [r["source"] for r in httpx.get(f"{url}/sources", timeout=60).json()]
+
+
+def test_two_replicas_share_one_chroma_server(chroma_server, sample_docs, tmp_path):
+    env = clean_env(ASSISTANT_CHROMA_URL=chroma_server.url,
+                    ASSISTANT_SERVER__INGEST_ROOTS=json.dumps([str(sample_docs)]))
+    replicas = []
+    try:
+        replicas = [ApiServer(tmp_path / name, env=env) for name in ("a", "b")]
+        a, b = (replica.url for replica in replicas)
+        for replica in replicas:
+            assert replica.proc.poll() is None and httpx.get(f"{replica.url}/health", timeout=60).status_code == 200
+
+        ingested = httpx.post(f"{a}/ingest", json={"paths": [str(sample_docs)]}, timeout=600)
+        assert ingested.status_code == 200 and len(ingested.json()["added"]) == 5, ingested.text
+        assert _sources(b) == _sources(a) and len(_sources(b)) == 5
+        for url in (a, b):  # both answer, from the same passage
+            answer = _ask(url, "What did Peskov call the allegations?")
+            assert "absolute nonsense" in answer["answer"], (url, answer["answer"])
+        asked = time.monotonic()
+
+        uploaded = httpx.post(f"{a}/documents", files=[("files", ("zorblat.txt", ZORB.encode()))], timeout=300)
+        assert uploaded.status_code == 200, uploaded.text
+        [zorblat] = uploaded.json()["added"]
+
+        # B reads the store's generation at most every GENERATION_TTL seconds (a commit by another process
+        # is seen within that time); its next question after that answers from the new document, with
+        # its own BM25 index rebuilt for the new generation.
+        time.sleep(max(0.0, GENERATION_TTL - (time.monotonic() - asked)) + 0.5)
+        answer = _ask(b, "When is the zorblat festival held?")
+        assert "March" in answer["answer"] and answer["citations"][0]["source"] == zorblat, answer
+        hits = [h for h in answer["hits"] if h["source"] == zorblat]
+        assert hits[0]["bm25_rank"] == 1 and hits[0]["dense_rank"] == 1, hits
+        assert zorblat in _sources(b)
+
+        # And back: a document removed through B is gone for A.
+        assert httpx.delete(f"{b}/documents/{zorblat}", timeout=60).json() == {"removed": zorblat}
+        time.sleep(GENERATION_TTL + 0.5)  # A last read the generation before the removal
+        assert zorblat not in _sources(a)
+        assert zorblat not in [c["source"] for c in _ask(a, "When is the zorblat festival held?")["citations"]]
+    finally:
+        for replica in replicas:
+            replica.stop()
