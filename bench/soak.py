@@ -71,6 +71,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(api: str, tries: int = 600) -> None:
+    """Wait (up to 5 minutes) for a starting `assistant serve` to say it is ready."""
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(f"{api}/health", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+
+
 class Asker(threading.Thread):
     """Asks the server questions until stopped; counts replies by status."""
 
@@ -116,8 +129,6 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    import httpx
-
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     home, docs, hostile = work / "home", work / "docs", work / "hostile"
     docs.mkdir()
@@ -138,13 +149,7 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rounds, began = [], time.time()
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{api}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_healthy(api)
         asker = Asker(api)
         asker.start()
         rng = random.Random(13)

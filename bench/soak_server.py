@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from soak import BIN, ENV, free_port, write_doc  # noqa: E402
+from soak import BIN, ENV, free_port, wait_healthy, write_doc  # noqa: E402
 
 RESTART_AT = 0.4  # share of the run after which the Chroma server is restarted
 DOWN_SECONDS = 5  # how long it stays down
@@ -156,8 +156,6 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=30)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    import httpx
-
     work = Path(tempfile.mkdtemp(prefix="soak-server-"))
     home, docs = work / "home", work / "docs"
     docs.mkdir()
@@ -176,13 +174,7 @@ def main() -> None:
     clients: list[Client] = []
     began = time.time()
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{api}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_healthy(api)
         clients = [Client(api, args.files, seed) for seed in range(args.clients)]
         for client in clients:
             client.start()
