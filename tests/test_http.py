@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from support import free_port
+from support import ApiServer, free_port
 
 EMPTY_INDEX = {"error": "Nothing is indexed yet: run `assistant ingest PATH`"}
 
@@ -239,27 +239,13 @@ def _dense_ranks(answer: dict, source: str) -> list:
 
 def test_a_running_server_sees_what_another_process_ingested(sample_home, tmp_path):
     import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "assistant"), "--home", str(home), "serve",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1",
-                                   "ASSISTANT_SERVER__INGEST_ROOTS": json.dumps([str(tmp_path / "docs")])})
-    api = f"http://127.0.0.1:{port}"
+    server = ApiServer(home, env={**os.environ, "HF_HUB_OFFLINE": "1",
+                                  "ASSISTANT_SERVER__INGEST_ROOTS": json.dumps([str(tmp_path / "docs")])})
+    api = server.url
     try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
         assert httpx.post(f"{api}/ask", json={"question": "Who is Dmitry Peskov?"}, timeout=120).status_code == 200
 
         docs = tmp_path / "docs"
@@ -279,5 +265,4 @@ def test_a_running_server_sees_what_another_process_ingested(sample_home, tmp_pa
         fresh = json.loads(_cli("ask", "When is the zorblat festival held?", "--json", home=home).stdout)
         assert None not in _dense_ranks(fresh, zorblat) and _dense_ranks(fresh, zorblat)
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
