@@ -144,11 +144,7 @@ class Assistant:
     def stream(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
                sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as the answerer produces them, then the Answer."""
-        question = (question or "").strip()
-        if not question:
-            raise EmptyQuestion(EMPTY_QUESTION)
-        if not self.store.committed():
-            raise EmptyIndex(EMPTY_INDEX)
+        question = self.check_question(question)
         self.embedder.model  # a one-time load is start-up, not the cost of this question
         began = time.perf_counter()
         request, notes = self.prepare(question, history, top_k, sources)
@@ -171,6 +167,15 @@ class Assistant:
                      hits=tuple(request.hits),
                      timings_ms=timings, notes=notes + result.notes, details=result.details,
                      unsupported=result.unsupported, confidence=result.confidence, short=result.short)
+
+    def check_question(self, question: str | None) -> str:
+        """The question stripped; EmptyQuestion when nothing is asked, EmptyIndex when nothing is indexed."""
+        question = (question or "").strip()
+        if not question:
+            raise EmptyQuestion(EMPTY_QUESTION)
+        if not self.store.committed():
+            raise EmptyIndex(EMPTY_INDEX)
+        return question
 
     def prepare(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
                 sources: Sequence[str] | None = None) -> tuple[AnswerRequest, tuple[str, ...]]:

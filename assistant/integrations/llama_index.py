@@ -21,8 +21,6 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeRelationship, NodeWithScore, QueryBundle, RelatedNodeInfo, TextNode
 
 from assistant.answer import Answer, Citation
-from assistant.core import EMPTY_INDEX, EMPTY_QUESTION
-from assistant.errors import EmptyIndex, EmptyQuestion
 from vectorstore.records import Hit
 
 if TYPE_CHECKING:
@@ -51,11 +49,7 @@ class AssistantRetriever(BaseRetriever):
         self.sources = list(sources) if sources else None  # resolved on each query, as the index may change
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        question = (query_bundle.query_str or "").strip()
-        if not question:
-            raise EmptyQuestion(EMPTY_QUESTION)
-        if not self.assistant.store.committed():
-            raise EmptyIndex(EMPTY_INDEX)
+        question = self.assistant.check_question(query_bundle.query_str)
         request, _ = self.assistant.prepare(question, top_k=self.top_k, sources=self.sources)
         return [hit_node(hit) for hit in request.hits]
 
