@@ -34,7 +34,7 @@ def has_type(sentence: str, kind: str | None, question: str) -> bool:
         pattern = NUMBER if kind == "number" else DATE
         asked = {m.group().lower() for m in pattern.finditer(question)}
         spans = [(m.start(), m.end()) for m in pattern.finditer(sentence) if m.group().lower() not in asked]
-        return bool(spans) and bool(_near_terms(sentence, spans, question, FACT_WINDOW))
+        return bool(_near_terms(sentence, spans, question, FACT_WINDOW))
     return bool(names_near_terms(sentence, question))
 
 
