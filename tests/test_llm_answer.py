@@ -98,6 +98,21 @@ def test_unsupported_sentences_can_be_shown_marked(sample_bot, sample_home, embe
     assert answer.notes[-1].startswith("Marked a sentence its passages do not support: “The moon is made of cheese.”")
 
 
+def test_a_model_stuck_repeating_itself_is_cut_off_and_noted_once(sample_bot, sample_home, embedder):
+    n = passage_number(sample_bot, "absolute nonsense")
+    said = f"Dmitry Peskov called the allegations absolute nonsense [{n}]. "
+    loop = "<|im_end|>user\n" * 5
+    reply = said + said + loop + "Sergey Lavrov resigned in protest."
+    with FakeOpenAI("reply", replies=[reply]) as fake:
+        answer = llm_bot(sample_home, embedder, base_url=fake.base_url).ask(QUESTION, top_k=3)
+    assert answer.text == "Dmitry Peskov called the allegations absolute nonsense. [1]"  # said twice, shown once
+    assert "Lavrov" not in " ".join(answer.unsupported), "nothing after the loop is read"
+    removed = [note for note in answer.notes if note.startswith("Removed")]
+    assert len(removed) == 1 and removed[0].startswith(
+        "Removed a sentence its passages do not support (3 times): “<|im_end|>user”"), answer.notes
+    assert "The model wrote the same sentence 3 times; its reply was cut there." in answer.notes
+
+
 def test_a_refusal_is_the_usual_not_found(sample_home, embedder):
     with FakeOpenAI("reply", replies=["NOT FOUND"]) as fake:
         answer = llm_bot(sample_home, embedder, base_url=fake.base_url).ask("What colour is Lavrov's car?", top_k=3)

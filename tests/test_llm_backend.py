@@ -78,6 +78,8 @@ def test_the_gguf_backend_serves_a_file_on_loopback_and_stops_on_close():
         assert chat.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
         assert chat.base_url.startswith("http://127.0.0.1:") and chat.base_url.endswith("/v1")
         assert chat.complete(HELLO).strip()
+        # The chat format's markers stop a model that would write them as text (a base model under ChatML).
+        assert chat._server.stop == ("<|im_end|>", "<|im_start|>")
         # The in-process server wants the random key the ChatModel holds: no one else can use it.
         assert httpx.get(f"{chat.base_url}/models").status_code == 401
     finally:
@@ -225,3 +227,11 @@ def test_importing_assistant_llm_loads_no_llm_library():
             "('xllamacpp', 'openai') or m.startswith('llama_index.llms')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_stop_strings_are_sent_with_every_request():
+    with FakeOpenAI("reply", replies=["Hello."]) as fake:
+        chat = ChatModel(LLMSettings(base_url=fake.base_url, max_tokens=16), stop=("<|im_end|>",))
+        assert chat.complete(HELLO) == "Hello." and "".join(chat.stream(HELLO)) == "Hello."
+        chat.close()
+    assert [r.get("stop") for r in fake.requests] == [["<|im_end|>"]] * 2

@@ -51,7 +51,7 @@ class ChatModel:
     """
 
     def __init__(self, settings: LLMSettings, *, base_url: str | None = None, model: str | None = None,
-                 api_key: str | None = None, server: LocalServer | None = None):
+                 api_key: str | None = None, server: LocalServer | None = None, stop: tuple[str, ...] = ()):
         try:
             import httpx
             from llama_index.llms.openai_like import OpenAILike
@@ -79,7 +79,8 @@ class ChatModel:
                                is_chat_model=True, is_function_calling_model=False,
                                context_window=settings.context_tokens, max_tokens=settings.max_tokens,
                                temperature=settings.temperature, timeout=settings.timeout, max_retries=0,
-                               http_client=self._http)
+                               http_client=self._http,
+                               additional_kwargs={"stop": list(stop)} if stop else {})
 
     # -- what the answerer reads ------------------------------------------------------------
 
@@ -237,7 +238,7 @@ def make_chat_model(settings: LLMSettings) -> ChatModel:
         server = LocalServer(settings.gguf, context_tokens=settings.context_tokens, threads=settings.threads)
         try:
             return ChatModel(settings, base_url=server.base_url, model=server.model, api_key=server.api_key,
-                             server=server)
+                             server=server, stop=server.stop)
         except BaseException:
             server.close()
             raise

@@ -13,6 +13,9 @@ from pathlib import Path
 from assistant.errors import BackendUnavailable
 
 GGUF_MAGIC = b"GGUF"
+# llama.cpp formats a chat as ChatML when the GGUF carries no chat template. A base model does not
+# know ChatML's markers as tokens, so it writes them as text and runs on to max_tokens; they stop it.
+CHATML_MARKERS = ("<|im_end|>", "<|im_start|>")
 EXTRAS_HINT = "The LLM answerer needs its extras: pip install 'docs-assistant[llm]'"
 
 
@@ -72,6 +75,19 @@ class LocalServer:
                                      "this llama.cpp supports?") from None
         self.base_url = self._server.listening_address.rstrip("/") + "/v1"
         atexit.register(self.close)
+        self.stop = self._stop_strings()
+
+    def _stop_strings(self) -> tuple[str, ...]:
+        """The chat format's markers a model might write as text (see CHATML_MARKERS); () if unknown."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            props = httpx.get(self.base_url.removesuffix("/v1") + "/props", headers=headers, timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            return ()
+        template = props.get("chat_template") if isinstance(props, dict) else None
+        return tuple(m for m in CHATML_MARKERS if isinstance(template, str) and m in template)
 
     @property
     def model(self) -> str:

@@ -9,6 +9,7 @@ When nothing verified is left, the extractive answer stands in, and the notes sa
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -24,6 +25,7 @@ from assistant.followup import needs_context, rewrite
 from assistant.settings import LLMSettings
 
 UNSUPPORTED = "(not supported by the passages)"
+REPEATS = 3  # the same sentence this often in one reply is a generation loop, not an answer
 
 
 class LLMAnswerer(Answerer):
@@ -67,9 +69,11 @@ class LLMAnswerer(Answerer):
         reader = ClaimReader()
         refusals: list[str] = []
         notes: list[str] = []
+        said: Counter[str] = Counter()
 
         def check(claims) -> None:
             for claim in claims:
+                said[claim.text] += 1
                 if is_refusal(claim.text):
                     refusals.append(claim.text)
                 else:
@@ -84,6 +88,11 @@ class LLMAnswerer(Answerer):
                     if done:
                         check(done)
                         yield Revision(composer.text + (" " if composer.text else "") + reader.text.lstrip())
+                        if max(said.values()) >= REPEATS:  # a small model stuck in a loop: stop paying for it
+                            notes.append(f"The model wrote the same sentence {REPEATS} times; its reply was "
+                                         "cut there.")
+                            reader = ClaimReader()  # the loop's unfinished sentence is dropped
+                            break
                 break
             except ContextOverflow:
                 if len(passages) == 1 or composer.verdicts or reader.text:
@@ -133,6 +142,8 @@ class Composer:
         return any(v.supported for v in self.verdicts)
 
     def add(self, verdict: Verdict) -> None:
+        if verdict.supported and any(v.supported and v.claim.text == verdict.claim.text for v in self.verdicts):
+            return  # said again: shown once
         self.verdicts.append(verdict)
         if not verdict.supported:
             if self.unsupported == "mark":
@@ -160,8 +171,11 @@ class Composer:
     def notes(self) -> list[str]:
         """What the user should know about the sentences verification did not pass."""
         verb = "Marked" if self.unsupported == "mark" else "Removed"
-        return [f"{verb} a sentence its passages do not support: “{v.claim.text}” ({v.reason})."
-                for v in self.verdicts if not v.supported]
+        failed = Counter(v.claim.text for v in self.verdicts if not v.supported)  # a sentence said twice: one note
+        reasons = {v.claim.text: v.reason for v in self.verdicts if not v.supported}
+        return [f"{verb} a sentence its passages do not support"
+                f"{f' ({count} times)' if count > 1 else ''}: “{text}” ({reasons[text]})."
+                for text, count in failed.items()]
 
 
 def make(settings, embedder, lexical) -> LLMAnswerer:
