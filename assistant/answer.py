@@ -44,11 +44,12 @@ class Answer:
     unsupported: tuple[str, ...] = ()  # an LLM's sentences that verification did not pass
     confidence: float | None = None  # the extractive answerer's estimate that its answer is right, else None
     short: str | None = None  # the exact phrase that answers ("63,519"), shown first; None: none found
+    answered_by: str = ""  # the answerer kind that wrote text ("extractive" when it stood in for the LLM)
 
     def to_dict(self) -> dict:
         return {"question": self.question, "answer": self.text, "short": self.short, "abstained": self.abstained,
                 "confidence": self.confidence,
                 "citations": [c.to_dict() for c in self.citations], "query": self.query,
                 "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),
-                "unsupported": list(self.unsupported),
+                "unsupported": list(self.unsupported), "answered_by": self.answered_by,
                 "timings_ms": dict(self.timings_ms)}

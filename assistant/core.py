@@ -166,7 +166,8 @@ class Assistant:
                      citations=result.citations, abstained=result.abstained, query=request.query,
                      hits=tuple(request.hits),
                      timings_ms=timings, notes=notes + result.notes, details=result.details,
-                     unsupported=result.unsupported, confidence=result.confidence, short=result.short)
+                     unsupported=result.unsupported, confidence=result.confidence, short=result.short,
+                     answered_by=result.answered_by or self.settings.answer.kind)
 
     def check_question(self, question: str | None) -> str:
         """The question stripped; EmptyQuestion when nothing is asked, EmptyIndex when nothing is indexed."""

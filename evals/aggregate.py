@@ -10,11 +10,11 @@ STAGES = ("retrieve", "answer", "total")
 RETRIEVAL = (*RETRIEVAL_KS, "mrr@10", "ndcg@10")
 QUALITY = ("answer_accuracy", "answer_f1", "answer_em", "short_em", "short_f1", "answered_em", "answered_f1",
            "answered_short_em", "answered_short_f1", "short_shown", "citation_precision", "citation_validity",
-           "faithfulness", "faithfulness_before_verification", "abstention_precision", "abstention_recall",
+           "faithfulness", "faithfulness_before_verification", "stand_in", "abstention_precision", "abstention_recall",
            "false_abstention", "multi_turn_accuracy")
 # Shown in tables in this order; share metrics are in [0, 1], higher is better unless listed in LOWER_IS_BETTER.
 ORDER = (*QUALITY, *RETRIEVAL, "answer_words", *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95")))
-LOWER_IS_BETTER = frozenset({"false_abstention", "answer_words",
+LOWER_IS_BETTER = frozenset({"false_abstention", "answer_words", "stand_in",
                              *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95"))})
 COUNTS = ("cases", "answerable", "unanswerable", "multi_turn")
 
@@ -43,6 +43,7 @@ def aggregate(records: Sequence[dict]) -> dict:
         "false_abstention": mean(float(r["abstained"]) for r in answerable),
         "multi_turn_accuracy": mean(float(r["correct"]) for r in multi),
         "answer_words": mean(r["words"] for r in answered),
+        "stand_in": mean(float(r["stood_in"]) for r in answered if "stood_in" in r),
         **faithfulness(answered),
         **exact_answers(answerable),
     }

@@ -84,6 +84,9 @@ def run_cases(cases: Sequence[Case], systems: Sequence[System], progress: CasePr
                 case_began = time.perf_counter()
                 answer, history = system.ask(case)
                 record = score_case(case, answer, system.document_text, system.verifier)
+                if "valid" in record and getattr(answer, "answered_by", None):
+                    # The extractive answer standing in for an LLM answer that did not verify.
+                    record["stood_in"] = answer.answered_by != system.settings.get("answer", {}).get("kind")
                 if history:
                     record["history_answers"] = [text for _, text in history]
                 record["seconds"] = round(time.perf_counter() - case_began, 3)

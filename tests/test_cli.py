@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from support import ANSWER_KEYS, CITATION_KEYS, HIT_KEYS
 from test_store import TAMPERED
 
 BIN = Path(sys.executable).parent / "assistant"
@@ -19,12 +20,6 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 TERMINAL = {"FORCE_COLOR": "1", "COLUMNS": "5000"}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
-# ask --json: the keys of docs/design.md, "The JSON answer".
-ANSWER_KEYS = {"question", "answer", "short", "abstained", "confidence", "citations", "timings_ms", "query", "notes",
-               "details", "unsupported", "hits"}
-CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "score", "chunk_id"}
-HIT_KEYS = {"id", "doc_id", "source", "title", "chunk_index", "start", "end", "text", "score", "dense_rank",
-            "bm25_rank", "dense_score", "bm25_score"}
 
 
 def cli(*args, home: Path, env: dict | None = None, cwd: Path | None = None):

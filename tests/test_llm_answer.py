@@ -78,6 +78,7 @@ def test_an_unsupported_sentence_is_removed_and_the_notes_say_why(sample_bot, sa
         items = list(bot.stream(QUESTION, top_k=3))
     answer = items[-1]
     assert answer.text.startswith("Dmitry Peskov called the allegations absolute nonsense. [1]")
+    assert answer.answered_by == "llm"
     assert "Boris" not in answer.text and answer.unsupported == ("Boris Johnson agreed with him in London.",)
     assert answer.notes[-1].startswith("Removed a sentence its passages do not support: “Boris Johnson agreed with "
                                        "him in London.” (")
@@ -125,7 +126,27 @@ def test_an_empty_reply_falls_back_to_the_extractive_answer(sample_bot, sample_h
         answer = llm_bot(sample_home, embedder, base_url=fake.base_url).ask(QUESTION, top_k=3)
     extractive = sample_bot.ask(QUESTION, top_k=3)
     assert answer.text == extractive.text and answer.citations == extractive.citations
+    assert (answer.answered_by, extractive.answered_by) == ("extractive", "extractive")
     assert answer.notes[0] == "The LLM's answer was not used (it wrote nothing); this is the extractive answer."
+
+
+def test_eval_counts_the_extractive_stand_ins_and_the_removed_sentences(sample_bot, sample_home, embedder):
+    from evals.aggregate import aggregate
+    from evals.cases import Case
+    from evals.runner import System, run_cases
+
+    n = passage_number(sample_bot, "absolute nonsense")
+    replies = [f"Dmitry Peskov called the allegations absolute nonsense [{n}]. Boris Johnson agreed [{n}].", ""]
+    cases = [Case(id=f"q{i}", question=QUESTION, answers=("absolute nonsense",)) for i in (1, 2)]
+    with FakeOpenAI("reply", replies=replies) as fake:
+        bot = llm_bot(sample_home, embedder, base_url=fake.base_url)
+        run = run_cases(cases, [System("llm", bot, settings={"answer": {"kind": "llm"}}, top_k=3)])
+    records = run.records["llm"]
+    assert [r["stood_in"] for r in records] == [False, True]  # the empty reply: the extractive answer stood in
+    m = aggregate(records)
+    assert m["stand_in"] == 0.5 and m["answer_accuracy"] == 1.0
+    # 1 of the model's 2 sentences was removed; the stand-in's quotes count as shown and supported.
+    assert records[0]["claims_removed"] == 1 and m["faithfulness"] == 1.0 > m["faithfulness_before_verification"]
 
 
 def test_a_follow_up_is_condensed_by_the_model(sample_home, embedder):

@@ -40,7 +40,8 @@ class AnswerResult:
     extract one (LLM, top passage).
     `notes` are for the user (why it declined, what was removed); `details` are for the curious
     (what else was searched), shown under "Why this answer"; `unsupported` lists the generated
-    sentences verification did not pass (removed, or shown marked).
+    sentences verification did not pass (removed, or shown marked). `answered_by` names the kind
+    that stood in (the LLM answerer's extractive fallback); None when the answerer wrote it itself.
     """
 
     text: str
@@ -52,6 +53,7 @@ class AnswerResult:
     unsupported: tuple[str, ...] = ()  # generated sentences that verification did not pass
     confidence: float | None = None  # the answerer's estimate that the answer is right, when it makes one
     short: str | None = None  # the exact phrase that answers, shown above the text
+    answered_by: str | None = None  # the answerer kind that wrote text, when another stood in (None: this one)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,8 @@ class AnswerOut(BaseModel):
     notes: list[str]
     details: list[str]
     unsupported: list[str]
+    answered_by: str = Field(description="The answerer kind that wrote the answer: the one asked for, or "
+                                         "`extractive` when it stood in for an LLM answer that did not verify.")
     timings_ms: dict[str, float]
 
 

@@ -118,7 +118,8 @@ class LLMAnswerer(Answerer):
         yield Revision("")
         for item in self.fallback.answer(request):
             if isinstance(item, AnswerResult):
-                yield replace(item, notes=tuple(notes) + item.notes, unsupported=composer.unsupported_claims())
+                yield replace(item, notes=tuple(notes) + item.notes, unsupported=composer.unsupported_claims(),
+                              answered_by=item.answered_by or "extractive")
             else:
                 yield item
 
