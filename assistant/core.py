@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from ingest.files import source_for
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import DocumentRecord, Hit
-from vectorstore.store import Store
+from vectorstore.store import Store, peek_embedding
 
 if TYPE_CHECKING:
     from assistant.integrations.llama_index import AssistantQueryEngine, AssistantRetriever
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
 EMPTY_QUESTION = "The question is empty: type a question about your documents."
 _DOC_CACHE = 16  # cleaned texts kept in memory for building citations
+_SAID: set[str] = set()  # the stores whose precision note this process has given
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -59,10 +62,20 @@ class Assistant:
         Pass an already loaded `embedder` to share one model between several assistants.
         """
         settings = settings or Settings.load(config, home=home, **overrides)
-        embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
+        wanted = settings.model.precision
+        # The store's own precision, when a local store says it cheaply, else the setting's: what to load.
+        guess = (None if settings.chroma_url else peek_embedding(settings.store_dir)) or wanted
+        if embedder is None:
+            embedder = Embedder(settings.model_dir, batch_size=settings.embed_batch_size, precision=guess)
+        if preload and not embedder.with_precision(guess).loaded:
+            embedder.with_precision(guess).preload()  # overlaps importing chromadb and opening the store (2 cores)
+        store = Store.open(path=settings.store_dir, url=settings.chroma_url, embedding=wanted)
+        # A store is searched and extended with the variant its vectors were made with, whatever the setting.
+        embedder = embedder.with_precision(store.embedding)
         if preload and not embedder.loaded:
-            embedder.preload()  # overlaps importing chromadb and opening the store (2 cores)
-        store = Store.open(path=settings.store_dir, url=settings.chroma_url)
+            embedder.preload()
+        if store.embedding != wanted:
+            _say_precision_once(store, wanted, settings)
         lexical = LexicalIndex(store, settings.lexical_dir)
         return cls(settings, store, embedder, lexical,
                    make_answerer(settings.answer.kind, settings, embedder, lexical))
@@ -238,6 +251,17 @@ class Assistant:
             while len(self._texts) > _DOC_CACHE:
                 self._texts.popitem(last=False)
             return self._texts[key]
+
+
+def _say_precision_once(store: Store, wanted: str, settings: Settings) -> None:
+    """Tell (once per store in a process) that the store's precision, not the setting, is used."""
+    where = settings.chroma_url or str(settings.home)
+    if where in _SAID:
+        return
+    _SAID.add(where)
+    log.warning("Note: the index at %s was built with %s embeddings, so it is searched and extended with %s; "
+                "[model] precision = %s applies to new homes. To switch, ingest your documents into a fresh "
+                "home: assistant --home NEW_DIR ingest PATH", where, store.embedding, store.embedding, wanted)
 
 
 def _match_source(name: str, indexed: list[str]) -> list[str]:

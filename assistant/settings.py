@@ -16,6 +16,13 @@ def default_home() -> Path:
     return Path(user_data_dir("docs-assistant", appauthor=False))
 
 
+class ModelSettings(BaseModel):
+    precision: Literal["fp32", "int8"] = Field(
+        "fp32", description="The embedding model's weights for a new home: fp32, or int8 (quantized: ~1.7x faster "
+                            "to embed, vectors cosine >= 0.99 to fp32; bench/README.md). A home keeps the precision "
+                            "it was indexed with, whatever this says: re-index into a fresh home to switch.")
+
+
 class ChunkSettings(BaseModel):
     size: int = Field(200, ge=32, le=250, description="Chunk length in MiniLM tokens; the model reads at most 256 "
                                                       "(with its 2 special tokens), anything longer is cut.")
@@ -155,6 +162,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Use a Chroma server (`chroma run`) instead of a local store.")
     model_dir: Path | None = Field(None, description="all-MiniLM-L6-v2 directory; default: the packaged one.")
     embed_batch_size: int = Field(64, ge=1, description="Texts per embedding batch.")
+    model: ModelSettings = ModelSettings()
     chunk: ChunkSettings = ChunkSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

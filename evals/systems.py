@@ -8,7 +8,7 @@ from evals.runner import System
 
 # The plain baseline every run measures beside the assistant, so a number means something.
 BASELINE = {"retrieval": {"bm25_weight": 0.0}, "answer": {"kind": "top-passage"}}
-RECORDED = {"chunk", "retrieval", "answer", "model_dir"}
+RECORDED = {"chunk", "retrieval", "answer", "model_dir", "model"}
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ def default_specs(answerer: str | None = None, retrieval_only: bool = False) -> 
     return [Spec("assistant", main), Spec("baseline", BASELINE, "plain baseline")]
 
 
-def describe(settings, top_k: int | None = None) -> str:
-    """One line saying how a system retrieves and answers."""
+def describe(settings, top_k: int | None = None, precision: str = "fp32") -> str:
+    """One line saying how a system retrieves and answers (and the embedding precision unless fp32)."""
     r, a, c = settings.retrieval, settings.answer, settings.chunk
     if r.dense_weight and r.bm25_weight:
         retrieval = (f"hybrid retrieval (dense x{r.dense_weight:g} + BM25 x{r.bm25_weight:g}, RRF k={r.rrf_k}, "
@@ -40,7 +40,9 @@ def describe(settings, top_k: int | None = None) -> str:
         retrieval = f"dense-only retrieval ({r.dense_k} candidates)"
     else:
         retrieval = f"BM25-only retrieval ({r.bm25_k} candidates)"
-    return f"{retrieval} + {a.kind} answer; top_k {top_k or r.top_k}; chunks of {c.size} tokens ({c.overlap} overlap)"
+    model = "" if precision == "fp32" else f"; {precision} embeddings"
+    return (f"{retrieval} + {a.kind} answer; top_k {top_k or r.top_k}; chunks of {c.size} tokens "
+            f"({c.overlap} overlap){model}")
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -61,7 +63,9 @@ def open_systems(specs: list[Spec], home: Path | None, config: Path | None, top_
         settings = Settings.load(config, home=home, **spec.overrides)
         bot = Assistant.open(settings=settings, embedder=embedder)
         embedder = bot.embedder
-        description = describe(settings, top_k)
+        description = describe(settings, top_k, bot.embedder.precision)
+        recorded = settings.model_dump(mode="json", include=RECORDED)
+        recorded["model"]["precision"] = bot.embedder.precision  # the store's, which may not be the setting
         systems.append(System(spec.name, bot, f"{spec.label}: {description}" if spec.label else description,
-                              settings.model_dump(mode="json", include=RECORDED), top_k))
+                              recorded, top_k))
     return systems

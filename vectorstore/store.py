@@ -22,6 +22,10 @@ from vectorstore.records import Chunk, DocumentRecord, Hit
 CHUNKS = "chunks"
 DOCUMENTS = "documents"
 GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
+# The chunk collection's metadata key naming the embedding variant its vectors were made with
+# (recorded when the store is created; a store made before it was recorded is fp32).
+EMBEDDING_KEY = "embedding_precision"
+UNRECORDED_EMBEDDING = "fp32"
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
 # The generation id is read from Chroma at most once per this many seconds: a question reads it
 # once, not at each of its ~10 steps. A commit by this process (any Store on the same path or
@@ -70,6 +74,35 @@ def open_client(path: Path | None = None, url: str | None = None):
         return chromadb.PersistentClient(path=str(path), settings=_client_settings())
     except Exception as exc:
         raise StoreUnavailable(f"Cannot open the store at {path}: {exc}") from exc
+
+
+def peek_embedding(path: Path, namespace: str = "assistant") -> str | None:
+    """The embedding variant a local store records, read from its sqlite file without opening Chroma;
+    None when there is no store yet or it cannot be read this way.
+
+    Only a hint (to start loading the right model while chromadb imports): `Store.open` reads the
+    record through Chroma and that is the one that counts.
+    """
+    import sqlite3
+
+    db = Path(path) / "chroma.sqlite3"
+    if not db.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return None
+    try:
+        found = conn.execute("SELECT c.id, m.str_value FROM collections c LEFT JOIN collection_metadata m "
+                             "ON m.collection_id = c.id AND m.key = ? WHERE c.name = ?",
+                             (EMBEDDING_KEY, f"{namespace}_{CHUNKS}")).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    if found is None:
+        return None
+    return found[1] or UNRECORDED_EMBEDDING
 
 
 def _reopened(client):
@@ -122,8 +155,9 @@ class Store:
     generation_ttl = GENERATION_TTL
 
     def __init__(self, client, namespace: str = "assistant", key: str | None = None,
-                 write_lock: Path | None = None):
+                 write_lock: Path | None = None, embedding: str = UNRECORDED_EMBEDDING):
         self._namespace = namespace
+        self.embedding = embedding  # what a new store records; _attach sets what this one holds
         self._key = f"{key or id(client)}|{namespace}"
         self._write_lock = write_lock
         # A local store's sqlite files: another process's commit changes them, so a cached generation
@@ -142,11 +176,14 @@ class Store:
     def _attach(self, client) -> None:
         self._client = client
         try:
+            # The metadata is recorded only when the collection is created: an existing one keeps its own.
             self._chunks = client.get_or_create_collection(
-                f"{self._namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+                f"{self._namespace}_{CHUNKS}", embedding_function=None,
+                metadata={"hnsw:space": "cosine", EMBEDDING_KEY: self.embedding})
             self._docs = client.get_or_create_collection(f"{self._namespace}_{DOCUMENTS}", embedding_function=None)
         except Exception as exc:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
+        self.embedding = (self._chunks.metadata or {}).get(EMBEDDING_KEY, UNRECORDED_EMBEDDING)
 
     def _catch_up(self, fresh: bool = False) -> None:
         """Reopen a local store that another process wrote to since we last looked.
@@ -169,10 +206,14 @@ class Store:
                 self._known_generation = generation
 
     @classmethod
-    def open(cls, path: Path | None = None, url: str | None = None) -> Store:
-        """Open (creating if needed) the store at path, or on the Chroma server at url."""
+    def open(cls, path: Path | None = None, url: str | None = None, embedding: str = UNRECORDED_EMBEDDING) -> Store:
+        """Open (creating if needed) the store at path, or on the Chroma server at url.
+
+        A store created here records `embedding` (the variant of the model its vectors are made with);
+        an existing one keeps what it recorded: read `store.embedding`.
+        """
         if url:
-            return cls(open_client(url=url), key=url)
+            return cls(open_client(url=url), key=url, embedding=embedding)
         path = Path(path)
         key = path.expanduser().resolve().as_posix()
         from filelock import FileLock
@@ -184,9 +225,10 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except OSError:  # a home we may not write: open_client says so in one line
-            return cls(open_client(path=path), key=key)
+            return cls(open_client(path=path), key=key, embedding=embedding)
         try:
-            return cls(open_client(path=path), key=key, write_lock=path.with_name(path.name + ".write.lock"))
+            return cls(open_client(path=path), key=key, write_lock=path.with_name(path.name + ".write.lock"),
+                       embedding=embedding)
         finally:
             lock.release()
 

@@ -23,7 +23,7 @@ def cache_root() -> Path:
 
 
 def index_key(bench: Benchmark, settings) -> str:
-    """Hash of what shapes the index: the data files' bytes, chunking, the embedding model."""
+    """Hash of what shapes the index: the data files' bytes, chunking, the embedding model and its precision."""
     digest = hashlib.sha256()
     for file in bench.files:
         with open(file, "rb") as fh:
@@ -31,6 +31,8 @@ def index_key(bench: Benchmark, settings) -> str:
                 digest.update(block)
     shape = {"adapter": ADAPTER_VERSION, "kind": bench.kind, "chunk": settings.chunk.model_dump(),
              "model_dir": str(settings.model_dir or "packaged")}
+    if settings.model.precision != "fp32":  # fp32 stores were cached before precision was a setting: same keys
+        shape["precision"] = settings.model.precision
     digest.update(json.dumps(shape, sort_keys=True).encode())
     return digest.hexdigest()[:12]
 
