@@ -1,4 +1,5 @@
-"""The ONNX embedder: same vectors as sentence-transformers, a checked export, no torch to answer."""
+"""The ONNX embedder: same vectors as sentence-transformers, a checked export, an int8 variant close to it,
+no torch to answer."""
 from __future__ import annotations
 
 import json
@@ -92,12 +93,79 @@ def test_damaged_record_is_rebuilt(embedder, tmp_path):
     assert "damaged" in export.check()
 
 
+def test_int8_agrees_with_fp32(embedder, sample_bot):
+    from vectorstore.embedder import INT8_MIN_COSINE
+
+    int8 = embedder.with_precision("int8")
+    assert int8.precision == "int8" and int8.with_precision("fp32") is embedder  # one sibling, shared
+    assert int8.model.path.name == "model-int8.onnx"
+    got, want = int8.embed(SENTENCES), embedder.embed(SENTENCES)
+    cosines = dict(zip(SENTENCES, (got * want).sum(axis=1).round(4)))
+    # A one-letter text is the worst case (0.984): every sentence with words agrees at 0.99 or better.
+    assert min(cosines.values()) >= INT8_MIN_COSINE, cosines
+    assert min(c for text, c in cosines.items() if len(text.split()) > 2) >= 0.99, cosines
+    assert max(cosines.values()) < 0.99999  # another model indeed, not the fp32 file again
+    # One text per call: a text's vector is the same alone (a query) as among others (an ingest).
+    alone = np.stack([int8.embed_query(s) for s in SENTENCES])
+    assert (alone * got).sum(axis=1).min() >= 0.9999
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+    # The same best chunk of data/sample (dense search alone) for the news questions, but for near ties:
+    # measured, 36 of 38 keep it; the 2 that do not led by less than 0.01 and get fp32's second.
+    cases = [json.loads(line) for line in (ROOT / "evals" / "sets" / "news.jsonl").read_text().splitlines()]
+    questions = [case["question"] for case in cases if case.get("answers")]
+    texts = [chunk.text for chunk in sample_bot.store.iter_chunks()]
+    fp32 = embedder.embed(questions) @ embedder.embed(texts).T
+    best8 = (int8.embed(questions) @ int8.embed(texts).T).argmax(axis=1)
+    order = np.argsort(-fp32, axis=1)
+    lead = fp32[np.arange(len(questions)), order[:, 0]] - fp32[np.arange(len(questions)), order[:, 1]]
+    clear = lead >= 0.01
+    assert clear.sum() >= 30
+    assert (best8[clear] == order[clear, 0]).all(), [q for q, ok in zip(questions, best8 == order[:, 0]) if not ok]
+    assert all(best in order[i, :2] for i, best in enumerate(best8))
+
+
+def test_tampered_int8_file_is_caught_and_rebuilt(embedder, tmp_path, caplog):
+    from vectorstore.embedder import Embedder, OnnxExport, OnnxInt8
+
+    embedder.with_precision("int8").model  # the session's int8 file exists
+    good = OnnxInt8(embedder.model_dir)
+    assert good.check() is None and good.directory == OnnxExport(embedder.model_dir).directory
+    cache = tmp_path / "models"
+    shutil.copytree(good.directory, cache / good.directory.name)
+    int8 = OnnxInt8(embedder.model_dir, cache)
+    record = json.loads(int8.record.read_text())
+    assert record["fp32_sha256"] == json.loads(OnnxExport(embedder.model_dir, cache).record.read_text())["sha256"]
+
+    data = bytearray(int8.path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    int8.path.write_bytes(data)
+    assert "does not match its sha256" in int8.check()
+
+    emb = Embedder(cache_dir=cache, precision="int8")
+    with caplog.at_level("WARNING"):
+        vec = emb.embed_query(SENTENCES[0])
+    assert "Re-exporting the ONNX model (int8)" in caplog.text
+    assert int8.check() is None
+    assert json.loads(int8.record.read_text())["sha256"] == record["sha256"]  # quantizing is deterministic
+    assert float(vec @ embedder.with_precision("int8").embed_query(SENTENCES[0])) >= 0.9999
+
+
+def test_unknown_precision_is_refused():
+    from vectorstore.embedder import Embedder, ModelError
+
+    with pytest.raises(ModelError, match="Unknown embedding precision 'int4': choose one of fp32, int8"):
+        Embedder(precision="int4")
+
+
 def test_tampered_weights_are_refused_even_with_a_good_export(embedder, tampered_model):
     from vectorstore.embedder import Embedder, ModelError
 
     model_dir, _, _ = tampered_model
     with pytest.raises(ModelError, match="not the official"):
         Embedder(model_dir).model  # the cached export was made from other weights: checked again
+    with pytest.raises(ModelError, match="not the official"):
+        Embedder(model_dir, precision="int8").model  # and so was the int8 file
 
 
 def test_asking_never_imports_torch(sample_home, sample_bot, embedder):

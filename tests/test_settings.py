@@ -28,6 +28,15 @@ def test_invalid_value_is_one_line(tmp_path):
     assert str(err.value) == "Invalid settings: chunk.size: Input should be less than or equal to 250"
 
 
+def test_invalid_precision_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_MODEL__PRECISION", "int4")
+    with pytest.raises(ConfigError) as err:
+        Settings.load(home=tmp_path)
+    assert str(err.value) == "Invalid settings: model.precision: Input should be 'fp32' or 'int8'"
+    monkeypatch.setenv("ASSISTANT_MODEL__PRECISION", "int8")
+    assert Settings.load(home=tmp_path).model.precision == "int8"
+
+
 def test_the_retired_score_floor_says_what_replaced_it(tmp_path):
     config = tmp_path / "old.toml"
     config.write_text("[answer]\nmin_score = 0.5\n")
