@@ -3,6 +3,7 @@
 Each contender runs in its own fresh subprocess (so peak RSS is its own), on the same texts
 (`title + " " + text` per abstract, the BEIR protocol), with the same MiniLM weights, the same
 chunk size/overlap counted in the same MiniLM tokens, into a fresh Chroma PersistentClient.
+Ours runs twice per round: with the fp32 model (`ours`) and the int8 one (`ours-int8`).
 
     python bench/ingest_scifact.py --corpus SCIFACT_DIR/corpus.jsonl
 
@@ -25,8 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results"
-CONTENDERS = ("ours", "baseline")
-NAMES = {"ours": "ours (`Assistant.ingest_texts`)",
+CONTENDERS = ("ours", "ours-int8", "baseline")
+OURS = {"ours": "fp32", "ours-int8": "int8"}  # contender -> [model] precision
+NAMES = {"ours": "ours (`Assistant.ingest_texts`, fp32)", "ours-int8": "ours, `[model] precision = \"int8\"`",
          "baseline": "llama-index `VectorStoreIndex` + `ChromaVectorStore`"}
 
 
@@ -89,13 +91,14 @@ class _Timer:
 # ---- the contenders (each runs in a child process) ------------------------------------
 
 def run_ours(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: int, batch_size: int,
-             profile: Path | None) -> dict:
+             profile: Path | None, precision: str = "fp32") -> dict:
     """Our ingest (`Assistant.ingest_texts`): clean, chunk (SentenceSplitter, MiniLM tokens), embed, write, commit."""
     setup_began = time.perf_counter()
     from assistant import Assistant
 
     bot = Assistant.open(home=workdir / "ours", chunk={"size": chunk_size, "overlap": chunk_overlap},
-                         embed_batch_size=batch_size)
+                         embed_batch_size=batch_size, model={"precision": precision})
+    assert bot.embedder.precision == precision
     bot.embedder.embed(["warm up"])  # load the model and run one batch before the clock starts
     setup = time.perf_counter() - setup_began
 
@@ -118,7 +121,7 @@ def run_ours(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: in
             "chunks": report.chunks, "stored_chunks": store.count(), "seconds": seconds, "setup_seconds": setup,
             "phases": {k: round(v, 3) for k, v in timer.seconds.items()}, "calls": timer.calls,
             "embedded_texts": timer.items.get("embed", 0), "failures": [r.error for r in report.failed[:5]],
-            "embedder": bot.embedder.backend}
+            "embedder": bot.embedder.backend, "precision": bot.embedder.precision}
 
 
 def run_baseline(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: int, batch_size: int,
@@ -200,9 +203,12 @@ def child_main(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
 
     docs = load_corpus(Path(args.corpus), args.limit)
-    runner = run_ours if args.child == "ours" else run_baseline
-    result = runner(docs, Path(args.workdir), args.chunk_size, args.chunk_overlap, args.batch_size,
-                    Path(args.profile) if args.profile else None)
+    profile = Path(args.profile) if args.profile else None
+    if args.child in OURS:
+        result = run_ours(docs, Path(args.workdir), args.chunk_size, args.chunk_overlap, args.batch_size, profile,
+                          OURS[args.child])
+    else:
+        result = run_baseline(docs, Path(args.workdir), args.chunk_size, args.chunk_overlap, args.batch_size, profile)
     torch = sys.modules.get("torch")  # not imported here: ours may run without it (its peak RSS is its own)
     result.update(contender=args.child, chunks_per_s=result["chunks"] / result["seconds"],
                   docs_per_s=result["docs"] / result["seconds"], peak_rss_mb=_peak_rss_mb(),
@@ -251,13 +257,16 @@ def summarise(runs: list[dict]) -> dict:
             "peak_rss_mb": max(r["peak_rss_mb"] for r in mine),
             "setup_seconds": statistics.median(r["setup_seconds"] for r in mine),
         }
-    ratios = []
-    for round_no in sorted({r["round"] for r in runs}):
-        pair = {r["contender"]: r for r in runs if r["round"] == round_no}
-        if len(pair) == 2:
-            ratios.append(pair["ours"]["chunks_per_s"] / pair["baseline"]["chunks_per_s"])
-    summary["ratio_per_round"] = [round(x, 3) for x in ratios]
-    summary["ratio"] = statistics.median(ratios) if ratios else None
+    # Per round (the same machine state), each of ours over the baseline, and int8 over fp32.
+    for key, top, bottom in (("ratio", "ours", "baseline"), ("ratio_int8", "ours-int8", "baseline"),
+                             ("ratio_int8_fp32", "ours-int8", "ours")):
+        ratios = []
+        for round_no in sorted({r["round"] for r in runs}):
+            pair = {r["contender"]: r for r in runs if r["round"] == round_no}
+            if top in pair and bottom in pair:
+                ratios.append(pair[top]["chunks_per_s"] / pair[bottom]["chunks_per_s"])
+        summary[f"{key}_per_round"] = [round(x, 3) for x in ratios]
+        summary[key] = statistics.median(ratios) if ratios else None
     return summary
 
 
@@ -282,10 +291,12 @@ def markdown(result: dict) -> str:
         lines.append(f"| {NAMES[name]} | {c['docs']} | {c['chunks']} | {c['seconds']:.1f} | "
                      f"{c['embed_seconds']:.1f} | {c['chunks_per_s']:.1f} | {c['peak_rss_mb']:.0f} | "
                      f"{c['setup_seconds']:.1f} |")
-    if s["ratio"] is not None:
-        lines += ["", f"**Ratio ours/baseline (chunks/s, same run): {s['ratio']:.2f}** "
-                      f"(per round: {', '.join(f'{x:.2f}' for x in s['ratio_per_round'])}); "
-                      "above 1 means ours is faster."]
+    for key, what in (("ratio", "ours fp32/baseline"), ("ratio_int8", "ours int8/baseline"),
+                      ("ratio_int8_fp32", "ours int8/ours fp32")):
+        if s.get(key) is not None:
+            lines += ["", f"**Ratio {what} (chunks/s, same run): {s[key]:.2f}** "
+                          f"(per round: {', '.join(f'{x:.2f}' for x in s[key + '_per_round'])}); "
+                          "above 1 means the first is faster."]
     lines += [
         "",
         "Per run (phase seconds are wall time inside the named step; `model_encode` = "
@@ -317,7 +328,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=None,
                    help="embedding batch for both; default: the project's embed_batch_size")
     p.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS),
-                   help="run only some (e.g. to profile one); the ratio needs both")
+                   help="run only some (e.g. to profile one); a ratio needs both of its sides")
     p.add_argument("--nice", type=int, default=5, help="niceness of both children")
     p.add_argument("--profile", type=Path, default=None, help="cProfile each ingest, .prof files into this dir")
     p.add_argument("--child", choices=CONTENDERS, help=argparse.SUPPRESS)
