@@ -65,14 +65,14 @@ class Assistant:
         store = Store.open(path=settings.store_dir, url=settings.chroma_url)
         lexical = LexicalIndex(store, settings.lexical_dir)
         return cls(settings, store, embedder, lexical,
-                   make_answerer(settings.answer.kind, settings, embedder, lexical))
+                   make_answerer(settings.answer.kind, settings, embedder))
 
     def with_answerer(self, kind: str) -> Assistant:
         """The same assistant (store, model, caches) replying with another answerer kind."""
         view = copy.copy(self)
         answer = self.settings.answer.model_copy(update={"kind": kind})
         view.settings = self.settings.model_copy(update={"answer": answer})
-        view.answerer = make_answerer(kind, view.settings, self.embedder, self.lexical)
+        view.answerer = make_answerer(kind, view.settings, self.embedder)
         return view
 
     @cached_property
@@ -191,7 +191,8 @@ class Assistant:
             return self.retriever.retrieve(text, self.embedder.embed_cached([text])[0], top_k, wanted)
 
         request = AnswerRequest(question=question, query=query, hits=tuple(search(query)),
-                                document_text=self._document_text, search=search, history=tuple(history))
+                                document_text=self._document_text, search=search, history=tuple(history),
+                                unknown_terms=self.lexical.unknown)
         return request, notes
 
     # ---- other frameworks ------------------------------------------------------------
