@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from assistant.answer import Answer
 from assistant.answerers import Answerer, AnswerRequest, AnswerResult, make_answerer
 from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
+from assistant.kb import KnowledgeBase, names, open_store, resolve
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from ingest.files import source_for
@@ -37,8 +38,9 @@ class Assistant:
     """Ingests documents and answers questions about them with numbered citations."""
 
     def __init__(self, settings: Settings, store: Store, embedder: Embedder, lexical: LexicalIndex,
-                 answerer: Answerer):
+                 answerer: Answerer, kb: KnowledgeBase | None = None):
         self.settings = settings
+        self.kb = kb or resolve(settings)  # the knowledge base store and lexical belong to
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
@@ -50,8 +52,11 @@ class Assistant:
     @classmethod
     def open(cls, home: str | Path | None = None, config: str | Path | None = None,
              settings: Settings | None = None, embedder: Embedder | None = None, preload: bool = False,
-             **overrides) -> Assistant:
+             kb: str | None = None, **overrides) -> Assistant:
         """Wire the default parts: settings from config/env, the store under home, MiniLM, BM25.
+
+        `kb` names a knowledge base of the home (or Chroma server), made with `assistant kb create NAME`;
+        None (or "default") is the default one. UnknownKnowledgeBase when there is none of that name.
 
         Nothing is loaded that a call may not need: the model on its first use, BM25 on the first
         search, the ingest machinery on the first ingest. `preload=True` (for a process that will
@@ -59,20 +64,36 @@ class Assistant:
         Pass an already loaded `embedder` to share one model between several assistants.
         """
         settings = settings or Settings.load(config, home=home, **overrides)
+        base = resolve(settings, kb)  # an invalid name is refused before anything loads
         embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size)
         if preload and not embedder.loaded:
             embedder.preload()  # overlaps importing chromadb and opening the store (2 cores)
-        store = Store.open(path=settings.store_dir, url=settings.chroma_url)
-        lexical = LexicalIndex(store, settings.lexical_dir)
-        return cls(settings, store, embedder, lexical,
-                   make_answerer(settings.answer.kind, settings, embedder))
+        store = open_store(settings, base)
+        return cls(settings, store, embedder, LexicalIndex(store, base.lexical_dir),
+                   make_answerer(settings.answer.kind, settings, embedder), base)
 
-    def with_answerer(self, kind: str) -> Assistant:
-        """The same assistant (store, model, caches) replying with another answerer kind."""
+    def with_kb(self, kb: str | None) -> Assistant:
+        """This assistant (settings, model, answerer) on another knowledge base of the same home or Chroma server;
+        UnknownKnowledgeBase when there is none of that name."""
+        base = resolve(self.settings, kb)
+        if base == self.kb:
+            return self
+        store = open_store(self.settings, base)
+        return Assistant(self.settings, store, self.embedder, LexicalIndex(store, base.lexical_dir), self.answerer,
+                         base)
+
+    def knowledge_bases(self) -> list[str]:
+        """The knowledge bases of this home (or Chroma server): "default" first, then by name."""
+        return names(self.store)
+
+    def with_answerer(self, kind: str, answerer: Answerer | None = None) -> Assistant:
+        """The same assistant (store, model, caches) replying with another answerer kind.
+
+        `answerer`: one of that kind made already, to share (an LLM started once serves every knowledge base)."""
         view = copy.copy(self)
         answer = self.settings.answer.model_copy(update={"kind": kind})
         view.settings = self.settings.model_copy(update={"answer": answer})
-        view.answerer = make_answerer(kind, view.settings, self.embedder)
+        view.answerer = answerer or make_answerer(kind, view.settings, self.embedder)
         return view
 
     @cached_property
@@ -121,7 +142,7 @@ class Assistant:
         """Indexed sources matching each name: exact, a path to it, or a trailing part like 'a/b.txt'."""
         indexed = [r.source for r in self.store.documents()]
         if not indexed:
-            raise EmptyIndex(EMPTY_INDEX)
+            raise self._nothing_indexed()
         out: list[str] = []
         for name in names:
             matches = _match_source(name, indexed)
@@ -175,8 +196,14 @@ class Assistant:
         if not question:
             raise EmptyQuestion(EMPTY_QUESTION)
         if not self.store.committed():
-            raise EmptyIndex(EMPTY_INDEX)
+            raise self._nothing_indexed()
         return question
+
+    def _nothing_indexed(self) -> EmptyIndex:
+        if self.kb.is_default:
+            return EmptyIndex(EMPTY_INDEX)
+        return EmptyIndex(f"Nothing is indexed in the knowledge base {self.kb.name!r} yet: run "
+                          f"`assistant ingest --kb {self.kb.name} PATH`")
 
     def prepare(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
                 sources: Sequence[str] | None = None) -> tuple[AnswerRequest, tuple[str, ...]]:

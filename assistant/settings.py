@@ -202,11 +202,8 @@ class Settings(BaseSettings):
 
     @property
     def store_dir(self) -> Path:
+        """The local Chroma store, shared by every knowledge base of the home (assistant/kb.py)."""
         return self.home / "chroma"
-
-    @property
-    def lexical_dir(self) -> Path:
-        return self.home / "bm25"
 
 
 class _CommaList(PydanticBaseSettingsSource):

@@ -69,7 +69,8 @@ def test_read_only_store_is_one_clean_line():
 def test_bm25_index_persists_and_rebuilds_only_when_stale(make_assistant, sample_docs, tmp_path):
     bot = make_assistant(home=tmp_path / "home")
     bot.ingest([sample_docs])
-    lexical_dir = bot.settings.lexical_dir
+    lexical_dir = bot.kb.lexical_dir
+    assert lexical_dir == tmp_path / "home" / "bm25"  # the default knowledge base's, where it always was
     first = LexicalIndex(bot.store, lexical_dir)
     assert first.search("Peskov absolute nonsense", 3)
     assert (lexical_dir / "ids.json").is_file()

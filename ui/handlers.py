@@ -115,7 +115,7 @@ class Handlers:
         except USER_ERRORS as exc:
             return (panels.uploads_html([UploadResult(short_source(source), "failed", error=str(exc))]),) + \
                 self._index_outputs()
-        if is_upload(self.assistant.settings.home, removed):
+        if is_upload(self.assistant.kb.root, removed):
             Path(removed).unlink(missing_ok=True)
         line = f'<ul class="upload-results"><li class="unchanged"><span class="badge">removed</span>' \
                f'<span class="name">{escape(short_source(removed))}</span></li></ul>'

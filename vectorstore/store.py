@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.errors import StoreBusy, StoreUnavailable, unreachable
+from vectorstore.errors import MissingNamespace, StoreBusy, StoreUnavailable, unreachable
 from vectorstore.records import Chunk, DocumentRecord, Hit
 
+DEFAULT_NAMESPACE = "assistant"  # the collections assistant_chunks and assistant_documents
 CHUNKS = "chunks"
 DOCUMENTS = "documents"
 GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
@@ -116,14 +117,46 @@ def _record_from(text: str | None, meta: dict) -> DocumentRecord:
                           text=text or "")
 
 
+class _Collection:
+    """A Chroma collection whose "does not exist" (another process deleted it) is MissingNamespace."""
+
+    def __init__(self, collection, label: str):
+        self._collection, self._label = collection, label
+        self.missing = False
+
+    def __getattr__(self, attr):
+        value = getattr(self._collection, attr)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            from chromadb.errors import NotFoundError  # loaded already: the store is open
+
+            try:
+                return value(*args, **kwargs)
+            except NotFoundError as exc:
+                self.missing = True
+                raise MissingNamespace(f"{self._label} no longer exists: it was deleted after it was opened") \
+                    from exc
+
+        return call
+
+
 class Store:
-    """Chunks and documents in Chroma; column-shaped results never leave this class."""
+    """Chunks and documents in Chroma; column-shaped results never leave this class.
+
+    A namespace names the pair of collections (`{namespace}_chunks`, `{namespace}_documents`); several
+    namespaces share one local store or Chroma server. `create=False` opens only one that exists
+    (MissingNamespace otherwise); `label` is what messages call it.
+    """
 
     generation_ttl = GENERATION_TTL
 
-    def __init__(self, client, namespace: str = "assistant", key: str | None = None,
-                 write_lock: Path | None = None):
+    def __init__(self, client, namespace: str = DEFAULT_NAMESPACE, key: str | None = None,
+                 write_lock: Path | None = None, create: bool = True, label: str | None = None):
         self._namespace = namespace
+        self._create = create
+        self._label = label or f"The namespace {namespace!r}"
         self._key = f"{key or id(client)}|{namespace}"
         self._write_lock = write_lock
         # A local store's sqlite files: another process's commit changes them, so a cached generation
@@ -140,13 +173,52 @@ class Store:
         self._known_generation = self.generation()
 
     def _attach(self, client) -> None:
+        from chromadb.errors import NotFoundError
+
         self._client = client
+        chunks, docs = f"{self._namespace}_{CHUNKS}", f"{self._namespace}_{DOCUMENTS}"
         try:
-            self._chunks = client.get_or_create_collection(
-                f"{self._namespace}_{CHUNKS}", embedding_function=None, metadata={"hnsw:space": "cosine"})
-            self._docs = client.get_or_create_collection(f"{self._namespace}_{DOCUMENTS}", embedding_function=None)
+            if self._create:  # the chunks first, as drop() deletes them last: a listed namespace has both
+                made = (client.get_or_create_collection(chunks, embedding_function=None,
+                                                        metadata={"hnsw:space": "cosine"}),
+                        client.get_or_create_collection(docs, embedding_function=None))
+            else:
+                made = (client.get_collection(chunks, embedding_function=None),
+                        client.get_collection(docs, embedding_function=None))
+        except NotFoundError as exc:
+            raise MissingNamespace(f"{self._label} does not exist") from exc
         except Exception as exc:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
+        self._chunks, self._docs = (_Collection(collection, self._label) for collection in made)
+
+    @property
+    def missing(self) -> bool:
+        """Whether a call found this namespace deleted (by another process) since it was opened."""
+        return self._chunks.missing or self._docs.missing
+
+    def namespaces(self) -> list[str]:
+        """Every namespace in this store (the local store, or the whole Chroma server), sorted.
+
+        A namespace is listed while its documents collection exists: drop() deletes that first."""
+        suffix = f"_{DOCUMENTS}"
+        try:
+            names = [collection.name for collection in self._client.list_collections()]
+        except Exception as exc:
+            raise StoreUnavailable(f"Cannot list the Chroma collections: {exc}") from exc
+        return sorted(name[:-len(suffix)] for name in names if name.endswith(suffix))
+
+    def drop(self) -> None:
+        """Delete this namespace: its documents collection first (the atomic step: it is no longer listed,
+        and no document of it is visible), then its chunks. Hold writer() around it."""
+        from chromadb.errors import NotFoundError
+
+        for name in (DOCUMENTS, CHUNKS):
+            try:
+                self._client.delete_collection(f"{self._namespace}_{name}")
+            except NotFoundError:  # a drop that was interrupted, or another process's
+                pass
+        with _GENERATIONS_LOCK:
+            _GENERATIONS.pop(self._key, None)
 
     def _catch_up(self, fresh: bool = False) -> None:
         """Reopen a local store that another process wrote to since we last looked.
@@ -169,10 +241,13 @@ class Store:
                 self._known_generation = generation
 
     @classmethod
-    def open(cls, path: Path | None = None, url: str | None = None) -> Store:
-        """Open (creating if needed) the store at path, or on the Chroma server at url."""
+    def open(cls, path: Path | None = None, url: str | None = None, namespace: str = DEFAULT_NAMESPACE,
+             create: bool = True, label: str | None = None) -> Store:
+        """Open the store at path, or on the Chroma server at url, and a namespace in it (created if needed,
+        unless not `create`)."""
+        names = dict(namespace=namespace, create=create, label=label)
         if url:
-            return cls(open_client(url=url), key=url)
+            return cls(open_client(url=url), key=url, **names)
         path = Path(path)
         key = path.expanduser().resolve().as_posix()
         from filelock import FileLock
@@ -184,9 +259,10 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except OSError:  # a home we may not write: open_client says so in one line
-            return cls(open_client(path=path), key=key)
+            return cls(open_client(path=path), key=key, **names)
         try:
-            return cls(open_client(path=path), key=key, write_lock=path.with_name(path.name + ".write.lock"))
+            return cls(open_client(path=path), key=key, write_lock=path.with_name(path.name + ".write.lock"),
+                       **names)
         finally:
             lock.release()
 
