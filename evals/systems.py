@@ -52,14 +52,14 @@ def merge(base: dict, extra: dict) -> dict:
 
 
 def open_systems(specs: list[Spec], home: Path | None, config: Path | None, top_k: int | None = None,
-                 embedder=None) -> list[System]:
-    """One Assistant per spec on the same home, sharing one loaded embedding model."""
+                 embedder=None, kb: str | None = None) -> list[System]:
+    """One Assistant per spec on the same home (and knowledge base), sharing one loaded embedding model."""
     from assistant import Assistant, Settings
 
     systems = []
     for spec in specs:
         settings = Settings.load(config, home=home, **spec.overrides)
-        bot = Assistant.open(settings=settings, embedder=embedder)
+        bot = Assistant.open(settings=settings, embedder=embedder, kb=kb)
         embedder = bot.embedder
         description = describe(settings, top_k)
         systems.append(System(spec.name, bot, f"{spec.label}: {description}" if spec.label else description,
