@@ -76,7 +76,7 @@ class Assistant:
         """This assistant (settings, model, answerer) on another knowledge base of the same home or Chroma server;
         UnknownKnowledgeBase when there is none of that name."""
         base = resolve(self.settings, kb)
-        if base == self.kb:
+        if base == self.kb and not self.store.missing:
             return self
         store = open_store(self.settings, base)
         return Assistant(self.settings, store, self.embedder, LexicalIndex(store, base.lexical_dir), self.answerer,
