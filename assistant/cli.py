@@ -209,6 +209,8 @@ def chat(
     A host other than 127.0.0.1/localhost, or --share, needs users to log in:
     ASSISTANT_UI_USERS=alice:some-long-password (or --insecure).
 
+    With several knowledge bases the page has a picker; --kb NAME is the one it opens on.
+
     Example: assistant chat --port 7860
     """
     from assistant.exposure import check_ui
@@ -264,6 +266,9 @@ def serve(
 
     A host other than 127.0.0.1/localhost needs an API key: ASSISTANT_API_KEYS=secret (or --insecure).
 
+    Every knowledge base is served: /kb/NAME/ask, /kb/NAME/sources... and model ids KIND@NAME. --kb NAME
+    is the one of the plain routes (/ask) and model ids (extractive).
+
     Example: assistant serve --port 8000
     """
     from assistant.api import serve as run_server
@@ -280,8 +285,9 @@ def kb_list(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.
 
     Example: assistant kb list
     """
-    bot = _open()
-    rows = [{"name": name, "documents": len(bot.with_kb(name).sources())} for name in bot.knowledge_bases()]
+    from assistant.bases import OpenBases
+
+    rows = OpenBases(_open()).summaries()
     if as_json:
         _print_json(rows)
         return

@@ -94,3 +94,105 @@ def test_uploads_go_to_the_bases_folder_and_delete_drops_it_all(home_with_notes,
     assert notes.store.missing
     kb.create(bot.settings, "notes")  # the name is free again, and the new base starts empty
     assert bot.with_kb("notes").sources() == []
+
+
+# ---- over HTTP: /kb, /kb/{kb}/..., model ids kind@kb ------------------------------------------------------------
+
+@pytest.fixture
+def notes_api(home_with_notes):
+    """(API url, default assistant): the API over the home with the "notes" base, on a real uvicorn server."""
+    from test_http import serving
+
+    bot, _ = home_with_notes
+    with serving(bot) as url:
+        yield url, bot
+
+
+def test_every_native_route_on_a_named_base(notes_api, tmp_path):
+    import httpx
+
+    api, bot = notes_api
+    assert httpx.get(f"{api}/kb", timeout=60).json() == [{"name": "default", "documents": 0},
+                                                         {"name": "notes", "documents": 1}]
+    assert httpx.get(f"{api}/sources", timeout=60).json() == []
+    assert [r["source"] for r in httpx.get(f"{api}/kb/notes/sources", timeout=60).json()] == ["zorblat.txt"]
+    answer = httpx.post(f"{api}/kb/notes/ask", json={"question": "When is the zorblat festival held?"}, timeout=120)
+    assert answer.status_code == 200 and answer.json()["short"] == "March"
+    assert httpx.get(f"{api}/kb/default/sources", timeout=60).json() == []
+    assert httpx.get(f"{api}/kb/notes/documents/zorblat.txt", timeout=60).json()["text"] == ZORB
+
+    ferry = b"The Quentinville ferry leaves the harbour at nine every morning."
+    uploaded = httpx.post(f"{api}/kb/notes/documents", files=[("files", ("ferry.txt", ferry))], timeout=300)
+    copy = bot.settings.home / "kb" / "notes" / "uploads" / "ferry.txt"
+    assert uploaded.status_code == 200 and uploaded.json()["added"] == [copy.as_posix()] and copy.read_bytes() == ferry
+    removed = httpx.delete(f"{api}/kb/notes/documents/ferry.txt", timeout=60)
+    assert removed.json() == {"removed": copy.as_posix()} and bot.sources() == []
+    refused = httpx.post(f"{api}/kb/notes/ingest", json={"paths": [str(tmp_path)]}, timeout=60)
+    assert refused.status_code == 403  # the same rules on every base: no ingest roots, no ingest
+
+
+def test_a_model_id_picks_the_base(notes_api):
+    import openai
+
+    api, _ = notes_api
+    client = openai.OpenAI(base_url=f"{api}/v1", api_key="unused", max_retries=0, timeout=120)
+    assert [m.id for m in client.models.list().data] == [
+        "extractive", "top-passage", "extractive@default", "top-passage@default", "extractive@notes",
+        "top-passage@notes"]
+    question = [{"role": "user", "content": "When is the zorblat festival held?"}]
+    reply = client.chat.completions.create(model="extractive@notes", messages=question)
+    assert "March" in reply.choices[0].message.content and reply.model == "extractive@notes"
+    assert reply.choices[0].message.model_extra["citations"][0]["source"] == "zorblat.txt"
+    chunks = list(client.chat.completions.create(model="top-passage@notes", messages=question, stream=True))
+    assert chunks[-1].model_extra["citations"][0]["source"] == "zorblat.txt"
+    with pytest.raises(openai.ConflictError, match="Nothing is indexed yet"):  # the default base is empty
+        client.chat.completions.create(model="extractive@default", messages=question)
+    with pytest.raises(openai.NotFoundError) as err:
+        client.chat.completions.create(model="gpt-4o@notes", messages=question)
+    assert err.value.body["message"] == ("The model 'gpt-4o@notes' does not exist: choose one of extractive, "
+                                         "top-passage, or KIND@KB for knowledge base KB (GET /v1/models)")
+
+
+UNKNOWN = "No knowledge base named 'nope': `assistant kb list` shows them, `assistant kb create nope` makes it"
+INVALID = ("Invalid knowledge base name 'Notes': use lowercase letters, digits, - and _, 1 to 40 characters, "
+           "starting with a letter or digit")
+
+
+@pytest.mark.parametrize("method, path, body, error", [
+    ("GET", "/kb/nope/sources", None, {"error": UNKNOWN}),
+    ("POST", "/kb/nope/ask", {"question": "When?"}, {"error": UNKNOWN}),
+    ("POST", "/kb/Notes/ask", {"question": "When?", "stream": True}, {"error": INVALID}),
+    ("POST", "/kb/nope/ingest", {"paths": ["/tmp"]}, {"error": UNKNOWN}),
+    ("GET", "/kb/nope/documents/zorblat.txt", None, {"error": UNKNOWN}),
+    ("DELETE", "/kb/nope/documents/zorblat.txt", None, {"error": UNKNOWN}),
+    ("POST", "/v1/chat/completions", {"model": "extractive@nope", "messages": [{"role": "user", "content": "When?"}]},
+     {"error": {"message": f"The model 'extractive@nope' does not exist: {UNKNOWN}", "type": "not_found_error",
+                "param": "model", "code": "model_not_found"}}),
+    ("POST", "/v1/chat/completions", {"model": "extractive@Notes", "messages": [{"role": "user", "content": "When?"}]},
+     {"error": {"message": f"The model 'extractive@Notes' does not exist: {INVALID}", "type": "not_found_error",
+                "param": "model", "code": "model_not_found"}}),
+])
+def test_an_unknown_or_invalid_base_is_404_and_changes_nothing(notes_api, method, path, body, error):
+    import httpx
+
+    api, bot = notes_api
+    reply = httpx.request(method, f"{api}{path}", json=body, timeout=60)
+    assert (reply.status_code, reply.json()) == (404, error)
+    upload = httpx.post(f"{api}/kb/nope/documents", files=[("files", ("a.txt", b"Nine."))], timeout=60)
+    assert (upload.status_code, upload.json()) == (404, {"error": UNKNOWN})
+    assert bot.knowledge_bases() == ["default", "notes"] and not (bot.settings.home / "kb" / "nope").exists()
+    assert len(bot.with_kb("notes").sources()) == 1 and bot.sources() == []
+
+
+def test_the_key_is_checked_before_the_base(home_with_notes):
+    import httpx
+
+    from test_http import serving
+
+    bot, _ = home_with_notes
+    locked = Assistant.open(home=bot.settings.home, embedder=bot.embedder, server={"api_keys": ["k" * 24]})
+    with serving(locked) as api:
+        for path in ("/kb", "/kb/nope/sources", "/kb/notes/sources"):
+            assert httpx.get(f"{api}{path}", timeout=60).status_code == 401, path
+        assert httpx.get(f"{api}/kb/notes/sources", headers={"Authorization": "Bearer " + "k" * 24},
+                         timeout=60).status_code == 200
