@@ -195,6 +195,7 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise EmptyQuestion(EMPTY_QUESTION)
+        self.store.new_question()
         if not self.store.committed():
             raise self._nothing_indexed()
         return question

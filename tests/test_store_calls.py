@@ -127,6 +127,26 @@ def test_another_process_commit_is_seen_at_once_on_a_local_store(sample_home, tm
     assert ranks and None not in ranks  # seen on the next question, by meaning too
 
 
+def test_on_a_chroma_server_each_question_reads_the_generation_once(chroma_server, sample_docs, make_assistant,
+                                                                     tmp_path, slow_machine):
+    """A replica answers its next question from another's commit, for one call per question (no TTL wait)."""
+    writer = make_assistant(home=tmp_path / "writer", chroma_url=chroma_server.url)
+    writer.ingest([sample_docs])
+    reader = make_assistant(home=tmp_path / "reader", chroma_url=chroma_server.url)
+    reader.lexical.unknown([])  # the replica's BM25 index, built once at its first question, is not counted
+    calls = counted(reader)
+    assert not reader.ask(SIMPLE).abstained
+    assert sum(calls.values()) <= MAX_CALLS_PER_QUESTION, dict(calls)  # cold: the listing holds the generation
+    calls.clear()
+    reader.ask(SIMPLE)
+    assert dict(calls) == {"documents.get": 1, "chunks.query": 1}  # warm: the generation, the dense search
+    doc = tmp_path / "new.txt"
+    doc.write_text("The zebra committee met on Tuesday to discuss the striped budget.\n")
+    writer.ingest([doc])
+    hits = reader.ask("What did the zebra committee discuss?").hits
+    assert any("zebra" in h.chunk.text and h.dense_rank for h in hits)  # the very next question
+
+
 def test_retrieve_equals_fusing_the_full_lists(sample_bot):
     """Fetching only the fused top k's missing chunks gives what fuse() gives on full hit lists."""
     from assistant.retrieval import fuse

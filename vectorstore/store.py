@@ -341,6 +341,14 @@ class Store:
         self._remember(generation, self._disk_mark())  # our own write: its mark is ours
 
     # ---- reading -------------------------------------------------------------------
+    def new_question(self) -> None:
+        """A question begins. On a Chroma server (or a store this process may not write) the generation is
+        read again at its first use, once, so a replica answers its next question from another's commit;
+        a local store notices one by its files instead (`_disk_mark`), with no call."""
+        if self._disk is None:
+            with _GENERATIONS_LOCK:
+                _GENERATIONS.pop(self._key, None)
+
     def generation(self, fresh: bool = False) -> str:
         """An id that changes whenever a document is committed or removed (read at most every GENERATION_TTL s,
         unless `fresh`)."""
