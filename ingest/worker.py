@@ -34,10 +34,11 @@ from ingest.limits import Limits
 from ingest.readers import RawText, read_file
 
 # Plain text and Markdown are read in the calling process: their readers are linear (decoding and one
-# pattern) and bounded by max_file_mb. Measured with bench/read_worker.py: a file's round trip to the
-# worker costs 0.26 ms against 0.01 ms (lost in the noise over 300 files), but starting the worker
-# costs about 0.8 s once a process, which made an ingest of data/sample (5 text files) 1.19x slower
-# (median of 5 rounds). A text-only ingest therefore starts no worker.
+# pattern) and bounded by max_file_mb. Measured with bench/read_worker.py (bench/README.md): a file's
+# round trip to the worker costs under a millisecond (lost in the noise of 300-file ingests), but
+# starting the worker takes 0.7-0.8 s once a process, about a tenth of an ingest of
+# data/sample (5 text files; 1.19x slower when text went through the worker, median of 5 rounds on a
+# loaded machine). A text-only ingest therefore starts no worker.
 IN_PROCESS = frozenset({".txt", ".md", ".markdown"})
 # What the fork server imports, once: each worker then imports only the parsers its files need.
 _PRELOAD = ["__main__", "ingest.readers"]

@@ -19,7 +19,7 @@ from assistant import ConfigError, Settings
 from test_loading import pdf_with_text
 
 BIN = Path(sys.executable).parent / "assistant"
-LIMIT = 3  # seconds; the good files read in milliseconds, the slow PDF in minutes
+LIMIT = 3  # seconds; the good files read in milliseconds, the slow PDF in half an hour
 SLOW_MESSAGE = f"slow.pdf: took longer than {LIMIT} s to read ([ingest] read_timeout); skipped"
 HEAVY = ("torch", "onnxruntime", "chromadb")
 
@@ -171,12 +171,24 @@ def test_which_files_start_a_worker(tmp_path, name, limit, processes):
     assert int(out[2]) >= 2 if processes == "some" else int(out[2]) == 0  # some: the fork server and its worker
 
 
-@pytest.mark.slow
-def test_cli_reports_the_timeout_and_leaves_no_process(tmp_path):
+@pytest.fixture
+def slow_and_good(tmp_path) -> Path:
+    """docs/ with slow.pdf (see slow_pdf) and notes.html (one chunk, read at once)."""
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "slow.pdf").write_bytes(slow_pdf())
     (folder / "notes.html").write_text(html("Harbour notes", "The harbour bridge opened in 1932."))
+    return folder
+
+
+def workers_busy(mark: str, parent: int) -> bool:
+    """Whether a worker of the fork server that `parent` started is computing."""
+    servers = [p for p in marked(mark) if p.ppid() == parent and "forkserver" in " ".join(p.cmdline())]
+    return any(w.cpu_percent(0.2) > 20 for s in servers for w in s.children())
+
+
+@pytest.mark.slow
+def test_cli_reports_the_timeout_and_leaves_no_process(tmp_path, slow_and_good):
     mark = uuid.uuid4().hex
     result = subprocess.run([str(BIN), "ingest", "docs"], capture_output=True, text=True, cwd=tmp_path, timeout=600,
                             env=cli_env(mark, tmp_path / "home", ASSISTANT_INGEST__READ_TIMEOUT=str(LIMIT)))
@@ -195,11 +207,9 @@ def test_a_busy_worker_dies_with_a_cli_that_is_stopped(tmp_path, how):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.time() + 300
-        busy = []
-        while not busy and time.time() < deadline and cli.poll() is None:
-            servers = [p for p in marked(mark) if p.ppid() == cli.pid and "forkserver" in " ".join(p.cmdline())]
-            busy = [w for s in servers for w in s.children() if w.cpu_percent(0.3) > 20]
-        assert busy, "the worker never started reading"
+        while not workers_busy(mark, cli.pid) and time.time() < deadline and cli.poll() is None:
+            time.sleep(0.1)
+        assert workers_busy(mark, cli.pid), "the worker never started reading"
         if how == "SIGKILL":
             cli.kill()
         else:  # a terminal sends Ctrl-C to the whole foreground group
@@ -215,16 +225,13 @@ def test_a_busy_worker_dies_with_a_cli_that_is_stopped(tmp_path, how):
 
 
 @pytest.mark.slow
-def test_the_server_answers_during_a_slow_read_and_reports_it(tmp_path):
+def test_the_server_answers_during_a_slow_read_and_reports_it(tmp_path, slow_and_good):
     import threading
 
     import httpx
     from support import ApiServer
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "slow.pdf").write_bytes(slow_pdf())
-    (folder / "notes.html").write_text(html("Harbour notes", "The harbour bridge opened in 1932."))
+    folder = slow_and_good
     mark = uuid.uuid4().hex
     limit = 10  # long enough to ask /health while the worker spins, however loaded the machine
     message = SLOW_MESSAGE.replace(f" {LIMIT} s ", f" {limit} s ")
@@ -255,7 +262,3 @@ def test_the_server_answers_during_a_slow_read_and_reports_it(tmp_path):
         server.stop()
     assert gone_within(mark) == [], "a worker outlived the server"
 
-
-def workers_busy(mark: str, parent: int) -> bool:
-    servers = [p for p in marked(mark) if p.ppid() == parent and "forkserver" in " ".join(p.cmdline())]
-    return any(w.cpu_percent(0.2) > 20 for s in servers for w in s.children())
