@@ -230,6 +230,26 @@ def test_ingest_and_sources_human_form(tmp_path, sample_docs, make_assistant):
     assert lines[-1] == f"2 sources, {chunks} chunks"
 
 
+def test_tables_show_names_and_reasons_as_written_not_as_markup():
+    import io
+
+    from rich.console import Console
+
+    from assistant.render import print_report, print_sources
+    from ingest.report import FileResult, IngestReport
+    from vectorstore.records import DocumentRecord
+
+    out = io.StringIO()
+    console = Console(file=out, width=300, color_system=None)
+    reason = "big.pdf: 6,000 pages, over the 5,000 limit; raise [ingest] max_pages to read it"
+    print_report(console, IngestReport((FileResult("/d/[draft] notes.txt", "added", 3),
+                                        FileResult("/d/big.pdf", "failed", error=reason)), 1.0, 3))
+    print_sources(console, [DocumentRecord("id", "/d/[draft] notes.txt", "[DRAFT] Harbour plan", "ab" * 32, 3,
+                                           0.0, 0.0)])
+    shown = out.getvalue()
+    assert "/d/[draft] notes.txt" in shown and reason in shown and "[DRAFT] Harbour plan" in shown, shown
+
+
 def test_tampered_model_is_one_line_error(cli_home, tampered_model):
     model_dir, weights, digest = tampered_model
     result = cli("ask", "Who denied involvement?", home=cli_home, env={"ASSISTANT_MODEL_DIR": str(model_dir)})
