@@ -41,7 +41,7 @@ from ingest.readers import RawText, read_file
 # loaded machine). A text-only ingest therefore starts no worker.
 IN_PROCESS = frozenset({".txt", ".md", ".markdown"})
 # What the fork server imports, once: each worker then imports only the parsers its files need.
-_PRELOAD = ["__main__", "ingest.readers"]
+_PRELOAD = ["ingest.readers"]  # not "__main__": the fork server need not run the caller's script
 _GRACE = 30.0  # seconds past the time limit before the caller stops waiting on the pool itself
 
 _lock = threading.Lock()
@@ -77,8 +77,9 @@ def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> Raw
                              f"({_how(exc.exitcode)}); skipped") from None
     except BrokenProcessPool as exc:  # no worker could be started, or the pool's own threads failed
         _discard(pool)
-        raise UnreadableFile(f"{path.name}: could not run the reader process ({exc or type(exc).__name__}); "
-                             "set [ingest] read_timeout = 0 to read files in the ingesting process") from None
+        raise UnreadableFile(f"{path.name}: could not run the reader process ({exc or type(exc).__name__}): a "
+                             "script that ingests needs `if __name__ == '__main__':` around its code, or set "
+                             "[ingest] read_timeout = 0 to read files in the ingesting process") from None
 
 
 def needs_worker(path: Path, limits: Limits = Limits()) -> bool:
