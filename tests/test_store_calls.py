@@ -143,37 +143,3 @@ def test_retrieve_equals_fusing_the_full_lists(sample_bot):
             assert [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in got] == \
                    [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in want], (query, k)
             assert [h.chunk for h in got] == [h.chunk for h in want]
-
-
-def test_saved_bm25_scores_as_bm25s(tmp_path):
-    """A question scores the saved index with numpy alone: the same ranks and scores as bm25s."""
-    import json
-
-    import bm25s
-    import numpy as np
-
-    from vectorstore.lexical import SavedBM25, _stemmer, query_stopwords, tokenize
-
-    rows = [json.loads(line) for line in (ROOT / "evals/sets/news.jsonl").open()]
-    texts = [p.read_text() for p in sorted((ROOT / "data/sample").glob("*.txt"))]
-    corpus = [t[i:i + 700] for t in texts for i in range(0, len(t), 350)] + ["", "the a an", "Über café naïve"]
-    stemmer = _stemmer()
-    ours = tokenize(corpus, stemmer)
-    theirs = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
-    assert ours == [list(t) for t in theirs]
-    index = bm25s.BM25()
-    index.index(bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
-    index.save(str(tmp_path / "bm25"), show_progress=False)
-    saved = SavedBM25(tmp_path / "bm25")
-    assert saved.vocab_dict == index.vocab_dict
-    mask = (np.arange(len(corpus)) % 3 != 0).astype(np.float32)
-    for row in rows:
-        query = tokenize([row["question"]], stemmer, query_stopwords())[0]
-        query = [t for t in query if t in saved.vocab_dict]
-        if not query:
-            continue
-        for k, weights in ((5, None), (len(corpus), None), (10, mask)):
-            want = index.retrieve([query], k=k, show_progress=False, weight_mask=weights, n_threads=1)
-            got = saved.retrieve([query], k=k, weight_mask=weights)
-            assert np.array_equal(got[1], want[1]), row["question"]
-            assert np.array_equal(got[0][got[1] > 0], want[0][want[1] > 0]), row["question"]

@@ -23,6 +23,7 @@ CHUNKS = "chunks"
 DOCUMENTS = "documents"
 GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
+SOURCES_PER_CALL = 200  # documents whose chunks one filtered read asks for
 # The generation id is read from Chroma at most once per this many seconds: a question reads it
 # once, not at each of its ~10 steps. A commit by this process (any Store on the same path or
 # server) is seen at once; one by another process within this time.
@@ -294,15 +295,20 @@ class Store:
 
     def committed(self) -> dict[str, str]:
         """source -> sha256 of every visible document (cached per generation)."""
+        return self.committed_at()[0]
+
+    def committed_at(self) -> tuple[dict[str, str], str]:
+        """committed() and the generation it was listed at (the map is the cached one: read it, do not change it)."""
         # The first look lists the documents without reading the generation first: the listing holds it.
-        if self._committed is None or self.generation() != self._committed_generation:
+        committed, generation = self._committed, self._committed_generation
+        if committed is None or self.generation() != generation:
             mark = self._disk_mark()
             records, generation = self._list_documents()
             self._remember(generation, mark)
-            self._committed = {r.source: r.sha256 for r in records}
+            committed = {r.source: r.sha256 for r in records}
             self._visible_chunks = sum(r.chunks for r in records)
-            self._committed_generation = generation
-        return self._committed
+            self._committed, self._committed_generation = committed, generation
+        return committed, generation
 
     def _remember(self, generation: str, mark: tuple | None = None) -> None:
         """Cache the generation with the disk mark taken *before* it was read (a later write shows as a change)."""
@@ -348,14 +354,25 @@ class Store:
             got = self._chunks.get(include=["metadatas"], limit=PAGE, offset=offset)
             yield from zip(got["ids"], got["metadatas"])
 
-    def iter_chunks(self) -> Iterator[Chunk]:
-        """Every visible chunk (for building the lexical index)."""
-        committed = self.committed()
+    def iter_chunks(self, versions: dict[str, str] | None = None) -> Iterator[Chunk]:
+        """Every visible chunk, or every chunk of the given document versions (source -> sha256): for the
+        lexical index, which reads only the documents that changed. A few documents are asked for by
+        source (one call for up to SOURCES_PER_CALL of them), many by reading every chunk once."""
+        wanted = self.committed() if versions is None else versions
+        if versions is None or len(versions) > max(len(self.committed()) // 4, SOURCES_PER_CALL):
+            yield from self._chunk_pages(None, wanted)
+            return
+        sources = list(versions)
+        for begin in range(0, len(sources), SOURCES_PER_CALL):
+            part = sources[begin:begin + SOURCES_PER_CALL]
+            yield from self._chunk_pages({"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}, wanted)
+
+    def _chunk_pages(self, where: dict | None, wanted: dict[str, str]) -> Iterator[Chunk]:
         offset = 0
         while True:
-            got = self._chunks.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
+            got = self._chunks.get(where=where, include=["metadatas", "documents"], limit=PAGE, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                if _visible(meta, committed):
+                if _visible(meta, wanted):
                     yield _chunk_from(cid, text, meta)
             if len(got["ids"]) < PAGE:
                 return
