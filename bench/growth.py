@@ -32,10 +32,12 @@ the same homes, in the same run, alternating which goes first:
   timings) p50 and p95 per round, medians over the rounds; Chroma calls per question;
 - the first ask after a one-file change, `--changes` times: a small new .txt file ingested with
   `Assistant.ingest` (the real ingest path, same process, like the chat UI or `serve`), then the
-  next question timed whole and split into the BM25 refresh (time inside `LexicalIndex._ensure_fresh`)
-  and the rest; the same question asked again beside it. Then another file, and a new `LexicalIndex`
-  on the same directory (what the next `assistant ask` process does): its refresh time after the
-  change, beside its load time with nothing changed. The files are removed at the end and the index
+  next question timed whole and split into the BM25 refresh (time inside `LexicalIndex._ensure_fresh`),
+  the store listing its documents again (inside `Store._list_documents`: every question after a
+  change does it, whatever the BM25 index) and the rest; the same question asked again beside it.
+  Then another file, the listing, and a new `LexicalIndex` on the same directory (what the next
+  `assistant ask` process does): its refresh time after the change, beside its load time with
+  nothing changed. The files are removed at the end and the index
   refreshed (not timed), so the home is as before;
 - RSS: current after the asks, and the process's peak (`ru_maxrss`).
 
@@ -283,7 +285,7 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
     from assistant import Assistant
     from vectorstore.lexical import LexicalIndex
 
-    out: dict = {"code": str(Path(vectorstore.__file__).resolve().parents[1]), "load_average_start": _load()}
+    out: dict = {"imported_from": str(Path(vectorstore.__file__).resolve().parents[1]), "load_average_start": _load()}
     began = time.perf_counter()
     bot = Assistant.open(home=home, preload=True)
     bot.embedder.model
@@ -350,6 +352,17 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
             refresh["s"] += time.perf_counter() - t0
 
     bot.lexical._ensure_fresh = timed_refresh
+    listing = {"s": 0.0}
+    original_list = bot.store._list_documents
+
+    def timed_list():
+        t0 = time.perf_counter()
+        try:
+            return original_list()
+        finally:
+            listing["s"] += time.perf_counter() - t0
+
+    bot.store._list_documents = timed_list
     files: list[Path] = []
 
     def change(n: int) -> float:
@@ -374,12 +387,12 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
         ingest_s = change(2 * n - 1)
         count_calls()
         calls.clear()
-        refresh["s"] = 0.0
+        refresh["s"] = listing["s"] = 0.0
         t0 = time.perf_counter()
         first = bot.ask(question)
         first_s = time.perf_counter() - t0
         first_calls = sum(calls.values())
-        first_refresh = refresh["s"]
+        first_refresh, first_listing = refresh["s"], listing["s"]
         calls.clear()
         refresh["s"] = 0.0
         t0 = time.perf_counter()
@@ -387,7 +400,11 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
         again_s = time.perf_counter() - t0
         again_calls = sum(calls.values())
         # the next process's view: a new LexicalIndex on the saved index, after a change and without one
+        # (the store lists the documents first, as a question's first step does)
         change(2 * n)
+        t0 = time.perf_counter()
+        bot.store.committed()
+        new_process_listing_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         LexicalIndex(bot.store, bot.settings.lexical_dir).unknown([])
         new_process_refresh_s = time.perf_counter() - t0
@@ -395,12 +412,14 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
         LexicalIndex(bot.store, bot.settings.lexical_dir).unknown([])
         new_process_load_s = time.perf_counter() - t0
         cycles.append({"ingest_s": ingest_s, "first_ask_s": first_s, "first_bm25_refresh_s": first_refresh,
-                       "first_rest_s": first_s - first_refresh, "first_retrieve_ms": first.timings_ms["retrieve"],
-                       "first_calls": first_calls, "again_ask_s": again_s, "again_calls": again_calls,
+                       "first_listing_s": first_listing, "first_rest_s": first_s - first_refresh - first_listing,
+                       "first_retrieve_ms": first.timings_ms["retrieve"], "first_calls": first_calls,
+                       "again_ask_s": again_s, "again_calls": again_calls, "new_process_listing_s": new_process_listing_s,
                        "new_process_refresh_s": new_process_refresh_s, "new_process_load_s": new_process_load_s})
     out["change_cycles"] = cycles
     out["change"] = {k: statistics.median(c[k] for c in cycles) for k in cycles[0]} if cycles else {}
     bot.lexical._ensure_fresh = original
+    bot.store._list_documents = original_list
     for path in files:
         bot.remove(str(path))
     bot.lexical.unknown([])  # saved at the home's own generation again
@@ -415,9 +434,9 @@ def table(result: dict) -> str:
     rows = result["sizes"]
     smallest = {row["code"]: row for row in rows if row["size"] == min(r["size"] for r in rows)}
     lines = ["| chunks (documents) | code | ask retrieve p50 · p95 ms | ask total p50 · p95 ms | total p50 / smallest | "
-             "Chroma calls per question | first ask after a one-file change s | its BM25 refresh s | the same ask again s | "
-             "next process: BM25 refresh after a change · load s | BM25 whole build s | RSS after the asks · peak MB | "
-             "load average |",
+             "Chroma calls per question | first ask after a one-file change s | its BM25 refresh · document listing s | "
+             "the same ask again s | next process: BM25 refresh after a change · load s | BM25 whole build s | "
+             "RSS after the asks · peak MB | load average |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         a, c = row["ask"], row["change"]
@@ -425,7 +444,8 @@ def table(result: dict) -> str:
         lines.append(
             f"| {row['chunks']:,} ({row['documents']:,}) | {row['code']} | {a['retrieve']['p50']:.0f} · {a['retrieve']['p95']:.0f} | "
             f"{a['total']['p50']:.0f} · {a['total']['p95']:.0f} | {a['total']['p50'] / base:.2f} | "
-            f"{a['calls']['p50']:.0f} | {c['first_ask_s']:.2f} | {c['first_bm25_refresh_s']:.2f} | {c['again_ask_s']:.2f} | "
+            f"{a['calls']['p50']:.0f} | {c['first_ask_s']:.2f} | {c['first_bm25_refresh_s']:.2f} · {c['first_listing_s']:.2f} | "
+            f"{c['again_ask_s']:.2f} | "
             f"{c['new_process_refresh_s']:.2f} · {c['new_process_load_s']:.2f} | {row['bm25_full_build_s']:.1f} | "
             f"{row['rss_after_asks_mb']:.0f} · {row['rss_peak_mb']:.0f} | "
             f"{row['load_average_start'][0]:.1f}–{row['load_average_end'][0]:.1f} |")

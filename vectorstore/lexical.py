@@ -55,11 +55,10 @@ def tokenize(texts: Sequence[str], stemmer=None, stopwords: str | list[str] = "e
     """English BM25 tokens: lower-cased, stop words removed, Snowball-stemmed (as bm25s.tokenize does)."""
     stop = frozenset(_stopwords("STOPWORDS_EN") if stopwords in ("en", "english") else stopwords)
     stemmer = stemmer or _stemmer()
-    out = []
-    for text in texts:
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
-        out.append(stemmer.stemWords(words) if words else [])
-    return out
+    words = [[w for w in _TOKEN.findall(text.lower()) if w not in stop] for text in texts]
+    distinct = list({w: None for text_words in words for w in text_words})
+    stems = dict(zip(distinct, stemmer.stemWords(distinct)))  # each distinct word stemmed once
+    return [[stems[w] for w in text_words] for text_words in words]
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' token_pattern
@@ -102,6 +101,14 @@ class Segment:
         self.counts = counts  # float32 per posting: occurrences of the term in the chunk
         self.name = name or f"seg-{uuid.uuid4().hex[:16]}"
         self.saved = name is not None  # a loaded segment is on disk already
+
+    @cached_property
+    def sources(self) -> list[str]:
+        return [source for source, _ in self.docs]
+
+    @cached_property
+    def shas(self) -> list[str]:
+        return [sha for _, sha in self.docs]
 
     @cached_property
     def doc_rows(self) -> np.ndarray:
@@ -200,13 +207,12 @@ class _State:
         dead_docs = np.zeros(int(doc_offsets[-1]), dtype=bool)
         self.docs: dict[str, str] = {}  # live documents: source -> sha256
         self.doc_index: dict[str, int] = {}  # live documents: source -> global document index
-        for (seg, dead), off in zip(self.parts, doc_offsets):
-            for i, (source, sha) in enumerate(seg.docs):
-                if i in dead:
-                    dead_docs[off + i] = True
-                else:
-                    self.docs[source] = sha
-                    self.doc_index[source] = int(off + i)
+        for (seg, dead), off in zip(self.parts, doc_offsets):  # oldest first: a later version replaces an earlier
+            self.docs.update(zip(seg.sources, seg.shas))
+            self.doc_index.update(zip(seg.sources, range(int(off), int(off) + len(seg.docs))))
+            for i in dead:
+                dead_docs[off + i] = True
+                del self.docs[seg.sources[i]], self.doc_index[seg.sources[i]]
         self.live = ~dead_docs[self.doc_of_row]
         lengths = np.concatenate([seg.lengths for seg, _ in self.parts]) if self.parts else np.zeros(0, np.int32)
         self.lengths = lengths.astype(np.float64)
@@ -279,8 +285,8 @@ class LexicalIndex:
         """The index at `generation`: only the chunks of new or changed documents are read and tokenized."""
         if state is None:
             return self._build(committed, generation)
-        gone = [s for s, sha in state.docs.items() if committed.get(s) != sha]
-        new = {s: sha for s, sha in committed.items() if state.docs.get(s) != sha}
+        gone = [source for source, _ in state.docs.items() - committed.items()]
+        new = dict(committed.items() - state.docs.items())
         if len(new) > max(len(committed) // 2, 100):  # most of it is new: one pass over the store is cheaper
             return self._build(committed, generation)
         dead = [set(d) for _, d in state.parts]
