@@ -143,3 +143,29 @@ def test_retrieve_equals_fusing_the_full_lists(sample_bot):
             assert [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in got] == \
                    [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in want], (query, k)
             assert [h.chunk for h in got] == [h.chunk for h in want]
+
+
+def test_after_its_own_ingest_or_remove_a_process_lists_no_documents(fresh_home, make_assistant, slow_machine, tmp_path):
+    """This process's own commit is applied to its map of committed documents: the next question lists nothing
+    (at 100k chunks the listing took seconds), and the map is what a listing gives."""
+    bot = make_assistant(home=fresh_home)
+    bot.ask(SIMPLE)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "zorblat.txt").write_text("The zorblat festival is held every March in Quentinville.\n")
+    zorblat = (notes / "zorblat.txt").resolve().as_posix()
+    listed = []
+    real = bot.store._list_documents
+    bot.store._list_documents = lambda: listed.append(1) or real()
+
+    def listing() -> tuple[dict, int]:
+        records = real()[0]
+        return {r.source: r.sha256 for r in records}, sum(r.chunks for r in records)
+
+    bot.ingest([notes])
+    hits = bot.ask("When is the zorblat festival held?").hits
+    assert hits[0].chunk.source == zorblat and hits[0].dense_rank and hits[0].bm25_rank
+    bot.remove(zorblat)
+    assert not any(h.chunk.source == zorblat for h in bot.ask("When is the zorblat festival held?").hits)
+    assert not listed
+    assert (bot.store.committed(), bot.store._visible_chunks) == listing()
