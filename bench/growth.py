@@ -280,6 +280,22 @@ class _Counting:
         return counted
 
 
+def _timed(obj, name: str) -> dict[str, float]:
+    """Wrap obj.name so that the seconds spent inside it add up in the returned {"s": ...}."""
+    spent = {"s": 0.0}
+    inner = getattr(obj, name)
+
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent["s"] += time.perf_counter() - t0
+
+    setattr(obj, name, timed)
+    return spent
+
+
 def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: Path) -> dict:
     import vectorstore
     from assistant import Assistant
@@ -341,28 +357,8 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
     changes_dir = scratch.with_name(scratch.name + "-changes")
     shutil.rmtree(changes_dir, ignore_errors=True)
     changes_dir.mkdir(parents=True)
-    refresh = {"s": 0.0}
-    original = bot.lexical._ensure_fresh
-
-    def timed_refresh():
-        t0 = time.perf_counter()
-        try:
-            return original()
-        finally:
-            refresh["s"] += time.perf_counter() - t0
-
-    bot.lexical._ensure_fresh = timed_refresh
-    listing = {"s": 0.0}
-    original_list = bot.store._list_documents
-
-    def timed_list():
-        t0 = time.perf_counter()
-        try:
-            return original_list()
-        finally:
-            listing["s"] += time.perf_counter() - t0
-
-    bot.store._list_documents = timed_list
+    refresh = _timed(bot.lexical, "_ensure_fresh")  # seconds inside, since last reset
+    listing = _timed(bot.store, "_list_documents")
     files: list[Path] = []
 
     def change(n: int) -> float:
@@ -418,8 +414,7 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
                        "new_process_refresh_s": new_process_refresh_s, "new_process_load_s": new_process_load_s})
     out["change_cycles"] = cycles
     out["change"] = {k: statistics.median(c[k] for c in cycles) for k in cycles[0]} if cycles else {}
-    bot.lexical._ensure_fresh = original
-    bot.store._list_documents = original_list
+    del bot.lexical._ensure_fresh, bot.store._list_documents  # the methods again
     for path in files:
         bot.remove(str(path))
     bot.lexical.unknown([])  # saved at the home's own generation again
