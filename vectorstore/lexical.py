@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from itertools import compress
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from vectorstore.store import Store
 
 K1, B = 1.5, 0.75  # bm25s' defaults
 MERGE_RATIO = 4
-FORMAT = 2  # of the files below; any other saved index is rebuilt once
+FORMAT = 3  # of the files below; any other saved index is rebuilt once
 MANIFEST = "index.json"
 ORPHAN_AGE = 600.0  # s: a segment no manifest names is kept this long after it was written (another process may be saving it)
 
@@ -88,10 +89,14 @@ def query_stopwords() -> list[str]:
 class Segment:
     """The chunks of some documents, as term postings: immutable, saved once."""
 
-    def __init__(self, docs: list[tuple[str, str]], doc_of_row: np.ndarray, ids: np.ndarray, lengths: np.ndarray,
-                 vocab: list[str], indptr: np.ndarray, rows: np.ndarray, counts: np.ndarray, name: str | None = None):
-        self.docs = docs  # (source, sha256) of each document, in the segment's document order
-        self.doc_of_row = doc_of_row  # int32 per chunk: index into docs
+    def __init__(self, sources: list[str], shas: list[str], doc_of_row: np.ndarray, ids: np.ndarray,
+                 lengths: np.ndarray, vocab: list[str], indptr: np.ndarray, rows: np.ndarray, counts: np.ndarray,
+                 name: str | None = None):
+        # The documents, in the segment's order: two flat lists (a tuple per document made loading
+        # 63k documents take seconds, the garbage collector scanning while they were made).
+        self.sources = sources
+        self.shas = shas  # sha256 of the version indexed
+        self.doc_of_row = doc_of_row  # int32 per chunk: index into sources
         self.ids = ids  # chunk id per row (a numpy str array: read from disk at once, no Python list)
         self.lengths = lengths  # int32 per chunk: tokens
         self.vocab = vocab  # column -> term
@@ -102,18 +107,15 @@ class Segment:
         self.name = name or f"seg-{uuid.uuid4().hex[:16]}"
         self.saved = name is not None  # a loaded segment is on disk already
 
-    @cached_property
-    def sources(self) -> list[str]:
-        return [source for source, _ in self.docs]
-
-    @cached_property
-    def shas(self) -> list[str]:
-        return [sha for _, sha in self.docs]
+    @property
+    def docs(self) -> list[tuple[str, str]]:
+        """(source, sha256) per document."""
+        return list(zip(self.sources, self.shas))
 
     @cached_property
     def doc_rows(self) -> np.ndarray:
         """Chunks per document."""
-        return np.bincount(self.doc_of_row, minlength=len(self.docs))
+        return np.bincount(self.doc_of_row, minlength=len(self.sources))
 
     @property
     def size(self) -> int:
@@ -130,25 +132,26 @@ class Segment:
             flat.extend([terms.setdefault(t, len(terms)) for t in tokens])
         n = max(len(chunks), 1)
         key = np.asarray(flat, dtype=np.int64) * n + np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)
-        return cls._from_keys(docs, np.array([d for _, d, _ in chunks], dtype=np.int32),
+        return cls._from_keys([s for s, _ in docs], [sha for _, sha in docs], np.array([d for _, d, _ in chunks], dtype=np.int32),
                               np.array([c for c, _, _ in chunks], dtype=str), lengths, list(terms),
                               *np.unique(key, return_counts=True))
 
     @classmethod
-    def _from_keys(cls, docs, doc_of_row, ids, lengths, vocab, keys, counts) -> Segment:
+    def _from_keys(cls, sources, shas, doc_of_row, ids, lengths, vocab, keys, counts) -> Segment:
         """From sorted unique keys term * rows + row and their counts: drops terms without postings."""
         n = max(len(ids), 1)
         column, rows = np.divmod(keys, n)
         used, column = np.unique(column, return_inverse=True)
         indptr = np.zeros(len(used) + 1, dtype=np.int64)
         np.cumsum(np.bincount(column, minlength=len(used)), out=indptr[1:])
-        return cls(docs, doc_of_row, ids, lengths, [vocab[int(c)] for c in used], indptr,
+        return cls(sources, shas, doc_of_row, ids, lengths, [vocab[int(c)] for c in used], indptr,
                    rows.astype(np.int32), np.asarray(counts, dtype=np.float32))
 
     @classmethod
     def merge(cls, parts: Sequence[tuple[Segment, frozenset[int]]]) -> Segment:
         """One segment of the live rows of several (segment, its dead document indices)."""
-        docs: list[tuple[str, str]] = []
+        sources: list[str] = []
+        shas: list[str] = []
         doc_of_row, ids, lengths, keys, counts = [], [], [], [], []
         terms: dict[str, int] = {}
         live_rows = [(seg, ~np.isin(seg.doc_of_row, list(dead))) for seg, dead in parts]
@@ -156,11 +159,12 @@ class Segment:
         n = max(total, 1)
         base = 0
         for (seg, dead), (_, keep) in zip(parts, live_rows):
-            doc_map = np.full(len(seg.docs), -1, dtype=np.int32)
-            for i, doc in enumerate(seg.docs):
-                if i not in dead:
-                    doc_map[i] = len(docs)
-                    docs.append(doc)
+            alive = np.ones(len(seg.sources), dtype=bool)
+            alive[list(dead)] = False
+            doc_map = np.full(len(seg.sources), -1, dtype=np.int32)
+            doc_map[alive] = np.arange(int(alive.sum()), dtype=np.int32) + len(sources)
+            sources += compress(seg.sources, alive)
+            shas += compress(seg.shas, alive)
             new_row = np.cumsum(keep, dtype=np.int64) - 1 + base
             doc_of_row.append(doc_map[seg.doc_of_row[keep]])
             ids.append(seg.ids[keep])
@@ -173,14 +177,14 @@ class Segment:
             base += int(keep.sum())
         keys_all = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
         order = np.argsort(keys_all, kind="stable")
-        return cls._from_keys(docs, np.concatenate(doc_of_row).astype(np.int32), np.concatenate(ids),
+        return cls._from_keys(sources, shas, np.concatenate(doc_of_row).astype(np.int32), np.concatenate(ids),
                               np.concatenate(lengths).astype(np.int32), list(terms), keys_all[order],
                               np.concatenate(counts)[order])
 
     def save(self, directory: Path) -> None:
         tmp = directory / f"tmp-{self.name}"
         tmp.mkdir(parents=True)
-        (tmp / "meta.json").write_text(json.dumps({"docs": self.docs, "vocab": self.vocab}))
+        (tmp / "meta.json").write_text(json.dumps({"sources": self.sources, "shas": self.shas, "vocab": self.vocab}))
         np.savez(tmp / "arrays.npz", ids=self.ids, doc_of_row=self.doc_of_row, lengths=self.lengths,
                  indptr=self.indptr, rows=self.rows, counts=self.counts)
         tmp.rename(directory / self.name)
@@ -189,7 +193,7 @@ class Segment:
     def load(cls, directory: Path, name: str) -> Segment:
         meta = json.loads((directory / name / "meta.json").read_text())
         with np.load(directory / name / "arrays.npz", allow_pickle=False) as arrays:
-            return cls([tuple(d) for d in meta["docs"]], arrays["doc_of_row"], arrays["ids"], arrays["lengths"],
+            return cls(meta["sources"], meta["shas"], arrays["doc_of_row"], arrays["ids"], arrays["lengths"],
                        meta["vocab"], arrays["indptr"], arrays["rows"], arrays["counts"], name=name)
 
 
@@ -201,7 +205,7 @@ class _State:
         self.parts = list(parts)
         self.offsets = np.cumsum([0] + [seg.size for seg, _ in self.parts])
         self.ids = np.concatenate([seg.ids for seg, _ in self.parts]) if self.parts else np.zeros(0, dtype=str)
-        self.doc_offsets = doc_offsets = np.cumsum([0] + [len(seg.docs) for seg, _ in self.parts])
+        self.doc_offsets = doc_offsets = np.cumsum([0] + [len(seg.sources) for seg, _ in self.parts])
         self.doc_of_row = (np.concatenate([seg.doc_of_row + off for (seg, _), off in zip(self.parts, doc_offsets)])
                            if self.parts else np.zeros(0, dtype=np.int64))
         dead_docs = np.zeros(int(doc_offsets[-1]), dtype=bool)
@@ -209,7 +213,7 @@ class _State:
         self.doc_index: dict[str, int] = {}  # live documents: source -> global document index
         for (seg, dead), off in zip(self.parts, doc_offsets):  # oldest first: a later version replaces an earlier
             self.docs.update(zip(seg.sources, seg.shas))
-            self.doc_index.update(zip(seg.sources, range(int(off), int(off) + len(seg.docs))))
+            self.doc_index.update(zip(seg.sources, range(int(off), int(off) + len(seg.sources))))
             for i in dead:
                 dead_docs[off + i] = True
                 del self.docs[seg.sources[i]], self.doc_index[seg.sources[i]]
@@ -411,7 +415,7 @@ class LexicalIndex:
 def _merged(parts: list[tuple[Segment, frozenset[int]]]) -> list[tuple[Segment, frozenset[int]]]:
     """Segments after merging: the newest into the one before while that one is < MERGE_RATIO x its live size,
     any segment more than half dead rewritten, segments without a live document dropped."""
-    parts = [p for p in parts if len(p[1]) < len(p[0].docs)]
+    parts = [p for p in parts if len(p[1]) < len(p[0].sources)]
     while len(parts) >= 2 and _live_rows(parts[-2]) < MERGE_RATIO * _live_rows(parts[-1]):
         parts[-2:] = [(Segment.merge(parts[-2:]), frozenset())]
     return [(Segment.merge([p]), frozenset()) if 2 * (p[0].size - _live_rows(p)) > p[0].size else p for p in parts]
