@@ -74,7 +74,7 @@ def test_scores_and_ranks_are_bm25s(tmp_path):
     assert checked > 30
 
 
-def _random_history(seed: int, corpus: list[str], tokens: list[list[str]]):
+def _random_history(seed: int, corpus: list[str]):
     """A random sequence of adds, replacements and removals of documents (each 1-4 chunks of the corpus)."""
     rng = random.Random(seed)
     live: dict[str, tuple[str, list[int]]] = {}
@@ -108,7 +108,7 @@ def test_segments_changed_step_by_step_score_as_one_built_at_once(seed, monkeypa
     parts: list = []
     indexed: dict[str, str] = {}
     most_segments = 0
-    for live in _random_history(seed, corpus, tokens):
+    for live in _random_history(seed, corpus):
         gone = [s for s in indexed if s not in live or live[s][0] != indexed[s]]
         new = {s: v for s, v in live.items() if indexed.get(s) != v[0]}
         dead = [set(d) for _, d in parts]
@@ -172,7 +172,8 @@ def test_refresh_reads_only_changed_documents_and_ranks_as_a_rebuild(sample_home
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
     bot = make_assistant(home=home)
-    (bot.settings.lexical_dir / "bm25").mkdir(parents=True, exist_ok=True)  # an index in the format before
+    shutil.rmtree(bot.settings.lexical_dir, ignore_errors=True)  # whatever an earlier test saved in the sample home
+    (bot.settings.lexical_dir / "bm25").mkdir(parents=True)  # an index in the format before
     (bot.settings.lexical_dir / "ids.json").write_text("{}")
     assert bot.ask("Who denied involvement?").hits  # the first question builds the whole index
     assert not (bot.settings.lexical_dir / "ids.json").exists(), "the older format's files are removed"
