@@ -140,7 +140,7 @@ class Assistant:
 
     def resolve_sources(self, names: Sequence[str]) -> list[str]:
         """Indexed sources matching each name: exact, a path to it, or a trailing part like 'a/b.txt'."""
-        indexed = [r.source for r in self.store.documents()]
+        indexed = self.store.committed()  # the map a question reads anyway: no listing of its own
         if not indexed:
             raise self._nothing_indexed()
         out: list[str] = []
@@ -148,7 +148,7 @@ class Assistant:
             matches = _match_source(name, indexed)
             if not matches:
                 close = difflib.get_close_matches(PurePosixPath(name).name,
-                                                  [PurePosixPath(s).name for s in indexed], n=3, cutoff=0.5)
+                                                  [PurePosixPath(s).name for s in sorted(indexed)], n=3, cutoff=0.5)
                 hint = f" Close matches: {', '.join(close)}." if close else " Run `assistant sources` to list them."
                 raise UnknownSource(f"No indexed source matches '{name}'.{hint}")
             out += [m for m in matches if m not in out]
@@ -269,14 +269,14 @@ class Assistant:
             return self._texts[key]
 
 
-def _match_source(name: str, indexed: list[str]) -> list[str]:
+def _match_source(name: str, indexed: dict[str, str]) -> list[str]:
     if name in indexed:
         return [name]
     path = Path(name).expanduser()
     if path.exists() and source_for(path) in indexed:
         return [source_for(path)]
     tail = "/" + name.strip("/")
-    return [s for s in indexed if s.endswith(tail)]
+    return sorted(s for s in indexed if s.endswith(tail))
 
 
 def _echo(question: str, limit: int) -> str:

@@ -24,6 +24,7 @@ CHUNKS = "chunks"
 DOCUMENTS = "documents"
 GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
+SOURCES_PER_CALL = 200  # documents whose chunks one filtered read asks for
 # The generation id is read from Chroma at most once per this many seconds: a question reads it
 # once, not at each of its ~10 steps. A commit by this process (any Store on the same path or
 # server) is seen at once; one by another process within this time.
@@ -164,9 +165,9 @@ class Store:
         self._disk = Path(key) / "chroma.sqlite3" if write_lock is not None and key else None
         self._reopen_lock = threading.Lock()
         self._attach(client)
-        self._committed: dict[str, str] | None = None
-        self._committed_generation: str | None = None
-        self._visible_chunks = 0
+        # (source -> sha256, the generation it was listed at, source -> chunks, visible chunks), replaced
+        # whole, never changed in place: a question in another thread may be reading the one before
+        self._listing: tuple[dict[str, str], str, dict[str, int], int] | None = None
         # The generation this process's vector index is known to hold: set at open, by our own
         # writes and by a reopen. Any other value on disk was written by another process.
         # Read through this process's generation cache: an older value only costs one needless reopen.
@@ -305,17 +306,19 @@ class Store:
         """Make document versions visible (one upsert: the atomic step), then drop stale chunks."""
         if not records:
             return
+        base = self._base_for_change()
         replaced = [r for r in records if r.source in self.committed()]
         self._docs.upsert(ids=[r.source for r in records], documents=[r.text for r in records],
                           embeddings=[[1.0]] * len(records), metadatas=[_record_meta(r) for r in records])
-        self._bump_generation()
+        self._bump_generation(base, {r.source: r for r in records})
         for record in replaced:  # a new document has no older chunks to drop
             self._chunks.delete(where={"$and": [{"source": record.source}, {"sha256": {"$ne": record.sha256}}]})
 
     def delete_source(self, source: str) -> None:
         """Remove a document: its record first (the atomic step), then its chunks."""
+        base = self._base_for_change()
         self._docs.delete(ids=[source])
-        self._bump_generation()
+        self._bump_generation(base, {source: None})
         self._chunks.delete(where={"source": source})
 
     def orphans(self) -> list[str]:
@@ -330,14 +333,32 @@ class Store:
             self._chunks.delete(ids=orphans[begin:begin + PAGE])
         return len(orphans)
 
-    def _bump_generation(self) -> None:
+    def _base_for_change(self) -> tuple | None:
+        """The committed map this process holds, if it is the store's current one (read fresh): our own
+        change is then applied to it in place, and the next question lists nothing. One writer at a time
+        (the write lock of a local store) makes that exact; anything else and the documents are listed again."""
+        self.committed()
+        listing = self._listing
+        return listing if listing is not None and self.generation(fresh=True) == listing[1] else None
+
+    def _bump_generation(self, base: tuple | None = None,
+                         changes: dict[str, DocumentRecord | None] | None = None) -> None:
         with _GENERATIONS_LOCK:
             _GENERATIONS.pop(self._key, None)
         generation = uuid.uuid4().hex
         self._docs.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]],
                           metadatas=[{"generation": generation, "at": time.time()}])
         self._known_generation = generation
-        self._committed = None
+        self._listing = None
+        if base is not None and changes is not None:
+            committed, counts = dict(base[0]), dict(base[2])
+            for source, record in changes.items():
+                if record is None:
+                    committed.pop(source, None)
+                    counts.pop(source, None)
+                else:
+                    committed[source], counts[source] = record.sha256, record.chunks
+            self._listing = (committed, generation, counts, sum(counts.values()))
         self._remember(generation, self._disk_mark())  # our own write: its mark is ours
 
     # ---- reading -------------------------------------------------------------------
@@ -378,15 +399,25 @@ class Store:
 
     def committed(self) -> dict[str, str]:
         """source -> sha256 of every visible document (cached per generation)."""
+        return self.committed_at()[0]
+
+    def committed_at(self) -> tuple[dict[str, str], str]:
+        """committed() and the generation it was listed at (the map is the cached one: read it, do not change it)."""
         # The first look lists the documents without reading the generation first: the listing holds it.
-        if self._committed is None or self.generation() != self._committed_generation:
+        listing = self._listing
+        if listing is None or self.generation() != listing[1]:
             mark = self._disk_mark()
             records, generation = self._list_documents()
             self._remember(generation, mark)
-            self._committed = {r.source: r.sha256 for r in records}
-            self._visible_chunks = sum(r.chunks for r in records)
-            self._committed_generation = generation
-        return self._committed
+            counts = {r.source: r.chunks for r in records}
+            listing = ({r.source: r.sha256 for r in records}, generation, counts, sum(counts.values()))
+            self._listing = listing
+        return listing[0], listing[1]
+
+    @property
+    def _visible_chunks(self) -> int:
+        """Chunks of the committed documents, as of the last listing."""
+        return self._listing[3] if self._listing is not None else 0
 
     def _remember(self, generation: str, mark: tuple | None = None) -> None:
         """Cache the generation with the disk mark taken *before* it was read (a later write shows as a change)."""
@@ -432,14 +463,25 @@ class Store:
             got = self._chunks.get(include=["metadatas"], limit=PAGE, offset=offset)
             yield from zip(got["ids"], got["metadatas"])
 
-    def iter_chunks(self) -> Iterator[Chunk]:
-        """Every visible chunk (for building the lexical index)."""
-        committed = self.committed()
+    def iter_chunks(self, versions: dict[str, str] | None = None) -> Iterator[Chunk]:
+        """Every visible chunk, or every chunk of the given document versions (source -> sha256): for the
+        lexical index, which reads only the documents that changed. A few documents are asked for by
+        source (one call for up to SOURCES_PER_CALL of them), many by reading every chunk once."""
+        wanted = self.committed() if versions is None else versions
+        if versions is None or len(versions) > max(len(self.committed()) // 4, SOURCES_PER_CALL):
+            yield from self._chunk_pages(None, wanted)
+            return
+        sources = list(versions)
+        for begin in range(0, len(sources), SOURCES_PER_CALL):
+            part = sources[begin:begin + SOURCES_PER_CALL]
+            yield from self._chunk_pages({"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}, wanted)
+
+    def _chunk_pages(self, where: dict | None, wanted: dict[str, str]) -> Iterator[Chunk]:
         offset = 0
         while True:
-            got = self._chunks.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
+            got = self._chunks.get(where=where, include=["metadatas", "documents"], limit=PAGE, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                if _visible(meta, committed):
+                if _visible(meta, wanted):
                     yield _chunk_from(cid, text, meta)
             if len(got["ids"]) < PAGE:
                 return
