@@ -1,4 +1,4 @@
-"""The `assistant` command: ingest, ask, sources, remove, chat, eval, serve."""
+"""The `assistant` command: ingest, ask, sources, remove, chat, eval, serve, and kb list|create|delete."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperCommand
+
+from assistant.kb import NAME_RULE
 
 
 def _argument_label(param) -> str:
@@ -33,8 +35,25 @@ class PlainHelp(TyperCommand):
                     formatter.write_dl(rows)
 
 
+# Every command on an index takes it; the name is checked where every name is (assistant/kb.py).
+KbOption = Annotated[Optional[str], typer.Option("--kb", metavar="NAME", help="The knowledge base (default: the "
+                                                 "default one; see `assistant kb list`).")]
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   pretty_exceptions_show_locals=False)
+kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="""List, create or delete knowledge bases.
+
+    \b
+    A knowledge base is a named set of documents with its own index, in the same home (or Chroma server).
+    Every command takes --kb NAME; without it, the default one.
+
+    \b
+    Example:
+      assistant kb create notes
+      assistant ingest --kb notes ~/notes
+      assistant ask --kb notes "When is the ferry?"
+    """)
+app.add_typer(kb_app, name="kb")
 
 
 class State:
@@ -42,10 +61,10 @@ class State:
     config: Optional[Path] = None
 
 
-def _open(**overrides):
+def _open(kb: Optional[str] = None, **overrides):
     from assistant.core import Assistant
 
-    return Assistant.open(home=State.home, config=State.config, **overrides)
+    return Assistant.open(home=State.home, config=State.config, kb=kb, **overrides)
 
 
 def _settings():
@@ -86,6 +105,7 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files or folders (read recursively).")],
     prune: Annotated[bool, typer.Option(help="Remove indexed files that vanished from these folders.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Add, update or (with --prune) remove documents. Unchanged files cost nothing.
 
@@ -94,7 +114,7 @@ def ingest(
     from assistant.render import RichIngestProgress, print_report
 
     out, err = _consoles(as_json)
-    bot = _open()
+    bot = _open(kb)
     if as_json:
         report = bot.ingest(paths, prune=prune)
         _print_json(report.to_dict())
@@ -119,6 +139,7 @@ def ask(
     source: Annotated[Optional[list[str]], typer.Option("--source", metavar="SOURCE",
                                                         help="Only search this source (repeatable).")] = None,
     answerer: Annotated[Optional[str], typer.Option("--answerer", metavar="KIND", help=_answerer_help())] = None,
+    kb: KbOption = None,
 ) -> None:
     """Answer a question, citing the indexed documents by number.
 
@@ -131,7 +152,7 @@ def ask(
     for name in source or ():
         require_text(name, "source filter")
     out, err = _consoles(as_json)
-    bot = _open(preload=True)
+    bot = _open(kb, preload=True)
     if answerer:
         bot = bot.with_answerer(answerer)
     if as_json or not err.is_terminal:
@@ -145,14 +166,15 @@ def ask(
 
 
 @app.command(cls=PlainHelp)
-def sources(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+def sources(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+            kb: KbOption = None) -> None:
     """List what is indexed: title, source, chunks, sha256, when.
 
     Example: assistant sources --json
     """
     from assistant.render import print_sources
 
-    records = _open().sources()
+    records = _open(kb).sources()
     if as_json:
         _print_json([r.to_dict() for r in records])
     else:
@@ -162,12 +184,13 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.
 @app.command(cls=PlainHelp)
 def remove(
     source: Annotated[str, typer.Argument(metavar="SOURCE", help="A source (path or its trailing part).")],
+    kb: KbOption = None,
 ) -> None:
     """Remove one document from the index.
 
     Example: assistant remove data/sample/000_8bc013782648c3d5.txt
     """
-    removed = _open().remove(source)
+    removed = _open(kb).remove(source)
     print(f"removed {removed}")
 
 
@@ -179,11 +202,14 @@ def chat(
     sample: Annotated[Optional[Path], typer.Option(metavar="DIR",
                                                    help="Ingest this folder first if nothing is indexed.")] = None,
     insecure: Annotated[bool, typer.Option(help="Listen beyond this machine (or --share) without a login.")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Open the chat UI in the browser.
 
     A host other than 127.0.0.1/localhost, or --share, needs users to log in:
     ASSISTANT_UI_USERS=alice:some-long-password (or --insecure).
+
+    With several knowledge bases the page has a picker; --kb NAME is the one it opens on.
 
     Example: assistant chat --port 7860
     """
@@ -192,7 +218,7 @@ def chat(
 
     settings = _settings()
     check_ui(host, bool(settings.ui.users), share, insecure)  # before the store is opened
-    bot = _open(settings=settings)
+    bot = _open(kb, settings=settings)
     if sample is not None and not bot.sources():
         print(f"Nothing indexed yet: ingesting {sample} ...", file=sys.stderr)
         bot.ingest([sample])
@@ -216,6 +242,7 @@ def eval_(
                                                           help="Two saved results.json to compare.")] = None,
     gate: Annotated[Optional[Path], typer.Option("--gate", metavar="FILE",
                                                  help="Thresholds (JSON); exit 1 if a metric falls below.")] = None,
+    kb: KbOption = None,
 ) -> None:
     """Score answers and retrieval on an eval set or a benchmark.
 
@@ -225,7 +252,7 @@ def eval_(
 
     raise typer.Exit(run_command(target=target, as_json=as_json, out=out, top_k=top_k, answerer=answerer,
                                  limit=limit, seed=seed, compare=compare, gate=gate,
-                                 home=State.home, config=State.config))
+                                 home=State.home, config=State.config, kb=kb))
 
 
 @app.command(cls=PlainHelp)
@@ -233,10 +260,14 @@ def serve(
     host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8000,
     insecure: Annotated[bool, typer.Option(help="Listen beyond this machine without an API key.")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs; OpenAI-compatible routes under /v1).
 
     A host other than 127.0.0.1/localhost needs an API key: ASSISTANT_API_KEYS=secret (or --insecure).
+
+    Every knowledge base is served: /kb/NAME/ask, /kb/NAME/sources... and model ids KIND@NAME. --kb NAME
+    is the one of the plain routes (/ask) and model ids (extractive).
 
     Example: assistant serve --port 8000
     """
@@ -245,7 +276,50 @@ def serve(
 
     settings = _settings()
     check_api(host, bool(settings.server.api_keys), insecure)  # before the store is opened
-    run_server(_open(settings=settings), host=host, port=port, insecure=insecure)
+    run_server(_open(kb, settings=settings), host=host, port=port, insecure=insecure)
+
+
+@kb_app.command("list", cls=PlainHelp)
+def kb_list(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List the knowledge bases, the default one first, with how many documents each holds.
+
+    Example: assistant kb list
+    """
+    from assistant.bases import OpenBases
+
+    rows = OpenBases(_open()).summaries()
+    if as_json:
+        _print_json(rows)
+        return
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        count = row["documents"]
+        print(f"{row['name']:<{width}}  {count} document{'s' if count != 1 else ''}")
+
+
+@kb_app.command("create", cls=PlainHelp)
+def kb_create(name: Annotated[str, typer.Argument(metavar="NAME", help=f"The new one's name: {NAME_RULE}.")]) -> None:
+    """Make a new, empty knowledge base.
+
+    Example: assistant kb create notes
+    """
+    from assistant.kb import create
+
+    base = create(_settings(), name)
+    print(f"created {base.name}: add documents with `assistant ingest --kb {base.name} PATH`")
+
+
+@kb_app.command("delete", cls=PlainHelp)
+def kb_delete(name: Annotated[str, typer.Argument(metavar="NAME", help="The knowledge base to delete.")]) -> None:
+    """Delete a knowledge base: its documents, index and uploaded copies. Never the default one.
+
+    The files it was ingested from stay where they are.
+
+    Example: assistant kb delete notes
+    """
+    from assistant.kb import delete
+
+    print(f"deleted {delete(_settings(), name).name}")
 
 
 def main() -> None:

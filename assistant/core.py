@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from assistant.answer import Answer
 from assistant.answerers import Answerer, AnswerRequest, AnswerResult, make_answerer
 from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
+from assistant.kb import KnowledgeBase, names, open_store, resolve
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from ingest.files import source_for
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
 EMPTY_QUESTION = "The question is empty: type a question about your documents."
 _DOC_CACHE = 16  # cleaned texts kept in memory for building citations
-_SAID: set[str] = set()  # the stores whose precision note this process has given
+_SAID: set[str] = set()  # the indexes whose precision note this process has given
+# The answerers' sentence embeddings are fp32 whatever the index's precision: the answerability model was
+# fitted on fp32 similarities, and int8 ones cost SQuAD answers (bench/README.md#int8-embeddings-model-precision).
+ANSWER_PRECISION = "fp32"
 log = logging.getLogger(__name__)
 
 
@@ -40,8 +44,9 @@ class Assistant:
     """Ingests documents and answers questions about them with numbered citations."""
 
     def __init__(self, settings: Settings, store: Store, embedder: Embedder, lexical: LexicalIndex,
-                 answerer: Answerer):
+                 answerer: Answerer, kb: KnowledgeBase | None = None):
         self.settings = settings
+        self.kb = kb or resolve(settings)  # the knowledge base store and lexical belong to
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
@@ -53,8 +58,11 @@ class Assistant:
     @classmethod
     def open(cls, home: str | Path | None = None, config: str | Path | None = None,
              settings: Settings | None = None, embedder: Embedder | None = None, preload: bool = False,
-             **overrides) -> Assistant:
+             kb: str | None = None, **overrides) -> Assistant:
         """Wire the default parts: settings from config/env, the store under home, MiniLM, BM25.
+
+        `kb` names a knowledge base of the home (or Chroma server), made with `assistant kb create NAME`;
+        None (or "default") is the default one. UnknownKnowledgeBase when there is none of that name.
 
         Nothing is loaded that a call may not need: the model on its first use, BM25 on the first
         search, the ingest machinery on the first ingest. `preload=True` (for a process that will
@@ -62,30 +70,63 @@ class Assistant:
         Pass an already loaded `embedder` to share one model between several assistants.
         """
         settings = settings or Settings.load(config, home=home, **overrides)
+        base = resolve(settings, kb)  # an invalid name is refused before anything loads
         wanted = settings.model.precision
         # The store's own precision, when a local store says it cheaply, else the setting's: what to load.
-        guess = (None if settings.chroma_url else peek_embedding(settings.store_dir)) or wanted
-        if embedder is None:
-            embedder = Embedder(settings.model_dir, batch_size=settings.embed_batch_size, precision=guess)
-        if preload and not embedder.with_precision(guess).loaded:
-            embedder.with_precision(guess).preload()  # overlaps importing chromadb and opening the store (2 cores)
-        store = Store.open(path=settings.store_dir, url=settings.chroma_url, embedding=wanted)
-        # A store is searched and extended with the variant its vectors were made with, whatever the setting.
+        guess = (None if settings.chroma_url else peek_embedding(settings.store_dir, base.namespace)) or wanted
+        embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size, precision=guess)
+        if preload:  # overlaps importing chromadb and opening the store (2 cores)
+            _preload(embedder.with_precision(guess), embedder.with_precision(ANSWER_PRECISION))
+        store = open_store(settings, base)
+        # A store is searched and extended with the precision its vectors were made with, whatever the setting.
         embedder = embedder.with_precision(store.embedding)
-        if preload and not embedder.loaded:
-            embedder.preload()
+        if preload:
+            _preload(embedder)
         if store.embedding != wanted:
-            _say_precision_once(store, wanted, settings)
-        lexical = LexicalIndex(store, settings.lexical_dir)
-        return cls(settings, store, embedder, lexical,
-                   make_answerer(settings.answer.kind, settings, embedder, lexical))
+            _say_precision_once(settings, base, store.embedding)
+        return cls(settings, store, embedder, LexicalIndex(store, base.lexical_dir),
+                   make_answerer(settings.answer.kind, settings, embedder.with_precision(ANSWER_PRECISION)), base)
 
-    def with_answerer(self, kind: str) -> Assistant:
-        """The same assistant (store, model, caches) replying with another answerer kind."""
+    def with_kb(self, kb: str | None) -> Assistant:
+        """This assistant (settings, model, answerer) on another knowledge base of the same home or Chroma server;
+        UnknownKnowledgeBase when there is none of that name."""
+        base = resolve(self.settings, kb)
+        if base == self.kb and not self.store.missing:
+            return self
+        store = open_store(self.settings, base)
+        if store.embedding != self.settings.model.precision:
+            _say_precision_once(self.settings, base, store.embedding)
+        # The answerer is shared: its sentences are fp32 whatever the base's precision.
+        return Assistant(self.settings, store, self.embedder.with_precision(store.embedding),
+                         LexicalIndex(store, base.lexical_dir), self.answerer, base)
+
+    @property
+    def answer_embedder(self) -> Embedder:
+        """The model the answerers embed sentences with: fp32, whatever the index's precision."""
+        return self.embedder.with_precision(ANSWER_PRECISION)
+
+    @property
+    def models_loaded(self) -> bool:
+        """Are the index's model and the answerers' loaded (one and the same for an fp32 index)?"""
+        return self.embedder.loaded and self.answer_embedder.loaded
+
+    def load_models(self) -> None:
+        """Load the index's model and the answerers' now (each once)."""
+        for embedder in dict.fromkeys((self.embedder, self.answer_embedder)):
+            embedder.model
+
+    def knowledge_bases(self) -> list[str]:
+        """The knowledge bases of this home (or Chroma server): "default" first, then by name."""
+        return names(self.store)
+
+    def with_answerer(self, kind: str, answerer: Answerer | None = None) -> Assistant:
+        """The same assistant (store, model, caches) replying with another answerer kind.
+
+        `answerer`: one of that kind made already, to share (an LLM started once serves every knowledge base)."""
         view = copy.copy(self)
         answer = self.settings.answer.model_copy(update={"kind": kind})
         view.settings = self.settings.model_copy(update={"answer": answer})
-        view.answerer = make_answerer(kind, view.settings, self.embedder, self.lexical)
+        view.answerer = answerer or make_answerer(kind, view.settings, self.answer_embedder)
         return view
 
     @cached_property
@@ -132,15 +173,15 @@ class Assistant:
 
     def resolve_sources(self, names: Sequence[str]) -> list[str]:
         """Indexed sources matching each name: exact, a path to it, or a trailing part like 'a/b.txt'."""
-        indexed = [r.source for r in self.store.documents()]
+        indexed = self.store.committed()  # the map a question reads anyway: no listing of its own
         if not indexed:
-            raise EmptyIndex(EMPTY_INDEX)
+            raise self._nothing_indexed()
         out: list[str] = []
         for name in names:
             matches = _match_source(name, indexed)
             if not matches:
                 close = difflib.get_close_matches(PurePosixPath(name).name,
-                                                  [PurePosixPath(s).name for s in indexed], n=3, cutoff=0.5)
+                                                  [PurePosixPath(s).name for s in sorted(indexed)], n=3, cutoff=0.5)
                 hint = f" Close matches: {', '.join(close)}." if close else " Run `assistant sources` to list them."
                 raise UnknownSource(f"No indexed source matches '{name}'.{hint}")
             out += [m for m in matches if m not in out]
@@ -158,7 +199,7 @@ class Assistant:
                sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as the answerer produces them, then the Answer."""
         question = self.check_question(question)
-        self.embedder.model  # a one-time load is start-up, not the cost of this question
+        self.load_models()  # a one-time load is start-up, not the cost of this question
         began = time.perf_counter()
         request, notes = self.prepare(question, history, top_k, sources)
         retrieved = time.perf_counter()
@@ -187,9 +228,16 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise EmptyQuestion(EMPTY_QUESTION)
+        self.store.new_question()
         if not self.store.committed():
-            raise EmptyIndex(EMPTY_INDEX)
+            raise self._nothing_indexed()
         return question
+
+    def _nothing_indexed(self) -> EmptyIndex:
+        if self.kb.is_default:
+            return EmptyIndex(EMPTY_INDEX)
+        return EmptyIndex(f"Nothing is indexed in the knowledge base {self.kb.name!r} yet: run "
+                          f"`assistant ingest --kb {self.kb.name} PATH`")
 
     def prepare(self, question: str, history: Sequence[tuple[str, str]] = (), top_k: int | None = None,
                 sources: Sequence[str] | None = None) -> tuple[AnswerRequest, tuple[str, ...]]:
@@ -204,7 +252,8 @@ class Assistant:
             return self.retriever.retrieve(text, self.embedder.embed_cached([text])[0], top_k, wanted)
 
         request = AnswerRequest(question=question, query=query, hits=tuple(search(query)),
-                                document_text=self._document_text, search=search, history=tuple(history))
+                                document_text=self._document_text, search=search, history=tuple(history),
+                                unknown_terms=self.lexical.unknown)
         return request, notes
 
     # ---- other frameworks ------------------------------------------------------------
@@ -253,25 +302,33 @@ class Assistant:
             return self._texts[key]
 
 
-def _say_precision_once(store: Store, wanted: str, settings: Settings) -> None:
-    """Tell (once per store in a process) that the store's precision, not the setting, is used."""
-    where = settings.chroma_url or str(settings.home)
+def _preload(*embedders: Embedder) -> None:
+    for embedder in dict.fromkeys(embedders):  # the same one once
+        if not embedder.loaded:
+            embedder.preload()
+
+
+def _say_precision_once(settings: Settings, base: KnowledgeBase, precision: str) -> None:
+    """Tell (once per index in a process) that the index's precision, not the setting, is used."""
+    where = (settings.chroma_url or str(settings.home)) + ("" if base.is_default else f" (knowledge base {base.name})")
     if where in _SAID:
         return
     _SAID.add(where)
+    switch = "a fresh home: assistant --home NEW_DIR ingest PATH" if base.is_default else \
+        "a new knowledge base: assistant kb create NEW_NAME && assistant ingest --kb NEW_NAME PATH"
     log.warning("Note: the index at %s was built with %s embeddings, so it is searched and extended with %s; "
-                "[model] precision = %s applies to new homes. To switch, ingest your documents into a fresh "
-                "home: assistant --home NEW_DIR ingest PATH", where, store.embedding, store.embedding, wanted)
+                "[model] precision = %s applies to new indexes. To switch, ingest your documents into %s",
+                where, precision, precision, settings.model.precision, switch)
 
 
-def _match_source(name: str, indexed: list[str]) -> list[str]:
+def _match_source(name: str, indexed: dict[str, str]) -> list[str]:
     if name in indexed:
         return [name]
     path = Path(name).expanduser()
     if path.exists() and source_for(path) in indexed:
         return [source_for(path)]
     tail = "/" + name.strip("/")
-    return [s for s in indexed if s.endswith(tail)]
+    return sorted(s for s in indexed if s.endswith(tail))
 
 
 def _echo(question: str, limit: int) -> str:

@@ -1,6 +1,6 @@
 """Errors of the answering layer; the CLI prints their message as one line and exits 1."""
 from ingest.errors import IngestError
-from vectorstore.errors import ModelError, StoreError, StoreUnavailable
+from vectorstore.errors import MissingNamespace, ModelError, StoreError, StoreUnavailable
 
 
 class AssistantError(Exception):
@@ -25,6 +25,18 @@ class EmptyIndex(AssistantError):
 
 class UnknownSource(AssistantError):
     """A source filter names nothing that is indexed."""
+
+
+class KnowledgeBaseError(AssistantError):
+    """A knowledge base cannot be made or deleted as asked (it exists already; the default one)."""
+
+
+class UnknownKnowledgeBase(KnowledgeBaseError):
+    """A name that is no knowledge base of this home or Chroma server."""
+
+
+class InvalidKnowledgeBaseName(KnowledgeBaseError):
+    """A knowledge base name outside the allowed pattern (assistant.kb.NAME_RULE)."""
 
 
 class BackendUnavailable(AssistantError):
@@ -67,5 +79,6 @@ class ContextOverflow(BackendUnavailable):
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
-           "EmptyQuestion", "IngestError", "InvalidText", "LLMAuthError", "LLMBadReply", "LLMModelNotFound",
-           "LLMTimeout", "LLMUnreachable", "ModelError", "StoreError", "StoreUnavailable", "UnknownSource"]
+           "EmptyQuestion", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
+           "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
+           "ModelError", "StoreError", "StoreUnavailable", "UnknownKnowledgeBase", "UnknownSource"]

@@ -71,8 +71,9 @@ def print_report(console: Console, report: IngestReport) -> None:
     table.add_column("source")
     table.add_column("chunks / reason")
     for r in report.results:
-        table.add_row(Text(r.status, style=STATUS_STYLE[r.status]), short(r.source),
-                      r.error or (str(r.chunks) if r.chunks else ""))
+        # Text, not str: a reason says "[ingest] max_pages", a name may be "[draft].txt"; neither is Rich markup.
+        table.add_row(Text(r.status, style=STATUS_STYLE[r.status]), Text(short(r.source)),
+                      Text(r.error or (str(r.chunks) if r.chunks else "")))
     console.print(table)
     counts = report.to_dict()
     console.print(", ".join(f"{len(counts[s])} {s}" for s in ("added", "updated", "unchanged", "removed", "failed"))
@@ -125,6 +126,6 @@ def print_sources(console: Console, records: list[DocumentRecord]) -> None:
         table.add_column(col)
     for r in records:
         when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M")
-        table.add_row(r.title[:60], short(r.source), str(r.chunks), r.sha256[:12], when)
+        table.add_row(Text(r.title[:60]), Text(short(r.source)), str(r.chunks), r.sha256[:12], when)
     console.print(table)
     console.print(f"{len(records)} sources, {sum(r.chunks for r in records)} chunks")

@@ -37,6 +37,10 @@ class IngestSettings(BaseModel):
     max_paragraphs: int = Field(200_000, ge=1, description="A .docx with more paragraphs, or an .html file with "
                                                            "more elements, is refused before it is parsed.")
     max_pages: int = Field(5_000, ge=1, description="A .pdf with more pages is refused before its text is read.")
+    read_timeout: float = Field(60, ge=0, allow_inf_nan=False, description="Seconds a .pdf, .docx or .html file "
+                                "may take to be parsed (in a worker process); one that takes longer fails alone "
+                                "and the ingest goes on. 0: no limit, all files are parsed in the ingesting "
+                                "process.")
     max_upload_mb: float = Field(25, gt=0, description="An uploaded file (chat UI or POST /documents) larger than "
                                                        "this is refused (HTTP 413); ingest big files with "
                                                        "`assistant ingest PATH`.")
@@ -46,7 +50,7 @@ class IngestSettings(BaseModel):
         from ingest.limits import MB, Limits
 
         return Limits(max_file_bytes=int(self.max_file_mb * MB), max_unpacked_bytes=int(self.max_unpacked_mb * MB),
-                      max_paragraphs=self.max_paragraphs, max_pages=self.max_pages)
+                      max_paragraphs=self.max_paragraphs, max_pages=self.max_pages, read_timeout=self.read_timeout)
 
 
 class RetrievalSettings(BaseModel):
@@ -211,11 +215,8 @@ class Settings(BaseSettings):
 
     @property
     def store_dir(self) -> Path:
+        """The local Chroma store, shared by every knowledge base of the home (assistant/kb.py)."""
         return self.home / "chroma"
-
-    @property
-    def lexical_dir(self) -> Path:
-        return self.home / "bm25"
 
 
 class _CommaList(PydanticBaseSettingsSource):

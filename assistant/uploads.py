@@ -1,4 +1,5 @@
-"""Uploads, for the chat UI and `POST /documents` alike: copy files into `<home>/uploads/` under safe
+"""Uploads, for the chat UI and `POST /documents` alike: copy files into the knowledge base's uploads
+folder (`<home>/uploads/` for the default one, `<home>/kb/NAME/uploads/` for another) under safe
 names, then ingest them from there.
 
 One service so both front ends have the same limits (`[ingest] max_upload_mb` per file, the types
@@ -73,9 +74,10 @@ def shown_name(name: str | os.PathLike) -> str:
     return PurePosixPath(str(name).replace("\\", "/")).name or "upload"
 
 
-def uploads_dir(home: str | os.PathLike) -> Path:
-    """The folder uploads are copied into (created on demand)."""
-    folder = Path(home) / "uploads"
+def uploads_dir(root: str | os.PathLike) -> Path:
+    """The folder uploads are copied into (created on demand), in a knowledge base's folder (`kb.root`: the
+    home for the default one)."""
+    folder = Path(root) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -97,9 +99,9 @@ def safe_name(name: str) -> str:
     return stem.rstrip(" .") + suffix
 
 
-def destination(home: str | os.PathLike, name: str) -> Path:
+def destination(root: str | os.PathLike, name: str) -> Path:
     """Where an upload called `name` is stored; always directly inside the uploads folder."""
-    folder = uploads_dir(home).resolve()
+    folder = uploads_dir(root).resolve()
     path = folder / safe_name(name)
     if path.resolve().parent != folder:  # belt and braces: a symlink planted in the folder
         raise ValueError(f"refusing to write outside {folder}: {name!r}")
@@ -137,10 +139,10 @@ def ingest_uploads(assistant, files: list[tuple[str | os.PathLike, str]],
 
 
 def _ingest_uploads(assistant, files, progress) -> list[UploadResult]:
-    home = assistant.settings.home
+    root = assistant.kb.root
     results: dict[int, UploadResult] = {}
     staged: list[tuple[int, str, Path, Path | None]] = []  # (index, name, copy, backup of the old copy)
-    incoming = uploads_dir(home) / ".incoming"  # hidden, so `assistant ingest uploads/` skips it
+    incoming = uploads_dir(root) / ".incoming"  # hidden, so `assistant ingest uploads/` skips it
     taken: dict[Path, str] = {}  # destination -> the name of the file of this drop that has it
     for i, (temp, name) in enumerate(files):
         shown = shown_name(name)
@@ -149,7 +151,7 @@ def _ingest_uploads(assistant, files, progress) -> list[UploadResult]:
             results[i] = UploadResult(shown, "failed", error=str(refusal))
             continue
         try:
-            dest = destination(home, shown)
+            dest = destination(root, shown)
             if dest in taken:
                 results[i] = UploadResult(shown, "failed", error=(
                     f"{shown}: another file in this drop ({taken[dest]}) is also stored as {dest.name}; "
@@ -192,7 +194,7 @@ def sweep_uploads(assistant) -> list[str]:
 
     Returns the names of the copies removed or put back.
     """
-    folder = uploads_dir(assistant.settings.home)
+    folder = uploads_dir(assistant.kb.root)
     incoming = folder / ".incoming"
     committed = assistant.store.committed()
     swept = []
@@ -212,9 +214,9 @@ def sweep_uploads(assistant) -> list[str]:
     return swept
 
 
-def is_upload(home: str | os.PathLike, source: str) -> bool:
+def is_upload(root: str | os.PathLike, source: str) -> bool:
     """Whether an indexed source is a copy the UI made (so removing it may delete the file)."""
-    folder = uploads_dir(home).resolve()
+    folder = uploads_dir(root).resolve()
     return Path(source).parent == folder
 
 

@@ -23,7 +23,7 @@ INTERRUPTED = 130
 def run_command(target: Path | None = None, as_json: bool = False, out: Path | None = None,
                 top_k: int | None = None, answerer: str | None = None, limit: int | None = None,
                 seed: int = 13, compare: list[Path] | None = None, gate: Path | None = None,
-                home: Path | None = None, config: Path | None = None) -> int:
+                home: Path | None = None, config: Path | None = None, kb: str | None = None) -> int:
     """The `assistant eval` command; returns the exit code (0 ok, 1 gate failed, 2 usage, 130 interrupted)."""
     err = Console(stderr=True, quiet=as_json)
     if compare:
@@ -40,7 +40,7 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
     checks = load_gate(gate) if gate else None  # a broken gate file fails before any work
     try:
         results = evaluate(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed, home=home,
-                           config=config, console=err)
+                           config=config, kb=kb, console=err)
     except KeyboardInterrupt:
         err.print("Interrupted while indexing the benchmark: what is indexed stays; run the same command "
                   "again to finish.")
@@ -67,10 +67,11 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
 
 
 def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = None, limit: int | None = None,
-             seed: int = 13, home: Path | None = None, config: Path | None = None,
+             seed: int = 13, home: Path | None = None, config: Path | None = None, kb: str | None = None,
              specs: list[Spec] | None = None, cache_dir: Path | None = None, embedder=None,
              console: Console | None = None) -> dict:
-    """Run target (eval set against the store at home, or a benchmark in its cached store); the results dict."""
+    """Run target (eval set against the store at home, in knowledge base `kb`, or a benchmark in its cached store);
+    the results dict."""
     from assistant.settings import Settings
     from evals.progress import RichCaseProgress, RichCorpusProgress
 
@@ -83,9 +84,13 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
     specs = specs or default_specs(answerer, retrieval_only=bool(bench and bench.retrieval_only))
     store: dict = {}
     if bench:
+        if kb:
+            from assistant.errors import ConfigError
+
+            raise ConfigError(f"--kb is for eval sets: {bench.name} is indexed in a store of its own")
         home = benchmark_home(bench, Settings.load(config, home=home), cache_dir)
         top_k = top_k or bench.default_top_k
-    systems = open_systems(specs, home, config, top_k, embedder)
+    systems = open_systems(specs, home, config, top_k, embedder, kb)
     bot = systems[0].bot
     if bench:
         with RichCorpusProgress(console, bench.documents, f"indexing {bench.name}") as progress:
@@ -114,7 +119,7 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
     return build_results(run, systems, name=bench.name if bench else target.stem,
                          kind=bench.kind if bench else "eval-set", target=str(target),
                          command=command_line(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed,
-                                              home=None if bench else home, config=config),
+                                              home=None if bench else home, config=config, kb=kb),
                          started_at=started, limit=limit, seed=seed if limit else None, store=store)
 
 
@@ -137,7 +142,7 @@ def command_line(target: Path, **options) -> str:
         if options.get(flag):
             parts += [f"--{flag}", str(options[flag])]
     parts += ["eval", str(target)]
-    for flag in ("top_k", "answerer", "limit"):
+    for flag in ("kb", "top_k", "answerer", "limit"):
         if options.get(flag):
             parts += [f"--{flag.replace('_', '-')}", str(options[flag])]
     if options.get("limit"):

@@ -43,7 +43,7 @@ class System:
     @cached_property
     def verifier(self):
         """The LLM answerer's support check, on the bot's own model (None for a bot without one)."""
-        embedder, settings = getattr(self.bot, "embedder", None), getattr(self.bot, "settings", None)
+        embedder, settings = getattr(self.bot, "answer_embedder", None), getattr(self.bot, "settings", None)
         if embedder is None or settings is None:
             return None
         from assistant.answerers.llm.verify import Verifier

@@ -40,7 +40,7 @@ def describe(settings, top_k: int | None = None, precision: str = "fp32") -> str
         retrieval = f"dense-only retrieval ({r.dense_k} candidates)"
     else:
         retrieval = f"BM25-only retrieval ({r.bm25_k} candidates)"
-    model = "" if precision == "fp32" else f"; {precision} embeddings"
+    model = "" if precision == "fp32" else f"; {precision} index embeddings"
     return (f"{retrieval} + {a.kind} answer; top_k {top_k or r.top_k}; chunks of {c.size} tokens "
             f"({c.overlap} overlap){model}")
 
@@ -54,14 +54,14 @@ def merge(base: dict, extra: dict) -> dict:
 
 
 def open_systems(specs: list[Spec], home: Path | None, config: Path | None, top_k: int | None = None,
-                 embedder=None) -> list[System]:
-    """One Assistant per spec on the same home, sharing one loaded embedding model."""
+                 embedder=None, kb: str | None = None) -> list[System]:
+    """One Assistant per spec on the same home (and knowledge base), sharing one loaded embedding model."""
     from assistant import Assistant, Settings
 
     systems = []
     for spec in specs:
         settings = Settings.load(config, home=home, **spec.overrides)
-        bot = Assistant.open(settings=settings, embedder=embedder)
+        bot = Assistant.open(settings=settings, embedder=embedder, kb=kb)
         embedder = bot.embedder
         description = describe(settings, top_k, bot.embedder.precision)
         recorded = settings.model_dump(mode="json", include=RECORDED)

@@ -30,6 +30,10 @@ class NotARegularFile(UnreadableFile):
     """A FIFO, socket or device: reading it could block forever or never end."""
 
 
+class ReadTimeout(UnreadableFile):
+    """Reading the file took longer than [ingest] read_timeout: its parser was stopped."""
+
+
 class FileTooLarge(IngestError):
     """A file, or what it unpacks to, is over one of the [ingest] limits."""
 

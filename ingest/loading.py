@@ -9,12 +9,13 @@ from ingest.documents import Document
 from ingest.errors import EmptyDocument, UnreadableFile
 from ingest.files import os_reason, source_for
 from ingest.limits import Limits
-from ingest.readers import read_bytes, read_file, reader_for
+from ingest.readers import read_bytes, reader_for
+from ingest.worker import read_file_limited
 
 
 def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, mtime: float | None = None,
               sha256: str | None = None) -> Document:
-    """Read, decode and clean one file within the size limits (its bytes, the mtime taken before
+    """Read, decode and clean one file within the size and time limits (its bytes, the mtime taken before
     reading them and their sha256 may be given, so a file is read and hashed once)."""
     path = Path(path)
     reader_for(path)  # an unsupported type fails before its bytes are read
@@ -25,7 +26,7 @@ def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, 
             raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
         data = read_bytes(path, limits.max_file_bytes)  # read once: the hash and the text come from the same bytes
         sha256 = None  # the hash of these bytes, not of any given ones
-    raw = read_file(path, data, limits)
+    raw = read_file_limited(path, data, limits)  # PDF, DOCX, HTML: in a worker, stopped past [ingest] read_timeout
     cleaned = clean_text(raw.text)
     if not cleaned.text:  # e.g. nothing but page furniture
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")

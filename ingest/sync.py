@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import worker as reader
 from ingest.chunking import Chunker, doc_id_for
 from ingest.documents import Document
 from ingest.errors import IngestError, IngestInterrupted, UnreadableFile
@@ -186,6 +187,7 @@ class Ingestor:
         progress = progress or IngestProgress()
         roots = [Path(p) for p in paths]
         discovery = scan(roots)  # raises PathNotFound / NothingToIngest before touching the store
+        reader.start(discovery.files, self.limits)  # the process that parses PDF, DOCX, HTML: ready by the first
         results: list[FileResult] = []
         swept = self.store.sweep()  # a store that is down from the start fails here, as any command would
         committed = self.store.committed()

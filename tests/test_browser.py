@@ -42,15 +42,20 @@ def browser():
 
 
 @pytest.fixture
-def server(sample_home, embedder, tmp_path):
-    """The real app on a private copy of the sample home, served on a free 127.0.0.1 port."""
-    from assistant import Assistant
+def server(sample_home, embedder, tmp_path, request):
+    """The real app on a private copy of the sample home, served on a free 127.0.0.1 port.
+
+    Parametrized (indirect) with a name, the home also has a knowledge base of that name holding ZORB."""
+    from assistant import Assistant, kb
     from ui import build_app
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
     bot = Assistant.open(home=home, embedder=embedder)
+    if getattr(request, "param", None):
+        kb.create(bot.settings, request.param)
+        bot.with_kb(request.param).ingest_texts([("zorblat.txt", ZORB, "Zorblat")])
     app = build_app(bot)
     port = _free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
@@ -178,6 +183,35 @@ def test_an_upload_over_the_size_limit_is_refused(page, server, tmp_path):
     expect(page.get_by_text(re.compile("exceed the maximum allowed size"))).to_be_visible()
     assert not (server.home / "uploads" / "big.txt").exists()
     expect(page.locator("#index-status")).to_have_text(re.compile(r"^5 documents"))
+
+
+@pytest.mark.parametrize("server", ["notes"], indirect=True)
+def test_the_knowledge_base_picker_moves_the_chat_and_the_documents(page, server, tmp_path):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#index-status")).to_have_text(re.compile(r"^5 documents"))
+    page.locator("#kb input").click()
+    page.get_by_role("option", name="notes").click()
+    expect(page.locator("#index-status")).to_have_text(re.compile(r"^1 document · 1 passage"))
+    answer = _ask(page, "When is the zorblat festival held?")
+    expect(answer.locator(".answer > p.short strong")).to_have_text("March")
+    answer.locator("details.cite").first.locator("summary").click()
+    answer.locator("details.cite").first.locator("a.open-doc").click()
+    expect(page.locator("#viewer .doc-text")).to_contain_text("purple llama called Ferdinand")
+
+    (tmp_path / "ferry.txt").write_text("The Quentinville ferry leaves the harbour at nine every morning.")
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#sources")).to_contain_text("Zorblat")
+    page.locator("#upload input[type=file]").set_input_files(str(tmp_path / "ferry.txt"))
+    expect(page.locator("#upload-results li.added")).to_contain_text("ferry.txt", timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#index-status")).to_have_text(re.compile(r"^2 documents"))
+    assert (server.home / "kb" / "notes" / "uploads" / "ferry.txt").is_file()
+
+    page.locator("#kb input").click()
+    page.get_by_role("option", name="default").click()  # back: the chat starts again, on the sample
+    expect(page.locator("#index-status")).to_have_text(re.compile(r"^5 documents"))
+    expect(page.locator("#chat .message-row")).to_have_count(0)
+    expect(page.locator("#sources")).not_to_contain_text("ferry.txt")
 
 
 @pytest.mark.skipif(not os.environ.get("UI_SCREENSHOTS"), reason="set UI_SCREENSHOTS=DIR to save screenshots")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from support import ANSWER_KEYS, CITATION_KEYS, HIT_KEYS
 from test_store import TAMPERED
 
@@ -56,6 +57,10 @@ def test_help_is_light_and_import_does_not_pull_gradio():
     (("chat",), "Usage: assistant chat [OPTIONS]"),
     (("eval",), "Usage: assistant eval [OPTIONS] [SET_OR_DIR]"),
     (("serve",), "Usage: assistant serve [OPTIONS]"),
+    (("kb",), "Usage: assistant kb [OPTIONS] COMMAND [ARGS]..."),
+    (("kb", "list"), "Usage: assistant kb list [OPTIONS]"),
+    (("kb", "create"), "Usage: assistant kb create [OPTIONS] NAME"),
+    (("kb", "delete"), "Usage: assistant kb delete [OPTIONS] NAME"),
 ])
 def test_help_reads_plainly_and_has_an_example(command, usage):
     result = subprocess.run([str(BIN), *command, "--help"], capture_output=True, text=True,
@@ -65,6 +70,8 @@ def test_help_reads_plainly_and_has_an_example(command, usage):
     # typer's own labels (`{question}`, `<list[Path]>`, `<int range>`) must not show.
     assert not re.search(r"[{<][a-z]", result.stdout), result.stdout
     assert re.search(r"Example:\s+assistant ", result.stdout), result.stdout
+    if command and command[0] != "kb":  # every command on an index takes --kb
+        assert "--kb NAME" in result.stdout, result.stdout
 
 
 def test_ingest_json_contract(tmp_path, sample_docs):
@@ -223,6 +230,26 @@ def test_ingest_and_sources_human_form(tmp_path, sample_docs, make_assistant):
     assert lines[-1] == f"2 sources, {chunks} chunks"
 
 
+def test_tables_show_names_and_reasons_as_written_not_as_markup():
+    import io
+
+    from rich.console import Console
+
+    from assistant.render import print_report, print_sources
+    from ingest.report import FileResult, IngestReport
+    from vectorstore.records import DocumentRecord
+
+    out = io.StringIO()
+    console = Console(file=out, width=300, color_system=None)
+    reason = "big.pdf: 6,000 pages, over the 5,000 limit; raise [ingest] max_pages to read it"
+    print_report(console, IngestReport((FileResult("/d/[draft] notes.txt", "added", 3),
+                                        FileResult("/d/big.pdf", "failed", error=reason)), 1.0, 3))
+    print_sources(console, [DocumentRecord("id", "/d/[draft] notes.txt", "[DRAFT] Harbour plan", "ab" * 32, 3,
+                                           0.0, 0.0)])
+    shown = out.getvalue()
+    assert "/d/[draft] notes.txt" in shown and reason in shown and "[DRAFT] Harbour plan" in shown, shown
+
+
 def test_tampered_model_is_one_line_error(cli_home, tampered_model):
     model_dir, weights, digest = tampered_model
     result = cli("ask", "Who denied involvement?", home=cli_home, env={"ASSISTANT_MODEL_DIR": str(model_dir)})
@@ -294,3 +321,60 @@ def test_ingest_exits_1_and_says_how_to_resume_when_the_store_dies(tmp_path, sam
     assert result.stderr == ("Error: The store failed during the ingest (lost the connection to the Chroma server). "
                              "Documents committed before it are kept: 1. Bring the store back and run the same "
                              "ingest again to finish the rest.\n")
+
+
+# ---------------------------------------------------------------- knowledge bases
+
+def _json(*args, home: Path):
+    result = cli(*args, home=home)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_kb_create_ingest_ask_list_delete(tmp_path):
+    home, notes = tmp_path / "home", tmp_path / "zorblat.txt"
+    notes.write_text("The zorblat festival is held every March in Quentinville. Its mascot is a purple llama.")
+    created = cli("kb", "create", "notes", home=home)
+    assert (created.returncode, created.stdout) == \
+        (0, "created notes: add documents with `assistant ingest --kb notes PATH`\n"), created.stderr
+    assert _json("ingest", "--kb", "notes", str(notes), "--json", home=home)["added"] == [notes.as_posix()]
+    answer = _json("ask", "--kb", "notes", "When is the zorblat festival held?", "--json", home=home)
+    assert "March" in answer["answer"] and answer["citations"][0]["source"] == notes.as_posix()
+    assert _json("sources", "--json", home=home) == []  # the default base is untouched
+    assert _json("kb", "list", "--json", home=home) == [{"name": "default", "documents": 0},
+                                                        {"name": "notes", "documents": 1}]
+    assert cli("kb", "list", home=home).stdout == "default  0 documents\nnotes    1 document\n"
+    deleted = cli("kb", "delete", "notes", home=home)
+    assert (deleted.returncode, deleted.stdout) == (0, "deleted notes\n")
+    assert _json("kb", "list", "--json", home=home) == [{"name": "default", "documents": 0}]
+    assert notes.exists()  # what it was ingested from stays
+
+
+UNKNOWN = "Error: No knowledge base named 'nope': `assistant kb list` shows them, `assistant kb create nope` makes it"
+INVALID = ("Error: Invalid knowledge base name {!r}: use lowercase letters, digits, - and _, 1 to 40 characters, "
+           "starting with a letter or digit")
+
+
+def test_kb_bad_input_is_one_line_exit_1_and_changes_nothing(tmp_path, make_assistant):
+    from assistant import kb
+
+    home = tmp_path / "home"
+    bot = make_assistant(home=home)
+    kb.create(bot.settings, "notes")
+    (tmp_path / "a.txt").write_text("The ferry leaves at nine.")
+    for args, message in [
+        (("kb", "create", "notes"), "Error: The knowledge base 'notes' exists already: `assistant kb list` shows them"),
+        (("kb", "create", "Notes!"), INVALID.format("Notes!")),
+        (("kb", "delete", "default"), "Error: The knowledge base 'default' cannot be deleted: remove its documents "
+                                      "with `assistant remove SOURCE`"),
+        (("kb", "delete", "nope"), UNKNOWN),
+        (("ingest", "--kb", "nope", str(tmp_path / "a.txt")), UNKNOWN),
+        (("ingest", "--kb", "my notes", str(tmp_path / "a.txt")), INVALID.format("my notes")),
+        (("sources", "--kb", "nope"), UNKNOWN),
+        (("remove", "--kb", "-x", "a.txt"), INVALID.format("-x")),
+        (("eval", str(ROOT / "evals" / "sets" / "news.jsonl"), "--kb", "nope"), UNKNOWN),
+    ]:
+        result = cli(*args, home=home)
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n"), args
+    assert bot.knowledge_bases() == ["default", "notes"] and bot.sources() == [] and \
+        bot.with_kb("notes").sources() == []

@@ -480,6 +480,21 @@ def test_markdown_title_is_first_h1(tmp_path):
     assert load_file(write(tmp_path / "plain.md", "No heading at all.\n")).title == "No heading at all."
 
 
+@pytest.mark.parametrize("heading, title", [
+    ("# Title ##", "Title"), ("# Title # #", "Title #"), ("# C#", "C#"), ("# ###", "###"), ("# a ##x ##", "a ##x"),
+    ("#\tTabbed\t#\t", "Tabbed"), ("# Spaced   ", "Spaced")])
+def test_markdown_title_drops_closing_hashes_only(heading, title):
+    assert read_file("n.md", f"{heading}\n\nBody.\n".encode()).title == title
+
+
+def test_long_runs_of_spaces_read_in_linear_time(tmp_path):
+    # Both once took minutes or hours (quadratic patterns): now each reads well within the time limit.
+    md = load_file(write(tmp_path / "wide.md", "# Wide" + " " * 500_000 + "heading\n\nBody.\n"))
+    assert md.text == "# Wide heading\n\nBody." and md.title.startswith("Wide")
+    html = load_file(write(tmp_path / "wide.html", "<pre>" + " " * 500_000 + "x\n" + " " * 500_000 + "y</pre>"))
+    assert html.text == "x y"  # one line each in the <pre>, re-joined as a wrapped paragraph
+
+
 def test_read_file_returns_raw_text(tmp_path):
     assert read_file(write(tmp_path / "r.txt", "a  b\r\n")) == RawText("a  b\r\n", None)
 

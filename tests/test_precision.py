@@ -1,5 +1,6 @@
 """A home keeps the embedding precision it was indexed with: fp32 homes stay fp32 when the setting says int8,
-int8 homes stay int8 when it says fp32, and a store made before precision was recorded is fp32."""
+int8 homes stay int8 when it says fp32, and a store made before precision was recorded is fp32. Answerers
+embed sentences in fp32 whatever the index's precision."""
 from __future__ import annotations
 
 import json
@@ -62,9 +63,12 @@ def test_an_int8_home_stays_int8_when_the_setting_says_fp32(sample_docs, make_as
     source = bot8.sources()[0].source
     assert made_with(bot8, embedder, source) == "int8"
 
+    # The index's vectors are int8; the answerer's sentences are fp32 (the answerability model's own).
+    assert bot8.answerer.embedder is embedder and bot8.answer_embedder is embedder
     with caplog.at_level("WARNING"):
         bot = make_assistant(home)  # the default setting, fp32
     assert bot.store.embedding == "int8" and bot.embedder is embedder.with_precision("int8")
+    assert bot.answerer.embedder is embedder and bot.with_answerer("extractive").answerer.embedder is embedder
     assert "built with int8 embeddings" in caplog.text
     assert same_hits(bot.ask(QUESTION), bot8.ask(QUESTION))
     extra = tmp_path / "docs" / "extra.txt"
@@ -72,6 +76,25 @@ def test_an_int8_home_stays_int8_when_the_setting_says_fp32(sample_docs, make_as
     extra.write_text(EXTRA)
     bot.ingest([extra])
     assert made_with(bot, embedder, _source(bot, "extra.txt")) == "int8"
+
+
+def test_each_knowledge_base_keeps_its_own_precision(make_assistant, embedder, tmp_path, caplog):
+    from assistant import kb
+
+    home = tmp_path / "home"
+    bot = make_assistant(home)  # fp32
+    kb.create(bot.with_answerer("extractive").settings.model_copy(
+        update={"model": bot.settings.model.model_copy(update={"precision": "int8"})}), "fast")
+    assert peek_embedding(home / "chroma", "assistant_kb_fast") == "int8"
+    with caplog.at_level("WARNING"):
+        fast = bot.with_kb("fast")
+    assert fast.store.embedding == "int8" and fast.embedder is embedder.with_precision("int8")
+    assert fast.answerer is bot.answerer  # shared by every base, in fp32
+    assert "knowledge base fast) was built with int8" in caplog.text and "assistant kb create" in caplog.text
+    fast.ingest_texts([("zorblat.txt", "The zorblat festival is held every March in Quentinville.", "Zorblat")])
+    assert made_with(fast, embedder, "zorblat.txt") == "int8"
+    assert "March" in fast.ask("When is the zorblat festival held?").text
+    assert bot.store.embedding == "fp32" and bot.with_kb("default").embedder is embedder
 
 
 def test_a_store_made_before_precision_was_recorded_is_fp32(tmp_path):
@@ -99,7 +122,7 @@ def test_an_int8_eval_gets_its_own_cached_store(tmp_path, embedder, monkeypatch)
     assert homes == {fp32["store"]["index"]: "fp32", int8["store"]["index"]: "int8"}
     assert fp32["systems"]["assistant"]["settings"]["model"] == {"precision": "fp32"}
     assert int8["systems"]["assistant"]["settings"]["model"] == {"precision": "int8"}
-    assert "int8 embeddings" in int8["systems"]["assistant"]["description"]
+    assert "int8 index embeddings" in int8["systems"]["assistant"]["description"]
     assert json.loads((tmp_path / "cache" / int8["store"]["index"] / "eval-ready.json").read_text())["documents"] == 3
 
 

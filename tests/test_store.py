@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vectorstore.errors import StoreUnavailable
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import MANIFEST, LexicalIndex
 from vectorstore.store import Store
 
 from support import VENV_BIN, free_port
@@ -69,18 +69,20 @@ def test_read_only_store_is_one_clean_line():
 def test_bm25_index_persists_and_rebuilds_only_when_stale(make_assistant, sample_docs, tmp_path):
     bot = make_assistant(home=tmp_path / "home")
     bot.ingest([sample_docs])
-    lexical_dir = bot.settings.lexical_dir
+    lexical_dir = bot.kb.lexical_dir
+    assert lexical_dir == tmp_path / "home" / "bm25"  # the default knowledge base's, where it always was
     first = LexicalIndex(bot.store, lexical_dir)
     assert first.search("Peskov absolute nonsense", 3)
-    assert (lexical_dir / "ids.json").is_file()
+    assert (lexical_dir / MANIFEST).is_file()
 
     restarted = LexicalIndex(bot.store, lexical_dir)
-    restarted._build = lambda generation: pytest.fail("a restart must load the saved index, not rebuild it")
+    restarted._build = lambda *a: pytest.fail("a restart must load the saved index, not rebuild it")
     hits = restarted.search("Peskov absolute nonsense", 3)
     assert "Peskov" in hits[0].chunk.text
 
     bot.ingest_texts([("extra/note", "Zanzibar cloves are harvested twice a year.")])
-    fresh = LexicalIndex(bot.store, lexical_dir)  # the saved index is stale now: it must rebuild
+    fresh = LexicalIndex(bot.store, lexical_dir)  # the saved index is stale now: it adds the new document
+    fresh._build = lambda *a: pytest.fail("one new document must not rebuild the whole index")
     assert fresh.search("Zanzibar cloves", 1)[0].chunk.source == "extra/note"
 
 

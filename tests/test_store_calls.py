@@ -127,6 +127,26 @@ def test_another_process_commit_is_seen_at_once_on_a_local_store(sample_home, tm
     assert ranks and None not in ranks  # seen on the next question, by meaning too
 
 
+def test_on_a_chroma_server_each_question_reads_the_generation_once(chroma_server, sample_docs, make_assistant,
+                                                                     tmp_path, slow_machine):
+    """A replica answers its next question from another's commit, for one call per question (no TTL wait)."""
+    writer = make_assistant(home=tmp_path / "writer", chroma_url=chroma_server.url)
+    writer.ingest([sample_docs])
+    reader = make_assistant(home=tmp_path / "reader", chroma_url=chroma_server.url)
+    reader.lexical.unknown([])  # the replica's BM25 index, built once at its first question, is not counted
+    calls = counted(reader)
+    assert not reader.ask(SIMPLE).abstained
+    assert sum(calls.values()) <= MAX_CALLS_PER_QUESTION, dict(calls)  # cold: the listing holds the generation
+    calls.clear()
+    reader.ask(SIMPLE)
+    assert dict(calls) == {"documents.get": 1, "chunks.query": 1}  # warm: the generation, the dense search
+    doc = tmp_path / "new.txt"
+    doc.write_text("The zebra committee met on Tuesday to discuss the striped budget.\n")
+    writer.ingest([doc])
+    hits = reader.ask("What did the zebra committee discuss?").hits
+    assert any("zebra" in h.chunk.text and h.dense_rank for h in hits)  # the very next question
+
+
 def test_retrieve_equals_fusing_the_full_lists(sample_bot):
     """Fetching only the fused top k's missing chunks gives what fuse() gives on full hit lists."""
     from assistant.retrieval import fuse
@@ -145,35 +165,27 @@ def test_retrieve_equals_fusing_the_full_lists(sample_bot):
             assert [h.chunk for h in got] == [h.chunk for h in want]
 
 
-def test_saved_bm25_scores_as_bm25s(tmp_path):
-    """A question scores the saved index with numpy alone: the same ranks and scores as bm25s."""
-    import json
+def test_after_its_own_ingest_or_remove_a_process_lists_no_documents(fresh_home, make_assistant, slow_machine, tmp_path):
+    """This process's own commit is applied to its map of committed documents: the next question lists nothing
+    (at 100k chunks the listing took seconds), and the map is what a listing gives."""
+    bot = make_assistant(home=fresh_home)
+    bot.ask(SIMPLE)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "zorblat.txt").write_text("The zorblat festival is held every March in Quentinville.\n")
+    zorblat = (notes / "zorblat.txt").resolve().as_posix()
+    listed = []
+    real = bot.store._list_documents
+    bot.store._list_documents = lambda: listed.append(1) or real()
 
-    import bm25s
-    import numpy as np
+    def listing() -> tuple[dict, int]:
+        records = real()[0]
+        return {r.source: r.sha256 for r in records}, sum(r.chunks for r in records)
 
-    from vectorstore.lexical import SavedBM25, _stemmer, query_stopwords, tokenize
-
-    rows = [json.loads(line) for line in (ROOT / "evals/sets/news.jsonl").open()]
-    texts = [p.read_text() for p in sorted((ROOT / "data/sample").glob("*.txt"))]
-    corpus = [t[i:i + 700] for t in texts for i in range(0, len(t), 350)] + ["", "the a an", "Über café naïve"]
-    stemmer = _stemmer()
-    ours = tokenize(corpus, stemmer)
-    theirs = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
-    assert ours == [list(t) for t in theirs]
-    index = bm25s.BM25()
-    index.index(bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
-    index.save(str(tmp_path / "bm25"), show_progress=False)
-    saved = SavedBM25(tmp_path / "bm25")
-    assert saved.vocab_dict == index.vocab_dict
-    mask = (np.arange(len(corpus)) % 3 != 0).astype(np.float32)
-    for row in rows:
-        query = tokenize([row["question"]], stemmer, query_stopwords())[0]
-        query = [t for t in query if t in saved.vocab_dict]
-        if not query:
-            continue
-        for k, weights in ((5, None), (len(corpus), None), (10, mask)):
-            want = index.retrieve([query], k=k, show_progress=False, weight_mask=weights, n_threads=1)
-            got = saved.retrieve([query], k=k, weight_mask=weights)
-            assert np.array_equal(got[1], want[1]), row["question"]
-            assert np.array_equal(got[0][got[1] > 0], want[0][want[1] > 0]), row["question"]
+    bot.ingest([notes])
+    hits = bot.ask("When is the zorblat festival held?").hits
+    assert hits[0].chunk.source == zorblat and hits[0].dense_rank and hits[0].bm25_rank
+    bot.remove(zorblat)
+    assert not any(h.chunk.source == zorblat for h in bot.ask("When is the zorblat festival held?").hits)
+    assert not listed
+    assert (bot.store.committed(), bot.store._visible_chunks) == listing()

@@ -151,13 +151,14 @@ class _Broken:
 ])
 def test_answerer_failure_is_a_readable_message_and_the_chat_goes_on(sample_bot, exc, shown):
     on = Handlers(sample_bot)
-    on.answerers._views = {sample_bot.settings.answer.kind: _Broken(sample_bot, exc)}
+    key = (sample_bot.kb.name, sample_bot.settings.answer.kind)
+    on.bases._views[key] = _Broken(sample_bot, exc)
     updates = _drain(on.respond("Who denied involvement?", [], [], []))
     html = updates[-2][0][-1]["content"]
     assert shown in html and 'role="alert"' in html
     assert "Traceback" not in html and "secret internals" not in html
     assert updates[-1][1] == []  # a failed turn is not history
-    on.answerers._views = {sample_bot.settings.answer.kind: sample_bot}
+    del on.bases._views[key]
     again = _drain(on.respond("Who denied involvement?", updates[-2][0], updates[-1][1], updates[-1][2]))
     assert "cite-ref" in again[-2][0][-1]["content"]
 
@@ -167,8 +168,9 @@ def test_empty_store_explains_how_to_add_documents(make_assistant):
     on = Handlers(bot)
     html = _drain(on.respond("Who denied involvement?", [], [], []))[-2][0][-1]["content"]
     assert "Nothing is indexed yet" in html and "Error" not in html
-    header, sources, _, _, chat = on.refresh()
+    header, sources, _, _, chat, picker = on.refresh()
     assert "No documents indexed yet" in header and "assistant ingest PATH" in sources
+    assert picker.choices == [("default", "default")] and not picker.visible  # one knowledge base: no picker
     assert isinstance(build_app(bot), gr.Blocks)
 
 
@@ -190,7 +192,7 @@ def test_settings_passages_and_source_filter_reach_the_answerer(sample_bot):
 
 def test_answerer_choice_switches_the_answerer(sample_bot):
     on = Handlers(sample_bot)
-    top = on.answerers.get("top-passage")
+    top = on.bases.get(kind="top-passage")
     assert top is not sample_bot and top.store is sample_bot.store
     answer = top.ask("Who denied involvement?")
     assert answer.citations[0].sentence == answer.citations[0].text  # the baseline cites whole passages
@@ -224,3 +226,40 @@ def test_launch_defaults_refuse_big_uploads_and_keep_the_look(sample_bot, monkey
     assert seen["max_file_size"] == max_upload_bytes(sample_bot.settings) == 25 * 1024 * 1024
     assert seen["css"] == style.CSS
     assert seen["theme"].font == style.theme().font
+
+
+def test_the_knowledge_base_picker_moves_the_chat_sources_and_uploads(make_assistant, tmp_path):
+    from assistant import kb
+
+    bot = make_assistant()
+    bot.ingest_texts([("ferry.txt", "The Quentinville ferry leaves the harbour at nine every morning.", "Ferry")])
+    kb.create(bot.settings, "notes")
+    on = Handlers(bot)
+    picker = on.refresh()[-1]
+    assert picker.visible and picker.choices == [("default", "default"), ("notes", "notes")] and \
+        picker.value == "default"
+    header, sources, _, source_filter, chat, history, answers, _, _ = on.switch("notes")
+    assert "No documents indexed yet" in header and "Nothing indexed yet" in sources
+    assert (chat.value, source_filter.value, history, answers) == ([], [], [], [])  # a new conversation
+
+    dropped = tmp_path / "zorblat.txt"
+    dropped.write_text(ZORB)
+    out = on.upload([str(dropped)], "notes", progress=lambda *a, **k: None)
+    copy = bot.settings.home / "kb" / "notes" / "uploads" / "zorblat.txt"
+    assert 'class="added"' in out[1] and "1 document" in out[2] and copy.read_text() == ZORB
+    assert [r.source for r in bot.sources()] == ["ferry.txt"]  # the default base did not get it
+    answer = _drain(on.respond("When is the zorblat festival held?", [], [], [], None, None, None, "notes"))[-1][2][0]
+    assert "March" in answer.text and answer.citations[0].source == copy.as_posix()
+    html = on.open(gr.EventData(None, {"link": citations.open_link(copy.as_posix(), 0, 10)[1:]}), "notes")[0]
+    assert "purple llama" in html
+    assert "no longer indexed" in on.open(gr.EventData(None, {"link": "open=ferry.txt"}), "notes")[0]
+    assert "removed" in on.remove(copy.as_posix(), "notes")[0] and not copy.exists()
+
+    kb.delete(bot.settings, "notes")  # by another process, say: the page still shows it
+    html = _drain(on.respond("When is the zorblat festival held?", [], [], [], None, None, None, "notes"))[-2][0]
+    assert "The knowledge base &#x27;notes&#x27; no longer exists" in html[-1]["content"]
+    assert "Traceback" not in str(html)
+    html = _drain(on.respond("Anything?", [], [], [], None, None, None, "notes"))[-1][0][-1]["content"]
+    assert "No knowledge base named &#x27;notes&#x27;" in html
+    picker = on.refresh("notes")[-1]
+    assert (picker.value, picker.visible) == ("default", False)  # back to the only one left

@@ -1,4 +1,5 @@
-"""The page: layout and event wiring of the chat, the document viewer, the sources sidebar and settings."""
+"""The page: layout and event wiring of the chat, the document viewer, the sources sidebar, settings, and the
+knowledge base picker (shown when there are several: every event on the index gets its value)."""
 from __future__ import annotations
 
 import os
@@ -36,6 +37,7 @@ def build_app(assistant) -> gr.Blocks:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     on = Handlers(assistant)
     records = on._records()
+    names = on.knowledge_bases()
     kind = assistant.settings.answer.kind
     choices = [(f"{r.title} · {r.source.rsplit('/', 1)[-1]}", r.source) for r in records]
 
@@ -44,7 +46,10 @@ def build_app(assistant) -> gr.Blocks:
         answers = gr.State([])  # the Answer (or None when it failed) of every turn
         pending = gr.State("")  # the question being answered (the box is cleared at once)
 
-        header = gr.HTML(welcome.header_html(records), elem_id="header", js_on_load=None)
+        with gr.Row(equal_height=True, elem_id="top"):
+            header = gr.HTML(welcome.header_html(records), elem_id="header", js_on_load=None, scale=1)
+            kb = gr.Dropdown(names, value=assistant.kb.name, label="Knowledge base", visible=len(names) > 1,
+                             scale=0, min_width=220, elem_id="kb")
         with gr.Tabs(selected="chat", elem_id="views") as views:
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False, elem_id="main"):
@@ -93,7 +98,7 @@ def build_app(assistant) -> gr.Blocks:
 
         index_outputs = [header, sources, remove_pick, source_filter, chatbot]
         turn_outputs = [chatbot, history, answers, why, viewer]
-        turn_inputs = [pending, chatbot, history, answers, top_k, source_filter, answerer]
+        turn_inputs = [pending, chatbot, history, answers, top_k, source_filter, answerer, kb]
         # The page's events are private (the page calls them; API clients get /ask and /sources below).
         # A quick unqueued check first: an empty question ends there, and the box clears at once.
         question.submit(on.accept, question, [question, pending], queue=False, show_progress="hidden",
@@ -102,12 +107,14 @@ def build_app(assistant) -> gr.Blocks:
         chatbot.example_select(on.example, None, pending, queue=False, show_progress="hidden",
                                api_visibility="private").then(
             on.respond, turn_inputs, turn_outputs, show_progress="hidden", api_visibility="private")
-        chatbot.clear(on.clear, None, [history, answers, why, viewer], queue=False, api_visibility="private")
-        viewer.click(on.open, None, [viewer, tabs, views], show_progress="hidden", api_visibility="private")
-        upload.upload(on.upload, upload, [upload, upload_results] + index_outputs, api_visibility="private")
-        remove_btn.click(on.remove, remove_pick, [upload_results] + index_outputs, api_visibility="private",
-                         js="(s) => (s && confirm('Remove this document from the index?')) ? s : null")
-        app.load(on.refresh, None, index_outputs, queue=False, show_progress="hidden", api_visibility="private")
+        chatbot.clear(on.clear, kb, [history, answers, why, viewer], queue=False, api_visibility="private")
+        viewer.click(on.open, kb, [viewer, tabs, views], show_progress="hidden", api_visibility="private")
+        upload.upload(on.upload, [upload, kb], [upload, upload_results] + index_outputs, api_visibility="private")
+        remove_btn.click(on.remove, [remove_pick, kb], [upload_results] + index_outputs, api_visibility="private",
+                         js="(s, kb) => [(s && confirm('Remove this document from the index?')) ? s : null, kb]")
+        kb.input(on.switch, kb, index_outputs + [history, answers, why, viewer], show_progress="hidden",
+                 api_visibility="private")
+        app.load(on.refresh, kb, index_outputs + [kb], queue=False, show_progress="hidden", api_visibility="private")
         add_endpoints(assistant)
     return app
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Sequence
 
 from assistant.answer import Answer
@@ -18,23 +17,6 @@ EMPTY_INDEX_TIP = ("Nothing is indexed yet. Add documents in the sidebar (drop P
 def answerer_choices(settings) -> list[tuple[str, str]]:
     """(label, kind) for every answerer the settings allow; new kinds appear without UI changes."""
     return [(KINDS[kind].label, kind) for kind in available_kinds(settings)]
-
-
-class Answerers:
-    """The assistant seen through each answerer kind; built on first use, sharing store and model."""
-
-    def __init__(self, assistant):
-        self.assistant = assistant
-        self._views = {assistant.settings.answer.kind: assistant}
-        self._lock = threading.Lock()
-
-    def get(self, kind: str | None):
-        """The assistant answering with `kind` (the configured one when None)."""
-        kind = kind or self.assistant.settings.answer.kind
-        with self._lock:
-            if kind not in self._views:
-                self._views[kind] = self.assistant.with_answerer(kind)
-            return self._views[kind]
 
 
 def stream_turn(assistant, question: str, history: Sequence[tuple[str, str]], turn: int,

@@ -77,6 +77,9 @@ CSS = """
 #header .pill { margin-left: auto; background: #eef2ff; color: #3730a3; border-radius: 999px; padding: 4px 12px;
   font-size: .85rem; white-space: nowrap; }
 #header .pill.empty { background: #fef3c7; color: #92400e; }
+/* the knowledge base picker, beside the header (below it on a phone) */
+#top { align-items: center; flex-wrap: wrap; }
+#top > #header { min-width: min(340px, 100%) !important; }
 
 /* chat messages: our HTML, not Markdown */
 #chat .answer p { margin: 0 0 .35em; line-height: 1.55; }

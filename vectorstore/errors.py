@@ -13,6 +13,10 @@ class StoreBusy(StoreError):
     """Another ingest or remove (in this or another process) is writing to the store."""
 
 
+class MissingNamespace(StoreError):
+    """A namespace's collections do not exist: never created, or deleted (perhaps by another process)."""
+
+
 class ModelError(Exception):
     """The embedding model is missing or its weights are not the expected ones."""
 

@@ -1,23 +1,49 @@
-"""BM25 over the store's chunks (bm25s), persisted and rebuilt only when the store changed.
+"""BM25 over the store's chunks, persisted, and brought up to date in proportion to what changed.
 
-bm25s builds and saves the index. A question reads the saved arrays and scores them with numpy
-alone (`SavedBM25`, the same arithmetic as bm25s' `retrieve`): importing bm25s imports scipy,
-which took longer than everything else a question reads from disk.
+The index is a list of segments. A segment holds the chunks of some documents as postings of raw
+term counts (term -> rows and counts) and each chunk's length in tokens; it is written once and never
+changed. No BM25 weight is stored: a question computes the weights of its own few terms from the
+live totals (chunks, their average length, each term's document frequency), so a change alters no
+stored number. After a commit, the next question diffs the committed documents (source -> sha256,
+the listing the store makes for every question after a change anyway) against the indexed ones,
+reads and tokenizes only the chunks of new or changed documents, writes them as a new segment, and
+marks the rows of replaced or removed documents dead. A segment is merged into the one before it
+while that one is less than MERGE_RATIO times its size (merges drop dead rows, and a segment more
+than half dead is rewritten), so there are O(log n) segments and a chunk is rewritten O(log n)
+times over its life; a change bigger than half the corpus is a rebuild.
+
+Scores are bm25s' default BM25 ("lucene": k1 1.5, b 0.75) with bm25s' own arithmetic and float32
+roundings, so they equal, bit for bit, those of a bm25s index built over the visible chunks: an index
+grown by many small changes scores exactly as one built from scratch, and ranks the same (equal
+scores in chunk-id order). Questions never import bm25s (it imports scipy, which took longer than
+everything else a question reads from disk); its stop word lists are read from its module file.
 """
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
+import os
 import re
 import shutil
-from functools import lru_cache
+import threading
+import time
+import uuid
 from collections.abc import Iterable, Sequence
+from itertools import compress
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from vectorstore.records import Hit
 from vectorstore.store import Store
+
+K1, B = 1.5, 0.75  # bm25s' defaults
+MERGE_RATIO = 4
+FORMAT = 3  # of the files below; any other saved index is rebuilt once
+MANIFEST = "index.json"
+ORPHAN_AGE = 600.0  # s: a segment no manifest names is kept this long after it was written (another process may be saving it)
 
 
 def _stemmer():
@@ -30,11 +56,10 @@ def tokenize(texts: Sequence[str], stemmer=None, stopwords: str | list[str] = "e
     """English BM25 tokens: lower-cased, stop words removed, Snowball-stemmed (as bm25s.tokenize does)."""
     stop = frozenset(_stopwords("STOPWORDS_EN") if stopwords in ("en", "english") else stopwords)
     stemmer = stemmer or _stemmer()
-    out = []
-    for text in texts:
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
-        out.append(stemmer.stemWords(words) if words else [])
-    return out
+    words = [[w for w in _TOKEN.findall(text.lower()) if w not in stop] for text in texts]
+    distinct = list({w: None for text_words in words for w in text_words})
+    stems = dict(zip(distinct, stemmer.stemWords(distinct)))  # each distinct word stemmed once
+    return [[stems[w] for w in text_words] for text_words in words]
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' token_pattern
@@ -59,55 +84,179 @@ def query_stopwords() -> list[str]:
     return list(_stopwords("STOPWORDS_EN_PLUS"))
 
 
-class SavedBM25:
-    """A bm25s index saved on disk, scored with numpy alone: bm25s' `retrieve` without bm25s.
 
-    Only the "lucene" family (no non-occurrence array) is read; anything else loads with bm25s.
-    """
 
-    def __init__(self, directory: Path):
-        directory = Path(directory)
-        params = json.loads((directory / "params.index.json").read_text())
-        if (directory / "nonoccurrence_array.index.npy").exists():
-            raise ValueError("index with a non-occurrence array")
-        self.num_docs = int(params["num_docs"])
-        self.dtype = np.dtype(params.get("dtype", "float32"))
-        self.int_dtype = np.dtype(params.get("int_dtype", "int32"))
-        self.data = np.load(directory / "data.csc.index.npy", allow_pickle=False)
-        self.indices = np.load(directory / "indices.csc.index.npy", allow_pickle=False)
-        self.indptr = np.load(directory / "indptr.csc.index.npy", allow_pickle=False)
-        self.vocab_dict = json.loads((directory / "vocab.index.json").read_text())
+class Segment:
+    """The chunks of some documents, as term postings: immutable, saved once."""
 
-    def scores(self, tokens: Sequence[str], weight_mask: np.ndarray | None = None) -> np.ndarray:
-        ids = np.asarray([self.vocab_dict[t] for t in tokens if t in self.vocab_dict], dtype=self.int_dtype)
-        scores = np.zeros(self.num_docs, dtype=self.dtype)
-        for start, end in zip(self.indptr[ids], self.indptr[ids + 1]):  # token by token, as bm25s adds them
-            np.add.at(scores, self.indices[start:end], self.data[start:end])
-        if weight_mask is not None:
-            scores *= weight_mask
+    def __init__(self, sources: list[str], shas: list[str], doc_of_row: np.ndarray, ids: np.ndarray,
+                 lengths: np.ndarray, vocab: list[str], indptr: np.ndarray, rows: np.ndarray, counts: np.ndarray,
+                 name: str | None = None):
+        # The documents, in the segment's order: two flat lists (a tuple per document made loading
+        # 63k documents take seconds, the garbage collector scanning while they were made).
+        self.sources = sources
+        self.shas = shas  # sha256 of the version indexed
+        self.doc_of_row = doc_of_row  # int32 per chunk: index into sources
+        self.ids = ids  # chunk id per row (a numpy str array: read from disk at once, no Python list)
+        self.lengths = lengths  # int32 per chunk: tokens
+        self.vocab = vocab  # column -> term
+        self.terms = {t: i for i, t in enumerate(vocab)}
+        self.indptr = indptr  # int64, len(vocab) + 1: postings of column c are [indptr[c], indptr[c + 1])
+        self.rows = rows  # int32 per posting, ascending within a column
+        self.counts = counts  # float32 per posting: occurrences of the term in the chunk
+        self.name = name or f"seg-{uuid.uuid4().hex[:16]}"
+        self.saved = name is not None  # a loaded segment is on disk already
+
+    @property
+    def docs(self) -> list[tuple[str, str]]:
+        """(source, sha256) per document."""
+        return list(zip(self.sources, self.shas))
+
+    @cached_property
+    def doc_rows(self) -> np.ndarray:
+        """Chunks per document."""
+        return np.bincount(self.doc_of_row, minlength=len(self.sources))
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, docs: list[tuple[str, str]], chunks: Sequence[tuple[str, int, Sequence[str]]]) -> Segment:
+        """From (chunk id, document index, tokens) rows."""
+        terms: dict[str, int] = {}
+        flat: list[int] = []
+        lengths = np.zeros(len(chunks), dtype=np.int32)
+        for row, (_, _, tokens) in enumerate(chunks):
+            lengths[row] = len(tokens)
+            flat.extend([terms.setdefault(t, len(terms)) for t in tokens])
+        n = max(len(chunks), 1)
+        key = np.asarray(flat, dtype=np.int64) * n + np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)
+        return cls._from_keys([s for s, _ in docs], [sha for _, sha in docs], np.array([d for _, d, _ in chunks], dtype=np.int32),
+                              np.array([c for c, _, _ in chunks], dtype=str), lengths, list(terms),
+                              *np.unique(key, return_counts=True))
+
+    @classmethod
+    def _from_keys(cls, sources, shas, doc_of_row, ids, lengths, vocab, keys, counts) -> Segment:
+        """From sorted unique keys term * rows + row and their counts: drops terms without postings."""
+        n = max(len(ids), 1)
+        column, rows = np.divmod(keys, n)
+        used, column = np.unique(column, return_inverse=True)
+        indptr = np.zeros(len(used) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(column, minlength=len(used)), out=indptr[1:])
+        return cls(sources, shas, doc_of_row, ids, lengths, [vocab[int(c)] for c in used], indptr,
+                   rows.astype(np.int32), np.asarray(counts, dtype=np.float32))
+
+    @classmethod
+    def merge(cls, parts: Sequence[tuple[Segment, frozenset[int]]]) -> Segment:
+        """One segment of the live rows of several (segment, its dead document indices)."""
+        sources: list[str] = []
+        shas: list[str] = []
+        doc_of_row, ids, lengths, keys, counts = [], [], [], [], []
+        terms: dict[str, int] = {}
+        live_rows = [(seg, ~np.isin(seg.doc_of_row, list(dead))) for seg, dead in parts]
+        total = sum(int(keep.sum()) for _, keep in live_rows)
+        n = max(total, 1)
+        base = 0
+        for (seg, dead), (_, keep) in zip(parts, live_rows):
+            alive = np.ones(len(seg.sources), dtype=bool)
+            alive[list(dead)] = False
+            doc_map = np.full(len(seg.sources), -1, dtype=np.int32)
+            doc_map[alive] = np.arange(int(alive.sum()), dtype=np.int32) + len(sources)
+            sources += compress(seg.sources, alive)
+            shas += compress(seg.shas, alive)
+            new_row = np.cumsum(keep, dtype=np.int64) - 1 + base
+            doc_of_row.append(doc_map[seg.doc_of_row[keep]])
+            ids.append(seg.ids[keep])
+            lengths.append(seg.lengths[keep])
+            column_map = np.array([terms.setdefault(t, len(terms)) for t in seg.vocab], dtype=np.int64)
+            column = np.repeat(column_map, np.diff(seg.indptr))
+            alive = keep[seg.rows]
+            keys.append(column[alive] * n + new_row[seg.rows[alive]])
+            counts.append(seg.counts[alive])
+            base += int(keep.sum())
+        keys_all = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+        order = np.argsort(keys_all, kind="stable")
+        return cls._from_keys(sources, shas, np.concatenate(doc_of_row).astype(np.int32), np.concatenate(ids),
+                              np.concatenate(lengths).astype(np.int32), list(terms), keys_all[order],
+                              np.concatenate(counts)[order])
+
+    def save(self, directory: Path) -> None:
+        tmp = directory / f"tmp-{self.name}"
+        tmp.mkdir(parents=True)
+        (tmp / "meta.json").write_text(json.dumps({"sources": self.sources, "shas": self.shas, "vocab": self.vocab}))
+        np.savez(tmp / "arrays.npz", ids=self.ids, doc_of_row=self.doc_of_row, lengths=self.lengths,
+                 indptr=self.indptr, rows=self.rows, counts=self.counts)
+        tmp.rename(directory / self.name)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> Segment:
+        meta = json.loads((directory / name / "meta.json").read_text())
+        with np.load(directory / name / "arrays.npz", allow_pickle=False) as arrays:
+            return cls(meta["sources"], meta["shas"], arrays["doc_of_row"], arrays["ids"], arrays["lengths"],
+                       meta["vocab"], arrays["indptr"], arrays["rows"], arrays["counts"], name=name)
+
+
+class _State:
+    """An immutable view over segments and their dead documents, at one store generation."""
+
+    def __init__(self, generation: str, parts: Sequence[tuple[Segment, frozenset[int]]]):
+        self.generation = generation
+        self.parts = list(parts)
+        self.offsets = np.cumsum([0] + [seg.size for seg, _ in self.parts])
+        self.ids = np.concatenate([seg.ids for seg, _ in self.parts]) if self.parts else np.zeros(0, dtype=str)
+        self.doc_offsets = doc_offsets = np.cumsum([0] + [len(seg.sources) for seg, _ in self.parts])
+        self.doc_of_row = (np.concatenate([seg.doc_of_row + off for (seg, _), off in zip(self.parts, doc_offsets)])
+                           if self.parts else np.zeros(0, dtype=np.int64))
+        dead_docs = np.zeros(int(doc_offsets[-1]), dtype=bool)
+        self.docs: dict[str, str] = {}  # live documents: source -> sha256
+        self.doc_index: dict[str, int] = {}  # live documents: source -> global document index
+        for (seg, dead), off in zip(self.parts, doc_offsets):  # oldest first: a later version replaces an earlier
+            self.docs.update(zip(seg.sources, seg.shas))
+            self.doc_index.update(zip(seg.sources, range(int(off), int(off) + len(seg.sources))))
+            for i in dead:
+                dead_docs[off + i] = True
+                del self.docs[seg.sources[i]], self.doc_index[seg.sources[i]]
+        self.live = ~dead_docs[self.doc_of_row]
+        lengths = np.concatenate([seg.lengths for seg, _ in self.parts]) if self.parts else np.zeros(0, np.int32)
+        self.lengths = lengths.astype(np.float64)
+        self.num_docs = int(self.live.sum())
+        # bm25s: the mean of the chunk lengths, np.float64 (an exact integer sum, divided once)
+        self.avg_len = np.float64(int(lengths[self.live].sum())) / self.num_docs if self.num_docs else np.float64(0)
+
+    def locate(self, source: str) -> tuple[int, int]:
+        """(segment, document index in it) of a live document."""
+        g = self.doc_index[source]
+        p = int(np.searchsorted(self.doc_offsets, g, side="right")) - 1
+        return p, g - int(self.doc_offsets[p])
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(global rows, counts) of the live chunks holding term."""
+        rows, counts = [], []
+        for (seg, _), off in zip(self.parts, self.offsets):
+            column = seg.terms.get(term)
+            if column is not None:
+                a, b = seg.indptr[column], seg.indptr[column + 1]
+                rows.append(seg.rows[a:b].astype(np.int64) + off)
+                counts.append(seg.counts[a:b])
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        rows_all, counts_all = np.concatenate(rows), np.concatenate(counts)
+        alive = self.live[rows_all]
+        return rows_all[alive], counts_all[alive]
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """float32 BM25 score per row (dead rows 0): bm25s' index and retrieve, term by term in query order."""
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        for term in tokens:
+            rows, counts = self.postings(term)
+            if not len(rows):
+                continue
+            df = len(rows)
+            idf = np.float32(math.log(1 + (self.num_docs - df + 0.5) / (df + 0.5)))
+            tfc = counts / (K1 * ((1 - B) + B * self.lengths[rows] / self.avg_len) + counts)
+            scores[rows] += (idf * tfc).astype(np.float32)  # one posting per row and term: no repeats
         return scores
-
-    def retrieve(self, queries: list[list[str]], k: int, weight_mask: np.ndarray | None = None,
-                 **_ignored) -> tuple[np.ndarray, np.ndarray]:
-        """(doc indices, scores), each of shape (len(queries), k), best first: bm25s' numpy top-k."""
-        docs, scores = [], []
-        for tokens in queries:
-            query_scores = self.scores(tokens, weight_mask) if tokens else np.zeros(self.num_docs, self.dtype)
-            part = np.argpartition(query_scores, -k).take(indices=range(-k, 0))
-            part_scores = np.take(query_scores, part)
-            order = np.flip(np.argsort(part_scores))
-            docs.append(part[order])
-            scores.append(part_scores[order])
-        return np.array(docs), np.array(scores)
-
-
-def _load_saved(directory: Path):
-    try:
-        return SavedBM25(directory)
-    except ValueError:  # another scoring method: let bm25s read it
-        import bm25s
-
-        return bm25s.BM25.load(str(directory), show_progress=False)
 
 
 class LexicalIndex:
@@ -116,91 +265,141 @@ class LexicalIndex:
     def __init__(self, store: Store, directory: Path):
         self.store = store
         self.directory = Path(directory)
-        self._retriever = None
-        self._ids: list[str] = []
-        self._sources: np.ndarray = np.array([], dtype=object)
-        self._generation: str | None = None
+        self._state: _State | None = None
+        self._lock = threading.Lock()
         self._stemmer = None
 
-    def _ensure_fresh(self) -> None:
+    # ---- keeping it fresh ------------------------------------------------------------
+    def _ensure_fresh(self) -> _State:
         generation = self.store.generation()
-        if generation == self._generation:
-            return
-        if not self._load(generation):
-            self._build(generation)
+        state = self._state
+        if state is not None and state.generation == generation:
+            return state
+        with self._lock:  # several questions at once: one refresh
+            state = self._state
+            if state is None:
+                state = self._load()
+            if state is None or state.generation != generation:
+                committed, listed_at = self.store.committed_at()
+                state = self._refresh(state, committed, listed_at)
+            self._state = state
+            return state
 
-    def _load(self, generation: str) -> bool:
-        meta_path = self.directory / "ids.json"
-        if not meta_path.is_file():
-            return False
-        try:
-            meta = json.loads(meta_path.read_text())
-            if meta.get("generation") != generation:
-                return False
-            self._retriever = _load_saved(self.directory / "bm25") if meta["ids"] else None
-        except (OSError, ValueError, KeyError):
-            return False  # a damaged index is simply rebuilt
-        self._set(generation, meta["ids"], meta["sources"])
-        return True
+    def _refresh(self, state: _State | None, committed: dict[str, str], generation: str) -> _State:
+        """The index at `generation`: only the chunks of new or changed documents are read and tokenized."""
+        if state is None:
+            return self._build(committed, generation)
+        gone = [source for source, _ in state.docs.items() - committed.items()]
+        new = dict(committed.items() - state.docs.items())
+        if len(new) > max(len(committed) // 2, 100):  # most of it is new: one pass over the store is cheaper
+            return self._build(committed, generation)
+        dead = [set(d) for _, d in state.parts]
+        for source in gone:
+            p, i = state.locate(source)
+            dead[p].add(i)
+        parts = [(seg, frozenset(d)) for (seg, _), d in zip(state.parts, dead)]
+        if new:
+            parts.append((self._segment(new), frozenset()))
+        fresh = _State(generation, _merged(parts))
+        self._save(fresh)
+        return fresh
 
-    def _build(self, generation: str) -> None:
-        import bm25s
+    def _build(self, committed: dict[str, str], generation: str) -> _State:
+        """The whole index from the store: every visible chunk read and tokenized."""
+        state = _State(generation, [(self._segment(committed), frozenset())] if committed else [])
+        self._save(state)
+        return state
 
-        chunks = list(self.store.iter_chunks())
+    def _segment(self, versions: dict[str, str]) -> Segment:
+        """A segment of the chunks of exactly these document versions (source -> sha256)."""
+        docs = list(versions.items())
+        index = {source: i for i, (source, _) in enumerate(docs)}
+        chunks = list(self.store.iter_chunks(versions))
         self._stemmer = self._stemmer or _stemmer()
-        retriever = None
-        if chunks:
-            retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenize([c.text for c in chunks], stopwords="en", stemmer=self._stemmer,
-                                           show_progress=False), show_progress=False)
-        self._retriever = retriever
-        ids, sources = [c.id for c in chunks], [c.source for c in chunks]
-        self._set(generation, ids, sources)
-        self._save(generation, ids, sources)
+        tokens = tokenize([c.text for c in chunks], self._stemmer)
+        return Segment.build(docs, [(c.id, index[c.source], t) for c, t in zip(chunks, tokens)])
 
-    def _save(self, generation: str, ids: list[str], sources: list[str]) -> None:
-        # Write beside, then swap: a reader never sees half an index.
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+    # ---- on disk ---------------------------------------------------------------------
+    def _load(self) -> _State | None:
+        """The saved index, at whatever generation it was saved; None if there is none or it is unreadable."""
+        for _ in range(2):  # a segment deleted between reading the manifest and reading it: read them again
+            try:
+                manifest = json.loads((self.directory / MANIFEST).read_text())
+                if manifest.get("format") != FORMAT:
+                    return None
+                parts = [(Segment.load(self.directory, p["name"]), frozenset(p["dead"])) for p in manifest["segments"]]
+                return _State(manifest["generation"], parts)
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError, TypeError):
+                return None  # a damaged index is simply rebuilt
+        return None
+
+    def _save(self, state: _State) -> None:
+        """New segments first, then the manifest that names them (replaced in one step), then unused files."""
         try:
-            tmp.mkdir(parents=True)
-            if self._retriever is not None:
-                self._retriever.save(str(tmp / "bm25"), show_progress=False)
-            (tmp / "ids.json").write_text(json.dumps({"generation": generation, "ids": ids, "sources": sources}))
-            shutil.rmtree(self.directory, ignore_errors=True)
-            tmp.rename(self.directory)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for seg, _ in state.parts:
+                if not seg.saved:
+                    seg.save(self.directory)
+                    seg.saved = True
+            manifest = {"format": FORMAT, "generation": state.generation,
+                        "segments": [{"name": seg.name, "dead": sorted(dead)} for seg, dead in state.parts]}
+            tmp = self.directory / f"{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
+            tmp.write_text(json.dumps(manifest))
+            os.replace(tmp, self.directory / MANIFEST)
+            self._collect({seg.name for seg, _ in state.parts})
         except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)  # cannot persist (read-only home): keep it in memory
+            pass  # cannot persist (read-only home): keep it in memory
 
-    def _set(self, generation: str, ids: list[str], sources: list[str]) -> None:
-        self._generation = generation
-        self._ids = ids
-        self._sources = np.array(sources, dtype=object)
+    def _collect(self, keep: set[str]) -> None:
+        """Delete what no manifest needs: an older format's files at once, unnamed segments once ORPHAN_AGE old."""
+        now = time.time()
+        for entry in self.directory.iterdir():
+            if entry.name == MANIFEST or entry.name in keep:
+                continue
+            try:
+                old_format = entry.name in ("ids.json", "bm25")
+                if not old_format and now - entry.stat().st_mtime < ORPHAN_AGE:
+                    continue  # another process may be writing it, or reading the manifest that names it
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink()
+            except OSError:
+                continue
+
+    # ---- asking ----------------------------------------------------------------------
+    @property
+    def segments(self) -> int:
+        """Segments of the index as it is now (for tests and benchmarks)."""
+        return len(self._ensure_fresh().parts)
 
     def unknown(self, stems: Iterable[str]) -> set[str]:
         """The stemmed words that occur in no indexed chunk."""
-        self._ensure_fresh()
-        vocab = self._retriever.vocab_dict if self._retriever is not None else {}
-        return {t for t in stems if t not in vocab}
+        state = self._ensure_fresh()
+        return {t for t in stems if not len(state.postings(t)[0])}
 
     def rank(self, query: str, k: int, sources: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) with a positive score, optionally only from some sources; no store call."""
-        self._ensure_fresh()
-        if self._retriever is None or not self._ids:
+        state = self._ensure_fresh()
+        if not state.num_docs:
             return []
         self._stemmer = self._stemmer or _stemmer()
-        vocab = self._retriever.vocab_dict
-        tokens = [t for t in tokenize([query], self._stemmer, query_stopwords())[0] if t in vocab]
-        if not tokens:
-            return []
-        mask = None
+        scores = state.scores(tokenize([query], self._stemmer, query_stopwords())[0])
         if sources:
-            mask = np.isin(self._sources, list(sources)).astype(np.float32)
-            if not mask.any():
+            wanted = [state.doc_index[s] for s in sources if s in state.doc_index]
+            if not wanted:
                 return []
-        k = min(k, len(self._ids))
-        docs, scores = self._retriever.retrieve([tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1)
-        return [(self._ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+            docs = np.zeros(int(state.doc_offsets[-1]), dtype=np.float32)
+            docs[wanted] = 1.0
+            scores *= docs[state.doc_of_row]
+        rows = np.flatnonzero(scores > 0)
+        if len(rows) > k:  # the k best, and every row tied with the k-th (ties go by chunk id)
+            kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
+            rows = rows[scores[rows] >= kth]
+        best = sorted(rows.tolist(), key=lambda r: (-scores[r], state.ids[r]))[:k]
+        return [(str(state.ids[r]), float(scores[r])) for r in best]
 
     def search(self, query: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
         """Top-k chunks by BM25 score (only positive scores), optionally only from some sources."""
@@ -211,3 +410,17 @@ class LexicalIndex:
             if cid in chunks:
                 hits.append(Hit(chunk=chunks[cid], score=score, bm25_rank=len(hits) + 1, bm25_score=score))
         return hits
+
+
+def _merged(parts: list[tuple[Segment, frozenset[int]]]) -> list[tuple[Segment, frozenset[int]]]:
+    """Segments after merging: the newest into the one before while that one is < MERGE_RATIO x its live size,
+    any segment more than half dead rewritten, segments without a live document dropped."""
+    parts = [p for p in parts if len(p[1]) < len(p[0].sources)]
+    while len(parts) >= 2 and _live_rows(parts[-2]) < MERGE_RATIO * _live_rows(parts[-1]):
+        parts[-2:] = [(Segment.merge(parts[-2:]), frozenset())]
+    return [(Segment.merge([p]), frozenset()) if 2 * (p[0].size - _live_rows(p)) > p[0].size else p for p in parts]
+
+
+def _live_rows(part: tuple[Segment, frozenset[int]]) -> int:
+    seg, dead = part
+    return seg.size - int(seg.doc_rows[list(dead)].sum()) if dead else seg.size

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.errors import StoreBusy, StoreUnavailable, unreachable
+from vectorstore.errors import MissingNamespace, StoreBusy, StoreUnavailable, unreachable
 from vectorstore.records import Chunk, DocumentRecord, Hit
 
+DEFAULT_NAMESPACE = "assistant"  # the collections assistant_chunks and assistant_documents
 CHUNKS = "chunks"
 DOCUMENTS = "documents"
 GENERATION_ID = "__generation__"  # bumped on every change, so caches know they are stale
@@ -27,6 +28,7 @@ GENERATION_ID = "__generation__"  # bumped on every change, so caches know they 
 EMBEDDING_KEY = "embedding_precision"
 UNRECORDED_EMBEDDING = "fp32"
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
+SOURCES_PER_CALL = 200  # documents whose chunks one filtered read asks for
 # The generation id is read from Chroma at most once per this many seconds: a question reads it
 # once, not at each of its ~10 steps. A commit by this process (any Store on the same path or
 # server) is seen at once; one by another process within this time.
@@ -76,7 +78,7 @@ def open_client(path: Path | None = None, url: str | None = None):
         raise StoreUnavailable(f"Cannot open the store at {path}: {exc}") from exc
 
 
-def peek_embedding(path: Path, namespace: str = "assistant") -> str | None:
+def peek_embedding(path: Path, namespace: str = DEFAULT_NAMESPACE) -> str | None:
     """The embedding variant a local store records, read from its sqlite file without opening Chroma;
     None when there is no store yet or it cannot be read this way.
 
@@ -149,15 +151,48 @@ def _record_from(text: str | None, meta: dict) -> DocumentRecord:
                           text=text or "")
 
 
+class _Collection:
+    """A Chroma collection whose "does not exist" (another process deleted it) is MissingNamespace."""
+
+    def __init__(self, collection, label: str):
+        self._collection, self._label = collection, label
+        self.missing = False
+
+    def __getattr__(self, attr):
+        value = getattr(self._collection, attr)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            from chromadb.errors import NotFoundError  # loaded already: the store is open
+
+            try:
+                return value(*args, **kwargs)
+            except NotFoundError as exc:
+                self.missing = True
+                raise MissingNamespace(f"{self._label} no longer exists: it was deleted after it was opened") \
+                    from exc
+
+        return call
+
+
 class Store:
-    """Chunks and documents in Chroma; column-shaped results never leave this class."""
+    """Chunks and documents in Chroma; column-shaped results never leave this class.
+
+    A namespace names the pair of collections (`{namespace}_chunks`, `{namespace}_documents`); several
+    namespaces share one local store or Chroma server. `create=False` opens only one that exists
+    (MissingNamespace otherwise); `label` is what messages call it.
+    """
 
     generation_ttl = GENERATION_TTL
 
-    def __init__(self, client, namespace: str = "assistant", key: str | None = None,
-                 write_lock: Path | None = None, embedding: str = UNRECORDED_EMBEDDING):
+    def __init__(self, client, namespace: str = DEFAULT_NAMESPACE, key: str | None = None,
+                 write_lock: Path | None = None, create: bool = True, label: str | None = None,
+                 embedding: str = UNRECORDED_EMBEDDING):
         self._namespace = namespace
-        self.embedding = embedding  # what a new store records; _attach sets what this one holds
+        self._create = create
+        self._label = label or f"The namespace {namespace!r}"
+        self.embedding = embedding  # what a new namespace records; _attach sets what this one holds
         self._key = f"{key or id(client)}|{namespace}"
         self._write_lock = write_lock
         # A local store's sqlite files: another process's commit changes them, so a cached generation
@@ -165,25 +200,63 @@ class Store:
         self._disk = Path(key) / "chroma.sqlite3" if write_lock is not None and key else None
         self._reopen_lock = threading.Lock()
         self._attach(client)
-        self._committed: dict[str, str] | None = None
-        self._committed_generation: str | None = None
-        self._visible_chunks = 0
+        # (source -> sha256, the generation it was listed at, source -> chunks, visible chunks), replaced
+        # whole, never changed in place: a question in another thread may be reading the one before
+        self._listing: tuple[dict[str, str], str, dict[str, int], int] | None = None
         # The generation this process's vector index is known to hold: set at open, by our own
         # writes and by a reopen. Any other value on disk was written by another process.
         # Read through this process's generation cache: an older value only costs one needless reopen.
         self._known_generation = self.generation()
 
     def _attach(self, client) -> None:
+        from chromadb.errors import NotFoundError
+
         self._client = client
+        chunks, docs = f"{self._namespace}_{CHUNKS}", f"{self._namespace}_{DOCUMENTS}"
         try:
-            # The metadata is recorded only when the collection is created: an existing one keeps its own.
-            self._chunks = client.get_or_create_collection(
-                f"{self._namespace}_{CHUNKS}", embedding_function=None,
-                metadata={"hnsw:space": "cosine", EMBEDDING_KEY: self.embedding})
-            self._docs = client.get_or_create_collection(f"{self._namespace}_{DOCUMENTS}", embedding_function=None)
+            if self._create:  # the chunks first, as drop() deletes them last: a listed namespace has both
+                # The metadata is recorded only when the collection is created: an existing one keeps its own.
+                metadata = {"hnsw:space": "cosine", EMBEDDING_KEY: self.embedding}
+                made = (client.get_or_create_collection(chunks, embedding_function=None, metadata=metadata),
+                        client.get_or_create_collection(docs, embedding_function=None))
+            else:
+                made = (client.get_collection(chunks, embedding_function=None),
+                        client.get_collection(docs, embedding_function=None))
+        except NotFoundError as exc:
+            raise MissingNamespace(f"{self._label} does not exist") from exc
         except Exception as exc:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
-        self.embedding = (self._chunks.metadata or {}).get(EMBEDDING_KEY, UNRECORDED_EMBEDDING)
+        self._chunks, self._docs = (_Collection(collection, self._label) for collection in made)
+        self.embedding = (made[0].metadata or {}).get(EMBEDDING_KEY, UNRECORDED_EMBEDDING)
+
+    @property
+    def missing(self) -> bool:
+        """Whether a call found this namespace deleted (by another process) since it was opened."""
+        return self._chunks.missing or self._docs.missing
+
+    def namespaces(self) -> list[str]:
+        """Every namespace in this store (the local store, or the whole Chroma server), sorted.
+
+        A namespace is listed while its documents collection exists: drop() deletes that first."""
+        suffix = f"_{DOCUMENTS}"
+        try:
+            names = [collection.name for collection in self._client.list_collections()]
+        except Exception as exc:
+            raise StoreUnavailable(f"Cannot list the Chroma collections: {exc}") from exc
+        return sorted(name[:-len(suffix)] for name in names if name.endswith(suffix))
+
+    def drop(self) -> None:
+        """Delete this namespace: its documents collection first (the atomic step: it is no longer listed,
+        and no document of it is visible), then its chunks. Hold writer() around it."""
+        from chromadb.errors import NotFoundError
+
+        for name in (DOCUMENTS, CHUNKS):
+            try:
+                self._client.delete_collection(f"{self._namespace}_{name}")
+            except NotFoundError:  # a drop that was interrupted, or another process's
+                pass
+        with _GENERATIONS_LOCK:
+            _GENERATIONS.pop(self._key, None)
 
     def _catch_up(self, fresh: bool = False) -> None:
         """Reopen a local store that another process wrote to since we last looked.
@@ -206,14 +279,17 @@ class Store:
                 self._known_generation = generation
 
     @classmethod
-    def open(cls, path: Path | None = None, url: str | None = None, embedding: str = UNRECORDED_EMBEDDING) -> Store:
-        """Open (creating if needed) the store at path, or on the Chroma server at url.
+    def open(cls, path: Path | None = None, url: str | None = None, namespace: str = DEFAULT_NAMESPACE,
+             create: bool = True, label: str | None = None, embedding: str = UNRECORDED_EMBEDDING) -> Store:
+        """Open the store at path, or on the Chroma server at url, and a namespace in it (created if needed,
+        unless not `create`).
 
-        A store created here records `embedding` (the variant of the model its vectors are made with);
-        an existing one keeps what it recorded: read `store.embedding`.
+        A namespace created here records `embedding` (the precision of the model its vectors are made
+        with); an existing one keeps what it recorded: read `store.embedding`.
         """
+        names = dict(namespace=namespace, create=create, label=label, embedding=embedding)
         if url:
-            return cls(open_client(url=url), key=url, embedding=embedding)
+            return cls(open_client(url=url), key=url, **names)
         path = Path(path)
         key = path.expanduser().resolve().as_posix()
         from filelock import FileLock
@@ -225,10 +301,10 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except OSError:  # a home we may not write: open_client says so in one line
-            return cls(open_client(path=path), key=key, embedding=embedding)
+            return cls(open_client(path=path), key=key, **names)
         try:
             return cls(open_client(path=path), key=key, write_lock=path.with_name(path.name + ".write.lock"),
-                       embedding=embedding)
+                       **names)
         finally:
             lock.release()
 
@@ -271,17 +347,19 @@ class Store:
         """Make document versions visible (one upsert: the atomic step), then drop stale chunks."""
         if not records:
             return
+        base = self._base_for_change()
         replaced = [r for r in records if r.source in self.committed()]
         self._docs.upsert(ids=[r.source for r in records], documents=[r.text for r in records],
                           embeddings=[[1.0]] * len(records), metadatas=[_record_meta(r) for r in records])
-        self._bump_generation()
+        self._bump_generation(base, {r.source: r for r in records})
         for record in replaced:  # a new document has no older chunks to drop
             self._chunks.delete(where={"$and": [{"source": record.source}, {"sha256": {"$ne": record.sha256}}]})
 
     def delete_source(self, source: str) -> None:
         """Remove a document: its record first (the atomic step), then its chunks."""
+        base = self._base_for_change()
         self._docs.delete(ids=[source])
-        self._bump_generation()
+        self._bump_generation(base, {source: None})
         self._chunks.delete(where={"source": source})
 
     def orphans(self) -> list[str]:
@@ -296,17 +374,43 @@ class Store:
             self._chunks.delete(ids=orphans[begin:begin + PAGE])
         return len(orphans)
 
-    def _bump_generation(self) -> None:
+    def _base_for_change(self) -> tuple | None:
+        """The committed map this process holds, if it is the store's current one (read fresh): our own
+        change is then applied to it in place, and the next question lists nothing. One writer at a time
+        (the write lock of a local store) makes that exact; anything else and the documents are listed again."""
+        self.committed()
+        listing = self._listing
+        return listing if listing is not None and self.generation(fresh=True) == listing[1] else None
+
+    def _bump_generation(self, base: tuple | None = None,
+                         changes: dict[str, DocumentRecord | None] | None = None) -> None:
         with _GENERATIONS_LOCK:
             _GENERATIONS.pop(self._key, None)
         generation = uuid.uuid4().hex
         self._docs.upsert(ids=[GENERATION_ID], documents=[""], embeddings=[[1.0]],
                           metadatas=[{"generation": generation, "at": time.time()}])
         self._known_generation = generation
-        self._committed = None
+        self._listing = None
+        if base is not None and changes is not None:
+            committed, counts = dict(base[0]), dict(base[2])
+            for source, record in changes.items():
+                if record is None:
+                    committed.pop(source, None)
+                    counts.pop(source, None)
+                else:
+                    committed[source], counts[source] = record.sha256, record.chunks
+            self._listing = (committed, generation, counts, sum(counts.values()))
         self._remember(generation, self._disk_mark())  # our own write: its mark is ours
 
     # ---- reading -------------------------------------------------------------------
+    def new_question(self) -> None:
+        """A question begins. On a Chroma server (or a store this process may not write) the generation is
+        read again at its first use, once, so a replica answers its next question from another's commit;
+        a local store notices one by its files instead (`_disk_mark`), with no call."""
+        if self._disk is None:
+            with _GENERATIONS_LOCK:
+                _GENERATIONS.pop(self._key, None)
+
     def generation(self, fresh: bool = False) -> str:
         """An id that changes whenever a document is committed or removed (read at most every GENERATION_TTL s,
         unless `fresh`)."""
@@ -336,15 +440,25 @@ class Store:
 
     def committed(self) -> dict[str, str]:
         """source -> sha256 of every visible document (cached per generation)."""
+        return self.committed_at()[0]
+
+    def committed_at(self) -> tuple[dict[str, str], str]:
+        """committed() and the generation it was listed at (the map is the cached one: read it, do not change it)."""
         # The first look lists the documents without reading the generation first: the listing holds it.
-        if self._committed is None or self.generation() != self._committed_generation:
+        listing = self._listing
+        if listing is None or self.generation() != listing[1]:
             mark = self._disk_mark()
             records, generation = self._list_documents()
             self._remember(generation, mark)
-            self._committed = {r.source: r.sha256 for r in records}
-            self._visible_chunks = sum(r.chunks for r in records)
-            self._committed_generation = generation
-        return self._committed
+            counts = {r.source: r.chunks for r in records}
+            listing = ({r.source: r.sha256 for r in records}, generation, counts, sum(counts.values()))
+            self._listing = listing
+        return listing[0], listing[1]
+
+    @property
+    def _visible_chunks(self) -> int:
+        """Chunks of the committed documents, as of the last listing."""
+        return self._listing[3] if self._listing is not None else 0
 
     def _remember(self, generation: str, mark: tuple | None = None) -> None:
         """Cache the generation with the disk mark taken *before* it was read (a later write shows as a change)."""
@@ -390,14 +504,25 @@ class Store:
             got = self._chunks.get(include=["metadatas"], limit=PAGE, offset=offset)
             yield from zip(got["ids"], got["metadatas"])
 
-    def iter_chunks(self) -> Iterator[Chunk]:
-        """Every visible chunk (for building the lexical index)."""
-        committed = self.committed()
+    def iter_chunks(self, versions: dict[str, str] | None = None) -> Iterator[Chunk]:
+        """Every visible chunk, or every chunk of the given document versions (source -> sha256): for the
+        lexical index, which reads only the documents that changed. A few documents are asked for by
+        source (one call for up to SOURCES_PER_CALL of them), many by reading every chunk once."""
+        wanted = self.committed() if versions is None else versions
+        if versions is None or len(versions) > max(len(self.committed()) // 4, SOURCES_PER_CALL):
+            yield from self._chunk_pages(None, wanted)
+            return
+        sources = list(versions)
+        for begin in range(0, len(sources), SOURCES_PER_CALL):
+            part = sources[begin:begin + SOURCES_PER_CALL]
+            yield from self._chunk_pages({"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}, wanted)
+
+    def _chunk_pages(self, where: dict | None, wanted: dict[str, str]) -> Iterator[Chunk]:
         offset = 0
         while True:
-            got = self._chunks.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
+            got = self._chunks.get(where=where, include=["metadatas", "documents"], limit=PAGE, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                if _visible(meta, committed):
+                if _visible(meta, wanted):
                     yield _chunk_from(cid, text, meta)
             if len(got["ids"]) < PAGE:
                 return

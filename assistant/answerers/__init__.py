@@ -16,7 +16,6 @@ from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, Answ
 if TYPE_CHECKING:
     from assistant.settings import Settings
     from vectorstore.embedder import Embedder
-    from vectorstore.lexical import LexicalIndex
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class Kind:
     """One answerer: its label for people, its module, and whether settings allow it."""
 
     label: str
-    module: str  # has make(settings, embedder, lexical) -> Answerer
+    module: str  # has make(settings, embedder) -> Answerer
     available: Callable[[Settings], bool] = lambda settings: True
 
 
@@ -41,13 +40,16 @@ def available_kinds(settings: Settings) -> list[str]:
     return [name for name, kind in KINDS.items() if kind.available(settings)]
 
 
-def make_answerer(kind: str, settings: Settings, embedder: Embedder, lexical: LexicalIndex) -> Answerer:
-    """The answerer named `kind`, built from settings and the assistant's parts."""
+def make_answerer(kind: str, settings: Settings, embedder: Embedder) -> Answerer:
+    """The answerer named `kind`, built from settings and the embedding model.
+
+    It holds nothing of an index: the AnswerRequest brings the passages and the index's vocabulary, so
+    one answerer serves every knowledge base."""
     if kind not in KINDS:
         from assistant.errors import ConfigError
 
         raise ConfigError(f"Unknown answerer '{kind}': choose one of {', '.join(KINDS)}")
-    return import_module(KINDS[kind].module).make(settings, embedder, lexical)
+    return import_module(KINDS[kind].module).make(settings, embedder)
 
 
 __all__ = ["KINDS", "AnswerRequest", "AnswerResult", "AnswerStream", "Answerer", "Kind", "Revision", "abstain",

@@ -10,7 +10,7 @@ the same generator for a plain `ask`. The final `AnswerResult.text` is what the 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from assistant.answer import NOT_FOUND, Citation
@@ -28,6 +28,9 @@ class AnswerRequest:
     document_text: Callable[[str], str]  # source -> the cleaned text citation offsets point into
     search: Callable[[str], Sequence[Hit]]  # retrieve more passages for a text (same sources filter, same k)
     history: Sequence[tuple[str, str]] = ()  # earlier (question, answer text) turns, oldest first
+    # Which stemmed words no indexed passage uses: a request, not the answerer, knows its index, so
+    # one answerer (an LLM started once) serves every knowledge base.
+    unknown_terms: Callable[[Iterable[str]], set[str]] = lambda stems: set()
 
 
 @dataclass(frozen=True)

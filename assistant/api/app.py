@@ -1,6 +1,7 @@
 """The FastAPI app: routes, error handlers, the model loaded at start-up, and `serve`."""
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import asynccontextmanager
 
@@ -20,10 +21,12 @@ from assistant.uploads import max_upload_bytes
 from ingest.files import printable
 
 MB = 1024 * 1024
+_UPLOADS = re.compile(r"(/kb/[^/]+)?/documents")  # POST /documents, or /kb/{kb}/documents
 
 
 def create_app(assistant: Assistant) -> FastAPI:
-    """A FastAPI app over one Assistant; OpenAPI docs at /docs. `[server]` settings apply (keys, limits, roots)."""
+    """A FastAPI app over one Assistant, and the other knowledge bases of its home or Chroma server (/kb/{kb}/...,
+    model ids `kind@kb`); OpenAPI docs at /docs. `[server]` settings apply (keys, limits, roots)."""
     service = Service(assistant)
 
     @asynccontextmanager
@@ -73,9 +76,12 @@ def create_app(assistant: Assistant) -> FastAPI:
     async def unexpected(request: Request, exc: Exception):
         return error(request, 500, f"internal error: {type(exc).__name__}")
 
+    keyed = [Depends(auth.require_key)]  # the key is checked first: no other answer tells what exists
     app.include_router(native.health)
-    app.include_router(native.router, dependencies=[Depends(auth.require_key)])
-    app.include_router(openai.router, dependencies=[Depends(auth.require_key)])
+    app.include_router(native.bases, dependencies=keyed)
+    app.include_router(native.router, dependencies=keyed)
+    app.include_router(native.router, prefix="/kb/{kb}", dependencies=keyed + [Depends(native.kb_segment)])
+    app.include_router(openai.router, dependencies=keyed)
     return app
 
 
@@ -83,7 +89,8 @@ class BodyLimits:
     """The body limit of a request, and what its 413 says.
 
     `[server] max_body_mb` for every route but `POST /documents`, whose uploads may reach
-    `[server] max_upload_files` x `[ingest] max_upload_mb`, plus `max_body_mb` for the form's own bytes.
+    `[server] max_upload_files` x `[ingest] max_upload_mb`, plus `max_body_mb` for the form's own bytes
+    (and so does `POST /kb/{kb}/documents`).
     """
 
     def __init__(self, settings):
@@ -91,7 +98,7 @@ class BodyLimits:
         self.upload = settings.server.max_upload_files * max_upload_bytes(settings) + self.body
 
     def __call__(self, scope) -> tuple[int, str]:
-        if scope["method"] == "POST" and scope["path"] == "/documents":
+        if scope["method"] == "POST" and _UPLOADS.fullmatch(scope["path"]):
             return self.upload, (f"The upload is larger than [server] max_upload_files x [ingest] max_upload_mb "
                                  f"({self.upload / MB:g} MB with the form)")
         return self.body, f"The request body is larger than [server] max_body_mb ({self.body / MB:g} MB)"

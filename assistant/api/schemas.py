@@ -25,6 +25,11 @@ class HealthOut(BaseModel):
     model: str = Field(description='"ok", "loading" while it loads at start-up, or why it failed.')
 
 
+class KnowledgeBaseOut(BaseModel):
+    name: str = Field(description='"default", or a name given to `assistant kb create`.', examples=["notes"])
+    documents: int = Field(description="How many documents it holds.")
+
+
 class AskRequest(BaseModel):
     question: str = Field(description="The question.", examples=["Who denied involvement?"])
     history: list[tuple[str, str]] = Field(default=[], description="Earlier (question, answer) turns, oldest first.")
@@ -244,7 +249,7 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str = "docs-assistant"
-    name: str = Field(description="Extension: the answerer's label.")
+    name: str = Field(description="Extension: the answerer's label, and the knowledge base of an id `kind@kb`.")
 
 
 class ModelList(BaseModel):

@@ -1,13 +1,13 @@
-"""What the routes share: the Assistant (one view per answerer kind), its readiness, the ingest roots, uploads."""
+"""What the routes share: the assistants (per knowledge base and answerer kind), readiness, ingest roots, uploads."""
 from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import BinaryIO
 
 from assistant.answerers import available_kinds
+from assistant.bases import OpenBases
 from assistant.core import Assistant
 from assistant.errors import ModelError
 from assistant.uploads import check_uploads, ingest_uploads
@@ -23,7 +23,7 @@ class Readiness:
 
     def load_model(self) -> None:
         try:
-            self.assistant.embedder.model
+            self.assistant.load_models()
         except ModelError as exc:
             self.model_error = str(exc)
         except Exception as exc:  # a broken install: say what, /health stays 503  # noqa: BLE001
@@ -44,7 +44,7 @@ class Readiness:
     def model(self) -> str:
         if self.model_error:
             return self.model_error
-        return "ok" if self.assistant.embedder.loaded else "loading"
+        return "ok" if self.assistant.models_loaded else "loading"
 
     def report(self) -> dict:
         state = {"store": self.store(), "model": self.model()}
@@ -53,28 +53,23 @@ class Readiness:
 
 
 class Service:
-    """The Assistant behind the API, and the server settings it is served with."""
+    """The assistants behind the API, and the server settings they are served with.
+
+    `assistant` is the one the server was started with: its knowledge base is the one of the routes
+    without `/kb/NAME` and of the model ids without `@NAME`; `bases` opens the others on first use."""
 
     def __init__(self, assistant: Assistant):
         self.assistant = assistant
         self.settings = assistant.settings
         self.readiness = Readiness(assistant)
+        self.bases = OpenBases(assistant)
         server = assistant.settings.server
         self.api_keys = [key.get_secret_value().encode("utf-8") for key in server.api_keys]
         self.ingest_roots = [Path(root).expanduser().resolve() for root in server.ingest_roots]
-        self._views = {assistant.settings.answer.kind: assistant}
-        self._lock = threading.Lock()
 
     def kinds(self) -> list[str]:
         """The answerer kinds this server can answer with (the LLM only when one is configured)."""
         return available_kinds(self.settings)
-
-    def with_answerer(self, kind: str) -> Assistant:
-        """The assistant answering with `kind`, made once and kept (it shares the store and the model)."""
-        with self._lock:
-            if kind not in self._views:
-                self._views[kind] = self.assistant.with_answerer(kind)
-            return self._views[kind]
 
     def outside_roots(self, path: str) -> Path | None:
         """The resolved path when it is outside every ingest root (after symlinks and `..`), else None."""
@@ -83,8 +78,9 @@ class Service:
             return None
         return resolved
 
-    def upload(self, files: list[tuple[BinaryIO, str]]) -> dict:
-        """Store and ingest uploaded (contents, given name) pairs with the chat UI's upload service; the report.
+    def upload(self, bot: Assistant, files: list[tuple[BinaryIO, str]]) -> dict:
+        """Store and ingest uploaded (contents, given name) pairs into `bot`'s knowledge base with the chat UI's
+        upload service; the report.
 
         Each upload is first written to a private scratch folder under a number, never under its
         given name. Any refused file (type, size, empty) is raised before anything is copied or indexed."""
@@ -96,4 +92,4 @@ class Service:
                     shutil.copyfileobj(contents, out)
                 staged.append((temp, name))
             check_uploads(self.settings, staged)
-            return ingest_uploads(self.assistant, staged).to_dict()
+            return ingest_uploads(bot, staged).to_dict()

@@ -7,7 +7,6 @@ people who did the act asked about. Step by step: docs/answering.md.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,12 +27,9 @@ from vectorstore.embedder import Embedder
 class ExtractiveAnswerer(Answerer):
     """Composes a short answer from whole retrieved sentences, each followed by its [n]."""
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings,
-                 unknown_terms: Callable[[Iterable[str]], set[str]] = lambda stems: set(),
-                 model: Answerability | None = None):
+    def __init__(self, embedder: Embedder, settings: AnswerSettings, model: Answerability | None = None):
         self.embedder = embedder
         self.settings = settings
-        self.unknown_terms = unknown_terms  # which stemmed words no indexed document uses
         self._model = model  # the shipped weights unless given, read on the first answer
 
     def answer(self, request: AnswerRequest) -> AnswerStream:
@@ -81,9 +77,10 @@ class ExtractiveAnswerer(Answerer):
         # A sentence without the kind of answer asked for (no number for "how many") cannot answer. The
         # draft still has sentences then (the best of any kind), so its features can be measured.
         typed = [c for c in candidates if has_type(c.sentence, question.kind, question.text)]
-        missing = missing_answer(self.settings, question, typed, best_match, self.unknown_terms)
+        missing = missing_answer(self.settings, question, typed, best_match, request.unknown_terms)
         chosen = select(self.settings, question, typed or candidates, best_match)
-        x = features(question, chosen[0], candidates, best_match, bool(typed), request.hits, self.unknown_terms)
+        x = features(question, chosen[0], candidates, best_match, bool(typed), request.hits,
+                     request.unknown_terms)
         return Draft(question, query_embedding, chosen, x, missing)
 
 
@@ -99,5 +96,5 @@ class Draft:
     missing: str = ""
 
 
-def make(settings, embedder: Embedder, lexical) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embedder, settings.answer, lexical.unknown)
+def make(settings, embedder: Embedder) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(embedder, settings.answer)

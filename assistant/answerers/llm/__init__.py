@@ -179,6 +179,6 @@ class Composer:
                 for text, count in failed.items()]
 
 
-def make(settings, embedder, lexical) -> LLMAnswerer:
-    fallback = ExtractiveAnswerer(embedder, settings.answer, lexical.unknown)
+def make(settings, embedder) -> LLMAnswerer:
+    fallback = ExtractiveAnswerer(embedder, settings.answer)
     return LLMAnswerer(settings.llm, Verifier(embedder.embed_cached, settings.llm.min_support), fallback)

@@ -1,9 +1,12 @@
-"""The native routes: /health, /sources, /ask, /ingest, /documents (uploads), /documents/{source}."""
+"""The native routes: /health, /kb, and /sources, /ask, /ingest, /documents (uploads), /documents/{source}.
+
+Those on a knowledge base are served twice: as they are, on the server's own knowledge base, and
+under /kb/{kb}/ on the one named (app.py includes `router` with that prefix)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse
@@ -14,9 +17,11 @@ from assistant.answer import Answer
 from assistant.answerers import Revision
 from assistant.api.errors import ApiError, status_for
 from assistant.api.schemas import (AnswerOut, AskRequest, DocumentOut, ErrorOut, HealthOut, IngestReportOut,
-                                   IngestRequest, RemovedOut, SourceOut, UPLOAD_BODY, UploadReportOut)
+                                   IngestRequest, KnowledgeBaseOut, RemovedOut, SourceOut, UPLOAD_BODY,
+                                   UploadReportOut)
 from assistant.api.service import Service
 from assistant.api.streaming import call, event, start
+from assistant.core import Assistant
 from assistant.errors import USER_ERRORS, UnknownSource
 from assistant.text_input import require_text
 from ingest.files import printable
@@ -25,11 +30,21 @@ ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 413, 422, 50
 UPLOAD_ERRORS = {415: {"model": ErrorOut, "description": "A file of a type that is not ingested."}}
 
 health = APIRouter(tags=["native"])
+bases = APIRouter(tags=["native"], responses=ERRORS)
 router = APIRouter(tags=["native"], responses=ERRORS)
 
 
 def service(request: Request) -> Service:
     return request.app.state.service
+
+
+def knowledge_base(request: Request) -> Assistant:
+    """The assistant of the request's knowledge base: the {kb} of /kb/{kb}/..., else the server's own."""
+    return service(request).bases.get(request.path_params.get("kb"))
+
+
+def kb_segment(kb: str = Path(description="A knowledge base, as GET /kb lists them; 404 for any other name.")):
+    """Declares the {kb} of the /kb/{kb}/... routes (for their OpenAPI schema); `knowledge_base` reads it."""
 
 
 @health.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
@@ -41,17 +56,23 @@ async def get_health(svc: Service = Depends(service)) -> JSONResponse:
     return JSONResponse(status_code=200 if state["status"] == "ok" else 503, content=state)
 
 
+@bases.get("/kb", response_model=list[KnowledgeBaseOut])
+async def get_knowledge_bases(svc: Service = Depends(service)) -> list[dict]:
+    """The knowledge bases, "default" first, with how many documents each holds (as `assistant kb list --json`)."""
+    return await call(svc.settings, svc.bases.summaries)
+
+
 @router.get("/sources", response_model=list[SourceOut])
-async def get_sources(svc: Service = Depends(service)) -> list[dict]:
+async def get_sources(bot: Assistant = Depends(knowledge_base)) -> list[dict]:
     """What is indexed, sorted by source."""
-    return [r.to_dict() for r in await call(svc.settings, svc.assistant.sources)]
+    return [r.to_dict() for r in await call(bot.settings, bot.sources)]
 
 
 @router.post("/ask", response_model=AnswerOut,
              responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                               "description": "The answer; with `stream: true`, server-sent events: `delta` "
                                              "{text}, `revision` {text}, then `answer` (this JSON) or `error`."}})
-async def ask(body: AskRequest, svc: Service = Depends(service)):
+async def ask(body: AskRequest, bot: Assistant = Depends(knowledge_base)):
     """Answer a question with numbered citations; `stream: true` sends the text as it is written."""
     require_text(body.question)
     for turn in body.history:
@@ -59,11 +80,10 @@ async def ask(body: AskRequest, svc: Service = Depends(service)):
             require_text(text, "history")
     for source in body.sources or ():
         require_text(source, "source filter")
-    bot = svc.assistant
     if not body.stream:
-        answer = await call(svc.settings, bot.ask, body.question, body.history, body.top_k, body.sources)
+        answer = await call(bot.settings, bot.ask, body.question, body.history, body.top_k, body.sources)
         return answer.to_dict()
-    items = await start(svc.settings, bot.stream(body.question, body.history, body.top_k, body.sources))
+    items = await start(bot.settings, bot.stream(body.question, body.history, body.top_k, body.sources))
     return EventSourceResponse(_ask_events(items))
 
 
@@ -84,7 +104,8 @@ async def _ask_events(items: AsyncIterator) -> AsyncIterator[bytes]:
 
 @router.post("/ingest", response_model=IngestReportOut,
              responses={403: {"model": ErrorOut, "description": "A path outside `[server] ingest_roots`."}})
-async def ingest(body: IngestRequest, svc: Service = Depends(service)) -> dict:
+async def ingest(body: IngestRequest, svc: Service = Depends(service),
+                 bot: Assistant = Depends(knowledge_base)) -> dict:
     """Add, update or (with prune) remove documents from folders inside `[server] ingest_roots`."""
     if not svc.ingest_roots:
         raise ApiError(403, "Ingesting over HTTP is off: set [server] ingest_roots to the folders it may read "
@@ -98,20 +119,22 @@ async def ingest(body: IngestRequest, svc: Service = Depends(service)) -> dict:
         if outside is not None:
             raise ApiError(403, f"{printable(given)} is outside [server] ingest_roots")
         paths.append(given)
-    report = await call(svc.settings, svc.assistant.ingest, paths, body.prune)
+    report = await call(bot.settings, bot.ingest, paths, body.prune)
     return report.to_dict()
 
 
 @router.post("/documents", response_model=UploadReportOut, responses=UPLOAD_ERRORS,
              openapi_extra={"requestBody": UPLOAD_BODY})
-async def upload_documents(request: Request, svc: Service = Depends(service)) -> dict:
+async def upload_documents(request: Request, svc: Service = Depends(service),
+                           bot: Assistant = Depends(knowledge_base)) -> dict:
     """Upload and ingest files (multipart/form-data, each a part named `files`), as the chat UI does.
 
-    The copies go to `<home>/uploads/` under the file's name without any folder part (`../../x.txt`
-    is stored as `uploads/x.txt`); uploading a name again updates it. If any file is refused, nothing
-    is stored: 415 for a type that is not ingested, 413 over `[ingest] max_upload_mb` (or a body over
-    `[server] max_upload_files` x that), 422 for an empty file or no file. A file that fails to ingest
-    (e.g. a broken PDF) is reported in `failed`, and the other files are still ingested."""
+    The copies go to the knowledge base's uploads folder (`<home>/uploads/` for the default one) under
+    the file's name without any folder part (`../../x.txt` is stored as `uploads/x.txt`); uploading a
+    name again updates it. If any file is refused, nothing is stored: 415 for a type that is not
+    ingested, 413 over `[ingest] max_upload_mb` (or a body over `[server] max_upload_files` x that),
+    422 for an empty file or no file. A file that fails to ingest (e.g. a broken PDF) is reported in
+    `failed`, and the other files are still ingested."""
     # Parsed here, not as a FastAPI File parameter: FastAPI reads a body before the API key is checked.
     try:
         form = await request.form()
@@ -126,7 +149,7 @@ async def upload_documents(request: Request, svc: Service = Depends(service)) ->
         if len(uploads) > most:
             raise ApiError(413, f"{len(uploads)} files: POST /documents takes at most {most} at a time "
                                 "([server] max_upload_files)")
-        return await call(svc.settings, svc.upload, [(part.file, part.filename or "") for part in uploads])
+        return await call(bot.settings, svc.upload, bot, [(part.file, part.filename or "") for part in uploads])
     finally:
         await form.close()
 
@@ -139,21 +162,20 @@ def _one_source(bot, source: str) -> str:
 
 
 @router.get("/documents/{source:path}", response_model=DocumentOut)
-async def get_document(source: str, svc: Service = Depends(service)) -> dict:
+async def get_document(source: str, bot: Assistant = Depends(knowledge_base)) -> dict:
     """One indexed document with its cleaned text (citation offsets point into it); 404 if unknown.
 
     `source` is as `/sources` lists it (an absolute path keeps its leading slash:
     `/documents//srv/docs/a.txt`), or its trailing part (`/documents/a.txt`)."""
-    bot = svc.assistant
 
     def document() -> dict:
         return bot.document(_one_source(bot, source)).to_dict(with_text=True)
 
-    return await call(svc.settings, document)
+    return await call(bot.settings, document)
 
 
 @router.delete("/documents/{source:path}", response_model=RemovedOut)
-async def delete_document(source: str, svc: Service = Depends(service)) -> dict:
+async def delete_document(source: str, bot: Assistant = Depends(knowledge_base)) -> dict:
     """Remove one document from the index; 404 if unknown."""
-    removed = await call(svc.settings, svc.assistant.remove, require_text(source, "source"))
+    removed = await call(bot.settings, bot.remove, require_text(source, "source"))
     return {"removed": removed}

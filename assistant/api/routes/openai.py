@@ -1,7 +1,9 @@
 """OpenAI-compatible routes: POST /v1/chat/completions (plain and streamed) and GET /v1/models.
 
-A model is an answerer kind. The last user message is the question; earlier user/assistant pairs
-are the conversation; system messages are ignored (the answerer has its own instructions).
+A model is an answerer kind on the server's knowledge base (`extractive`), or on the knowledge base
+named after an @ (`extractive@notes`, `extractive@default`). The last user message is the question;
+earlier user/assistant pairs are the conversation; system messages are ignored (the answerer has its
+own instructions).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ChatMes
 from assistant.api.service import Service
 from assistant.api.streaming import AppendOnly, call, event, start
 from assistant.core import Assistant
-from assistant.errors import USER_ERRORS
+from assistant.errors import USER_ERRORS, KnowledgeBaseError
 from assistant.text_input import require_text
 from ingest.files import printable
 
@@ -34,9 +36,15 @@ def service(request: Request) -> Service:
 
 @router.get("/models", response_model=ModelList)
 async def models(svc: Service = Depends(service)) -> dict:
-    """Each answerer kind these settings allow, as a model."""
-    return {"object": "list", "data": [{"id": kind, "object": "model", "created": 0, "owned_by": "docs-assistant",
-                                        "name": KINDS[kind].label} for kind in svc.kinds()]}
+    """Each answerer kind these settings allow, as a model on the server's knowledge base; when there are several
+    knowledge bases, then each kind on each of them by name (`kind@kb`)."""
+    kinds = svc.kinds()
+    ids = [(kind, KINDS[kind].label) for kind in kinds]
+    names = await call(svc.settings, svc.bases.names)
+    if len(names) > 1:  # with the default one alone, the list is what it always was
+        ids += [(f"{kind}@{kb}", f"{KINDS[kind].label} · {kb}") for kb in names for kind in kinds]
+    return {"object": "list", "data": [{"id": model, "object": "model", "created": 0, "owned_by": "docs-assistant",
+                                        "name": name} for model, name in ids]}
 
 
 def _text(message: ChatMessage, index: int) -> str:
@@ -84,12 +92,19 @@ def conversation(body: ChatCompletionRequest) -> tuple[str, list[tuple[str, str]
 
 
 def _bot(svc: Service, model: str) -> Assistant:
+    """The assistant a model id names: `kind` on the server's knowledge base, `kind@kb` on that one."""
+    kind, at, kb = model.partition("@")
     kinds = svc.kinds()
-    if model not in kinds:
-        hint = " (no LLM is configured: set [llm] base_url)" if model in KINDS else ""
-        raise ApiError(404, f"The model {model!r} does not exist{hint}: choose one of {', '.join(kinds)} "
+    if kind not in kinds:
+        hint = " (no LLM is configured: set [llm] base_url)" if kind in KINDS else ""
+        named = ", or KIND@KB for knowledge base KB" if len(svc.bases.names()) > 1 else ""
+        raise ApiError(404, f"The model {model!r} does not exist{hint}: choose one of {', '.join(kinds)}{named} "
                             "(GET /v1/models)", param="model", code="model_not_found")
-    return svc.with_answerer(model)
+    try:
+        return svc.bases.get(kb if at else None, kind)
+    except KnowledgeBaseError as exc:  # an invalid or unknown name
+        raise ApiError(404, f"The model {model!r} does not exist: {exc}", param="model",
+                       code="model_not_found") from None
 
 
 def _citation(c: Citation) -> dict:
@@ -106,7 +121,7 @@ async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(s
     question, history = conversation(body)
     for source in body.sources or ():
         require_text(source, "source filter")
-    bot = _bot(svc, body.model)
+    bot = await call(svc.settings, _bot, svc, body.model)  # opening a knowledge base reads the store
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
         answer = await call(svc.settings, bot.ask, question, history, body.top_k, body.sources)
