@@ -18,10 +18,10 @@ def default_home() -> Path:
 
 class ModelSettings(BaseModel):
     precision: Literal["fp32", "int8"] = Field(
-        "fp32", description="The embedding model's weights for a new home: fp32, or int8 (quantized: ingest about "
-                            "2x faster, vectors cosine ~0.99 to fp32, SQuAD answers a little worse; bench/README.md). "
-                            "A home keeps the precision it was indexed with, whatever this says: re-index into a "
-                            "fresh home to switch.")
+        "fp32", description="The embedding model's weights for a new index: fp32, or int8 (quantized: ingest about "
+                            "2x faster, vectors cosine ~0.99 to fp32; answers still embed sentences in fp32; "
+                            "bench/README.md). An index keeps the precision it was made with, whatever this says: "
+                            "re-index into a fresh home (or a new knowledge base) to switch.")
 
 
 class ChunkSettings(BaseModel):
