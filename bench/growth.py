@@ -67,6 +67,11 @@ CHANGE_TEXT = ("Growth note {n}. The harbour committee met on a rainy Tuesday an
 COLOURS = ["red", "white", "blue", "green", "yellow", "orange", "black", "grey"]
 
 
+def _lexical_dir(bot):
+    """The BM25 folder of the bot's index (an older checkout, before knowledge bases, keeps it in settings)."""
+    return bot.kb.lexical_dir if hasattr(bot, "kb") else bot.settings.lexical_dir
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -321,7 +326,7 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
     bot.lexical.unknown([])  # the saved index, read; built if another version of the code saved it in its format
     out["bm25_first_s"] = time.perf_counter() - began
     began = time.perf_counter()
-    LexicalIndex(bot.store, bot.settings.lexical_dir).unknown([])  # now surely in this code's format: a load
+    LexicalIndex(bot.store, _lexical_dir(bot)).unknown([])  # now surely in this code's format: a load
     out["bm25_load_s"] = time.perf_counter() - began
     # A whole-corpus build, into a scratch directory: what a question pays when no saved index can be used.
     shutil.rmtree(scratch, ignore_errors=True)
@@ -402,10 +407,10 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
         bot.store.committed()
         new_process_listing_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        LexicalIndex(bot.store, bot.settings.lexical_dir).unknown([])
+        LexicalIndex(bot.store, _lexical_dir(bot)).unknown([])
         new_process_refresh_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        LexicalIndex(bot.store, bot.settings.lexical_dir).unknown([])
+        LexicalIndex(bot.store, _lexical_dir(bot)).unknown([])
         new_process_load_s = time.perf_counter() - t0
         cycles.append({"ingest_s": ingest_s, "first_ask_s": first_s, "first_bm25_refresh_s": first_refresh,
                        "first_listing_s": first_listing, "first_rest_s": first_s - first_refresh - first_listing,

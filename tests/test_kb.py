@@ -6,6 +6,7 @@ import pytest
 
 from assistant import Assistant, kb
 from assistant.errors import InvalidKnowledgeBaseName, KnowledgeBaseError, MissingNamespace, UnknownKnowledgeBase
+from vectorstore.lexical import MANIFEST
 
 ZORB = "The zorblat festival is held every March in Quentinville. Its mascot is a purple llama."
 BAD_NAMES = ["Notes", "my notes", "-notes", "_x", "", "a" * 41, "nötes", "notes/../x", "a.b", "\udcff"]
@@ -33,7 +34,7 @@ def test_a_knowledge_base_is_its_own_index(home_with_notes, tmp_path):
     # The default base keeps the names and paths every home had; a named one gets its own.
     assert (bot.kb.namespace, bot.kb.lexical_dir, bot.kb.root) == ("assistant", home / "bm25", home)
     assert (notes.kb.namespace, notes.kb.lexical_dir) == ("assistant_kb_notes", home / "kb" / "notes" / "bm25")
-    assert (home / "kb" / "notes" / "bm25" / "ids.json").is_file() and not (home / "bm25").exists()
+    assert (home / "kb" / "notes" / "bm25" / MANIFEST).is_file() and not (home / "bm25").exists()
     assert Assistant.open(home=home, kb="notes", embedder=bot.embedder).sources() == notes.sources()
     assert Assistant.open(home=home, kb="default", embedder=bot.embedder).kb == bot.kb
 

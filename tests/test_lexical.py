@@ -156,7 +156,7 @@ def test_merging_drops_dead_rows_and_unused_terms():
 def _same_as_rebuilt(bot, tmp_path, label: str) -> None:
     """The index the bot refreshed step by step, and the saved copy of it, rank as one built from scratch."""
     rebuilt = LexicalIndex(bot.store, tmp_path / f"rebuilt-{label}")
-    reloaded = LexicalIndex(bot.store, bot.settings.lexical_dir)
+    reloaded = LexicalIndex(bot.store, bot.kb.lexical_dir)
     reloaded._build = lambda *a: pytest.fail("the saved index must be loaded, not rebuilt")
     sources = [r.source for r in bot.sources()][:2]
     for query in QUERIES:
@@ -172,12 +172,12 @@ def test_refresh_reads_only_changed_documents_and_ranks_as_a_rebuild(sample_home
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
     bot = make_assistant(home=home)
-    shutil.rmtree(bot.settings.lexical_dir, ignore_errors=True)  # whatever an earlier test saved in the sample home
-    (bot.settings.lexical_dir / "bm25").mkdir(parents=True)  # an index in the format before
-    (bot.settings.lexical_dir / "ids.json").write_text("{}")
+    shutil.rmtree(bot.kb.lexical_dir, ignore_errors=True)  # whatever an earlier test saved in the sample home
+    (bot.kb.lexical_dir / "bm25").mkdir(parents=True)  # an index in the format before
+    (bot.kb.lexical_dir / "ids.json").write_text("{}")
     assert bot.ask("Who denied involvement?").hits  # the first question builds the whole index
-    assert not (bot.settings.lexical_dir / "ids.json").exists(), "the older format's files are removed"
-    assert (bot.settings.lexical_dir / MANIFEST).is_file()
+    assert not (bot.kb.lexical_dir / "ids.json").exists(), "the older format's files are removed"
+    assert (bot.kb.lexical_dir / MANIFEST).is_file()
     read = []
     real_iter = bot.store.iter_chunks
 
