@@ -77,13 +77,9 @@ class Assistant:
         embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size, precision=guess)
         if preload:  # overlaps importing chromadb and opening the store (2 cores)
             _preload(embedder.with_precision(guess), embedder.with_precision(ANSWER_PRECISION))
-        store = open_store(settings, base)
-        # A store is searched and extended with the precision its vectors were made with, whatever the setting.
-        embedder = embedder.with_precision(store.embedding)
+        store, embedder = _open_index(settings, base, embedder)
         if preload:
             _preload(embedder)
-        if store.embedding != wanted:
-            _say_precision_once(settings, base, store.embedding)
         return cls(settings, store, embedder, LexicalIndex(store, base.lexical_dir),
                    make_answerer(settings.answer.kind, settings, embedder.with_precision(ANSWER_PRECISION)), base)
 
@@ -93,12 +89,9 @@ class Assistant:
         base = resolve(self.settings, kb)
         if base == self.kb and not self.store.missing:
             return self
-        store = open_store(self.settings, base)
-        if store.embedding != self.settings.model.precision:
-            _say_precision_once(self.settings, base, store.embedding)
+        store, embedder = _open_index(self.settings, base, self.embedder)
         # The answerer is shared: its sentences are fp32 whatever the base's precision.
-        return Assistant(self.settings, store, self.embedder.with_precision(store.embedding),
-                         LexicalIndex(store, base.lexical_dir), self.answerer, base)
+        return Assistant(self.settings, store, embedder, LexicalIndex(store, base.lexical_dir), self.answerer, base)
 
     @property
     def answer_embedder(self) -> Embedder:
@@ -306,6 +299,15 @@ def _preload(*embedders: Embedder) -> None:
     for embedder in dict.fromkeys(embedders):  # the same one once
         if not embedder.loaded:
             embedder.preload()
+
+
+def _open_index(settings: Settings, base: KnowledgeBase, embedder: Embedder) -> tuple[Store, Embedder]:
+    """The knowledge base's store, and the embedder of the precision its vectors were made with: a store is
+    searched and extended with that one, whatever the setting (which is said once when they differ)."""
+    store = open_store(settings, base)
+    if store.embedding != settings.model.precision:
+        _say_precision_once(settings, base, store.embedding)
+    return store, embedder.with_precision(store.embedding)
 
 
 def _say_precision_once(settings: Settings, base: KnowledgeBase, precision: str) -> None:
