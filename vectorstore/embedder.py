@@ -43,7 +43,6 @@ ONNX_FORMAT = 1  # bump when the exported graph changes: older exports are then 
 ONNX_OPSET = 17
 # Exported sentences must match the torch model at least this well, or the export is refused.
 EXPORT_MIN_COSINE = 0.9999
-PRECISIONS = ("fp32", "int8")
 INT8_FORMAT = 1  # bump when the quantization changes: older int8 files are then rebuilt
 # The int8 model must match the fp32 export at least this well on the test sentences, or it is refused
 # (measured: min 0.992, median 0.995 on 150 SciFact abstracts).
@@ -128,6 +127,7 @@ def _tokenizer(model_dir: Path, max_tokens: int | None):
 # What a made model is checked on: short, plain, and one long enough to be cut at 256 tokens.
 _CHECK_SENTENCES = ("Who denied involvement?", "The Kremlin called the allegations absurd.",
                     "Mitochondria are the powerhouse of the cell; ATP synthesis needs a proton gradient. " * 20)
+
 
 class _CachedModel:
     """One ONNX file in the model cache beside a JSON record of its sha256 and origin.
@@ -267,7 +267,6 @@ class OnnxExport(_CachedModel):
             raise ModelError(f"The ONNX export does not match the model (cosine {float(cosines.min()):.5f})")
 
 
-
 class OnnxInt8(_CachedModel):
     """The export with int8 weights (onnxruntime dynamic quantization, per channel): `model-int8.onnx`.
 
@@ -322,7 +321,9 @@ class _quiet_root_logging:
         logging.root.removeHandler(self.handler)
 
 
-EXPORTS = {"fp32": OnnxExport, "int8": OnnxInt8}
+EXPORTS = {"fp32": OnnxExport, "int8": OnnxInt8}  # precision -> its model file
+PRECISIONS = tuple(EXPORTS)
+
 
 def _MeanPooled(model):
     """The transformer + sentence-transformers' mean pooling, as one torch module to export."""
