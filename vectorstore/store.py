@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,21 @@ def _record_meta(record: DocumentRecord) -> dict:
             "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at}
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """The committed documents as of one generation; replaced whole, never changed in place (a question in
+    another thread may be reading the one before)."""
+
+    committed: dict[str, str]  # source -> sha256
+    generation: str  # the one it was listed at
+    chunks: dict[str, int]  # source -> its chunks
+    visible: int  # chunks of all of them
+
+    @classmethod
+    def of(cls, committed: dict[str, str], generation: str, chunks: dict[str, int]) -> _Listing:
+        return cls(committed, generation, chunks, sum(chunks.values()))
+
+
 def _visible(meta: dict | None, committed: dict[str, str]) -> bool:
     """Is this chunk part of a committed document? A Chroma server can return a result whose metadata
     is None while another process deletes that chunk (seen under bench/soak_server.py): not visible."""
@@ -200,9 +216,7 @@ class Store:
         self._disk = Path(key) / "chroma.sqlite3" if write_lock is not None and key else None
         self._reopen_lock = threading.Lock()
         self._attach(client)
-        # (source -> sha256, the generation it was listed at, source -> chunks, visible chunks), replaced
-        # whole, never changed in place: a question in another thread may be reading the one before
-        self._listing: tuple[dict[str, str], str, dict[str, int], int] | None = None
+        self._listing: _Listing | None = None
         # The generation this process's vector index is known to hold: set at open, by our own
         # writes and by a reopen. Any other value on disk was written by another process.
         # Read through this process's generation cache: an older value only costs one needless reopen.
@@ -374,15 +388,15 @@ class Store:
             self._chunks.delete(ids=orphans[begin:begin + PAGE])
         return len(orphans)
 
-    def _base_for_change(self) -> tuple | None:
+    def _base_for_change(self) -> _Listing | None:
         """The committed map this process holds, if it is the store's current one (read fresh): our own
         change is then applied to it in place, and the next question lists nothing. One writer at a time
         (the write lock of a local store) makes that exact; anything else and the documents are listed again."""
         self.committed()
         listing = self._listing
-        return listing if listing is not None and self.generation(fresh=True) == listing[1] else None
+        return listing if listing is not None and self.generation(fresh=True) == listing.generation else None
 
-    def _bump_generation(self, base: tuple | None = None,
+    def _bump_generation(self, base: _Listing | None = None,
                          changes: dict[str, DocumentRecord | None] | None = None) -> None:
         with _GENERATIONS_LOCK:
             _GENERATIONS.pop(self._key, None)
@@ -392,14 +406,14 @@ class Store:
         self._known_generation = generation
         self._listing = None
         if base is not None and changes is not None:
-            committed, counts = dict(base[0]), dict(base[2])
+            committed, counts = dict(base.committed), dict(base.chunks)
             for source, record in changes.items():
                 if record is None:
                     committed.pop(source, None)
                     counts.pop(source, None)
                 else:
                     committed[source], counts[source] = record.sha256, record.chunks
-            self._listing = (committed, generation, counts, sum(counts.values()))
+            self._listing = _Listing.of(committed, generation, counts)
         self._remember(generation, self._disk_mark())  # our own write: its mark is ours
 
     # ---- reading -------------------------------------------------------------------
@@ -446,19 +460,19 @@ class Store:
         """committed() and the generation it was listed at (the map is the cached one: read it, do not change it)."""
         # The first look lists the documents without reading the generation first: the listing holds it.
         listing = self._listing
-        if listing is None or self.generation() != listing[1]:
+        if listing is None or self.generation() != listing.generation:
             mark = self._disk_mark()
             records, generation = self._list_documents()
             self._remember(generation, mark)
-            counts = {r.source: r.chunks for r in records}
-            listing = ({r.source: r.sha256 for r in records}, generation, counts, sum(counts.values()))
+            listing = _Listing.of({r.source: r.sha256 for r in records}, generation,
+                                  {r.source: r.chunks for r in records})
             self._listing = listing
-        return listing[0], listing[1]
+        return listing.committed, listing.generation
 
     @property
     def _visible_chunks(self) -> int:
         """Chunks of the committed documents, as of the last listing."""
-        return self._listing[3] if self._listing is not None else 0
+        return self._listing.visible if self._listing is not None else 0
 
     def _remember(self, generation: str, mark: tuple | None = None) -> None:
         """Cache the generation with the disk mark taken *before* it was read (a later write shows as a change)."""
