@@ -84,8 +84,6 @@ def query_stopwords() -> list[str]:
     return list(_stopwords("STOPWORDS_EN_PLUS"))
 
 
-
-
 class Segment:
     """The chunks of some documents, as term postings: immutable, saved once."""
 
@@ -267,7 +265,11 @@ class LexicalIndex:
         self.directory = Path(directory)
         self._state: _State | None = None
         self._lock = threading.Lock()
-        self._stemmer = None
+
+    @cached_property
+    def stemmer(self):
+        """The Snowball stemmer, made on first use (a question or a refresh)."""
+        return _stemmer()
 
     # ---- keeping it fresh ------------------------------------------------------------
     def _ensure_fresh(self) -> _State:
@@ -315,8 +317,7 @@ class LexicalIndex:
         docs = list(versions.items())
         index = {source: i for i, (source, _) in enumerate(docs)}
         chunks = list(self.store.iter_chunks(versions))
-        self._stemmer = self._stemmer or _stemmer()
-        tokens = tokenize([c.text for c in chunks], self._stemmer)
+        tokens = tokenize([c.text for c in chunks], self.stemmer)
         return Segment.build(docs, [(c.id, index[c.source], t) for c, t in zip(chunks, tokens)])
 
     # ---- on disk ---------------------------------------------------------------------
@@ -385,8 +386,7 @@ class LexicalIndex:
         state = self._ensure_fresh()
         if not state.num_docs:
             return []
-        self._stemmer = self._stemmer or _stemmer()
-        scores = state.scores(tokenize([query], self._stemmer, query_stopwords())[0])
+        scores = state.scores(tokenize([query], self.stemmer, query_stopwords())[0])
         if sources:
             wanted = [state.doc_index[s] for s in sources if s in state.doc_index]
             if not wanted:
