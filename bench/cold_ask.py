@@ -10,6 +10,8 @@ The table shows medians over the rounds. Contenders:
 - `python -c "import chromadb"`: the floor any process that opens the store pays;
 - `assistant --help`: the CLI's own start-up;
 - `assistant --home H ask Q`: this checkout (PYTHONPATH = the repository of this script);
+- with `--int8-home H8`, the same ask on a home ingested with `[model] precision = "int8"` (its
+  question loads the int8 model for the search and the fp32 one for the answer);
 - with `--baseline-src DIR`, the same ask with PYTHONPATH=DIR: an older checkout of the code
   (e.g. `git archive <commit> | tar -x -C DIR`), for a same-run before/after ratio.
 
@@ -45,7 +47,8 @@ def run_waited(argv: list[str], env: dict) -> tuple[float, float, str]:
     return wall, usage.ru_maxrss / 1024, lines[-1] if lines else ""
 
 
-def contenders(home: Path, question: str, baseline_src: Path | None) -> dict[str, tuple[list[str], dict]]:
+def contenders(home: Path, question: str, baseline_src: Path | None,
+               int8_home: Path | None = None) -> dict[str, tuple[list[str], dict]]:
     bin_dir = Path(sys.executable).parent
     cli = str(bin_dir / "assistant")
     base_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -56,6 +59,8 @@ def contenders(home: Path, question: str, baseline_src: Path | None) -> dict[str
         "assistant --help": ([cli, "--help"], ours),
         "assistant ask (this checkout)": ([cli, "--home", str(home), "ask", question], ours),
     }
+    if int8_home:
+        out["assistant ask (this checkout, int8 home)"] = ([cli, "--home", str(int8_home), "ask", question], ours)
     if baseline_src:
         out["assistant ask (baseline src)"] = ([cli, "--home", str(home), "ask", question],
                                                {**base_env, "PYTHONPATH": str(baseline_src)})
@@ -68,10 +73,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="rounds (each runs every contender once)")
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--baseline-src", type=Path, help="an older checkout to run the same ask from")
+    parser.add_argument("--int8-home", type=Path, help="a home with data/sample ingested at [model] precision int8")
     parser.add_argument("--out", type=Path, help="also write the result here as JSON")
     args = parser.parse_args()
 
-    runs = contenders(args.home, args.question, args.baseline_src)
+    runs = contenders(args.home, args.question, args.baseline_src, args.int8_home)
     printed = {}
     for name, (argv, env) in runs.items():  # untimed: one-time exports, a cold page cache
         if "ask" in name:
