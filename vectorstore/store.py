@@ -3,6 +3,10 @@
 A document becomes visible only when its record in the `documents` collection names
 the sha256 its chunks carry. Chunks are written first and the record last, so a crash
 mid-document leaves chunks no reader sees and the next sync sweeps them away.
+
+A cleaned text longer than TEXT_PAGE characters is kept in page records beside its commit
+record, written before it and named by the same sha256, so they too are seen only once
+committed: one Chroma upsert of a 50 MB text held ~560 MB, one page at a time ~60 MB.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.errors import MissingNamespace, StoreBusy, StoreUnavailable, unreachable
+from vectorstore.errors import MissingNamespace, StoreBusy, StoreError, StoreUnavailable, unreachable
 from vectorstore.records import Chunk, DocumentRecord, Hit
 
 DEFAULT_NAMESPACE = "assistant"  # the collections assistant_chunks and assistant_documents
@@ -29,6 +33,10 @@ GENERATION_ID = "__generation__"  # bumped on every change, so caches know they 
 EMBEDDING_KEY = "embedding_precision"
 UNRECORDED_EMBEDDING = "fp32"
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
+# Characters of a document's cleaned text per record: a longer text is stored in pages, written one per
+# call (a record's text is copied several times inside Chroma: memory grows with the largest one).
+TEXT_PAGE = 1_000_000
+PAGE_OF = "page_of"  # a text page's metadata key naming its document (commit records never have it)
 SOURCES_PER_CALL = 200  # documents whose chunks one filtered read asks for
 # The generation id is read from Chroma at most once per this many seconds: a question reads it
 # once, not at each of its ~10 steps. A commit by this process (any Store on the same path or
@@ -128,9 +136,21 @@ def _chunk_meta(chunk: Chunk, sha256: str) -> dict:
             "sha256": sha256}
 
 
-def _record_meta(record: DocumentRecord) -> dict:
+def _record_meta(record: DocumentRecord, pages: int) -> dict:
+    # "pages" is always written: Chroma's upsert keeps a metadata key it is not given, so a text that was
+    # paged must say 0 once it is short. A record without the key (stores made before pages) holds its text.
     return {"doc_id": record.doc_id, "source": record.source, "title": record.title, "sha256": record.sha256,
-            "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at}
+            "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at, "pages": pages}
+
+
+def _page_id(source: str, sha256: str, page: int) -> str:
+    # Never a source: sources are absolute paths or callers' names, and none is a commit record's id here.
+    return f"__text__/{sha256}/{page}/{source}"
+
+
+def _page_count(text: str) -> int:
+    """How many TEXT_PAGE pages a text is stored in: 0 for one short enough to stay in its record."""
+    return 0 if len(text) <= TEXT_PAGE else -(-len(text) // TEXT_PAGE)
 
 
 @dataclass(frozen=True)
@@ -358,16 +378,29 @@ class Store:
                                 metadatas=[_chunk_meta(c, sha) for c, sha in zip(part, shas[begin:begin + PAGE])])
 
     def commit_documents(self, records: Sequence[DocumentRecord]) -> None:
-        """Make document versions visible (one upsert: the atomic step), then drop stale chunks."""
+        """Make document versions visible (one upsert: the atomic step), then drop stale chunks and pages.
+
+        A long text's pages are written first, one per call, named by the version's sha256: like its
+        chunks, no reader sees them before the commit record that names that sha256."""
         if not records:
             return
         base = self._base_for_change()
         replaced = [r for r in records if r.source in self.committed()]
-        self._docs.upsert(ids=[r.source for r in records], documents=[r.text for r in records],
-                          embeddings=[[1.0]] * len(records), metadatas=[_record_meta(r) for r in records])
+        pages = {r.source: _page_count(r.text) for r in records}
+        for record in records:
+            for n in range(pages[record.source]):  # a slice at a time: never a second copy of the whole text
+                self._docs.upsert(ids=[_page_id(record.source, record.sha256, n)],
+                                  documents=[record.text[n * TEXT_PAGE:(n + 1) * TEXT_PAGE]], embeddings=[[1.0]],
+                                  metadatas=[{PAGE_OF: record.source, "sha256": record.sha256, "page": n}])
+        self._docs.upsert(ids=[r.source for r in records],
+                          documents=["" if pages[r.source] else r.text for r in records],
+                          embeddings=[[1.0]] * len(records), metadatas=[_record_meta(r, pages[r.source]) for r in records])
         self._bump_generation(base, {r.source: r for r in records})
         for record in replaced:  # a new document has no older chunks to drop
             self._chunks.delete(where={"$and": [{"source": record.source}, {"sha256": {"$ne": record.sha256}}]})
+        if replaced:  # the older versions' pages, if they had any (what this misses, sweep() takes)
+            self._docs.delete(where={"$and": [{PAGE_OF: {"$in": [r.source for r in replaced]}},
+                                              {"sha256": {"$nin": [r.sha256 for r in replaced]}}]})
 
     def delete_source(self, source: str) -> None:
         """Remove a document: its record first (the atomic step), then its chunks."""
@@ -375,6 +408,7 @@ class Store:
         self._docs.delete(ids=[source])
         self._bump_generation(base, {source: None})
         self._chunks.delete(where={"source": source})
+        self._docs.delete(where={PAGE_OF: source})
 
     def orphans(self) -> list[str]:
         """Ids of the chunks no committed document claims (left by an interrupted run until a sweep)."""
@@ -382,10 +416,16 @@ class Store:
         return [cid for cid, meta in self._iter_chunk_meta() if not _visible(meta, committed)]
 
     def sweep(self) -> int:
-        """Delete chunks no committed document claims (left by an interrupted run)."""
+        """Delete chunks and text pages no committed document claims (left by an interrupted run); the
+        number of chunks deleted."""
         orphans = self.orphans()
         for begin in range(0, len(orphans), PAGE):
             self._chunks.delete(ids=orphans[begin:begin + PAGE])
+        committed = self.committed()
+        got = self._docs.get(where={"page": {"$gte": 0}}, include=["metadatas"])
+        pages = [i for i, meta in zip(got["ids"], got["metadatas"]) if committed.get(meta[PAGE_OF]) != meta["sha256"]]
+        if pages:
+            self._docs.delete(ids=pages)
         return len(orphans)
 
     def _base_for_change(self) -> _Listing | None:
@@ -487,7 +527,7 @@ class Store:
             for i, meta in zip(got["ids"], got["metadatas"]):
                 if i == GENERATION_ID:
                     generation = meta["generation"]
-                else:
+                elif PAGE_OF not in meta:  # a text page is part of its document's record
                     records.append(_record_from(None, meta))
             if len(got["ids"]) < PAGE:
                 return sorted(records, key=lambda r: r.source), generation
@@ -498,7 +538,8 @@ class Store:
         if not sources:
             return {}
         got = self._docs.get(ids=list(sources), include=["metadatas", "documents"])
-        return {i: _record_from(text, meta) for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return {i: _record_from(self._paged_text(text, meta), meta)
+                for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, without its text, sorted by source."""
@@ -507,7 +548,20 @@ class Store:
     def document(self, source: str) -> DocumentRecord | None:
         """One document with its cleaned text, or None."""
         got = self._docs.get(ids=[source], include=["metadatas", "documents"])
-        return _record_from(got["documents"][0], got["metadatas"][0]) if got["ids"] else None
+        return _record_from(self._paged_text(got["documents"][0], got["metadatas"][0]), got["metadatas"][0]) \
+            if got["ids"] else None
+
+    def _paged_text(self, text: str | None, meta: dict) -> str | None:
+        """A commit record's text: its own, or its pages' joined (one more call, for a long text only)."""
+        if not meta.get("pages"):
+            return text
+        got = self._docs.get(where={"$and": [{PAGE_OF: meta["source"]}, {"sha256": meta["sha256"]}]},
+                             include=["metadatas", "documents"])
+        pages = sorted(zip((m["page"] for m in got["metadatas"]), got["documents"]))
+        if len(pages) != meta["pages"]:  # never, unless the store was changed behind our back
+            raise StoreError(f"{meta['source']}: {len(pages)} of its {meta['pages']} text pages are in the store; "
+                             "ingest it again")
+        return "".join(page for _, page in pages)
 
     def count(self) -> int:
         """Number of visible chunks."""
