@@ -2,13 +2,14 @@
 
 Per line: NFC, odd spaces and invisible characters -> one plain space, stripped ends.
 Across lines: blank runs -> one blank line, whole-line page furniture dropped, hard-wrapped
-lines re-joined. Everything is a single pass over lines with C-speed string operations, so
-a 50 MB text takes seconds.
+lines re-joined. The text is read a block of lines at a time (BLOCK_CHARS), twice: once to
+measure how it is wrapped, once to write it out; with C-speed string operations a 50 MB text
+takes seconds, and only one block's line objects exist at a time.
 """
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import functools
 import gc
@@ -30,6 +31,7 @@ _ODD = re.compile(f"[{_SPACES}{_INVISIBLE}]")
 _RUN = re.compile(f"[ {_SPACES}{_INVISIBLE}]{{2,}}|[{_SPACES}{_INVISIBLE}]|^ | $")
 _HAS_SPACE = re.compile(f"[ {_SPACES}]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*(?:\r\n|\r|\n)")  # a break, a blank line, its break
 
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 _HYPHEN_END = re.compile(r"[^\W\d_]-$")
@@ -43,6 +45,7 @@ _NON_SPACE = re.compile(r"\S")
 
 # Hard-wrap detection: wrapped lines fill (3/4 W, W] for some width W in this range.
 _MIN_WIDTH, _MAX_WIDTH, _MIN_SAMPLE = 40, 200, 20
+_MAX_SHORT = _MAX_WIDTH * 3 // 4  # "well short of the margin" is at most this long
 
 _OWN, _START = 1, 2  # Line.kind
 
@@ -52,60 +55,79 @@ class Cleaned:
     """Cleaned text; raw[offset_map[s]:offset_map[e]] is the original of text[s:e]."""
 
     text: str
-    # offset_map[i] = index in the raw text of cleaned char i, plus a final len(raw)
-    offset_map: Sequence[int] = field(repr=False)
+    # offset_map[i] = index in the raw text of cleaned char i, plus a final len(raw);
+    # None when clean_text was asked for no offsets.
+    offset_map: Sequence[int] | None = field(repr=False)
 
 
 class _Line:
     __slots__ = ("text", "pieces", "term", "kind")
 
-    def __init__(self, text: str, pieces: list, term: int, kind: int):
+    def __init__(self, text: str, pieces: list | None, term: int, kind: int):
         self.text = text  # cleaned line
-        self.pieces = pieces  # raw offsets of its chars: ranges and tuples, in order
+        self.pieces = pieces  # raw offsets of its chars: ranges and tuples, in order (None: not wanted)
         self.term = term  # raw offset of the line break after it (len(raw) for the last line)
         self.kind = kind
 
 
-def clean_text(raw: str) -> Cleaned:
-    """Normalise whitespace and Unicode, re-join hard-wrapped lines, drop page furniture."""
+# The text is cleaned a block of about this many chars at a time (a block ends after a blank
+# line where there is one nearby), so only one block's line objects exist at any time.
+BLOCK_CHARS = 1_000_000
+
+
+def clean_text(raw: str, offsets: bool = True) -> Cleaned:
+    """Normalise whitespace and Unicode, re-join hard-wrapped lines, drop page furniture.
+
+    offsets=False: no offset map is built (offset_map is None), which saves 4 bytes a char.
+    """
     # A big text makes millions of small objects, none of them cyclic; the cyclic garbage
     # collector would otherwise rescan them all again and again (a third of the time).
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _clean(raw)
+        return _clean(raw, offsets)
     finally:
         if paused:
             gc.enable()
 
 
-def _clean(raw: str) -> Cleaned:
-    items = _paragraph_items(_split_lines(raw))
-    wrap = _hard_wrap(items)
-    texts: list[str] = []
-    offsets: list = []
+def _clean(raw: str, offsets: bool) -> Cleaned:
+    # Two passes over the blocks: the first measures how the text is wrapped, the second
+    # writes it out. Neither keeps more than one block's lines.
+    stats = _WrapStats()
+    for items, last in _block_items(raw, pieces=False):
+        stats.add(items, last)
+    wrap = _hard_wrap(stats)
+    texts: list[str] = []  # one per block
+    # An int array, not a list: 4 bytes a character instead of ~36 (200 MB less on a 50 MB file).
+    offset_map = array("i" if len(raw) < 2**31 else "q") if offsets else None
     prev: _Line | None = None
     first: _Line | None = None
     gap = False
-    for item in items:
-        if item is None:
-            gap = prev is not None
-            continue
-        if prev is None:
-            first = item
-        elif gap:
-            texts.append("\n\n")
-            offsets.append((prev.term, prev.term + 1))
-        else:
-            sep = _separator(prev, item, wrap, prev is first)
-            texts.append(sep)
-            offsets.append((prev.term,) * len(sep))
-        texts.append(item.text)
-        offsets.extend(item.pieces)
-        prev, gap = item, False
-    offsets.append((len(raw),))
-    # An int array, not a tuple: 4 bytes a character instead of ~36 (200 MB less on a 50 MB file).
-    return Cleaned("".join(texts), array("i" if len(raw) < 2**31 else "q", chain.from_iterable(offsets)))
+    for items, _ in _block_items(raw, pieces=offsets):
+        block: list[str] = []
+        spans: list = []
+        for item in items:
+            if item is None:
+                gap = prev is not None
+                continue
+            if prev is None:
+                first = item
+            else:
+                sep = "\n\n" if gap else _separator(prev, item, wrap, prev is first)
+                block.append(sep)
+                if offset_map is not None:  # a blank line maps to the line break before it
+                    spans.append((prev.term, prev.term + 1) if gap else (prev.term,) * len(sep))
+            block.append(item.text)
+            if offset_map is not None:
+                spans.extend(item.pieces)
+            prev, gap = item, False
+        texts.append("".join(block))
+        if offset_map is not None:
+            offset_map.extend(chain.from_iterable(spans))
+    if offset_map is not None:
+        offset_map.append(len(raw))
+    return Cleaned("".join(texts), offset_map)
 
 
 def guess_title(text: str, limit: int = 200) -> str:
@@ -122,23 +144,70 @@ def guess_title(text: str, limit: int = 200) -> str:
     return title
 
 
-def _split_lines(raw: str) -> list[_Line]:
-    nfc = not unicodedata.is_normalized("NFC", raw)  # then each line must be checked
-    lines = []
+def _blocks(raw: str) -> Iterator[tuple[int, int]]:
+    # (start, end) of blocks of about BLOCK_CHARS that cover raw; each but the last ends right
+    # after a line break, after a blank line where one comes soon enough.
+    size = BLOCK_CHARS
+    start = 0
+    while True:
+        end = len(raw)
+        if end - start > size:
+            found = _BLANK_LINE.search(raw, start + size, start + 2 * size) or _NEWLINE.search(raw, start + size)
+            if found:
+                end = found.end()
+                if raw[end - 1] == "\r" and raw[end:end + 1] == "\n":  # never between the two of a CRLF
+                    end += 1
+        yield start, end
+        if end >= len(raw):
+            return
+        start = end
+
+
+def _block_items(raw: str, pieces: bool) -> Iterator[tuple[list[_Line | None], _Line | None]]:
+    # Per block: its paragraph items (see _paragraph_items) and the item before them
+    # (the last one of the blocks before: a line, or None at a break or at the start).
     in_fence = False
-    for start, end in _line_spans(raw):
-        line = raw[start:end]
+    last: _Line | None = None
+    for start, end in _blocks(raw):
+        final = end == len(raw)
+        lines, in_fence = _split_lines(raw[start:end], start, in_fence, pieces, final)
+        items = _paragraph_items(lines, last, (lambda: "") if final else (lambda: _line_text_at(raw, end)))
+        yield items, last
+        if items:
+            last = items[-1]
+
+
+def _line_text_at(raw: str, start: int) -> str:
+    # The cleaned text of the line that starts at raw[start] (the first of the next block).
+    brk = _NEWLINE.search(raw, start)
+    lines, _ = _split_lines(raw[start:brk.start() if brk else len(raw)], start, False, False, True)
+    return lines[0].text
+
+
+def _split_lines(text: str, base: int, in_fence: bool, pieces: bool, final: bool) -> tuple[list[_Line], bool]:
+    # The lines of text, which starts at raw[base], and whether a code fence is open after
+    # them. Unless final, text ends with a line break, and nothing after it is a line.
+    # pieces=False: the lines carry no offsets (None).
+    # A line break composes with nothing, so a text is NFC exactly when all its lines are.
+    nfc = not unicodedata.is_normalized("NFC", text)  # then each line must be checked
+    lines = []
+    for start, end in _line_spans(text):
+        line = text[start:end]
         # Most lines need nothing; str methods say so much faster than one regex can.
         if (_ODD.search(line) or "  " in line or line[:1] == " " or line[-1:] == " "
                 or (nfc and not unicodedata.is_normalized("NFC", line))):
-            line, pieces = _clean_line(line, start)
+            line, spans = _clean_line(line, base + start)
+            if not pieces:
+                spans = None
         else:
-            pieces = [range(start, end)]
+            spans = [range(base + start, base + end)] if pieces else None
         kind = 0
         if line and (in_fence or line[0] in _MARKUP_FIRST or line[1:2] in (".", ")")):
             kind, in_fence = _line_kind(line, in_fence)
-        lines.append(_Line(line, pieces, end, kind))
-    return lines
+        lines.append(_Line(line, spans, base + end, kind))
+    if not final:
+        lines.pop()  # the empty "line" after the last break, which is the next block's first
+    return lines, in_fence
 
 
 def _line_kind(line: str, in_fence: bool) -> tuple[int, bool]:
@@ -256,25 +325,31 @@ def _cluster_break(cluster: str, char: str) -> bool:
     return nfc("NFC", cluster + char) == nfc("NFC", cluster) + nfc("NFC", char)
 
 
-def _paragraph_items(lines: list[_Line]) -> list[_Line | None]:
+def _paragraph_items(lines: list[_Line], last: _Line | None, following: Callable[[], str]) -> list[_Line | None]:
     # Kept lines, with None where a paragraph break goes (blank lines, dropped furniture).
+    # last: the item before these lines (None at a break or at the start); following():
+    # the cleaned text of the line after them.
     items: list[_Line | None] = []
     for i, line in enumerate(lines):
-        if not line.text or (line.kind != _OWN and _is_furniture(items, line, lines, i)):
-            if items and items[-1] is not None:
+        if not line.text or (line.kind != _OWN and _is_furniture(last, line, lines, i, following)):
+            if last is not None:
                 items.append(None)
+                last = None
         else:
             items.append(line)
+            last = line
     return items
 
 
-def _is_furniture(items: list, line: _Line, lines: list[_Line], i: int) -> bool:
+def _is_furniture(prev: _Line | None, line: _Line, lines: list[_Line], i: int,
+                  following: Callable[[], str]) -> bool:
     if len(line.text) > _LONGEST_FURNITURE or line.text.lower() not in FURNITURE:
         return False
     # Only when it stands alone: "... we\nshare\nthe ..." is a wrapped sentence, not chrome.
-    prev = items[-1] if items else None
-    after = lines[i + 1].text if i + 1 < len(lines) else ""
-    return (prev is None or bool(_SENTENCE_END.search(prev.text))) and not after[:1].islower()
+    if prev is not None and not _SENTENCE_END.search(prev.text):
+        return False
+    after = lines[i + 1].text if i + 1 < len(lines) else following()
+    return not after[:1].islower()
 
 
 class _Wrap(NamedTuple):
@@ -285,17 +360,39 @@ class _Wrap(NamedTuple):
     join_short: bool
 
 
-def _hard_wrap(items: list[_Line | None]) -> _Wrap | None:
+class _WrapStats:
+    """What _hard_wrap needs to know of the pairs (a, b) of consecutive lines of a paragraph
+    that are neither structure nor list items, by the length n of a's text."""
+
+    __slots__ = ("counts", "short", "running_on")
+
+    def __init__(self):
+        self.counts = [0] * (_MAX_WIDTH + 2)  # pairs by n (capped at _MAX_WIDTH + 1), n >= _MIN_SAMPLE only
+        # For n <= _MAX_SHORT (no margin's 3/4 is longer): pairs whose a ends no sentence,
+        # and how many of those have a b that starts in lower case.
+        self.short = [0] * (_MAX_SHORT + 1)
+        self.running_on = [0] * (_MAX_SHORT + 1)
+
+    def add(self, items: list[_Line | None], last: _Line | None) -> None:
+        """Count the pairs in items, the first one with last (the item before them)."""
+        counts, short, running_on = self.counts, self.short, self.running_on
+        a = last
+        for b in items:
+            if a is not None and b is not None and not a.kind and not b.kind:
+                n = len(a.text)
+                if n >= _MIN_SAMPLE:
+                    counts[min(n, _MAX_WIDTH + 1)] += 1
+                if n <= _MAX_SHORT and not _SENTENCE_END.search(a.text):
+                    short[n] += 1
+                    running_on[n] += b.text[0].islower()
+            a = b
+
+
+def _hard_wrap(stats: _WrapStats) -> _Wrap | None:
     # A hard-wrapped text has most non-final lines of its paragraphs filling (3/4 W, W]
     # for some margin W; None when the text is not hard-wrapped.
-    pairs = [(a, b) for a, b in zip(items, items[1:])
-             if a is not None and b is not None and not a.kind and not b.kind]
-    counts = [0] * (_MAX_WIDTH + 2)
-    total = 0
-    for a, _ in pairs:
-        if len(a.text) >= _MIN_SAMPLE:
-            counts[min(len(a.text), _MAX_WIDTH + 1)] += 1
-            total += 1
+    counts = stats.counts
+    total = sum(counts)
     if total < 3:
         return None
     upto = list(accumulate(counts, initial=0))  # upto[n] = how many lines are shorter than n
@@ -306,9 +403,10 @@ def _hard_wrap(items: list[_Line | None]) -> _Wrap | None:
             best, width = filled, w
     if best < 3 or best * 2 < total:
         return None
-    short = [b for a, b in pairs if len(a.text) <= width * 3 // 4 and not _SENTENCE_END.search(a.text)]
-    running_on = sum(b.text[0].islower() for b in short)
-    return _Wrap(width, running_on * 2 > len(short))
+    # The lines that ended well short of the margin and end no sentence: do they run on?
+    short = sum(stats.short[:width * 3 // 4 + 1])
+    running_on = sum(stats.running_on[:width * 3 // 4 + 1])
+    return _Wrap(width, running_on * 2 > short)
 
 
 def _separator(a: _Line, b: _Line, wrap: _Wrap | None, a_is_first: bool) -> str:

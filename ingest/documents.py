@@ -1,8 +1,7 @@
 """A loaded document: cleaned text plus what identifies its raw bytes."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -14,5 +13,3 @@ class Document:
     text: str  # cleaned text; chunk offsets point into it
     sha256: str  # of the raw bytes (or of the text for documents given as text)
     mtime: float = 0.0
-    # offset_map[i] = offset in the decoded original text of clean text char i (len = len(text) + 1)
-    offset_map: Sequence[int] = field(default=(), repr=False, compare=False)

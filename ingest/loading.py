@@ -27,22 +27,22 @@ def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, 
         data = read_bytes(path, limits.max_file_bytes)  # read once: the hash and the text come from the same bytes
         sha256 = None  # the hash of these bytes, not of any given ones
     raw = read_file_limited(path, data, limits)  # PDF, DOCX, HTML: in a worker, stopped past [ingest] read_timeout
-    cleaned = clean_text(raw.text)
-    if not cleaned.text:  # e.g. nothing but page furniture
+    given_title = raw.title
+    text = clean_text(raw.text, offsets=False).text  # nothing reads the offset map of a loaded document
+    del raw  # the raw text, as big as the cleaned one or bigger, goes before the Document is made
+    if not text:  # e.g. nothing but page furniture
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
-    return Document(source=source_for(path), title=_title(raw.title, cleaned.text, path.stem),
-                    text=cleaned.text, sha256=sha256 or hashlib.sha256(data).hexdigest(), mtime=mtime,
-                    offset_map=cleaned.offset_map)
+    return Document(source=source_for(path), title=_title(given_title, text, path.stem),
+                    text=text, sha256=sha256 or hashlib.sha256(data).hexdigest(), mtime=mtime)
 
 
 def document_from_text(source: str, text: str, title: str | None = None) -> Document:
     """A Document from a text that has no file (pasted, fetched, generated)."""
-    cleaned = clean_text(text)
-    if not cleaned.text:
+    cleaned = clean_text(text, offsets=False).text
+    if not cleaned:
         raise EmptyDocument(f"{source}: text is empty (only whitespace)")
-    return Document(source=source, title=_title(title, cleaned.text, source), text=cleaned.text,
-                    sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                    offset_map=cleaned.offset_map)
+    return Document(source=source, title=_title(title, cleaned, source), text=cleaned,
+                    sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def _title(given: str | None, text: str, fallback: str) -> str:

@@ -9,12 +9,14 @@ import random
 import re
 import shutil
 import tempfile
+import textwrap
 import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 
+from ingest import clean as clean_module
 from ingest.clean import FURNITURE, clean_text, guess_title
 from ingest.decode import decode_text
 from ingest.errors import (EmptyDocument, FileTooLarge, NothingToIngest, NotARegularFile, PathNotFound,
@@ -639,6 +641,144 @@ def test_offset_map_round_trip_on_messy_text():
             assert squash(raw[m[s]:m[e]]) == squash(text[s:e]), (raw, s, e)
 
 
+# ---------------------------------------------------------------- cleaning block by block
+
+def assert_same_in_blocks(monkeypatch, raw: str, sizes=(1, 7, 50, 200)) -> None:
+    """Cleaning raw in blocks of `sizes` chars gives exactly what one block (the whole text) gives."""
+    monkeypatch.setattr(clean_module, "BLOCK_CHARS", 10**9)
+    whole = clean_text(raw)
+    assert len(whole.offset_map) == len(whole.text) + 1
+    for size in sizes:
+        monkeypatch.setattr(clean_module, "BLOCK_CHARS", size)
+        got = clean_text(raw)
+        assert (got.text, got.offset_map) == (whole.text, whole.offset_map), (size, raw[:300])
+        bare = clean_text(raw, offsets=False)
+        assert (bare.text, bare.offset_map) == (whole.text, None), (size, raw[:300])
+
+
+def hard_wrapped(rng: random.Random, width: int) -> str:
+    """Paragraphs wrapped at `width`, with stray short lines, headings, list items and furniture between."""
+    words = ["harbour", "Ledger", "ships", "the", "cargo.", "arrived;", "well-", "known", "In", "an", "share",
+             "clerks", "Evening", "\u2019tis", "caf\u00e9", "Cafe\u0301", "fact:", "(notes)", "\u201cquoted.\u201d"]
+    parts = []
+    for _ in range(rng.randint(2, 12)):
+        paragraph = textwrap.fill(" ".join(rng.choice(words) for _ in range(rng.randint(1, 120))), width)
+        if rng.random() < 0.3:
+            paragraph = rng.choice(words) + "\n" + paragraph  # "In\nan interview ..." or a heading
+        parts.append(paragraph)
+        parts.append(rng.choice(["\n\n", "\n", "\n\n\n", "\n \n", "\r\n\r\n", "\nShare\n", "\n\nAdvertisement\n\n",
+                                 "\n# Heading\n", "\n- item one\n- item two\n", "\nComments\n\n"]))
+    return "".join(parts)
+
+
+BLOCK_CASES = {
+    "empty": "",
+    "only breaks": "\n\r\n\n",
+    "leading blank lines": "\n\n\n  \nThe first line.\nThe second line\ncarries on.\n",
+    "whitespace-only lines": "A title\n   \n\t\u00a0\u200b\n \nBody text that\n \ncontinues.\n\u3000\n",
+    "crlf": "Title here\r\n\r\n\r\nA sentence that\r\ncarries on.\r\n\r\nEnd\r\n\r\n",
+    "cr only and mixed": "One\rtwo\r\rThree\r\n\nFour\n\r\rfive\r",
+    "fences with blank lines inside": ("Intro text\n```\ncode one\n\n\n  indented   code\n\nmore code\n```\n"
+                                       "after the fence\n\n~~~\n\nShare\n\n~~~\nComments\n"),
+    "furniture next to blank lines": ("Skip to main content\n\nReal title\n\nADVERTISEMENT\n\nShare this story.\n"
+                                      "Share\nthe cost\n\nComments\n\nPost a Comment\nThe body ends.\nShare\n\n"
+                                      "Popular Video\nBreaking News\nWe\nshare\n\nshare\n\nShare\nthe end.\nShare"),
+    "nfc": ("Cafe\u0301\n\nnai\u0308ve  e\u0301\u0323\n\u1100\u1161\u11a8 \ufb01\n"
+            "A\u200b\u0301 and \u00c5\u030a\n\n\u0301x"),
+    "no blank lines": ("Annual Report 2023\nIntroduction\n"
+                       "The company had a strong year with revenue growing by twenty percent compared to the\n"
+                       "previous year. Costs were kept under control and the margin improved significantly in all\n"
+                       "regions. The board is pleased with the results.\nOutlook\nShare\n"
+                       "We expect continued growth in the coming year, driven by new products and expansion into\n"
+                       "new markets. Risks remain, including currency fluctuations and supply chain disruption.\n"),
+    "one long line": "word  \u00a0" * 300,
+    "structure": ("# Heading\nSome intro text\n- item one\n- item two\n1. first\n> quoted\n"
+                  "| a | b |\n\n| c | d |\n---\n"),
+}
+
+
+@pytest.mark.parametrize("name", BLOCK_CASES)
+def test_cleaning_in_blocks_changes_nothing(monkeypatch, name):
+    assert_same_in_blocks(monkeypatch, BLOCK_CASES[name])
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLE.glob("*.txt")), ids=lambda p: p.name[:3])
+def test_samples_clean_the_same_in_blocks(monkeypatch, path):
+    raw = path.read_bytes().decode("utf-8")
+    assert_same_in_blocks(monkeypatch, raw)
+    assert_same_in_blocks(monkeypatch, raw.replace("\n", "\r\n"))
+    assert_same_in_blocks(monkeypatch, "\n\n".join([raw] * 3), sizes=(500, 3000))
+
+
+def test_hard_wrapped_text_cleans_the_same_in_blocks(monkeypatch):
+    rng = random.Random(11)
+    for width in (40, 50, 60, 72, 72, 79, 100, 150):
+        raw = hard_wrapped(rng, width)
+        assert_same_in_blocks(monkeypatch, raw)
+    # The sample that is hard-wrapped, in blocks too small for one paragraph: its pairs of lines
+    # cross block boundaries and are still counted once each.
+    raw = (SAMPLE / "000_8bc013782648c3d5.txt").read_text(encoding="utf-8")
+    monkeypatch.setattr(clean_module, "BLOCK_CHARS", 10**9)
+    assert clean_module._hard_wrap(stats_of(raw)) is not None
+
+
+def stats_of(raw: str):
+    stats = clean_module._WrapStats()
+    for items, last in clean_module._block_items(raw, pieces=False):
+        stats.add(items, last)
+    return stats
+
+
+def test_wrap_statistics_do_not_depend_on_blocks(monkeypatch):
+    raw = hard_wrapped(random.Random(3), 72) + (SAMPLE / "000_8bc013782648c3d5.txt").read_text(encoding="utf-8")
+    monkeypatch.setattr(clean_module, "BLOCK_CHARS", 10**9)
+    whole = stats_of(raw)
+    assert sum(whole.counts) > 20 and sum(whole.short) > 0
+    for size in (1, 30, 400):
+        monkeypatch.setattr(clean_module, "BLOCK_CHARS", size)
+        got = stats_of(raw)
+        assert (got.counts, got.short, got.running_on) == (whole.counts, whole.short, whole.running_on), size
+
+
+def test_messy_text_cleans_the_same_in_blocks(monkeypatch):
+    rng = random.Random(5)
+    pieces = ["word", "Word", "Cafe\u0301", "nai\u0308ve", " ", "  ", "\t", "\u00a0", "\n", "\r\n", "\r", "\n\n\n",
+              "\n \n", "\r\n\r\n", "\u200b", "\x07", "- ", "# ", "well-", "X.", "end.", "\ufb01", "\u1100\u1161\u11a8",
+              "e\u0301\u0323", "\nShare\n", "share", "\nComments\n", "\n\nAdvertisement\n", "```", "\n```\n", "~~~",
+              "| a |", "1. ", "> ", "\x0c", "\u2028", " lower case words run on", " Capital Words Stand"]
+    for _ in range(250):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 80)))
+        assert_same_in_blocks(monkeypatch, raw, sizes=(1, 3, 7, 50))
+
+
+def test_blocks_end_after_a_blank_line_or_else_a_line_break(monkeypatch):
+    raw = "para one\nline two\n\npara two\r\n\r\npara three is long\r\nand has lines\rand more\n  \nend" * 3
+    for size in (1, 5, 12, 40):
+        monkeypatch.setattr(clean_module, "BLOCK_CHARS", size)
+        spans = list(clean_module._blocks(raw))
+        assert spans[0][0] == 0 and spans[-1][1] == len(raw) and len(spans) > 1
+        assert all(end == start for (_, end), (start, _) in zip(spans, spans[1:]))  # contiguous
+        for _, end in spans[:-1]:
+            assert raw[end - 1] in "\r\n" and raw[end - 1:end + 1] != "\r\n"  # never inside a CRLF
+    def blocks(text: str) -> list[str]:
+        return [text[start:end] for start, end in clean_module._blocks(text)]
+
+    monkeypatch.setattr(clean_module, "BLOCK_CHARS", 10)
+    assert blocks("a line\nanother\n\nnext paragraph\n\nlast") == [
+        "a line\nanother\n\n", "next paragraph\n\n", "last"]  # past 10 chars, after the next blank line
+    assert blocks("a line\nanother line\nyet another line\n\nlast") == [
+        "a line\nanother line\n", "yet another line\n\n", "last"]  # no blank line in chars 10-20: any break
+    monkeypatch.setattr(clean_module, "BLOCK_CHARS", 3)
+    assert blocks("x" * 10 + "\nab\nc") == ["x" * 10 + "\n", "ab\nc"]  # one long line is one block
+    assert blocks("x" * 10) == ["x" * 10] and blocks("") == [""]
+    assert blocks("abcd\n\r\nefgh") == ["abcd\n\r\n", "efgh"]  # the blank line's CRLF ends past the search window
+
+
+def test_offsets_false_builds_no_map():
+    raw = (SAMPLE / "003_e2e9fd2b9c1e80fc.txt").read_text(encoding="utf-8")
+    assert clean_text(raw, offsets=False) == type(clean_text(raw))(clean_text(raw).text, None)
+
+
 # ---------------------------------------------------------------- load_file / document_from_text
 
 def test_sample_corpus_loads():
@@ -654,7 +794,9 @@ def test_sample_corpus_loads():
     for path, doc in zip(paths, docs):
         assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
         assert doc.mtime == path.stat().st_mtime
-        assert len(doc.offset_map) == len(doc.text) + 1
+        cleaned = clean_text(read_file(path).text)  # the offset map is the cleaner's; a Document has none
+        assert cleaned.text == doc.text and len(cleaned.offset_map) == len(doc.text) + 1
+        assert not hasattr(doc, "offset_map")
 
 
 def test_document_from_text():
@@ -673,11 +815,19 @@ def test_fifty_megabyte_text_loads_in_bounded_time(tmp_path):
     started = time.perf_counter()
     doc = load_file(path)
     seconds = time.perf_counter() - started
-    assert len(doc.text) > 45_000_000 and len(doc.offset_map) == len(doc.text) + 1
+    assert len(doc.text) > 45_000_000
     assert "In an interview with CNN's Christiane Amanpour" in doc.text[-2_000_000:]
     # Not a benchmark (about 5 s on 2 cores): a guard against anything quadratic, which
     # would take hours on 50 MB.
     assert seconds < 60, seconds
+    # The offset map, which load_file does not build, in bounded time too (and the same text, in ~50 blocks).
+    raw = read_file(path).text
+    del doc
+    started = time.perf_counter()
+    cleaned = clean_text(raw)
+    seconds = time.perf_counter() - started
+    assert len(cleaned.text) > 45_000_000 and len(cleaned.offset_map) == len(cleaned.text) + 1
+    assert cleaned.offset_map[-1] == len(raw) and seconds < 60, seconds
 
 
 # ---------------------------------------------------------------- format bombs: capped before parsing
