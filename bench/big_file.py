@@ -14,7 +14,7 @@ and peak RSS (`ru_maxrss` from wait4). Embedding 70,000 chunks takes most of an 
 
 `--phases`: the same ingest in a child process with the model's arithmetic replaced by random unit
 vectors (the model is still loaded; embedding memory does not grow with the file: it runs 2,048
-chunks at a time), printing the peak RSS after loading + cleaning, chunking, writing the chunks
+chunks at a time), printing the peak RSS (and the time) after loading + cleaning, chunking, writing the chunks
 and the commit. Those figures are for finding the memory, not for reporting an ingest.
 
 Not a test: nothing here asserts a time or a size. Downloads nothing.
@@ -82,15 +82,19 @@ def phases(home: Path, path: Path) -> None:
     from vectorstore.embedder import Embedder
     from vectorstore.store import Store
 
-    marks: list[tuple[str, float]] = []
+    marks: list[tuple[str, float, float]] = []  # (phase, peak RSS MB so far, seconds since the start)
+    began = time.perf_counter()
 
     def mark(name: str) -> None:
-        marks.append((name, round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+        marks.append((name, round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      round(time.perf_counter() - began, 1)))
 
-    def after(owner, name: str, label: str) -> None:
+    def after(owner, name: str, label: str, before: str | None = None) -> None:
         original = getattr(owner, name)
 
         def wrapped(*args, **kwargs):
+            if before:
+                mark(before)
             result = original(*args, **kwargs)
             if not any(m[0] == label for m in marks) or label == "commit":
                 mark(label)
@@ -111,7 +115,7 @@ def phases(home: Path, path: Path) -> None:
     sync.load_file = loading.load_file
     after(Chunker, "chunk", "chunked")
     after(Store, "write_chunks", "first chunks written")
-    after(Store, "commit_documents", "commit")
+    after(Store, "commit_documents", "commit", before="all chunks written")
     bot = Assistant.open(home=home)
     bot.load_models()
     mark("start (imports, model, store)")

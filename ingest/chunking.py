@@ -47,8 +47,12 @@ class Chunker:
         # Imported on first use: llama-index takes seconds to import, and answering never chunks.
         from llama_index.core.node_parser import SentenceSplitter
 
+        from ingest.punkt import split_sentences
+
+        # split_sentences: the splitter's own default sentence cuts, without importing all of nltk.
         return SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap,
-                                tokenizer=self._tokenizer, include_metadata=False)
+                                tokenizer=self._tokenizer, chunking_tokenizer_fn=split_sentences,
+                                include_metadata=False)
 
     def chunk(self, doc: Document) -> list[Chunk]:
         """Chunks of doc with offsets such that doc.text[start:end] == chunk.text."""

@@ -325,12 +325,16 @@ class Ingestor:
         entries = batch.take()
         if not entries:
             return []
+        counts = [len(doc_chunks) for _, _, doc_chunks in entries]
         chunks = [c for _, _, doc_chunks in entries for c in doc_chunks]
         shas = [doc.sha256 for doc, _, doc_chunks in entries for _ in doc_chunks]
+        for _, _, doc_chunks in entries:
+            doc_chunks.clear()  # `chunks` is their one holder now, so each slice is freed once it is written
         # Embedded and written a slice at a time: a 50 MB file's 60,000 chunks never hold all their
         # vectors in memory at once. Nothing is visible before the commit records below.
         for begin in range(0, len(chunks), WRITE_SLICE):
             part = chunks[begin:begin + WRITE_SLICE]
+            chunks[begin:begin + len(part)] = [None] * len(part)
             try:
                 vectors = self._embed_unique([c.text for c in part], progress)
             except Exception as exc:
@@ -344,16 +348,16 @@ class Ingestor:
                 return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
                         for doc, _, _ in entries]
         records = [DocumentRecord(doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title,
-                                  sha256=doc.sha256, chunks=len(doc_chunks), mtime=doc.mtime,
-                                  indexed_at=time.time(), text=doc.text) for doc, _, doc_chunks in entries]
+                                  sha256=doc.sha256, chunks=count, mtime=doc.mtime, indexed_at=time.time(),
+                                  text=doc.text) for (doc, _, _), count in zip(entries, counts)]
         try:
             self.store.commit_documents(records)
         except Exception as exc:
             if _store_failed(exc):
                 raise  # the store itself is gone: no point going on with the next file
             return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
-        return [self._done(FileResult(doc.source, status, len(doc_chunks)), progress)
-                for doc, status, doc_chunks in entries]
+        return [self._done(FileResult(doc.source, status, count), progress)
+                for (doc, status, _), count in zip(entries, counts)]
 
     def _embed_unique(self, texts: list[str], progress: IngestProgress):
         """Embed each distinct text once: repeated boilerplate (headers, disclaimers) costs nothing extra."""

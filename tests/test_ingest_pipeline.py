@@ -116,3 +116,35 @@ def test_failures_while_preparing_are_reported_per_document(make_assistant, coun
     report = bot.ingest_texts(items)
     assert report.sources("added") == ("ok",) or list(report.sources("added")) == ["ok"]
     assert [r.source for r in report.failed] == ["empty"] * count
+
+
+TRICKY = ("Dr. Smith met Mr. Jones at 3 p.m. on Jan. 5. They spoke of the U.S. economy, e.g. jobs. "
+          "\"Is it over?\" he asked. \"No!\" she said.\nA new line starts here... and goes on. "
+          "Numbers like 3.14 and v2.0 stay put. (Parenthetical sentence.) Last one ends without a stop")
+
+
+def test_chunks_are_cut_exactly_as_llama_indexs_default_sentence_splitter(embedder):
+    """The chunker's sentence cuts are the ones SentenceSplitter makes by default (which imports all of
+    nltk for them): the same chunks, with a light import."""
+    from llama_index.core.node_parser import SentenceSplitter
+
+    from ingest.chunking import Chunker
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE.glob("*.txt"))] + [TRICKY * 40]
+    ours = Chunker(60, 12, embedder.count_tokens)._splitter
+    default = SentenceSplitter(chunk_size=60, chunk_overlap=12, tokenizer=embedder.count_tokens,
+                               include_metadata=False)
+    for text in texts:
+        assert ours.split_text(text) == default.split_text(text)
+    assert len(ours.split_text(texts[-1])) > 40
+
+
+def test_chunking_does_not_import_all_of_nltk():
+    import subprocess
+    import sys
+
+    code = ("import sys; from ingest.chunking import Chunker; from ingest.documents import Document; "
+            "c = Chunker(60, 12, str.split).chunk(Document('s', 't', 'Dr. Smith left. He came back. ' * 50, 'x')); "
+            "print(len(c), sorted(m for m in sys.modules if m == 'nltk' or m.startswith('nltk.corpus')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) > 1 and out[1] == "[]"

@@ -35,8 +35,11 @@ from vectorstore.errors import ModelError
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS = 256  # the model truncates anything longer, silently
 # Texts per onnxruntime call at most: texts sorted by token length, small batches pad little and keep
-# the attention tensors small (16 x 12 heads x 256 x 256 floats = 50 MB); bigger ones were not faster.
-ONNX_BATCH = 16
+# the activations small. Encoding 300 SciFact abstracts (256 tokens at most) in a fresh process, peak RSS
+# above the loaded model and time: batch 16 +340 MB, 12.7 s; 8 +150 MB; 4 +80 MB, 11.9 s; 2 +50 MB,
+# 11.5 s; 1 +20 MB, 12.5 s (medians of 2-5 runs, alternating, idle machine; a throwaway script). The
+# whole SciFact ingest bench ran 1.44x the baseline at 4 and 1.35x at 2: the same, within its noise.
+ONNX_BATCH = 4
 CACHE_SIZE = 50_000  # sentence embeddings kept for answering (~80 MB at most)
 BACKENDS = ("onnx", "torch")
 ONNX_FORMAT = 1  # bump when the exported graph changes: older exports are then rebuilt

@@ -6,7 +6,7 @@ mid-document leaves chunks no reader sees and the next sync sweeps them away.
 
 A cleaned text longer than TEXT_PAGE characters is kept in page records beside its commit
 record, written before it and named by the same sha256, so they too are seen only once
-committed: one Chroma upsert of a 50 MB text held ~560 MB, one page at a time ~60 MB.
+committed: one Chroma upsert of a 50 MB text held ~560 MB more, pages of TEXT_PAGE ~80 MB.
 """
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ EMBEDDING_KEY = "embedding_precision"
 UNRECORDED_EMBEDDING = "fp32"
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
 # Characters of a document's cleaned text per record: a longer text is stored in pages, written one per
-# call (a record's text is copied several times inside Chroma: memory grows with the largest one).
-TEXT_PAGE = 1_000_000
+# call. Chroma holds ~150 bytes a character while it writes one (a 50 MB text's commit: +560 MB in one
+# record, +144 MB in pages of 1M, +83 MB of 250k, +43 MB of 100k), and each call costs ~0.1-0.2 s.
+TEXT_PAGE = 250_000
 PAGE_OF = "page_of"  # a text page's metadata key naming its document (commit records never have it)
 SOURCES_PER_CALL = 200  # documents whose chunks one filtered read asks for
 # The generation id is read from Chroma at most once per this many seconds: a question reads it

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from assistant.text.names import proper_names
 from assistant.text.words import BACK_REFERENCES
+from ingest.punkt import import_punkt
 
 # How far outside a passage we look for the rest of a sentence it cuts.
 MARGIN = 400
@@ -20,45 +21,9 @@ ABBREVIATIONS = ("u.s", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "prof", "s
                  "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "fig", "al", "approx")
 
 
-def _import_punkt():
-    """nltk's punkt module without running `nltk/__init__`, which imports all of nltk (seconds, 150 MB).
-
-    punkt itself needs only a few small nltk modules. While it is imported, `nltk` and
-    `nltk.tokenize` are bare packages; afterwards every nltk module loaded this way leaves
-    `sys.modules` again (the returned module keeps working), so a later `import nltk` elsewhere
-    loads the real, complete package as if this never happened.
-    """
-    import sys
-
-    if "nltk" in sys.modules:
-        import nltk.tokenize.punkt as punkt
-
-        return punkt
-    import importlib.util
-    import types
-
-    spec = importlib.util.find_spec("nltk")
-    if spec is None or not spec.submodule_search_locations:
-        import nltk.tokenize.punkt as punkt  # raises the usual ImportError
-
-        return punkt
-    root = list(spec.submodule_search_locations)[0]
-    for name, path in (("nltk", root), ("nltk.tokenize", f"{root}/tokenize")):
-        stub = types.ModuleType(name)
-        stub.__path__ = [path]
-        stub.__package__ = name
-        sys.modules[name] = stub
-    try:
-        import nltk.tokenize.punkt as punkt
-    finally:
-        for name in [n for n in sys.modules if n == "nltk" or n.startswith("nltk.")]:
-            del sys.modules[name]
-    return punkt
-
-
 @lru_cache(maxsize=1)
 def _punkt():
-    punkt = _import_punkt()
+    punkt = import_punkt()
     PunktParameters, PunktSentenceTokenizer = punkt.PunktParameters, punkt.PunktSentenceTokenizer
 
     params = PunktParameters()
