@@ -1,4 +1,4 @@
-"""Cleaning text for indexing while keeping a map from every cleaned char back to the raw text.
+"""Cleaning text for indexing, optionally with a map from every cleaned char back to the raw text.
 
 Per line: NFC, odd spaces and invisible characters -> one plain space, stripped ends.
 Across lines: blank runs -> one blank line, whole-line page furniture dropped, hard-wrapped

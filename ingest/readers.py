@@ -36,7 +36,7 @@ def read_file(path: Path | str, data: bytes | None = None, limits: Limits = Limi
     if not data:
         raise EmptyDocument(f"{path.name}: file is empty")
     raw = reader(data, path.name, limits)
-    if not raw.text.strip():
+    if not raw.text or raw.text.isspace():  # not strip(): that copies a 50 MB text to look at it
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
     return raw
 
