@@ -9,8 +9,10 @@ import textwrap
 
 import pytest
 
+# The "’" makes Python hold the text at 2 bytes a character, as it holds most real English text.
 PARAGRAPH = ("The harbour authority logged every ship that entered the bay, noting its flag, its cargo and "
-             "the hour of its arrival. Clerks copied the ledgers each evening so that nothing was lost.\n\n")
+             "the hour of its arrival. Clerks copied the ledgers each evening so that nothing was lost; "
+             "the harbour’s master signed them.\n\n")
 
 CHILD = textwrap.dedent("""
     import json, resource, sys
@@ -24,9 +26,12 @@ CHILD = textwrap.dedent("""
         def embedded(self, n): self.embedded_chunks += n
 
     seen = Seen()
-    report = Assistant.open(home=sys.argv[1]).ingest([sys.argv[2]], progress=seen)
+    bot = Assistant.open(home=sys.argv[1])
+    report = bot.ingest([sys.argv[2]], progress=seen)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    text = bot.document(report.sources("added")[0]).text  # read back from its pages
     print(json.dumps({"report": report.to_dict(), "chunks": seen.started, "embedded": seen.embedded_chunks,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_mb": peak_mb, "text_chars": len(text), "ends": text[-60:]}))
 """)
 
 
@@ -44,6 +49,8 @@ def test_50_mb_text_file(tmp_path):
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(out["report"]["added"]) == 1 and out["report"]["failed"] == []
     assert out["chunks"] > 50_000 and out["embedded"] == out["chunks"], f"progress covered every chunk: {out}"
-    # Bounded: the text is ~50 MB; the whole run (model, torch, Chroma) must stay well under 4 GB.
-    assert out["peak_mb"] < 4096, out
+    assert out["text_chars"] > 49_000_000 and out["ends"] == PARAGRAPH.strip()[-60:], "the text reads back whole"
+    # Issue 12's bound for the whole process (model, Chroma, the 50 MB text): under 1 GB. Most chunks
+    # are the same text here, so the model's activations are smaller than a real file's (bench/big_file.py).
+    assert out["peak_mb"] < 1024, out
     print(f"50 MB file: {out['chunks']} chunks, peak RSS {out['peak_mb']:.0f} MB")
