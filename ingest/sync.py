@@ -97,6 +97,21 @@ class _Batch:
         return entries
 
 
+def _give_back_memory() -> None:
+    """Return the freed heap pages of every thread to the OS (glibc's malloc_trim; elsewhere nothing).
+
+    Loading, cleaning, embedding and writing a big file free hundreds of MB spread over several
+    threads' malloc arenas, which the commit does not reuse. tests/test_large_file.py's 50 MB file, peak
+    RSS of two runs each: 936 and 980 MB untrimmed; 850 and 851 trimmed before the commit; 832 and 833
+    trimmed after its chunking too (not kept: 18 MB for a second call site); MALLOC_ARENA_MAX=2: 834."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _report(results: list[FileResult], began: float, swept: int) -> IngestReport:
     embedded = sum(r.chunks for r in results if r.status in ("added", "updated"))
     return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
@@ -347,6 +362,8 @@ class Ingestor:
                     raise  # the store itself is gone: no point going on with the next file
                 return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
                         for doc, _, _ in entries]
+        if len(chunks) > WRITE_SLICE:  # a big batch: its memory goes back before the commit's is taken
+            _give_back_memory()
         records = [DocumentRecord(doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title,
                                   sha256=doc.sha256, chunks=count, mtime=doc.mtime, indexed_at=time.time(),
                                   text=doc.text) for (doc, _, _), count in zip(entries, counts)]
