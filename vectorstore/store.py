@@ -548,9 +548,7 @@ class Store:
 
     def document(self, source: str) -> DocumentRecord | None:
         """One document with its cleaned text, or None."""
-        got = self._docs.get(ids=[source], include=["metadatas", "documents"])
-        return _record_from(self._paged_text(got["documents"][0], got["metadatas"][0]), got["metadatas"][0]) \
-            if got["ids"] else None
+        return self.documents_text([source]).get(source)
 
     def _paged_text(self, text: str | None, meta: dict) -> str | None:
         """A commit record's text: its own, or its pages' joined (one more call, for a long text only)."""
