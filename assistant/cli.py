@@ -238,6 +238,9 @@ def eval_(
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1,
                                                  help="Run a seeded sample of N cases.")] = None,
     seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed for --limit sampling.")] = 13,
+    articles: Annotated[Optional[Path], typer.Option("--articles", metavar="FILE",
+                                                     help="Ask only the questions of these articles (one title "
+                                                          "a line); the whole benchmark is still searched.")] = None,
     compare: Annotated[Optional[list[Path]], typer.Option("--compare", metavar="RESULTS.json",
                                                           help="Two saved results.json to compare.")] = None,
     gate: Annotated[Optional[Path], typer.Option("--gate", metavar="FILE",
@@ -251,7 +254,7 @@ def eval_(
     from evals.command import run_command
 
     raise typer.Exit(run_command(target=target, as_json=as_json, out=out, top_k=top_k, answerer=answerer,
-                                 limit=limit, seed=seed, compare=compare, gate=gate,
+                                 limit=limit, seed=seed, articles=articles, compare=compare, gate=gate,
                                  home=State.home, config=State.config, kb=kb))
 
 

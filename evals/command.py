@@ -22,8 +22,9 @@ INTERRUPTED = 130
 
 def run_command(target: Path | None = None, as_json: bool = False, out: Path | None = None,
                 top_k: int | None = None, answerer: str | None = None, limit: int | None = None,
-                seed: int = 13, compare: list[Path] | None = None, gate: Path | None = None,
-                home: Path | None = None, config: Path | None = None, kb: str | None = None) -> int:
+                seed: int = 13, articles: Path | None = None, compare: list[Path] | None = None,
+                gate: Path | None = None, home: Path | None = None, config: Path | None = None,
+                kb: str | None = None) -> int:
     """The `assistant eval` command; returns the exit code (0 ok, 1 gate failed, 2 usage, 130 interrupted)."""
     err = Console(stderr=True, quiet=as_json)
     if compare:
@@ -39,8 +40,8 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
         return 2
     checks = load_gate(gate) if gate else None  # a broken gate file fails before any work
     try:
-        results = evaluate(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed, home=home,
-                           config=config, kb=kb, console=err)
+        results = evaluate(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed, articles=articles,
+                           home=home, config=config, kb=kb, console=err)
     except KeyboardInterrupt:
         err.print("Interrupted while indexing the benchmark: what is indexed stays; run the same command "
                   "again to finish.")
@@ -67,8 +68,8 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
 
 
 def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = None, limit: int | None = None,
-             seed: int = 13, home: Path | None = None, config: Path | None = None, kb: str | None = None,
-             specs: list[Spec] | None = None, cache_dir: Path | None = None, embedder=None,
+             seed: int = 13, articles: Path | None = None, home: Path | None = None, config: Path | None = None,
+             kb: str | None = None, specs: list[Spec] | None = None, cache_dir: Path | None = None, embedder=None,
              console: Console | None = None) -> dict:
     """Run target (eval set against the store at home, in knowledge base `kb`, or a benchmark in its cached store);
     the results dict."""
@@ -79,6 +80,8 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
     target = Path(target)
     bench = detect(target)
     cases = list(bench.cases) if bench else load_cases(target)
+    if articles is not None:
+        cases = of_articles(cases, articles)
     chosen = sample(cases, limit, seed)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     specs = specs or default_specs(answerer, retrieval_only=bool(bench and bench.retrieval_only))
@@ -119,7 +122,7 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
     return build_results(run, systems, name=bench.name if bench else target.stem,
                          kind=bench.kind if bench else "eval-set", target=str(target),
                          command=command_line(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed,
-                                              home=None if bench else home, config=config, kb=kb),
+                                              articles=articles, home=None if bench else home, config=config, kb=kb),
                          started_at=started, limit=limit, seed=seed if limit else None, store=store)
 
 
@@ -142,12 +145,25 @@ def command_line(target: Path, **options) -> str:
         if options.get(flag):
             parts += [f"--{flag}", str(options[flag])]
     parts += ["eval", str(target)]
-    for flag in ("kb", "top_k", "answerer", "limit"):
+    for flag in ("kb", "top_k", "answerer", "articles", "limit"):
         if options.get(flag):
             parts += [f"--{flag.replace('_', '-')}", str(options[flag])]
     if options.get("limit"):
         parts += ["--seed", str(options["seed"])]
     return " ".join(parts)
+
+
+def of_articles(cases: list[Case], path: Path) -> list[Case]:
+    """The cases whose gold source lies in one of the articles listed in path ("<title>#<i>" sources)."""
+    try:
+        titles = {line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchmarkError(f"{path}: cannot read the article list ({exc.__class__.__name__})") from None
+    kept = [c for c in cases if any(s.rpartition("#")[0] in titles for s in c.sources)]
+    if not kept:
+        raise BenchmarkError(f"{path}: no question belongs to the {len(titles)} articles it lists "
+                             "(expected one title a line, as the benchmark spells it)")
+    return kept
 
 
 def _default_out(name: str, home: Path | None, config: Path | None) -> Path:
