@@ -44,10 +44,14 @@ class Answer:
     unsupported: tuple[str, ...] = ()  # an LLM's sentences that verification did not pass
     confidence: float | None = None  # the extractive answerer's estimate that its answer is right, else None
     short: str | None = None  # the exact phrase that answers ("63,519"), shown first; None: none found
+    # ...and where: document(citations[0].source).text[short_start:short_end] == short
+    short_start: int | None = None
+    short_end: int | None = None
     answered_by: str = ""  # the answerer kind that wrote text ("extractive" when it stood in for the LLM)
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "answer": self.text, "short": self.short, "abstained": self.abstained,
+        return {"question": self.question, "answer": self.text, "short": self.short,
+                "short_start": self.short_start, "short_end": self.short_end, "abstained": self.abstained,
                 "confidence": self.confidence,
                 "citations": [c.to_dict() for c in self.citations], "query": self.query,
                 "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),

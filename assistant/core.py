@@ -78,10 +78,11 @@ class Assistant:
         if preload:  # overlaps importing chromadb and opening the store (2 cores)
             _preload(embedder.with_precision(guess), embedder.with_precision(ANSWER_PRECISION))
         store, embedder = _open_index(settings, base, embedder)
+        answerer = make_answerer(settings.answer.kind, settings, embedder.with_precision(ANSWER_PRECISION))
         if preload:
             _preload(embedder)
-        return cls(settings, store, embedder, LexicalIndex(store, base.lexical_dir),
-                   make_answerer(settings.answer.kind, settings, embedder.with_precision(ANSWER_PRECISION)), base)
+            _preload_answerer(answerer)
+        return cls(settings, store, embedder, LexicalIndex(store, base.lexical_dir), answerer, base)
 
     def with_kb(self, kb: str | None) -> Assistant:
         """This assistant (settings, model, answerer) on another knowledge base of the same home or Chroma server;
@@ -101,12 +102,13 @@ class Assistant:
     @property
     def models_loaded(self) -> bool:
         """Are the index's model and the answerers' loaded (one and the same for an fp32 index)?"""
-        return self.embedder.loaded and self.answer_embedder.loaded
+        return self.embedder.loaded and self.answer_embedder.loaded and self.answerer.loaded
 
     def load_models(self) -> None:
         """Load the index's model and the answerers' now (each once)."""
         for embedder in dict.fromkeys((self.embedder, self.answer_embedder)):
             embedder.model
+        self.answerer.load()
 
     def knowledge_bases(self) -> list[str]:
         """The knowledge bases of this home (or Chroma server): "default" first, then by name."""
@@ -214,6 +216,7 @@ class Assistant:
                      hits=tuple(request.hits),
                      timings_ms=timings, notes=notes + result.notes, details=result.details,
                      unsupported=result.unsupported, confidence=result.confidence, short=result.short,
+                     short_start=result.short_start, short_end=result.short_end,
                      answered_by=result.answered_by or self.settings.answer.kind)
 
     def check_question(self, question: str | None) -> str:
@@ -299,6 +302,19 @@ def _preload(*embedders: Embedder) -> None:
     for embedder in dict.fromkeys(embedders):  # the same one once
         if not embedder.loaded:
             embedder.preload()
+
+
+def _preload_answerer(answerer: Answerer) -> None:
+    """Load the answerer's models in a background thread (not a daemon: see Embedder.preload)."""
+
+    def load():
+        try:
+            answerer.load()
+        except Exception:  # the first question loads it again, where the error can be reported
+            pass
+
+    if not answerer.loaded:
+        threading.Thread(target=load, name="answerer-preload").start()
 
 
 def _open_index(settings: Settings, base: KnowledgeBase, embedder: Embedder) -> tuple[Store, Embedder]:

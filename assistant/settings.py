@@ -66,18 +66,22 @@ class RetrievalSettings(BaseModel):
                                                         "older ones are dropped.")
 
 
+# Settings of the sentence picker the reader replaced: a file that still sets one is told so.
+RETIRED_SENTENCE_RULES = ("min_overlap", "relative_cutoff", "duplicate_similarity")
+
+
 class AnswerSettings(BaseModel):
     kind: str = Field("extractive", description="Which answerer replies: extractive (default, offline), llm (needs "
                                                 "[llm]) or top-passage (a plain baseline).")
-    max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
+    max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer at most.")
     min_confidence: float = Field(0.3, ge=0, le=1, description="Decline when the fitted answerability model gives "
-                                  "the drafted answer less than this chance of being right (0: never decline; see "
-                                  "docs/answering.md).")
-    min_overlap: float = Field(0.25, ge=0, le=1, description="When no document uses the word a which/what question "
-                               "asks about, abstain if the best sentence (with its context) shares less than this "
-                               "idf-weighted share of the question's content words.")
-    relative_cutoff: float = Field(0.8, description="Keep further sentences scoring at least this share of the best.")
-    duplicate_similarity: float = Field(0.87, description="Sentences this similar are one claim, cited together.")
+                                  "the reader's answer less than this chance of being right: the one operating "
+                                  "point of declining (0: never decline; see docs/answering.md).")
+    reader: Path | None = Field(None, description="An ONNX span reader made by bench/train_reader.py, used in "
+                                "place of the shipped one (whose sha256 is checked on load); docs/reader.md.")
+    extra_margin: float = Field(1.0, ge=0, description="Further sentences join the answer when the reader's "
+                                "margin for a phrase in them is within this of the best phrase's (0: the best "
+                                "sentence alone).")
 
     @field_validator("kind")
     @classmethod
@@ -94,6 +98,11 @@ class AnswerSettings(BaseModel):
         if isinstance(data, dict) and "min_score" in data:
             raise ValueError("min_score is gone: a fitted model now decides when to decline; set "
                              "min_confidence (0-1) instead (docs/answering.md)")
+        gone = [k for k in RETIRED_SENTENCE_RULES if isinstance(data, dict) and k in data]
+        if gone:
+            raise ValueError(f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone: the trained reader now "
+                             "picks the answer's sentences; remove it (extra_margin sets how many join the best "
+                             "one; docs/answering.md)")
         return data
 
 

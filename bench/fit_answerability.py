@@ -1,25 +1,22 @@
-"""Fit the extractive answerer's answerability model and report its calibration.
+"""Fit the extractive answerer's answerability model (when to decline) and report its calibration.
 
-    python bench/fit_answerability.py DATA/squad-v1.1-dev DATA/clapnq-dev
+    python bench/fit_answerability.py DATA/squad-train DATA/clapnq-dev
 
 writes assistant/answerers/extractive/answerability.json (the shipped weights) and, in
-bench/results/answerability/, report.md with the reliability table and the abstention
-precision/recall curve, reliability.png, curve.png and features.npz (the examples, so
-`--refit` fits again from them without the data or a question asked; tests/test_answerability.py
-checks that it reproduces the shipped weights).
+bench/results/answerability/, report.md (reliability, the abstention curve, out-of-fold scores),
+reliability.png, curve.png and features.npz (the examples, so `--refit` fits again from them without the
+data or a question asked; tests/test_answerability.py checks that it reproduces the shipped weights).
 
-The data and its split (docs/answering.md#the-answerability-model):
-- SQuAD v1.1 dev: 1,500 questions drawn with seed 2 from those NOT in the reported sample
-  (`assistant eval DATA/squad-v1.1-dev --limit 1000 --seed 13`). Each gives two examples: the
-  draft answer from its own retrieval (right when it holds a gold answer), and the draft from the
-  same retrieval with the question's own paragraph removed (a near miss, from its article's other
-  paragraphs: never right).
-- CLAP NQ dev: the cases whose id's sha256 starts with 0-7 (about half); answerable ones are right
-  when the draft holds a gold answer, unanswerable ones never are. The other half is held out and
+The data, all of it outside what the reader trained on (docs/answering.md#the-answerability-model):
+- The SQuAD training pool's validation articles (bench/results/reader/validation-titles.txt, whole
+  articles the reader never saw): every question, answerable and crafted-unanswerable, asked with
+  retrieval over the whole training-pool corpus (1,638 paragraphs). Never the reserved articles.
+- CLAP NQ dev: the cases whose id's sha256 starts with 0-7 (about half). The other half is held out and
   reported here.
-Label = "the draft answer would be right". Only drafts that pass the answer-type checks (selection.py
-`missing_answer`) are used: those are the ones the model judges. The model is a standardised L2 logistic regression
-(scikit-learn, C=1.0, lbfgs): the same data gives the same weights.
+Each example is the reader's draft answer; label = "the answer would be right" (its sentences hold a gold
+answer; never for an unanswerable question). The model is a standardised L2 logistic regression
+(scikit-learn, C=1.0, lbfgs): the same data gives the same weights. The SQuAD figures in the report are
+out of fold: each validation article is scored by a model fitted without it.
 """
 from __future__ import annotations
 
@@ -27,7 +24,6 @@ import argparse
 import hashlib
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.answerers.extractive.answerability import FEATURES, WEIGHTS  # noqa: E402
 
-SQUAD_QUESTIONS, SQUAD_SEED = 1500, 2
-REPORTED = {"limit": 1000, "seed": 13}  # the README's SQuAD sample: never trained on
 C = 1.0
 BINS = 10
-NEAR_MISS_EXTRA = 5  # passages retrieved beyond top_k, so removing the gold paragraph leaves top_k
+VALIDATION = ROOT / "bench/results/reader/validation-titles.txt"
+THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.05), 2)
 
 
 def clap_train(case_id: str) -> bool:
@@ -66,52 +61,45 @@ def open_benchmark(path: Path, embedder=None):
     return bench, bot
 
 
-def examples(bot, cases, top_k: int, near_miss: bool, label: str):
-    """(features, right, group, judged) rows of the draft answers to these cases; judged is False when the
-    answer-type checks decline the draft before the model is asked."""
-    from assistant.answerers.extractive.selection import compose
+def examples(bot, cases, top_k: int, label: str) -> list[tuple]:
+    """(features, right, group, article, answerable, has_draft) rows of the reader's drafts to these cases."""
+    from assistant.answerers.extractive.compose import choose, compose
     from evals.metrics import contains_answer
 
     rows = []
+    answerer, s = bot.answerer, bot.settings.answer
     for i, case in enumerate(cases, 1):
-        request, _ = bot.prepare(case.question, top_k=top_k + NEAR_MISS_EXTRA)
-        own = replace(request, hits=request.hits[:top_k])
-        variants = [(own, case.answers, label)]
-        if near_miss:
-            gold = set(case.sources)
-            others = tuple(h for h in request.hits if h.chunk.source not in gold)[:top_k]
-            variants.append((replace(request, hits=others), None, f"{label}-near-miss"))
-        for req, answers, group in variants:
-            draft = bot.answerer.draft(req)
-            if draft is None:
-                continue
-            text = compose(draft.chosen)[1].text
-            rows.append((draft.features, bool(answers) and contains_answer(text, answers), group, not draft.missing))
-        if i % 100 == 0:
+        request, _ = bot.prepare(case.question, top_k=top_k)
+        draft = answerer.draft(request)
+        article = case.sources[0].rpartition("#")[0] if case.sources else ""
+        if draft is None:
+            rows.append((np.zeros(len(FEATURES)), False, label, article, case.answerable, False))
+            continue
+        text = compose(choose(draft.found, request.document_text, s.max_sentences, s.extra_margin),
+                       request.document_text)[1].text
+        right = bool(case.answers) and contains_answer(text, case.answers)
+        rows.append((draft.features, right, label, article, case.answerable, True))
+        if i % 200 == 0:
             print(f"{label}: {i}/{len(cases)}", file=sys.stderr)
     return rows
 
 
-def collect(squad_dir: Path, clap_dir: Path, squad_questions: int = SQUAD_QUESTIONS, clap_limit: int | None = None) -> dict:
+def collect(squad_train: Path, clap_dir: Path, validation: Path, limit: int | None = None) -> dict:
+    from evals.command import of_articles
     from evals.results import sample
 
-    squad, bot = open_benchmark(squad_dir)
-    reported = {c.id for c in sample(list(squad.cases), REPORTED["limit"], REPORTED["seed"])}
-    pool = [c for c in squad.cases if c.id not in reported and c.answerable]
-    chosen = sample(pool, squad_questions, SQUAD_SEED)
-    rows = examples(bot, chosen, squad.default_top_k or bot.settings.retrieval.top_k, True, "squad")
+    squad, bot = open_benchmark(squad_train)
+    cases = sample(of_articles(list(squad.cases), validation), limit, 2)
+    rows = examples(bot, cases, squad.default_top_k or bot.settings.retrieval.top_k, "squad-validation")
     clap, clap_bot = open_benchmark(clap_dir, embedder=bot.embedder)
     k = clap.default_top_k or clap_bot.settings.retrieval.top_k
-    cases = sample(list(clap.cases), clap_limit, SQUAD_SEED)
-    train = [c for c in cases if clap_train(c.id)]
-    held = [c for c in cases if not clap_train(c.id)]
-    rows += examples(clap_bot, [c for c in train if c.answerable], k, False, "clapnq-answerable")
-    rows += examples(clap_bot, [c for c in train if not c.answerable], k, False, "clapnq-unanswerable")
-    rows += examples(clap_bot, [c for c in held if c.answerable], k, False, "heldout-clapnq-answerable")
-    rows += examples(clap_bot, [c for c in held if not c.answerable], k, False, "heldout-clapnq-unanswerable")
-    return {"x": np.array([r[0] for r in rows]), "y": np.array([r[1] for r in rows]),
-            "group": np.array([r[2] for r in rows]), "judged": np.array([r[3] for r in rows]),
-            "data": {p.name: _data_digest(p) for p in (squad_dir, clap_dir)}}
+    cases = sample(list(clap.cases), limit, 2)
+    rows += examples(clap_bot, [c for c in cases if clap_train(c.id)], k, "clapnq")
+    rows += examples(clap_bot, [c for c in cases if not clap_train(c.id)], k, "heldout-clapnq")
+    columns = list(zip(*rows))
+    return {"x": np.array(columns[0]), "y": np.array(columns[1]), "group": np.array(columns[2]),
+            "article": np.array(columns[3]), "answerable": np.array(columns[4]), "drafted": np.array(columns[5]),
+            "data": {p.name: _data_digest(p) for p in (squad_train, clap_dir)} | {"validation": validation.name}}
 
 
 def _data_digest(path: Path) -> str:
@@ -146,100 +134,109 @@ def reliability(p: np.ndarray, y: np.ndarray) -> list[dict]:
 
 
 def curve(p: np.ndarray, y: np.ndarray, answerable: np.ndarray) -> list[dict]:
-    """Per threshold: abstention precision (declined that were not right) and recall (of the not-right,
-    declined), and the share of answerable questions declined."""
+    """Per threshold: unanswerable declined, answerable declined, accuracy on answerable (right and answered),
+    and abstention precision (declined that were not right)."""
     out = []
-    for t in np.round(np.arange(0.05, 0.951, 0.05), 2):
+    for t in THRESHOLDS:
         declined = p < t
-        wrong = ~y
         out.append({"threshold": float(t),
-                    "abstention_precision": float((declined & wrong).sum() / max(declined.sum(), 1)),
-                    "abstention_recall": float((declined & wrong).sum() / max(wrong.sum(), 1)),
-                    "answered_accuracy": float((~declined & y).sum() / max((~declined).sum(), 1)),
-                    "answerable_declined": float((declined & answerable).sum() / max(answerable.sum(), 1))})
+                    "unanswerable_declined": float((declined & ~answerable).sum() / max((~answerable).sum(), 1)),
+                    "answerable_declined": float((declined & answerable).sum() / max(answerable.sum(), 1)),
+                    "answerable_accuracy": float((~declined & y & answerable).sum() / max(answerable.sum(), 1)),
+                    "abstention_precision": float((declined & ~y).sum() / max(declined.sum(), 1))})
     return out
+
+
+def out_of_fold(x, y, article, train) -> np.ndarray:
+    """P(right) of each SQuAD validation example from a model fitted without its article (CLAP NQ's training
+    half always in)."""
+    p = np.full(len(y), np.nan)
+    squad = article != ""
+    for title in sorted(set(article[squad].tolist())):
+        held = article == title
+        m = fit(x[train & ~held], y[train & ~held])
+        p[held] = probabilities(x[held], *m)
+    return p
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("squad", type=Path, nargs="?", help="DATA/squad-v1.1-dev (see evals/DATASETS.md)")
+    parser.add_argument("squad_train", type=Path, nargs="?", help="DATA/squad-train (train-v2.0.json)")
     parser.add_argument("clapnq", type=Path, nargs="?", help="DATA/clapnq-dev")
+    parser.add_argument("--validation", type=Path, default=VALIDATION,
+                        help="the validation articles, one title a line (default: the reader's)")
     parser.add_argument("--out", type=Path, default=WEIGHTS, help="weights file to write")
     parser.add_argument("--report", type=Path, default=ROOT / "bench/results/answerability")
     parser.add_argument("--refit", action="store_true", help="fit again from REPORT/features.npz")
-    parser.add_argument("--squad-questions", type=int, default=SQUAD_QUESTIONS, metavar="N",
-                        help="SQuAD questions to draw (a smaller number for a quick look; the shipped weights "
-                             "use the default)")
-    parser.add_argument("--clapnq-limit", type=int, default=None, metavar="N",
-                        help="CLAP NQ cases to use (default: all)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="N questions of each set (a quick look)")
     args = parser.parse_args(argv)
-    if not args.refit and not (args.squad and args.clapnq):
-        parser.error("give DATA/squad-v1.1-dev and DATA/clapnq-dev, or --refit")
+    if not args.refit and not (args.squad_train and args.clapnq):
+        parser.error("give DATA/squad-train and DATA/clapnq-dev, or --refit")
     args.report.mkdir(parents=True, exist_ok=True)
     cache = args.report / "features.npz"
+    names = ("x", "y", "group", "article", "answerable", "drafted")
     if args.refit:
         if not cache.is_file():
             parser.error(f"--refit needs {cache}: run once with the data first")
         saved = np.load(cache, allow_pickle=False)
-        data = {name: saved[name] for name in ("x", "y", "group", "judged")} | {"data": json.loads(str(saved["data"]))}
+        if "article" not in saved:
+            parser.error(f"{cache} holds the old answerer's features: run once with the data")
+        data = {name: saved[name] for name in names} | {"data": json.loads(str(saved["data"]))}
     else:
-        data = collect(args.squad, args.clapnq, args.squad_questions, args.clapnq_limit)
-        np.savez_compressed(cache, x=data["x"], y=data["y"], group=data["group"], judged=data["judged"],
-                            data=json.dumps(data["data"]))
-    # The model judges only drafts the answer-type checks let through: it is fitted and reported on those.
-    judged = data["judged"].astype(bool)
-    x, y, group = data["x"][judged], data["y"].astype(bool)[judged], data["group"][judged]
-    train = ~np.char.startswith(group.astype(str), "heldout")
+        data = collect(args.squad_train, args.clapnq, args.validation, args.limit)
+        np.savez_compressed(cache, **{name: data[name] for name in names}, data=json.dumps(data["data"]))
+    # A question with no draft (the reader found no span at all) is declined before the model is asked.
+    drafted = data["drafted"].astype(bool)
+    x, y, group = data["x"], data["y"].astype(bool), data["group"].astype(str)
+    article = np.where(group == "squad-validation", data["article"].astype(str), "")
+    answerable = data["answerable"].astype(bool)
+    train = ~np.char.startswith(group, "heldout") & drafted
     mean, scale, coef, intercept = fit(x[train], y[train])
     args.out.write_text(json.dumps({
         "features": list(FEATURES), "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
         "coef": coef.round(6).tolist(), "intercept": round(intercept, 6),
-        "fitted_by": "python bench/fit_answerability.py DATA/squad-v1.1-dev DATA/clapnq-dev",
+        "fitted_by": "python bench/fit_answerability.py DATA/squad-train DATA/clapnq-dev",
         "data_sha256": data["data"], "examples": {g: int((group == g).sum()) for g in sorted(set(group.tolist()))},
-        "declined_by_type_checks": {g: int((data["group"][~judged] == g).sum())
-                                    for g in sorted(set(data["group"].tolist()))},
+        "no_draft": {g: int(((group == g) & ~drafted).sum()) for g in sorted(set(group.tolist()))},
     }, indent=1) + "\n", encoding="utf-8")
-    p = probabilities(x, mean, scale, coef, intercept)
-    write_report(args.report, p, y, group, train, coef)
+    p = np.where(drafted, probabilities(x, mean, scale, coef, intercept), 0.0)
+    oof = np.where(drafted, out_of_fold(x, y, article, train), 0.0)
+    write_report(args.report, p, oof, y, group, answerable, coef)
     print(f"wrote {args.out} and {args.report}/report.md", file=sys.stderr)
     return 0
 
 
-def write_report(out: Path, p, y, group, train, coef) -> None:
-    held = ~train
-    answerable_groups = np.array(["unanswerable" not in g for g in group.astype(str)])
-    # Near misses are built from answerable questions but count as questions to decline.
-    answerable = answerable_groups & ~np.char.endswith(group.astype(str), "near-miss")
+def write_report(out: Path, p, oof, y, group, answerable, coef) -> None:
+    squad, held = group == "squad-validation", group == "heldout-clapnq"
     lines = ["# Answerability model: calibration and the abstention curve", "",
-             "Made by `python bench/fit_answerability.py DATA/squad-v1.1-dev DATA/clapnq-dev`.", "",
-             "Every figure is over the drafts the answer-type checks let through, the ones the model judges "
-             "(answerability.json lists those the checks declined first). A *right* draft contains a gold "
-             "answer; near misses and unanswerable questions are never right. *Abstention precision* is the "
-             "share of declined drafts that were not right, *abstention recall* the share of drafts that were "
-             "not right that are declined, *answerable declined* the share of answerable questions' own "
-             "drafts (not near misses) that are declined.", "",
+             "Made by `python bench/fit_answerability.py DATA/squad-train DATA/clapnq-dev`.", "",
+             "A *right* answer's sentences hold a gold answer; an unanswerable question's answer is never right. "
+             "SQuAD validation figures are out of fold (each article scored by a model fitted without it); the "
+             "CLAP NQ half is held out of the fit. A question where the reader found no phrase at all is "
+             "declined whatever the threshold.", "",
              "## Weights (standardised features)", "", "| feature | weight |", "|---|---|"]
     lines += [f"| {name} | {w:+.3f} |" for name, w in sorted(zip(FEATURES, coef), key=lambda t: -abs(t[1]))]
-    lines += ["", "## Examples", "", "| group | examples | right |", "|---|---|---|"]
+    lines += ["", "## Examples", "", "| group | examples | answerable | right |", "|---|---|---|---|"]
     for g in sorted(set(group.tolist())):
         mask = group == g
-        lines.append(f"| {g} | {int(mask.sum())} | {y[mask].mean():.3f} |")
-    for name, mask in (("training examples", train), ("held-out CLAP NQ half", held)):
+        lines.append(f"| {g} | {int(mask.sum())} | {int(answerable[mask].sum())} | {y[mask].mean():.3f} |")
+    for name, probs, mask in (("SQuAD validation articles, out of fold", oof, squad),
+                              ("held-out CLAP NQ half", p, held)):
         lines += ["", f"## Reliability: {name}", "", "| P(right) bin | examples | mean predicted | observed right |",
                   "|---|---|---|---|"]
         lines += [f"| {r['bin']} | {r['n']} | {r['predicted']:.3f} | {r['observed']:.3f} |"
-                  for r in reliability(p[mask], y[mask])]
+                  for r in reliability(probs[mask], y[mask])]
         lines += ["", f"## Abstention curve: {name}", "",
-                  "| min_confidence | abstention precision | abstention recall | accuracy when answering | "
-                  "answerable declined |", "|---|---|---|---|---|"]
-        lines += [f"| {r['threshold']:.2f} | {r['abstention_precision']:.3f} | {r['abstention_recall']:.3f} | "
-                  f"{r['answered_accuracy']:.3f} | {r['answerable_declined']:.3f} |"
-                  for r in curve(p[mask], y[mask], answerable[mask])]
+                  "| min_confidence | unanswerable declined | answerable declined | answerable accuracy | "
+                  "abstention precision |", "|---|---|---|---|---|"]
+        lines += [f"| {r['threshold']:.2f} | {r['unanswerable_declined']:.3f} | {r['answerable_declined']:.3f} | "
+                  f"{r['answerable_accuracy']:.3f} | {r['abstention_precision']:.3f} |"
+                  for r in curve(probs[mask], y[mask], answerable[mask])]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    plot(out, p, y, train, held, answerable)
+    plot(out, [("SQuAD validation (out of fold)", oof, squad), ("held-out CLAP NQ", p, held)], y, answerable)
 
 
-def plot(out: Path, p, y, train, held, answerable) -> None:
+def plot(out: Path, series, y, answerable) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -247,18 +244,19 @@ def plot(out: Path, p, y, train, held, answerable) -> None:
 
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
-    for name, mask in (("training", train), ("held-out CLAP NQ", held)):
-        rows = reliability(p[mask], y[mask])
+    for name, probs, mask in series:
+        rows = reliability(probs[mask], y[mask])
         ax.plot([r["predicted"] for r in rows], [r["observed"] for r in rows], marker="o", label=name)
     ax.set(xlabel="predicted P(right)", ylabel="observed share right", title="Reliability")
     ax.legend()
     fig.savefig(out / "reliability.png", dpi=100, bbox_inches="tight")
     fig, ax = plt.subplots(figsize=(5, 5))
-    for name, mask in (("training", train), ("held-out CLAP NQ", held)):
-        rows = curve(p[mask], y[mask], answerable[mask])
-        ax.plot([r["abstention_recall"] for r in rows], [r["abstention_precision"] for r in rows], marker=".",
+    for name, probs, mask in series:
+        rows = curve(probs[mask], y[mask], answerable[mask])
+        ax.plot([r["answerable_declined"] for r in rows], [r["unanswerable_declined"] for r in rows], marker=".",
                 label=name)
-    ax.set(xlabel="abstention recall", ylabel="abstention precision", title="Declining: precision vs recall")
+    ax.set(xlabel="answerable questions declined", ylabel="unanswerable questions declined",
+           title="Declining: the operating points of min_confidence")
     ax.legend()
     fig.savefig(out / "curve.png", dpi=100, bbox_inches="tight")
     plt.close("all")

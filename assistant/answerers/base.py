@@ -38,9 +38,10 @@ class AnswerResult:
     """The end of an answer: its citations, and whether (and why) it declined.
 
     `text` is the whole answer: the streamed pieces joined, after the last Revision; `[n]` in it is
-    citations[n-1]. `short` is the exact phrase that answers ("63,519"), shown above the text; None
-    when no phrase was found with confidence, when the answer declines, and for answerers that do not
-    extract one (LLM, top passage).
+    citations[n-1]. `short` is the exact phrase that answers ("63,519"), shown above the text, and
+    `short_start`/`short_end` its offsets in citation 1's document (document_text(citations[0].source)
+    [short_start:short_end] == short, inside citations[0].sentence); None when the answer declines, and
+    for answerers that do not extract one (LLM, top passage).
     `notes` are for the user (why it declined, what was removed); `details` are for the curious
     (what else was searched), shown under "Why this answer"; `unsupported` lists the generated
     sentences verification did not pass (removed, or shown marked). `answered_by` names the kind
@@ -56,6 +57,8 @@ class AnswerResult:
     unsupported: tuple[str, ...] = ()  # generated sentences that verification did not pass
     confidence: float | None = None  # the answerer's estimate that the answer is right, when it makes one
     short: str | None = None  # the exact phrase that answers, shown above the text
+    short_start: int | None = None  # its offsets in citation 1's document text
+    short_end: int | None = None
     answered_by: str | None = None  # the answerer kind that wrote text, when another stood in (None: this one)
 
 
@@ -76,14 +79,22 @@ class Answerer(ABC):
     def answer(self, request: AnswerRequest) -> AnswerStream:
         """Yield text pieces, then one AnswerResult."""
 
+    def load(self) -> None:
+        """Load the models this answerer needs now, once (start-up, not a question's cost); default: none."""
+
+    @property
+    def loaded(self) -> bool:
+        """Are its models loaded (without loading them)?"""
+        return True
+
     def search_query(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """What to search for: the question, with what a follow-up leans on from the conversation."""
         return rewrite(question, history)
 
 
-def abstain(reason: str, notes: tuple[str, ...] = ()) -> AnswerResult:
-    """The "not found" answer, saying why."""
-    return AnswerResult(NOT_FOUND, (), True, reason, notes)
+def abstain(reason: str, notes: tuple[str, ...] = (), details: tuple[str, ...] = ()) -> AnswerResult:
+    """The "not found" answer, saying why (in words a user reads; the numbers go in `details`)."""
+    return AnswerResult(NOT_FOUND, (), True, reason, notes, details)
 
 
 def speak(result: AnswerResult, pieces: Sequence[str] | None = None) -> AnswerStream:

@@ -82,8 +82,12 @@ class AnswerOut(BaseModel):
 
     question: str
     answer: str
-    short: str | None = Field(None, description="The exact phrase that answers (a name, date, amount, place), "
-                                                "cut from the cited sentences; null when none was found.")
+    short: str | None = Field(None, description="The exact phrase that answers, as the reader found it in the "
+                                                "first cited sentence; null when the answer declines or the "
+                                                "answerer does not extract one.")
+    short_start: int | None = Field(None, description="Where `short` starts in the first citation's document "
+                                                      "text (the offsets citations use).")
+    short_end: int | None = Field(None, description="Where `short` ends in that text.")
     abstained: bool
     confidence: float | None = Field(None, description="The extractive answerer's estimate (0-1) that the answer "
                                                        "is right; null for other answerers.")

@@ -1,100 +1,113 @@
-"""The default answerer: picks the retrieved sentences that best answer the question, no LLM.
+"""The default answerer: the trained reader points at the exact phrase that answers; no LLM.
 
-question.py works out once what the question asks; candidates.py scores every retrieved sentence;
-selection.py picks the answer's sentences; answerability.py estimates how likely that answer is to be
-right (the answerer declines below `[answer] min_confidence`); second_look.py completes a list of
-people who did the act asked about. Step by step: docs/answering.md.
+The reader (assistant/reader) reads the question against each retrieved passage and gives its best
+spans and a no-answer score. The best span is the short answer, verbatim, with its offsets; the
+sentence that holds it is the cited answer (with the sentence before when it leans on it); spans
+nearly as good in other sentences add their sentences. Whether to answer at all is one calibrated
+decision: answerability.py estimates how likely the answer is to be right from the reader's scores
+and retrieval's, and the answerer declines below `[answer] min_confidence`. Step by step:
+docs/answering.md.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
-
-import numpy as np
 
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, abstain, speak
 from assistant.answerers.extractive.answerability import Answerability, features, shipped
-from assistant.answerers.extractive.candidates import Candidate, collect, score
-from assistant.answerers.extractive.question import Question
-from assistant.answerers.extractive.second_look import more_who_did
-from assistant.answerers.extractive.selection import compose, missing_answer, select
-from assistant.answerers.extractive.short import short_answer
+from assistant.answerers.extractive.compose import Found, choose, compose
+from assistant.reader import Reader, Reading, shipped_reader
 from assistant.settings import AnswerSettings
-from assistant.text.facts import has_type
 from assistant.text.terms import terms
 from vectorstore.embedder import Embedder
 
+NOT_ANSWERED = ("the documents do not seem to say this; the closest passages are listed, in case the answer is "
+                "there in other words")
+
 
 class ExtractiveAnswerer(Answerer):
-    """Composes a short answer from whole retrieved sentences, each followed by its [n]."""
+    """Answers with the reader's best span and the sentence that holds it, each sentence followed by its [n]."""
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings, model: Answerability | None = None):
+    def __init__(self, embedder: Embedder | None, settings: AnswerSettings, model: Answerability | None = None,
+                 reader: Reader | None = None):
         self.embedder = embedder
         self.settings = settings
         self._model = model  # the shipped weights unless given, read on the first answer
+        self._reader = reader  # the shipped reader unless given, loaded on the first answer
+
+    @property
+    def reader(self) -> Reader:
+        return self._reader or shipped_reader()
+
+    def load(self) -> None:
+        self.reader.model
+
+    @property
+    def loaded(self) -> bool:
+        return self.reader.loaded
 
     def answer(self, request: AnswerRequest) -> AnswerStream:
         """Answer request.query from request.hits, a sentence at a time."""
         draft = self.draft(request)
         if draft is None:
-            yield from speak(abstain("the retrieved passages hold no whole sentence"))
-            return
-        if draft.missing:
-            yield from speak(abstain(draft.missing))
+            yield from speak(abstain(NOT_ANSWERED, details=("The reader found no phrase that answers in the "
+                                                            "retrieved passages.",)))
             return
         model = self._model or shipped()
         confidence = model.probability(draft.features)
+        why = (f"Estimated {confidence:.0%} likely right (answer.min_confidence {self.settings.min_confidence:.0%}); "
+               f"best phrase “{draft.short}” (reader margin {draft.found[0].margin:+.1f}); what weighs most "
+               f"against it: {model.weakest(draft.features)}.")
         if confidence < self.settings.min_confidence:
-            reason = (f"the best answer found is likely wrong (estimated {confidence:.0%} right, below "
-                      f"answer.min_confidence {self.settings.min_confidence:.0%}); what weighs most against it: "
-                      f"{model.weakest(draft.features)}")
-            yield from speak(replace(abstain(reason), confidence=round(confidence, 4)))
+            yield from speak(replace(abstain(NOT_ANSWERED, details=(why,)), confidence=round(confidence, 4)))
             return
-        question, chosen = draft.question, draft.chosen
-        details: tuple[str, ...] = ()
-        if question.act and question.act in terms(chosen[0].sentence):
-            room = self.settings.max_sentences + 1 - len(chosen)
-            more, searched = more_who_did(self.embedder, question, draft.query_embedding, chosen, room,
-                                          self.settings.duplicate_similarity, request.search,
-                                          request.document_text)
-            if more:
-                chosen += more
-                looked = "; ".join(f"“{text}”" for text in searched)
-                details = (f"To list others who did the same, also searched for: {looked}.",)
-        pieces, result = compose(chosen, details)
-        short = short_answer(question, [c.sentence for c in chosen])
-        yield from speak(replace(result, confidence=round(confidence, 4), short=short), pieces)
+        chosen = choose(draft.found, request.document_text, self.settings.max_sentences, self.settings.extra_margin)
+        pieces, result = compose(chosen, request.document_text, (why,))
+        best = draft.found[0]
+        yield from speak(replace(result, confidence=round(confidence, 4), short=draft.short,
+                                 short_start=best.start, short_end=best.end), pieces)
 
     def draft(self, request: AnswerRequest) -> Draft | None:
-        """The answer's sentences before deciding whether to give it, with the answerability features;
-        None when the passages hold no sentence at all."""
-        candidates = collect(request.hits, request.document_text)
-        if not candidates:
+        """The reader's spans over the retrieved passages (best first) and the answerability features; None
+        when no passage holds a span that answers."""
+        hits = list(request.hits)
+        texts = [request.document_text(h.chunk.source) for h in hits]
+        passages = [t[h.chunk.start:h.chunk.end] for t, h in zip(texts, hits)]
+        asked = set(terms(request.query))
+
+        def new_words(passage: str, start: int, end: int) -> bool:
+            # A span made only of the question's own words restates it: it is not an answer.
+            said = terms(passage[start:end])
+            return bool(said) and not set(said) <= asked
+
+        readings = self.reader.read(request.query, passages, new_words)
+        found = [Found(hit, rank, hit.chunk.start + span.start, hit.chunk.start + span.end, span.score,
+                       span.score - reading.null)
+                 for rank, (hit, reading) in enumerate(zip(hits, readings)) for span in reading.spans]
+        if not found:
             return None
-        question = Question.of(request.query)
-        query_embedding = self.embedder.embed_cached([request.query])[0]
-        score(self.embedder, question, query_embedding, candidates)
-        best_match = max(c.score for c in candidates)
-        # A sentence without the kind of answer asked for (no number for "how many") cannot answer. The
-        # draft still has sentences then (the best of any kind), so its features can be measured.
-        typed = [c for c in candidates if has_type(c.sentence, question.kind, question.text)]
-        missing = missing_answer(self.settings, question, typed, best_match, request.unknown_terms)
-        chosen = select(self.settings, question, typed or candidates, best_match)
-        x = features(question, chosen[0], candidates, best_match, bool(typed), request.hits,
-                     request.unknown_terms)
-        return Draft(question, query_embedding, chosen, x, missing)
+        found.sort(key=lambda f: (-f.margin, f.rank))
+        best = found[0]
+        phrases = [t[h.chunk.start + r.spans[0].start:h.chunk.start + r.spans[0].end] if r.spans else None
+                   for t, h, r in zip(texts, hits, readings)]
+        return Draft(found, readings, phrases[best.rank], features(found, readings, hits, phrases))
 
 
 @dataclass
 class Draft:
-    """An answer not yet given: its question, its sentences (best first), its answerability features, and
-    why the sentences cannot hold the answer ("" when they may)."""
+    """An answer not yet given: the spans found (best first), each passage's reading, the short answer, and the
+    answerability features."""
 
-    question: Question
-    query_embedding: np.ndarray
-    chosen: list[Candidate]
-    features: np.ndarray
-    missing: str = ""
+    found: list[Found]
+    readings: list[Reading]
+    short: str
+    features: object
+
+    @property
+    def margin(self) -> float:
+        return self.found[0].margin if self.found else -math.inf
 
 
 def make(settings, embedder: Embedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embedder, settings.answer)
+    reader = Reader(settings.answer.reader) if settings.answer.reader else None
+    return ExtractiveAnswerer(embedder, settings.answer, reader=reader)

@@ -1,56 +1,50 @@
-"""Whether the drafted answer is right: a logistic regression over what the answerer already measured.
+"""Whether to answer: a logistic regression over the reader's scores and retrieval's, fitted on held-out data.
 
-The extractive answerer drafts an answer from its best sentence, then asks this model how likely that
-draft is to be right, and declines below `[answer] min_confidence`. The weights are fitted by
-`bench/fit_answerability.py` on public data (SQuAD v1.1 dev questions outside the reported sample,
-each also paired with its article's other passages as a near miss, and half of CLAP NQ dev) and
-shipped beside this file as `answerability.json`; docs/answering.md describes the data, the split
-and the calibration.
+The extractive answerer drafts its answer from the reader's best span, then asks this model how likely
+that answer is to be right, and declines below `[answer] min_confidence` (one setting, one decision).
+The weights are fitted by `bench/fit_answerability.py` on data the reader never trained on: the
+validation articles of the SQuAD training pool (answerable and crafted-unanswerable questions) and half
+of CLAP NQ dev, and shipped beside this file as `answerability.json`; docs/answering.md describes the
+data, the split and the calibration.
 
-Every feature is a number the answerer computes anyway, or a cheap look at the question: nothing here
-names a thing from any corpus.
+Every feature is a number the reader or retrieval computes anyway: nothing here names a thing from any
+corpus, and no word list.
 """
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answerers.extractive.candidates import Candidate
-from assistant.answerers.extractive.question import Question
-from assistant.text.facts import NUMBER
-from assistant.text.names import proper_names
-from assistant.text.terms import stem
 from vectorstore.records import Hit
 
-WEIGHTS = Path(__file__).with_name("answerability.json")
-LOW_SCORE = 0.55  # the hand-set floor of earlier versions: now one signal among others
+if TYPE_CHECKING:
+    from assistant.answerers.extractive.compose import Found
+    from assistant.reader import Reading
 
-# name -> what it measures (also how a declined answer names what weighs most against it); the order
+WEIGHTS = Path(__file__).with_name("answerability.json")
+FLOOR = -20.0  # a margin the reader could not give (no span in any other passage) counts as this
+
+# name -> what it measures (also how the why-panel names what weighs most against an answer); the order
 # is the order of the weights.
 FEATURES = {
-    "score": "the best sentence's score (0.7 x cosine + 0.3 x term overlap)",
-    "cosine": "its cosine similarity to the question",
-    "overlap": "the share of the question's terms it holds (idf-weighted)",
-    "grounding": "the share of the question's terms it and its context hold",
-    "gap": "how far it scores below the best sentence of any kind",
-    "ratio": "its score as a share of the best sentence's of any kind",
-    "low_score": "a score below 0.55 (nothing close to the question)",
-    "focus_unknown": "whether the index uses the word a which/what question asks about",
-    "typed": "whether some sentence holds the kind of answer asked for",
-    "missing_names": "the question's proper names missing from its passage",
-    "missing_numbers": "the question's numbers and years missing from its passage",
+    "margin": "how much the reader prefers its best phrase to “no answer” in that passage",
+    "span_score": "the reader's score for its best phrase",
+    "no_answer": "the reader's “no answer” score for that passage",
+    "runner_up": "how much the reader prefers a phrase in any other passage",
+    "answering": "the share of passages the reader would answer from",
+    "same_phrase": "the share of passages whose best phrase is the same",
     "passage_rank": "the rank of its passage among those retrieved",
-    "agree": "whether dense and BM25 retrieval agree on the first passage",
-    "runner_up": "how close the best sentence of another passage comes",
-    "kind_number": "the kind of question (how many/much)",
-    "kind_date": "the kind of question (when)",
-    "kind_name": "the kind of question (who, or a name)",
+    "agree": "whether dense and keyword retrieval agree on the first passage",
+    "similarity": "how close its passage is to the question (embedding similarity)",
+    "keyword_found": "whether keyword retrieval found its passage",
+    "phrase_words": "the length of the phrase, in words",
 }
 
 
@@ -87,37 +81,27 @@ def shipped() -> Answerability:
     return Answerability.load()
 
 
-def features(question: Question, lead: Candidate, candidates: Sequence[Candidate], best_match: float,
-             typed: bool, hits: Sequence[Hit], unknown_terms: Callable[[Iterable[str]], set[str]]) -> np.ndarray:
-    """The feature vector (in FEATURES order) of an answer led by `lead`."""
-    passage = f"{lead.hit.chunk.title}\n{lead.passage}"
-    names = proper_names(question.text)
-    numbers = {m.group().lower() for m in NUMBER.finditer(question.text) if m.group()[0].isdigit()}
-    lowered = passage.lower()
-    others = [c.score for c in candidates if c.hit.chunk.id != lead.hit.chunk.id]
-    top = hits[0] if hits else lead.hit
-    rank = next((i for i, h in enumerate(hits) if h.chunk.id == lead.hit.chunk.id), len(hits))
+def features(found: Sequence[Found], readings: Sequence[Reading], hits: Sequence[Hit],
+             phrases: Sequence[str | None]) -> np.ndarray:
+    """The feature vector (in FEATURES order) of an answer led by found[0] (spans best first); phrases[i] is
+    the text of passage i's best span (None: it has none)."""
+    best = found[0]
+    reading = readings[best.rank]
+    short = phrases[best.rank] or ""
+    others = [r.margin for i, r in enumerate(readings) if i != best.rank and r.spans]
+    said = [p.casefold() for p in phrases if p is not None]
+    top = hits[0] if hits else best.hit
+    hit = best.hit
     return np.array([
-        lead.score,
-        lead.cosine,
-        lead.lexical,
-        lead.grounding,
-        best_match - lead.score,
-        lead.score / best_match if best_match > 0 else 0.0,
-        float(lead.score < LOW_SCORE),
-        float(bool(question.focus and unknown_terms([stem(question.focus)]))),
-        float(typed),
-        _share({n for n in names if n.lower() not in lowered}, names),
-        _share({n for n in numbers if n not in lowered}, numbers),
-        float(rank),
+        max(best.margin, FLOOR),
+        reading.spans[0].score,
+        reading.null,
+        max(max(others), FLOOR) if others else FLOOR,
+        sum(r.margin > 0 for r in readings) / max(1, len(readings)),
+        said.count(short.casefold()) / max(1, len(said)),
+        float(best.rank),
         float(top.dense_rank == 1 and top.bm25_rank == 1),
-        (max(others) / lead.score) if others and lead.score > 0 else 0.0,
-        float(question.kind == "number"),
-        float(question.kind == "date"),
-        float(question.kind == "name"),
+        float(hit.dense_score) if hit.dense_score is not None else 0.0,
+        float(hit.bm25_rank is not None),
+        math.log1p(len(short.split())),
     ], dtype=np.float64)
-
-
-def _share(part: Iterable, whole: Iterable) -> float:
-    whole = set(whole)
-    return len(set(part) & whole) / len(whole) if whole else 0.0

@@ -17,6 +17,7 @@ from functools import cached_property
 from assistant.answer import Citation
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, Revision, abstain, speak
 from assistant.answerers.extractive import ExtractiveAnswerer
+from assistant.answerers.extractive import make as make_extractive
 from assistant.answerers.llm.claims import ClaimReader
 from assistant.answerers.llm.prompt import answer_messages, condense_messages, fit, is_refusal
 from assistant.answerers.llm.verify import Passage, Verdict, Verifier
@@ -48,6 +49,13 @@ class LLMAnswerer(Answerer):
             if "chat" not in self.__dict__:  # another thread may have made it while this one waited
                 self.__dict__["chat"] = make_chat_model(self.settings)
             return self.__dict__["chat"]
+
+    def load(self) -> None:
+        self.fallback.load()  # the reader of the extractive stand-in; the LLM starts on its first use
+
+    @property
+    def loaded(self) -> bool:
+        return self.fallback.loaded
 
     def search_query(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A follow-up made standalone by the model ("What did he say?" -> "What did Lavrov say?")."""
@@ -180,5 +188,5 @@ class Composer:
 
 
 def make(settings, embedder) -> LLMAnswerer:
-    fallback = ExtractiveAnswerer(embedder, settings.answer)
+    fallback = make_extractive(settings, embedder)
     return LLMAnswerer(settings.llm, Verifier(embedder.embed_cached, settings.llm.min_support), fallback)
