@@ -271,6 +271,22 @@ def test_seeded_sample_is_stable_and_in_file_order():
 
 # ---- metrics on hand-made cases -------------------------------------------------------
 
+def test_articles_keep_only_the_questions_of_the_listed_articles(tmp_path):
+    from evals.command import of_articles
+
+    two = {"version": "1.1", "data": SQUAD["data"] + SQUAD_V2["data"]}
+    bench = detect(write(tmp_path / "squad" / "dev-v1.1.json", json.dumps(two)).parent)
+    listed = write(tmp_path / "titles.txt", "Normans\n\n")
+    assert [c.id for c in of_articles(list(bench.cases), listed)] == ["n1", "n2", "n3"]
+    assert bench.documents == 3, "the corpus stays whole: only the questions are filtered"
+    with pytest.raises(BenchmarkError) as err:
+        of_articles(list(bench.cases), write(tmp_path / "other.txt", "Oxygen\nSteam_engine\n"))
+    assert str(err.value) == (f"{tmp_path / 'other.txt'}: no question belongs to the 2 articles it lists "
+                              "(expected one title a line, as the benchmark spells it)")
+    with pytest.raises(BenchmarkError, match=r"cannot read the article list \(FileNotFoundError\)"):
+        of_articles(list(bench.cases), tmp_path / "missing.txt")
+
+
 def test_squad_normalisation_and_match():
     assert normalize("The  Denver Broncos!") == "denver broncos"
     assert contains_answer("It cost 36,000 dollars. [1]", ["36,000"])

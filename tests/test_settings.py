@@ -47,6 +47,26 @@ def test_the_retired_score_floor_says_what_replaced_it(tmp_path):
     assert "\n" not in str(err.value)
 
 
+def test_the_retired_sentence_rules_say_what_replaced_them(tmp_path):
+    config = tmp_path / "old.toml"
+    config.write_text("[answer]\nmin_overlap = 0.2\nrelative_cutoff = 0.7\n")
+    with pytest.raises(ConfigError) as err:
+        Settings.load(config, home=tmp_path)
+    assert str(err.value) == ("Invalid settings: answer: Value error, min_overlap, relative_cutoff are gone: the "
+                              "trained reader now picks the answer's sentences; remove it (extra_margin sets how "
+                              "many join the best one; docs/answering.md)")
+
+
+def test_a_reader_file_that_does_not_exist_is_one_line_on_the_first_question(tmp_path, sample_home, embedder):
+    from assistant import Assistant
+    from vectorstore.errors import ModelError
+
+    bot = Assistant.open(home=sample_home, embedder=embedder, answer={"reader": str(tmp_path / "nope.onnx")})
+    with pytest.raises(ModelError) as err:
+        bot.ask("Who denied involvement?")
+    assert str(err.value).startswith("Cannot load the reader model") and "\n" not in str(err.value)
+
+
 def test_configuration_docs_list_every_setting_as_it_is():
     from pathlib import Path
 

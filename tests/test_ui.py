@@ -48,6 +48,17 @@ def test_short_answer_is_a_bold_first_line_above_the_cited_sentences():
     assert 'class="short"' not in citations.answer_html(_answer(), turn=0)  # none found: no line
 
 
+def test_the_short_answer_is_bold_inside_the_highlighted_sentence_of_citation_1():
+    from dataclasses import replace
+
+    # The passage starts at document offset 10; "Putin" is at 18-23 in the document.
+    html = citations.answer_html(replace(_answer(), short="Putin", short_start=18, short_end=23), turn=0)
+    assert "Before. <mark><strong>Putin</strong> denied it.</mark> After." in html
+    # Offsets outside the sentence (a stale answer) are not drawn.
+    html = citations.answer_html(replace(_answer(), short="Before", short_start=10, short_end=16), turn=0)
+    assert "<mark>Putin denied it.</mark>" in html and "<strong>Before</strong>" not in html.split('class="cites"')[1]
+
+
 def test_document_text_is_escaped_everywhere():
     evil = '<img src=x onerror="alert(1)"> Putin denied it. [2] <script>x()</script>'
     answer = _answer(text=evil + " [1]", sentence="Putin denied it.", passage=evil)

@@ -39,13 +39,18 @@ def sentence_span(citation: Citation) -> tuple[int, int] | None:
     return citation.start + at, citation.start + at + len(citation.sentence)
 
 
-def highlight(text: str, sentence: str) -> str:
-    """Escaped `text` with the first occurrence of `sentence` wrapped in <mark>."""
+def highlight(text: str, sentence: str, phrase: tuple[int, int] | None = None) -> str:
+    """Escaped `text` with the first occurrence of `sentence` wrapped in <mark>, and inside it the
+    characters text[phrase[0]:phrase[1]] (the short answer) in <strong>."""
     at = text.find(sentence) if sentence else -1
     if at < 0:
         return escape(text)
     end = at + len(sentence)
-    return f"{escape(text[:at])}<mark>{escape(text[at:end])}</mark>{escape(text[end:])}"
+    inside = escape(text[at:end])
+    if phrase and at <= phrase[0] < phrase[1] <= end:
+        a, b = phrase
+        inside = f"{escape(text[at:a])}<strong>{escape(text[a:b])}</strong>{escape(text[b:end])}"
+    return f"{escape(text[:at])}<mark>{inside}</mark>{escape(text[end:])}"
 
 
 def link_markers(text: str, turn: int, count: int) -> str:
@@ -85,20 +90,24 @@ def answer_html(answer: Answer, turn: int) -> str:
         return (f'<div class="answer abstained"><p><span class="badge">Not found</span> '
                 f'{escape(answer.text)}</p>{notes}{extra}</div>')
     body = link_markers(answer.text, turn, len(answer.citations))
-    cites = "".join(citation_entry(c, turn) for c in answer.citations)
+    phrase = answer.short_start, answer.short_end
+    cites = "".join(citation_entry(c, turn, phrase if c.n == 1 and None not in phrase else None)
+                    for c in answer.citations)
     count = len(answer.citations)
     head = f'<div class="cites-head">Sources · {count} passage{"s" if count != 1 else ""}</div>'
     short = f'<p class="short"><strong>{escape(answer.short)}</strong></p>' if answer.short else ""
     return f'<div class="answer">{short}<p class="text">{body}</p>{notes}<div class="cites">{head}{cites}</div></div>'
 
 
-def citation_entry(c: Citation, turn: int) -> str:
-    """One citation: a summary line (number, title, source) that opens to the highlighted passage."""
+def citation_entry(c: Citation, turn: int, phrase: tuple[int, int] | None = None) -> str:
+    """One citation: a summary line (number, title, source) that opens to the highlighted passage;
+    `phrase` (document offsets) is the short answer, shown in bold inside the highlighted sentence."""
     link = open_link(c.source, c.start, c.end, sentence_span(c))
     return (f'<details class="cite" id="{cite_id(turn, c.n)}"><summary><span class="num">{c.n}</span>'
             f'<span class="title">{escape(c.title or short_source(c.source))}</span>'
             f'<span class="src" title="{escape(c.source)}">{escape(short_source(c.source))}</span></summary>'
-            f'<blockquote class="passage">{highlight(c.text, c.sentence)}</blockquote>'
+            f'<blockquote class="passage">'
+            f'{highlight(c.text, c.sentence, phrase and (phrase[0] - c.start, phrase[1] - c.start))}</blockquote>'
             f'<a class="open-doc" href="{escape(link)}">Open in document ↗</a></details>')
 
 

@@ -32,21 +32,25 @@ def spans(windows: Sequence[Window], start_logits: Sequence[np.ndarray], end_log
     """The passage's best distinct spans (best first, at most `limit`) that `keep(start, end)` accepts, and
     its no-answer score."""
     null = min(float(s[0] + e[0]) for s, e in zip(start_logits, end_logits))
-    found: dict[tuple[int, int], float] = {}
+    scored: list[tuple[float, int, int]] = []  # (score, start char, end char) of every allowed span
     for window, s, e in zip(windows, start_logits, end_logits):
         lo, hi = window.first, window.first + len(window.offsets)  # passage positions
         if lo >= hi:
             continue
         s, e = np.asarray(s[lo:hi]), np.asarray(e[lo:hi])
-        starts = np.argsort(-s)[:TOP_POSITIONS]
-        ends = np.argsort(-e)[:TOP_POSITIONS]
-        for i in starts:
-            for j in ends:
-                if j < i or j - i + 1 > max_answer_tokens:
-                    continue
-                chars = window.char_span(lo + int(i), lo + int(j))
-                score = float(s[i] + e[j])
-                if score > found.get(chars, -np.inf) and keep(*chars):
-                    found[chars] = score
-    best = sorted(found.items(), key=lambda item: -item[1])[:limit]
-    return [Span(a, b, score) for (a, b), score in best], null
+        for i in np.argsort(-s)[:TOP_POSITIONS]:
+            for j in np.argsort(-e)[:TOP_POSITIONS]:
+                if i <= j < i + max_answer_tokens:
+                    scored.append((float(s[i] + e[j]), *window.char_span(lo + int(i), lo + int(j))))
+    scored.sort(key=lambda t: -t[0])
+    out: list[Span] = []
+    seen: set[tuple[int, int]] = set()
+    for score, a, b in scored:  # best first: `keep` is asked only until `limit` spans are found
+        if (a, b) in seen:
+            continue
+        seen.add((a, b))
+        if keep(a, b):
+            out.append(Span(a, b, score))
+            if len(out) == limit:
+                break
+    return out, null
