@@ -74,12 +74,12 @@ class AnswerSettings(BaseModel):
     kind: str = Field("extractive", description="Which answerer replies: extractive (default, offline), llm (needs "
                                                 "[llm]) or top-passage (a plain baseline).")
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer at most.")
-    min_confidence: float = Field(0.3, ge=0, le=1, description="Decline when the fitted answerability model gives "
+    min_confidence: float = Field(0.1, ge=0, le=1, description="Decline when the fitted answerability model gives "
                                   "the reader's answer less than this chance of being right: the one operating "
                                   "point of declining (0: never decline; see docs/answering.md).")
     reader: Path | None = Field(None, description="An ONNX span reader made by bench/train_reader.py, used in "
                                 "place of the shipped one (whose sha256 is checked on load); docs/reader.md.")
-    extra_margin: float = Field(1.0, ge=0, description="Further sentences join the answer when the reader's "
+    extra_margin: float = Field(2.0, ge=0, description="Further sentences join the answer when the reader's "
                                 "margin for a phrase in them is within this of the best phrase's (0: the best "
                                 "sentence alone).")
 

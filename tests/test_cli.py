@@ -114,8 +114,10 @@ def test_ask_human_form_cites_and_highlights(cli_home, sample_bot, sample_docs):
     text = plain(result.stdout)
     lines = text.splitlines()
     first = expected.citations[0]
-    # The answer, a blank line, then each citation as `[n] title — source` (relative to the working dir).
-    assert lines[:3] == [expected.text, "", f"[1] {first.title} — sample/{Path(first.source).name}"]
+    # The short answer, the answer, a blank line, then each citation as `[n] title — source` (relative to the
+    # working dir).
+    assert expected.short and expected.short in first.sentence
+    assert lines[:4] == [expected.short, expected.text, "", f"[1] {first.title} — sample/{Path(first.source).name}"]
     position = 0
     for c in expected.citations:
         header = f"[{c.n}] {c.title} — sample/{Path(c.source).name}\n"
@@ -140,9 +142,16 @@ def test_ask_shows_the_short_answer_first(cli_home):
     # The short answer in bold on the first line, then the cited sentences
     assert plain(result.stdout).splitlines()[:2] == ["36,000", data["answer"]]
     assert result.stdout.startswith("\x1b[1m36,000\x1b[0m")
-    # A question with no short answer starts with its sentences, as before
-    no_short = json.loads(cli("ask", "What did Peskov call the allegations?", "--json", home=cli_home).stdout)
-    assert no_short["short"] is None and no_short["answer"]
+    # --json says where the phrase is: its offsets in the first citation's document text
+    from assistant import Assistant
+
+    text = Assistant.open(home=cli_home).document(data["citations"][0]["source"]).text
+    assert text[data["short_start"]:data["short_end"]] == "36,000"
+    assert data["short"] in data["citations"][0]["sentence"]
+    # A declined answer has none
+    declined = json.loads(cli("ask", "What is the capital of France?", "--json", home=cli_home).stdout)
+    assert declined["abstained"] and (declined["short"], declined["short_start"], declined["short_end"]) == (
+        None, None, None)
 
 
 def test_ask_top_k_sets_the_number_of_passages(cli_home):
@@ -159,7 +168,7 @@ def test_ask_top_k_sets_the_number_of_passages(cli_home):
 def test_ask_source_restricts_the_citations(cli_home, sample_bot):
     question, wanted = "Who denied involvement?", "000_8bc013782648c3d5.txt"
     unfiltered = sample_bot.ask(question)
-    assert any(not c.source.endswith("/" + wanted) for c in unfiltered.citations)  # the filter has work to do
+    assert any(not h.chunk.source.endswith("/" + wanted) for h in unfiltered.hits)  # the filter has work to do
     result = cli("ask", question, "--source", wanted, "--json", home=cli_home)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)

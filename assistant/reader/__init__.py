@@ -67,7 +67,7 @@ class Reader:
         out, at = [], 0
         for passage, ws in zip(passages, windows):
             found, null = spans(ws, starts[at:at + len(ws)], ends[at:at + len(ws)],
-                                lambda a, b, p=passage: keep(p, a, b), limit)
+                                lambda a, b, p=passage: keep(p, a, b), limit, text=passage)
             out.append(Reading(tuple(found), null))
             at += len(ws)
         return out

@@ -17,6 +17,29 @@ from assistant.reader.windows import MAX_ANSWER_TOKENS, Window
 TOP_POSITIONS = 20  # the start and end positions tried per window, best first
 
 
+_PAIRS = {"'": "'", '"': '"', "“": "”", "‘": "’", "(": ")", "[": "]", "«": "»"}
+_TRAILING = ".,;:!?"
+
+
+def tidy(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without a quote or bracket it opens or closes alone, nor trailing punctuation: the reader
+    reads `'proportional` where the passage says 'proportional'."""
+    while start < end:
+        a, b = text[start], text[end - 1]
+        last = (text[start:end].rsplit(None, 1) or [""])[-1]
+        if b.isspace() or (b in _TRAILING and not (b == "." and "." in last[:-1])):  # "D.C." keeps its dot
+            end -= 1
+        elif a.isspace():
+            start += 1
+        elif a in _PAIRS and _PAIRS[a] not in text[start + 1:end]:
+            start += 1
+        elif b in _PAIRS.values() and not any(o in text[start:end - 1] for o, c in _PAIRS.items() if c == b):
+            end -= 1
+        else:
+            break
+    return start, end
+
+
 @dataclass(frozen=True)
 class Span:
     """Characters [start, end) of a passage, and their score (start + end logit)."""
@@ -28,9 +51,9 @@ class Span:
 
 def spans(windows: Sequence[Window], start_logits: Sequence[np.ndarray], end_logits: Sequence[np.ndarray],
           keep: Callable[[int, int], bool] = lambda start, end: True, limit: int = 5,
-          max_answer_tokens: int = MAX_ANSWER_TOKENS) -> tuple[list[Span], float]:
+          max_answer_tokens: int = MAX_ANSWER_TOKENS, text: str | None = None) -> tuple[list[Span], float]:
     """The passage's best distinct spans (best first, at most `limit`) that `keep(start, end)` accepts, and
-    its no-answer score."""
+    its no-answer score; given the passage `text`, each span is tidied first (see `tidy`)."""
     null = min(float(s[0] + e[0]) for s, e in zip(start_logits, end_logits))
     scored: list[tuple[float, int, int]] = []  # (score, start char, end char) of every allowed span
     for window, s, e in zip(windows, start_logits, end_logits):
@@ -46,7 +69,9 @@ def spans(windows: Sequence[Window], start_logits: Sequence[np.ndarray], end_log
     out: list[Span] = []
     seen: set[tuple[int, int]] = set()
     for score, a, b in scored:  # best first: `keep` is asked only until `limit` spans are found
-        if (a, b) in seen:
+        if text is not None:
+            a, b = tidy(text, a, b)
+        if a >= b or (a, b) in seen:
             continue
         seen.add((a, b))
         if keep(a, b):

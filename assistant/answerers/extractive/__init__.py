@@ -15,12 +15,14 @@ from dataclasses import dataclass, replace
 
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, abstain, speak
 from assistant.answerers.extractive.answerability import Answerability, features, shipped
-from assistant.answerers.extractive.compose import Found, choose, compose
+from assistant.answerers.extractive.compose import Found, choose, compose, quote
 from assistant.reader import Reader, Reading, shipped_reader
 from assistant.settings import AnswerSettings
 from assistant.text.terms import terms
 from vectorstore.embedder import Embedder
 
+# A span whose content words are more than this share the question's own is not offered as an answer.
+MAX_ASKED_SHARE = 0.5
 NOT_ANSWERED = ("the documents do not seem to say this; the closest passages are listed, in case the answer is "
                 "there in other words")
 
@@ -75,12 +77,14 @@ class ExtractiveAnswerer(Answerer):
         passages = [t[h.chunk.start:h.chunk.end] for t, h in zip(texts, hits)]
         asked = set(terms(request.query))
 
-        def new_words(passage: str, start: int, end: int) -> bool:
-            # A span made only of the question's own words restates it: it is not an answer.
+        def answers(passage: str, start: int, end: int) -> bool:
+            # A span that is mostly the question's own words restates it: it is not an answer. Nor is one
+            # across a line break (a heading and the paragraph under it).
             said = terms(passage[start:end])
-            return bool(said) and not set(said) <= asked
+            return bool(said) and sum(t in asked for t in said) <= MAX_ASKED_SHARE * len(said) and \
+                "\n" not in passage[start:end]
 
-        readings = self.reader.read(request.query, passages, new_words)
+        readings = self.reader.read(request.query, passages, answers)
         found = [Found(hit, rank, hit.chunk.start + span.start, hit.chunk.start + span.end, span.score,
                        span.score - reading.null)
                  for rank, (hit, reading) in enumerate(zip(hits, readings)) for span in reading.spans]
@@ -90,7 +94,18 @@ class ExtractiveAnswerer(Answerer):
         best = found[0]
         phrases = [t[h.chunk.start + r.spans[0].start:h.chunk.start + r.spans[0].end] if r.spans else None
                    for t, h, r in zip(texts, hits, readings)]
-        return Draft(found, readings, phrases[best.rank], features(found, readings, hits, phrases))
+        lead = quote(best, texts[best.rank])
+        sentence = texts[best.rank][lead.sentence:lead.end]
+        cosine = self._cosine(request.query, sentence)
+        passage = f"{best.hit.chunk.title}\n{passages[best.rank]}"
+        return Draft(found, readings, phrases[best.rank],
+                     features(found, readings, hits, phrases, request.query, sentence, passage, cosine))
+
+    def _cosine(self, question: str, sentence: str) -> float:
+        if self.embedder is None:
+            return 0.0
+        q, s = self.embedder.embed_cached([question, sentence])
+        return float(q @ s)
 
 
 @dataclass

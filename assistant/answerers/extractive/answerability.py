@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.text.names import proper_names
+from assistant.text.terms import terms
 from vectorstore.records import Hit
 
 if TYPE_CHECKING:
@@ -45,7 +48,13 @@ FEATURES = {
     "similarity": "how close its passage is to the question (embedding similarity)",
     "keyword_found": "whether keyword retrieval found its passage",
     "phrase_words": "the length of the phrase, in words",
+    "cosine": "how close the sentence that holds the phrase is to the question (embedding similarity)",
+    "sentence_overlap": "the share of the question's words in that sentence",
+    "passage_overlap": "the share of the question's words in its passage and title",
+    "missing_names": "the question's proper names missing from its passage",
+    "missing_numbers": "the question's numbers and years missing from its passage",
 }
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 
 
 @dataclass(frozen=True)
@@ -82,9 +91,11 @@ def shipped() -> Answerability:
 
 
 def features(found: Sequence[Found], readings: Sequence[Reading], hits: Sequence[Hit],
-             phrases: Sequence[str | None]) -> np.ndarray:
+             phrases: Sequence[str | None], question: str, sentence: str, passage: str,
+             cosine: float) -> np.ndarray:
     """The feature vector (in FEATURES order) of an answer led by found[0] (spans best first); phrases[i] is
-    the text of passage i's best span (None: it has none)."""
+    the text of passage i's best span (None: it has none); `sentence` holds found[0], `passage` is its
+    passage with the document title, `cosine` the sentence's embedding similarity to the question."""
     best = found[0]
     reading = readings[best.rank]
     short = phrases[best.rank] or ""
@@ -104,4 +115,19 @@ def features(found: Sequence[Found], readings: Sequence[Reading], hits: Sequence
         float(hit.dense_score) if hit.dense_score is not None else 0.0,
         float(hit.bm25_rank is not None),
         math.log1p(len(short.split())),
+        cosine,
+        _share_in(terms(question), set(terms(sentence))),
+        _share_in(terms(question), set(terms(passage))),
+        _missing(proper_names(question), passage),
+        _missing([m.group() for m in _NUMBER.finditer(question)], passage),
     ], dtype=np.float64)
+
+
+def _share_in(words: list[str], bag: set[str]) -> float:
+    return sum(w in bag for w in words) / len(words) if words else 1.0
+
+
+def _missing(items: list[str], passage: str) -> float:
+    """The share of items that the passage does not contain (case-insensitive); 0 when there are none."""
+    lowered = passage.lower()
+    return sum(i.lower() not in lowered for i in items) / len(items) if items else 0.0
