@@ -66,13 +66,14 @@ def test_earlier_turns_are_the_history():
     assert conversation(body) == ("WikiLeaks?", [("Who is Sergey Markov?", "Sergey Markov is an adviser. [1]")])
 
 
-def test_a_follow_up_uses_the_conversation(client):
+def test_a_follow_up_uses_the_conversation(client, sample_bot):
+    first, question, earlier = "Who is Julian Assange?", "What did he promise?", "An activist."
     reply = client.chat.completions.create(model="extractive", messages=[
-        {"role": "user", "content": "Who is Sergey Markov?"},
-        {"role": "assistant", "content": "Sergey Markov is an adviser."},
-        {"role": "user", "content": "What did he say about WikiLeaks?"}])
-    citations = reply.choices[0].message.model_extra["citations"]
-    assert any("Markov" in c["text"] for c in citations), citations
+        {"role": "user", "content": first}, {"role": "assistant", "content": earlier},
+        {"role": "user", "content": question}])
+    # The same answer as the assistant's with that history, which is not its answer to the question alone.
+    with_history = sample_bot.ask(question, history=[(first, earlier)])
+    assert reply.choices[0].message.content == with_history.text != sample_bot.ask(question).text
 
 
 def test_streaming_sends_chunks_then_the_citations_then_done(client, api):

@@ -154,7 +154,7 @@ def test_upload_a_file_then_ask_what_only_it_answers(page, server, tmp_path):
     page.get_by_role("tab", name="Chat").click()
     answer = _ask(page, "When is the zorblat festival held?")
     assert "March" in answer.locator(".answer > p.text").inner_text()
-    expect(answer.locator(".answer > p.short strong")).to_have_text("March")  # the short answer, first
+    expect(answer.locator(".answer > p.short strong")).to_have_text(re.compile(r"^(every )?March$"))  # first
     expect(answer.locator("details.cite summary .src").first).to_contain_text("zorblat festival (2024).txt")
 
     # the sources list opens a whole document; removing the upload takes it out of the index
@@ -194,7 +194,7 @@ def test_the_knowledge_base_picker_moves_the_chat_and_the_documents(page, server
     page.get_by_role("option", name="notes").click()
     expect(page.locator("#index-status")).to_have_text(re.compile(r"^1 document · 1 passage"))
     answer = _ask(page, "When is the zorblat festival held?")
-    expect(answer.locator(".answer > p.short strong")).to_have_text("March")
+    expect(answer.locator(".answer > p.short strong")).to_have_text(re.compile(r"^(every )?March$"))
     answer.locator("details.cite").first.locator("summary").click()
     answer.locator("details.cite").first.locator("a.open-doc").click()
     expect(page.locator("#viewer .doc-text")).to_contain_text("purple llama called Ferdinand")

@@ -154,6 +154,17 @@ def test_ask_shows_the_short_answer_first(cli_home):
         None, None, None)
 
 
+def test_the_readme_ask_examples_are_what_the_reader_answers(sample_bot):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split('$ assistant ask "What did Peskov call the allegations?"\n', 1)[1].splitlines()
+    answer = sample_bot.ask("What did Peskov call the allegations?")
+    assert shown[0] == answer.short and " ".join(shown[1:3]) == answer.text
+    block = readme.split('$ assistant ask "Who denied involvement?" --json\n', 1)[1]
+    found = re.search(r'"short": "([^"]*)",\s*"short_start": (\d+), "short_end": (\d+)', block)
+    answer = sample_bot.ask("Who denied involvement?")
+    assert (answer.short, answer.short_start, answer.short_end) == (found[1], int(found[2]), int(found[3]))
+
+
 def test_ask_top_k_sets_the_number_of_passages(cli_home):
     from assistant.settings import RetrievalSettings
 

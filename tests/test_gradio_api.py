@@ -39,8 +39,7 @@ def test_ask_returns_the_answer_json_with_citations(client, sample_bot):
     answer = client.predict(QUESTION, api_name="/ask")
     assert _without_timings(answer) == _without_timings(sample_bot.ask(QUESTION).to_dict())
     assert "[1]" in answer["answer"] and not answer["abstained"]
-    cited = " ".join(c["sentence"] for c in answer["citations"])
-    assert all(name in cited for name in ("Lavrov", "Peskov", "Putin")), answer["answer"]
+    assert answer["short"] and answer["short"] in answer["citations"][0]["sentence"]
     for c in answer["citations"]:
         assert sample_bot.document(c["source"]).text[c["start"]:c["end"]] == c["text"]
 
@@ -49,7 +48,9 @@ def test_ask_understands_a_follow_up_from_history(client, sample_bot):
     first = client.predict("Who is Sergey Markov?", api_name="/ask")
     follow = client.predict(question="What did he say about WikiLeaks?",
                             history=[["Who is Sergey Markov?", first["answer"]]], api_name="/ask")
-    assert "Markov" in follow["query"] and "helped a bit with WikiLeaks" in follow["answer"]
+    assert "Markov" in follow["query"]
+    native = sample_bot.ask("What did he say about WikiLeaks?", history=[("Who is Sergey Markov?", first["answer"])])
+    assert follow["answer"] == native.text and follow["query"] == native.query
 
 
 def test_sources_lists_what_is_indexed(client, sample_bot):

@@ -118,7 +118,7 @@ def test_every_native_route_on_a_named_base(notes_api, tmp_path):
     assert httpx.get(f"{api}/sources", timeout=60).json() == []
     assert [r["source"] for r in httpx.get(f"{api}/kb/notes/sources", timeout=60).json()] == ["zorblat.txt"]
     answer = httpx.post(f"{api}/kb/notes/ask", json={"question": "When is the zorblat festival held?"}, timeout=120)
-    assert answer.status_code == 200 and answer.json()["short"] == "March"
+    assert answer.status_code == 200 and answer.json()["short"] in ("March", "every March")
     assert httpx.get(f"{api}/kb/default/sources", timeout=60).json() == []
     assert httpx.get(f"{api}/kb/notes/documents/zorblat.txt", timeout=60).json()["text"] == ZORB
 

@@ -68,8 +68,7 @@ def test_query_engine_behind_a_tool_answers_with_its_citations(sample_bot):
     marks = sorted({int(m) for m in MARK.findall(response.response)})
     assert marks == list(range(1, len(response.source_nodes) + 1)), "every [n] is a source node, in order"
     cited = " ".join(n.node.metadata["sentence"] for n in response.source_nodes)
-    for name in ("Lavrov", "Peskov", "Putin"):
-        assert name in cited, response.response
+    assert response.metadata["short"] and response.metadata["short"] in cited, response.response
     for i, n in enumerate(response.source_nodes):
         meta = n.node.metadata
         assert meta["n"] == i + 1 and meta["sentence"] in n.node.get_content()
