@@ -118,15 +118,6 @@ def base_model_dir() -> Path:
     return model_dir
 
 
-def load_tokenizer(model_dir: Path):
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
-    return tok
-
-
 def new_model(model_dir: Path):
     from transformers import BertForQuestionAnswering
     from transformers.utils import logging as hf_logging
@@ -427,7 +418,9 @@ def main(argv=None) -> None:
     if args.val_limit:
         val_q = val_q[:args.val_limit]
     model_dir = base_model_dir()
-    windower = Windower(load_tokenizer(model_dir))
+    from vectorstore.embedder import wordpiece_tokenizer
+
+    windower = Windower(wordpiece_tokenizer(model_dir, None))
     train_examples = examples(windower, train_q)
     hyper = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "warmup": args.warmup,
              "weight_decay": args.weight_decay, "seed": args.seed, "bf16": args.bf16,

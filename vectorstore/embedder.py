@@ -113,7 +113,8 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _tokenizer(model_dir: Path, max_tokens: int | None):
+def wordpiece_tokenizer(model_dir: Path, max_tokens: int | None):
+    """The model's WordPiece tokenizer (`tokenizers`, no torch), unpadded, cut at max_tokens (None: never)."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -254,7 +255,7 @@ class OnnxExport(_CachedModel):
         import torch
 
         sentences = list(_CHECK_SENTENCES)
-        tok = _tokenizer(self.model_dir, MAX_TOKENS)
+        tok = wordpiece_tokenizer(self.model_dir, MAX_TOKENS)
         tok.enable_padding(pad_id=0, pad_token="[PAD]")
         enc = tok.encode_batch(sentences)
         ids = torch.tensor([e.ids for e in enc], dtype=torch.long)
@@ -362,7 +363,7 @@ class OnnxMiniLM:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.path = Path(path)
-        self.tokenizer = _tokenizer(model_dir, max_tokens)
+        self.tokenizer = wordpiece_tokenizer(model_dir, max_tokens)
         self.max_seq_length = max_tokens
         self.batch = batch
 
@@ -490,7 +491,7 @@ class Embedder:
     @cached_property
     def tokenizer(self):
         """The model's WordPiece tokenizer (fast, no torch), for sizing chunks in model tokens."""
-        return _tokenizer(self.model_dir, None)
+        return wordpiece_tokenizer(self.model_dir, None)
 
     def count_tokens(self, text: str) -> list[int]:
         """Token ids of text without special tokens (the shape llama-index splitters expect)."""

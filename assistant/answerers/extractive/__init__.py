@@ -10,8 +10,9 @@ docs/answering.md.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, abstain, speak
 from assistant.answerers.extractive.answerability import Answerability, features, shipped
@@ -116,11 +117,7 @@ class Draft:
     found: list[Found]
     readings: list[Reading]
     short: str
-    features: object
-
-    @property
-    def margin(self) -> float:
-        return self.found[0].margin if self.found else -math.inf
+    features: np.ndarray
 
 
 def make(settings, embedder: Embedder) -> ExtractiveAnswerer:
