@@ -1,11 +1,12 @@
 """One Settings object: defaults, then a TOML file, then ASSISTANT_* env vars, then arguments."""
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -16,7 +17,13 @@ def default_home() -> Path:
     return Path(user_data_dir("docs-assistant", appauthor=False))
 
 
-class ModelSettings(BaseModel):
+class Section(BaseModel):
+    """A [section] of the settings: a key it does not define is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSettings(Section):
     precision: Literal["fp32", "int8"] = Field(
         "fp32", description="The embedding model's weights for a new index: fp32, or int8 (quantized: ingest about "
                             "2x faster, vectors cosine ~0.99 to fp32; answers still embed sentences in fp32; "
@@ -24,13 +31,13 @@ class ModelSettings(BaseModel):
                             "re-index into a fresh home (or a new knowledge base) to switch.")
 
 
-class ChunkSettings(BaseModel):
+class ChunkSettings(Section):
     size: int = Field(200, ge=32, le=250, description="Chunk length in MiniLM tokens; the model reads at most 256 "
                                                       "(with its 2 special tokens), anything longer is cut.")
     overlap: int = Field(40, ge=0, le=120, description="Tokens shared by consecutive chunks.")
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(Section):
     max_file_mb: float = Field(200, gt=0, description="Files larger than this are refused; no file is read beyond it.")
     max_unpacked_mb: float = Field(100, gt=0, description="A .docx whose XML unpacks to more than this is refused "
                                                           "before it is parsed (a zip bomb).")
@@ -53,7 +60,7 @@ class IngestSettings(BaseModel):
                       max_paragraphs=self.max_paragraphs, max_pages=self.max_pages, read_timeout=self.read_timeout)
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(Section):
     top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
     dense_k: int = Field(200, ge=1, description="Candidates from the dense (embedding) search.")
     bm25_k: int = Field(200, ge=1, description="Candidates from the BM25 search.")
@@ -70,7 +77,7 @@ class RetrievalSettings(BaseModel):
 RETIRED_SENTENCE_RULES = ("min_overlap", "relative_cutoff", "duplicate_similarity")
 
 
-class AnswerSettings(BaseModel):
+class AnswerSettings(Section):
     kind: str = Field("extractive", description="Which answerer replies: extractive (default, offline), llm (needs "
                                                 "[llm]) or top-passage (a plain baseline).")
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer at most.")
@@ -106,7 +113,7 @@ class AnswerSettings(BaseModel):
         return data
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Section):
     base_url: str | None = Field(None, description="An OpenAI-compatible endpoint (Ollama, llama.cpp server, vLLM, "
                                                    "LM Studio, OpenAI), e.g. http://127.0.0.1:11434/v1.")
     model: str = Field("", description="The model name the endpoint serves (e.g. llama3.2); ignored for a GGUF file.")
@@ -127,7 +134,7 @@ class LLMSettings(BaseModel):
                               "shown marked as unsupported.")
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     api_keys: list[SecretStr] = Field([], description="Keys `assistant serve` accepts as `Authorization: Bearer KEY` "
                                       "(every route but /health needs one when any is set). Set them in the "
                                       "environment: a JSON list, or ASSISTANT_API_KEYS=key1,key2. Never printed "
@@ -146,7 +153,7 @@ class ServerSettings(BaseModel):
         return keys
 
 
-class UISettings(BaseModel):
+class UISettings(Section):
     users: list[SecretStr] = Field([], description="Accounts of the chat UI, each \"user:password\" (the password "
                                    "may hold colons). When set, `assistant chat` asks for a login; without any it "
                                    "refuses a host beyond localhost unless --insecure. Set them in the environment: "
@@ -211,8 +218,7 @@ class Settings(BaseSettings):
         try:
             return cls(**{k: v for k, v in overrides.items() if v is not None})
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"Invalid settings: {problems}") from exc
+            raise ConfigError(f"Invalid settings: {'; '.join(map(_problem, exc.errors()))}") from exc
         except ValueError as exc:  # e.g. a TOML syntax error
             raise ConfigError(f"Invalid settings file {config}: {exc}") from exc
         finally:
@@ -226,6 +232,35 @@ class Settings(BaseSettings):
     def store_dir(self) -> Path:
         """The local Chroma store, shared by every knowledge base of the home (assistant/kb.py)."""
         return self.home / "chroma"
+
+
+def _problem(error: dict) -> str:
+    """One validation error as a user reads it; an unknown key names the closest valid one, in its own section
+    first, then anywhere (`top_k` set outside [retrieval])."""
+    if error["type"] != "extra_forbidden":
+        return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+    *outer, key = map(str, error["loc"])
+    section = outer[0] if outer else None
+    known = [(s, name) for s, name, _ in _leaves()]
+    for pool, cutoff in (([k for k in known if k[0] == section], 0.6), (known, 0.75)):
+        names = [name for _, name in pool]
+        if close := difflib.get_close_matches(key, names, n=1, cutoff=cutoff):
+            return f"unknown setting {_toml_key(section, key)}; did you mean {_toml_key(*pool[names.index(close[0])])}?"
+    return f"unknown setting {_toml_key(section, key)} (docs/configuration.md lists them all)"
+
+
+def _toml_key(section: str | None, name: str) -> str:
+    return f"[{section}] {name}" if section else name
+
+
+def _leaves(model: type[BaseModel] | None = None, section: str | None = None):
+    """(section, name, field) of every setting a user sets, in the order of the classes above."""
+    for name, field in (model or Settings).model_fields.items():
+        kind = field.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _leaves(kind, name)
+        else:
+            yield section, name, field
 
 
 class _CommaList(PydanticBaseSettingsSource):
@@ -249,17 +284,8 @@ class _CommaList(PydanticBaseSettingsSource):
 def settings_table() -> str:
     """The Markdown table of every setting (docs/configuration.md holds a copy; a test keeps it current)."""
     rows = ["| TOML key | environment variable | default | meaning |", "|---|---|---|---|"]
-
-    def walk(model: type[BaseModel], section: str | None) -> None:
-        for name, field in model.model_fields.items():
-            kind = field.annotation
-            if isinstance(kind, type) and issubclass(kind, BaseModel):
-                walk(kind, name)
-                continue
-            key = f"`[{section}] {name}`" if section else f"`{name}`"
-            env = "ASSISTANT_" + (f"{section}__{name}" if section else name).upper()
-            default = "(per-user data dir)" if field.default_factory else field.default
-            rows.append(f"| {key} | `{env}` | `{default}` | {field.description} |")
-
-    walk(Settings, None)
+    for section, name, field in _leaves():
+        env = "ASSISTANT_" + (f"{section}__{name}" if section else name).upper()
+        default = "(per-user data dir)" if field.default_factory else field.default
+        rows.append(f"| `{_toml_key(section, name)}` | `{env}` | `{default}` | {field.description} |")
     return "\n".join(rows)

@@ -37,6 +37,27 @@ def test_invalid_precision_is_one_line(tmp_path, monkeypatch):
     assert Settings.load(home=tmp_path).model.precision == "int8"
 
 
+@pytest.mark.parametrize("toml, message", [
+    ("[retrieval]\ntop_kk = 3\n", "unknown setting [retrieval] top_kk; did you mean [retrieval] top_k?"),
+    ("top_kk = 3\n", "unknown setting top_kk; did you mean [retrieval] top_k?"),
+    ("[ingest]\nread_timout = 5\n", "unknown setting [ingest] read_timout; did you mean [ingest] read_timeout?"),
+    ("[answer]\nzzz = 1\n", "unknown setting [answer] zzz (docs/configuration.md lists them all)"),
+])
+def test_an_unknown_key_is_an_error_naming_the_closest_valid_one(tmp_path, toml, message):
+    config = tmp_path / "typo.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError) as err:
+        Settings.load(config, home=tmp_path)
+    assert str(err.value) == f"Invalid settings: {message}"
+
+
+def test_an_unknown_nested_environment_variable_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOPK", "3")
+    with pytest.raises(ConfigError, match=r"^Invalid settings: unknown setting \[retrieval\] topk; did you mean "
+                                          r"\[retrieval\] top_k\?$"):
+        Settings.load(home=tmp_path)
+
+
 def test_the_retired_score_floor_says_what_replaced_it(tmp_path):
     config = tmp_path / "old.toml"
     config.write_text("[answer]\nmin_score = 0.5\n")
