@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# `make run PORT=8080` serves the chat on another port.
+PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/assistant chat --sample data/sample
+	$(VENV)/bin/assistant chat --sample data/sample --port $(PORT)
 
 # Browser tests need Debian's chromium; install it when we can (root + apt), else they skip.
 browser:

@@ -204,7 +204,7 @@ def chat(
     insecure: Annotated[bool, typer.Option(help="Listen beyond this machine (or --share) without a login.")] = False,
     kb: KbOption = None,
 ) -> None:
-    """Open the chat UI in the browser.
+    """Serve the chat UI (open the address it prints in a browser).
 
     A host other than 127.0.0.1/localhost, or --share, needs users to log in:
     ASSISTANT_UI_USERS=alice:some-long-password (or --insecure).

@@ -106,13 +106,19 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print(Text("\nClosest passages:", style="dim"))
         for i, hit in enumerate(answer.hits[:3], 1):
             console.print(Text(f"  {i}. {hit.chunk.title} — {short(hit.chunk.source)}", style="dim"))
+    shared: dict[tuple[str, int, int], list] = {}  # citations of one passage are printed with it, once
     for c in answer.citations:
+        shared.setdefault((c.source, c.start, c.end), []).append(c)
+    for group in shared.values():
+        first = group[0]
         console.print()
-        console.print(Text.assemble((f"[{c.n}] ", "bold cyan"), (c.title, "bold"), " — ", (short(c.source), "dim")))
-        passage = Text(c.text)
-        at = c.text.find(c.sentence)
-        if at >= 0:
-            passage.stylize("bold yellow", at, at + len(c.sentence))
+        console.print(Text.assemble((" ".join(f"[{c.n}]" for c in group) + " ", "bold cyan"), (first.title, "bold"),
+                                    " — ", (short(first.source), "dim")))
+        passage = Text(first.text)
+        for c in group:
+            at = first.text.find(c.sentence)
+            if at >= 0:
+                passage.stylize("bold yellow", at, at + len(c.sentence))
         console.print(passage)
     t = answer.timings_ms
     console.print(Text(f"\nretrieve {t.get('retrieve', 0):.0f} ms · answer {t.get('answer', 0):.0f} ms · "
@@ -121,11 +127,19 @@ def print_answer(console: Console, answer: Answer) -> None:
 
 def print_sources(console: Console, records: list[DocumentRecord]) -> None:
     """What is indexed."""
+    # A source is printed whole, to be copied into `assistant remove`; the title is cut to make room, and a
+    # narrow terminal leaves out the sha256 (`--json` has every field).
+    widest = max((len(short(r.source)) for r in records), default=6)
+    with_sha = console.width >= widest + 70
+    rest = widest + len("chunks") + 12 * with_sha + len("2026-01-01 00:00") + 2 * (4 + with_sha)  # + padding
     table = Table(show_header=True, header_style="bold", box=None)
-    for col in ("title", "source", "chunks", "sha256", "indexed"):
-        table.add_column(col)
+    table.add_column("title", max_width=max(10, console.width - rest), no_wrap=True, overflow="ellipsis")
+    table.add_column("source", no_wrap=True, min_width=widest)
+    for col in ("chunks", "sha256", "indexed")[:: 1 if with_sha else 2]:
+        table.add_column(col, no_wrap=True)
     for r in records:
         when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M")
-        table.add_row(Text(r.title[:60]), Text(short(r.source)), str(r.chunks), r.sha256[:12], when)
+        sha = (r.sha256[:12],) if with_sha else ()
+        table.add_row(Text(r.title[:60]), Text(short(r.source)), str(r.chunks), *sha, when)
     console.print(table)
     console.print(f"{len(records)} sources, {sum(r.chunks for r in records)} chunks")

@@ -120,7 +120,7 @@ class LLMSettings(Section):
     api_key: SecretStr | None = Field(None, description="The endpoint's key; set it in the environment, never in a "
                                                         "file you share. Never printed or logged.")
     gguf: Path | None = Field(None, description="A local GGUF model file, run by an in-process llama.cpp server "
-                                                "(needs `pip install 'docs-assistant[llm]'`); used when base_url is "
+                                                "(needs `pip install -e '.[llm]' in the repository`); used when base_url is "
                                                 "unset.")
     context_tokens: int = Field(4096, ge=512, description="The model's context window; passages are fitted into it.")
     max_tokens: int = Field(256, ge=16, description="Longest answer the model may write, in tokens.")

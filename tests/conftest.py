@@ -102,7 +102,7 @@ def llm_server():
         import xllamacpp  # noqa: F401
         import llama_index.llms.openai_like  # noqa: F401
     except ImportError as exc:
-        _missing(f"the [llm] extras are not installed ({exc.name}): pip install 'docs-assistant[llm]'")
+        _missing(f"the [llm] extras are not installed ({exc.name}): pip install -e '.[llm]' in the repository")
     try:
         path = tiny_model()
     except TinyModelMissing as exc:

@@ -248,6 +248,31 @@ def test_ingest_and_sources_human_form(tmp_path, sample_docs, make_assistant):
         assert re.fullmatch(rf" {re.escape(r.title)} +docs/{name} +{r.chunks} +{r.sha256[:12]} +"
                             r"\d{4}-\d\d-\d\d \d\d:\d\d", line), line
     assert lines[-1] == f"2 sources, {chunks} chunks"
+    # At 80 columns the sources are still whole, to be copied into `assistant remove`; the titles give way.
+    narrow = cli("sources", home=home, env={"COLUMNS": "80"}, cwd=tmp_path)
+    rows = narrow.stdout.splitlines()[1:-1]
+    assert [f"docs/{name}" in row for row, name in zip(rows, names, strict=True)] == [True, True], narrow.stdout
+    assert max(map(len, narrow.stdout.splitlines())) <= 80
+
+
+def test_two_citations_of_one_passage_print_it_once():
+    import io
+
+    from rich.console import Console
+
+    from assistant.answer import Answer, Citation
+    from assistant.render import print_answer
+
+    passage = "Lavrov denied it. Peskov agreed. Both spoke on Monday."
+    cite = dict(source="/d/a.txt", title="A", text=passage, start=0, end=len(passage), score=1.0)
+    answer = Answer("Who?", "Lavrov denied it [1]. Peskov agreed [2]. Smith did not [3].",
+                    (Citation(1, sentence="Lavrov denied it.", **cite), Citation(2, sentence="Peskov agreed.", **cite),
+                     Citation(3, "/d/b.txt", "B", "Smith did not.", "Smith did not.", 0, 14, 0.5)))
+    out = io.StringIO()
+    print_answer(Console(file=out, width=200, color_system=None), answer)
+    shown = out.getvalue()
+    assert shown.count(passage) == 1 and shown.count("Smith did not.") == 1, shown
+    assert "[1] [2] A — /d/a.txt" in shown and "[3] B — /d/b.txt" in shown, shown
 
 
 def test_tables_show_names_and_reasons_as_written_not_as_markup():
@@ -398,3 +423,9 @@ def test_kb_bad_input_is_one_line_exit_1_and_changes_nothing(tmp_path, make_assi
         assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n"), args
     assert bot.knowledge_bases() == ["default", "notes"] and bot.sources() == [] and \
         bot.with_kb("notes").sources() == []
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_takes_a_port():
+    planned = subprocess.run(["make", "-n", "run", "PORT=8081"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert planned.stdout.splitlines()[-1].endswith("assistant chat --sample data/sample --port 8081")

@@ -110,7 +110,7 @@ def test_without_the_extras_the_message_says_what_to_install(monkeypatch, tmp_pa
     gguf = tmp_path / "tiny.gguf"
     gguf.write_bytes(b"GGUF" + bytes(60))
     monkeypatch.setitem(sys.modules, "xllamacpp", None)  # import xllamacpp now raises ImportError
-    hint = "The LLM answerer needs its extras: pip install 'docs-assistant[llm]'"
+    hint = "The LLM answerer needs its extras: pip install -e '.[llm]' in the repository"
     assert str(error_of(lambda: make_chat_model(LLMSettings(gguf=gguf)))) == hint
     monkeypatch.setitem(sys.modules, "llama_index.llms.openai_like", None)
     assert str(error_of(lambda: make_chat_model(LLMSettings(base_url="http://127.0.0.1:9/v1")))) == hint

@@ -95,3 +95,12 @@ def test_configuration_docs_list_every_setting_as_it_is():
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert settings_table() in docs, "docs/configuration.md is stale: paste assistant.settings.settings_table()"
+
+
+def test_evals_docs_list_every_answerer_as_registered():
+    from pathlib import Path
+
+    from assistant.answerers import answerers_table
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "evals.md").read_text(encoding="utf-8")
+    assert answerers_table() in docs, "docs/evals.md is stale: paste assistant.answerers.answerers_table()"

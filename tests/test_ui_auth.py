@@ -93,3 +93,5 @@ def test_a_login_is_required_when_users_are_set(sample_home, tmp_path):
         proc.terminate()
         log = proc.communicate(timeout=60)[0]
     assert "correct-horse-battery" not in log and "guess-not-this-one" not in log
+    # Our own address line: Gradio's would tell a CLI user to set share=True in code.
+    assert "Chat UI on http://" in log and "assistant chat --share" in log and "share=True" not in log

@@ -120,12 +120,20 @@ def build_app(assistant) -> gr.Blocks:
 
 
 def launch(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False, insecure: bool = False,
-           **kwargs):
-    """Serve the chat UI (blocks until stopped); what `assistant chat` runs.
+           prevent_thread_lock: bool = False, quiet: bool = False, **kwargs):
+    """Serve the chat UI (blocks until stopped unless prevent_thread_lock); what `assistant chat` runs.
 
     With `[ui] users` set, Gradio asks for a login (`auth=`; it compares passwords in constant time).
-    Without, a host beyond loopback or a share link is refused (ConfigError) unless `insecure`."""
+    Without, a host beyond loopback or a share link is refused (ConfigError) unless `insecure`.
+    Prints the page's address (Gradio's own lines would suggest `share=True` in code, not `--share`)."""
     accounts = assistant.settings.ui.accounts()
     check_ui(host, bool(accounts), share, insecure)
-    return build_app(assistant).launch(server_name=host, server_port=port, share=share, inbrowser=False,
-                                       auth=accounts or None, **kwargs)
+    app = build_app(assistant)
+    app.launch(server_name=host, server_port=port, share=share, inbrowser=False, auth=accounts or None,
+               prevent_thread_lock=True, quiet=True, **kwargs)
+    if not quiet:
+        print(f"Chat UI on {app.local_url}" + (f" and {app.share_url}" if app.share_url else
+                                                 "  (assistant chat --share for a temporary public link)"), flush=True)
+    if not prevent_thread_lock:
+        app.block_thread()
+    return app

@@ -25,12 +25,13 @@ class Kind:
     label: str
     module: str  # has make(settings, embedder) -> Answerer
     available: Callable[[Settings], bool] = lambda settings: True
+    needs: str = ""  # what `available` asks of the settings, for people
 
 
 KINDS: dict[str, Kind] = {
     "extractive": Kind("Extractive (offline, no LLM)", "assistant.answerers.extractive"),
     "llm": Kind("LLM with verified citations", "assistant.answerers.llm",
-                lambda s: bool(s.llm.base_url or s.llm.gguf)),
+                lambda s: bool(s.llm.base_url or s.llm.gguf), "`[llm] base_url` or `[llm] gguf` (docs/llm.md)"),
     "top-passage": Kind("Top passage (baseline)", "assistant.answerers.top_passage"),
 }
 
@@ -52,5 +53,12 @@ def make_answerer(kind: str, settings: Settings, embedder: Embedder) -> Answerer
     return import_module(KINDS[kind].module).make(settings, embedder)
 
 
-__all__ = ["KINDS", "AnswerRequest", "AnswerResult", "AnswerStream", "Answerer", "Kind", "Revision", "abstain",
+def answerers_table() -> str:
+    """The Markdown table of the answerers (docs/evals.md holds a copy; a test keeps it current)."""
+    rows = ["| `--answerer` | what answers | needs |", "|---|---|---|"]
+    rows += [f"| `{name}` | {kind.label} | {kind.needs or 'nothing more'} |" for name, kind in KINDS.items()]
+    return "\n".join(rows)
+
+
+__all__ = ["KINDS", "AnswerRequest", "AnswerResult", "AnswerStream", "Answerer", "Kind", "Revision", "abstain", "answerers_table",
            "available_kinds", "make_answerer"]

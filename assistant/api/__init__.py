@@ -22,7 +22,7 @@ def _app_module():
         from assistant.api import app
     except ImportError as exc:
         if exc.name and exc.name.split(".")[0] in ("fastapi", "starlette", "uvicorn"):
-            raise BackendUnavailable("The HTTP API needs FastAPI: pip install 'docs-assistant[api]'") from exc
+            raise BackendUnavailable("The HTTP API needs FastAPI: pip install -e '.[api]' in the repository") from exc
         raise
     return app
 

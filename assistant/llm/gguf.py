@@ -16,7 +16,7 @@ GGUF_MAGIC = b"GGUF"
 # llama.cpp formats a chat as ChatML when the GGUF carries no chat template. A base model does not
 # know ChatML's markers as tokens, so it writes them as text and runs on to max_tokens; they stop it.
 CHATML_MARKERS = ("<|im_end|>", "<|im_start|>")
-EXTRAS_HINT = "The LLM answerer needs its extras: pip install 'docs-assistant[llm]'"
+EXTRAS_HINT = "The LLM answerer needs its extras: pip install -e '.[llm]' in the repository"
 
 
 def check_gguf(path: str | Path) -> Path:
