@@ -105,6 +105,8 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files or folders (read recursively).")],
     prune: Annotated[bool, typer.Option(help="Remove indexed files that vanished from these folders.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list the files skipped as not a "
+                                                                  "supported type.")] = False,
     kb: KbOption = None,
 ) -> None:
     """Add, update or (with --prune) remove documents. Unchanged files cost nothing.
@@ -121,7 +123,7 @@ def ingest(
     else:
         with RichIngestProgress(err) as progress:
             report = bot.ingest(paths, prune=prune, progress=progress)
-        print_report(out, report)
+        print_report(out, report, verbose)
 
 
 def _answerer_help() -> str:

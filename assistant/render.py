@@ -64,8 +64,8 @@ class RichIngestProgress(IngestProgress):
             self.bar.advance(self.files_task)
 
 
-def print_report(console: Console, report: IngestReport) -> None:
-    """Per-file table and totals."""
+def print_report(console: Console, report: IngestReport, verbose: bool = False) -> None:
+    """Per-file table and totals; verbose: also the files skipped as not a supported type."""
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("status")
     table.add_column("source")
@@ -75,9 +75,15 @@ def print_report(console: Console, report: IngestReport) -> None:
         table.add_row(Text(r.status, style=STATUS_STYLE[r.status]), Text(short(r.source)),
                       Text(r.error or (str(r.chunks) if r.chunks else "")))
     console.print(table)
+    if verbose and report.skipped:
+        console.print(Text("skipped (not a supported type):", style="dim"))
+        for source in report.skipped:
+            console.print(Text(f"  {short(source)}", style="dim"))
     counts = report.to_dict()
+    skipped = f", {len(report.skipped)} skipped (not a supported type{'' if verbose else '; --verbose lists them'})" \
+        if report.skipped else ""
     console.print(", ".join(f"{len(counts[s])} {s}" for s in ("added", "updated", "unchanged", "removed", "failed"))
-                  + f"; {report.chunks} chunks embedded in {report.seconds:.1f} s")
+                  + f"{skipped}; {report.chunks} chunks embedded in {report.seconds:.1f} s")
 
 
 def stream_answer(console: Console, pieces: Iterator[str | Revision | Answer]) -> Answer:

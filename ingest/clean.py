@@ -130,14 +130,29 @@ def _clean(raw: str, offsets: bool) -> Cleaned:
     return Cleaned("".join(texts), offset_map)
 
 
+# A line of nothing but Markdown images or image links: the badges atop a README ([![Build](..)](..)).
+_BADGES = re.compile(r"(?:\[?!\[[^\]]*\]\([^)\s]*\)(?:\]\([^)\s]*\))?[ \t]*)+")
+# A man page's running header: "SSH(1)   BSD General Commands Manual   SSH(1)".
+_MAN_HEADER = re.compile(r"(\S+\(\w+\)) .* \1")
+_TITLE_LINES = 40  # a title is looked for this far down, past badges and headers
+
+
 def guess_title(text: str, limit: int = 200) -> str:
-    """The first non-empty line of text, whitespace collapsed, at most `limit` chars."""
+    """The first line of text that reads as a title, whitespace collapsed, at most `limit` chars.
+
+    Skipped on the way: blank lines, lines of Markdown badges, and a man page's running header (its NAME
+    line is the title, "ssh — OpenSSH remote login client")."""
     found = _NON_SPACE.search(text)
     if not found:
         return ""
     # A bounded slice: the first "line" of a text without line breaks may be megabytes long.
-    line = text[found.start():found.start() + 4 * limit].split("\n", 1)[0]
-    title = re.sub(r"^#{1,6}\s+", "", " ".join(line.split()))
+    lines = [" ".join(line.split()) for line in text[found.start():found.start() + 40 * limit].split("\n")]
+    lines = [line for line in lines[:_TITLE_LINES] if line]
+    title = next((line for line in lines if not _BADGES.fullmatch(line)), "")
+    if _MAN_HEADER.fullmatch(title):
+        after_name = lines[lines.index("NAME") + 1:] if "NAME" in lines else []
+        title = after_name[0] if after_name else title.split()[0]
+    title = re.sub(r"^#{1,6}\s+", "", title)
     if len(title) > limit:
         cut = title.rfind(" ", 0, limit)
         title = title[:cut if cut > limit // 2 else limit - 1].rstrip() + "…"

@@ -14,7 +14,7 @@ _MAGIC = (b"%PDF-", b"PK\x03\x04", b"PK\x05\x06", b"\x89PNG", b"\x7fELF", b"GIF8
 # Non-ASCII that Western prose uses freely (typography), and the rest.
 _UNUSUAL = re.compile("[^\x00-\x7f\xa0“”‘’‚„–—…€•™«»°£§©®±×·]")
 _LETTER = re.compile(r"[^\W\d_]")
-_SNIFF = 8192  # like git, judge text-vs-binary on the first 8 KB
+SNIFF_BYTES = 8192  # like git, judge text-vs-binary on the first 8 KB
 # C0 control bytes that never occur in text (tab, LF, VT, FF, CR and ESC do).
 _CONTROL = bytes(b for b in range(32) if b not in b"\t\n\x0b\x0c\r\x1b") + b"\x7f"
 
@@ -23,7 +23,7 @@ def is_binary(data: bytes) -> bool:
     """True when data looks like a binary file rather than text in some encoding."""
     if data.startswith(_MAGIC):
         return True
-    head = data[:_SNIFF]
+    head = data[:SNIFF_BYTES]
     if not head or _bom_encoding(head) or _utf16_without_bom(head):
         return False
     controls = len(head) - len(head.translate(None, _CONTROL))
@@ -37,7 +37,7 @@ def decode_text(data: bytes, name: str) -> str:
     encoding = _bom_encoding(data[:4])
     if encoding:
         return _decode_or_binary(data, encoding, name)
-    encoding = _utf16_without_bom(data[:_SNIFF])
+    encoding = _utf16_without_bom(data[:SNIFF_BYTES])
     if encoding:
         return _decode_or_binary(data, encoding, name)
     try:

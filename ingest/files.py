@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ingest.decode import SNIFF_BYTES, is_binary
 from ingest.errors import FileTooLarge, NothingToIngest, NotARegularFile, PathNotFound, UnreadableFile
 from ingest.limits import megabytes
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
-_SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
+# What a user reads in a message: the suffixes, and text files without one (LICENSE, README, ...).
+SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES)) + ", and plain text without an extension"
 
 
 def source_for(path: str | os.PathLike) -> str:
@@ -84,6 +86,7 @@ class Discovery:
 
     files: tuple[Path, ...]
     unreadable: dict[Path, str]  # resolved folder -> one-line error, e.g. "private: cannot read folder (...)"
+    skipped: tuple[Path, ...] = ()  # files in the folders that are not of a supported type, resolved and sorted
 
 
 def discover(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -95,6 +98,7 @@ def scan(paths: Iterable[str | os.PathLike]) -> Discovery:
     """Like discover(), but also says which subfolders could not be read, and why."""
     found: set[Path] = set()
     unreadable: dict[Path, str] = {}
+    skipped: set[Path] = set()
     for given in paths:
         path = Path(given).expanduser()
         try:
@@ -104,20 +108,36 @@ def scan(paths: Iterable[str | os.PathLike]) -> Discovery:
         except OSError as exc:
             raise UnreadableFile(f"{printable(path.name)}: cannot read ({os_reason(exc)})") from None
         if stat.S_ISDIR(mode):
-            files, blocked = _walk_folder(path, given)
+            files, blocked, passed = _walk_folder(path, given)
             found.update(files)
             unreadable.update(blocked)
+            skipped.update(passed)
         elif not stat.S_ISREG(mode):  # named explicitly: refused now, before anything is read
             raise not_regular(path.name, mode)
         else:
             # Named explicitly: kept even if unsupported, so the caller reports it as failed.
             found.add(path.resolve())
-    return Discovery(tuple(sorted(found)), unreadable)
+    return Discovery(tuple(sorted(found)), unreadable, tuple(sorted(skipped - found)))
 
 
-def _walk_folder(folder: Path, given: object) -> tuple[list[Path], dict[Path, str]]:
+def supported(path: Path) -> bool:
+    """Whether a file found in a folder is ingested: a supported suffix, or none and text inside (sniffed like
+    git, on the first 8 KB). An empty or unreadable file without a suffix is not."""
+    suffix = path.suffix.lower()
+    if suffix or path.name.endswith("."):
+        return suffix in SUPPORTED_SUFFIXES
+    try:
+        with open_regular(path) as fh:
+            head = fh.read(SNIFF_BYTES)
+    except (OSError, NotARegularFile):
+        return False
+    return bool(head) and not is_binary(head)
+
+
+def _walk_folder(folder: Path, given: object) -> tuple[list[Path], dict[Path, str], list[Path]]:
     files: list[Path] = []
     unreadable: dict[Path, str] = {}
+    skipped: list[Path] = []
     saw_file = False
     visited: set[tuple[int, int]] = set()  # (device, inode) of real folders: survives symlink loops
     pending = [folder]
@@ -143,14 +163,13 @@ def _walk_folder(folder: Path, given: object) -> tuple[list[Path], dict[Path, st
                     pending.append(Path(entry.path))
                 elif entry.is_file():  # regular files only: no FIFOs, sockets or broken links
                     saw_file = True
-                    if Path(entry.name).suffix.lower() in SUPPORTED_SUFFIXES:
-                        files.append(Path(entry.path).resolve())
+                    (files if supported(Path(entry.path)) else skipped).append(Path(entry.path).resolve())
             except OSError:
                 continue
     if unreadable:  # "empty" or "no supported files" would be wrong: we could not look everywhere
-        return files, unreadable
+        return files, unreadable, skipped
     if not saw_file:
         raise NothingToIngest(f"Folder is empty: {given}")
     if not files:
-        raise NothingToIngest(f"No supported files in {given} (supported: {_SUPPORTED_LIST})")
-    return files, unreadable
+        raise NothingToIngest(f"No supported files in {given} (supported: {SUPPORTED_LIST})")
+    return files, unreadable, skipped

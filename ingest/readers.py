@@ -13,10 +13,8 @@ from pathlib import Path
 from ingest.bombs import check_docx, check_html, check_pages
 from ingest.decode import decode_text, is_binary
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
-from ingest.files import SUPPORTED_SUFFIXES, open_regular, os_reason, too_large
+from ingest.files import SUPPORTED_LIST, open_regular, os_reason, too_large
 from ingest.limits import Limits
-
-_SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def reader_for(path: Path) -> Callable[[bytes, str, Limits], RawText]:
         return _READERS[suffix]
     except KeyError:
         raise UnsupportedFile(f"{path.name}: unsupported file type '{suffix}' "
-                              f"(supported: {_SUPPORTED_LIST})") from None
+                              f"(supported: {SUPPORTED_LIST})") from None
 
 
 def read_bytes(path: Path, limit: int = Limits.max_file_bytes) -> bytes:
@@ -278,6 +276,6 @@ def _docx_rows(table) -> list[str]:
 
 
 _READERS: dict[str, Callable[[bytes, str, Limits], RawText]] = {
-    ".txt": read_text, ".md": read_markdown, ".markdown": read_markdown,
+    ".txt": read_text, "": read_text, ".md": read_markdown, ".markdown": read_markdown,
     ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
 }

@@ -24,6 +24,7 @@ class IngestReport:
     seconds: float = 0.0
     chunks: int = 0  # chunks embedded in this run
     swept: int = field(default=0)  # orphan chunks of an earlier interrupted run removed
+    skipped: tuple[str, ...] = ()  # files in the given folders of a type that is not ingested
 
     def sources(self, status: str) -> list[str]:
         """Sources with the given status."""
@@ -36,6 +37,7 @@ class IngestReport:
     def to_dict(self) -> dict:
         data = {status: self.sources(status) for status in STATUSES if status != "failed"}
         data["failed"] = [{"source": r.source, "error": r.error} for r in self.failed]
+        data["skipped"] = list(self.skipped)
         data["chunks"] = self.chunks
         data["seconds"] = round(self.seconds, 3)
         return data

@@ -112,9 +112,10 @@ def _give_back_memory() -> None:
         pass
 
 
-def _report(results: list[FileResult], began: float, swept: int) -> IngestReport:
+def _report(results: list[FileResult], began: float, swept: int, skipped: Sequence[Path] = ()) -> IngestReport:
     embedded = sum(r.chunks for r in results if r.status in ("added", "updated"))
-    return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept)
+    return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept,
+                        tuple(printable(source_for(path)) for path in skipped))
 
 
 def file_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
@@ -245,7 +246,7 @@ class Ingestor:
             for source in plan.remove:
                 self.store.delete_source(source)
                 results.append(self._done(FileResult(source, "removed"), progress))
-        return _report(results, began, swept)
+        return _report(results, began, swept, discovery.skipped)
 
     def _prepare_file(self, path: Path, committed: dict[str, str]):
         """(sha256, document, chunks, error message): document None if unchanged.

@@ -26,7 +26,7 @@ from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-SUPPORTED = ".docx, .htm, .html, .markdown, .md, .pdf, .txt"
+SUPPORTED = ".docx, .htm, .html, .markdown, .md, .pdf, .txt, and plain text without an extension"
 
 
 # ---------------------------------------------------------------- helpers
@@ -231,8 +231,23 @@ def test_explicit_unsupported_file_is_returned_and_then_fails(tmp_path):
     assert discover([sheet]) == [sheet]
     assert error_of(load_file, sheet) == (
         UnsupportedFile, f"table.csv: unsupported file type '.csv' (supported: {SUPPORTED})")
-    assert error_of(read_file, tmp_path / "noext") == (
-        UnsupportedFile, f"noext: unsupported file type '' (supported: {SUPPORTED})")
+    # Without an extension a file is text, or a one-line refusal: never a crash, never skipped in silence.
+    assert read_file(write(tmp_path / "LICENSE", "Permission is hereby granted.\n")).text.startswith("Permission")
+    assert error_of(load_file, write(tmp_path / "noext", b"\x00\x01binary")) == (
+        UnsupportedFile, "noext: looks like a binary file, not text")
+
+
+def test_a_folder_reports_what_it_skipped_and_reads_text_without_an_extension(tmp_path):
+    notice = write(tmp_path / "COPYING", "Permission is hereby granted, free of charge.\n")
+    readme = write(tmp_path / "sub" / "README", "Install with make.\n")
+    kept = write(tmp_path / "a.txt", "a")
+    skipped = [write(tmp_path / "blob", b"\x7fELF\x02\x01\x00"), write(tmp_path / "empty", b""),
+               write(tmp_path / "script.py", "x = 1\n"), write(tmp_path / "sub" / "pic.png", b"\x89PNG\r\n")]
+    found = scan([tmp_path])
+    assert found.files == tuple(sorted([notice, readme, kept]))
+    assert found.skipped == tuple(sorted(skipped))
+    assert load_file(notice).title == "Permission is hereby granted, free of charge."
+    assert scan([tmp_path / "blob"]).skipped == ()  # named explicitly: kept, to fail with its reason
 
 
 def test_same_name_in_two_folders_gives_two_sources(tmp_path):
@@ -587,6 +602,19 @@ def test_guess_title():
     long = guess_title("word " * 100)
     assert len(long) <= 200 and long.endswith("…") and long.startswith("word word")
     assert guess_title("   \n") == ""
+
+
+@pytest.mark.parametrize("text, title", [
+    ("[![Build Status](https://ci.example/b.svg)](https://ci.example) [![PyPI](https://p.example/v.svg)]"
+     "(https://p.example)\n\nRequests: HTTP for Humans\n\nMore.", "Requests: HTTP for Humans"),
+    ("![logo](logo.png)\n\n# The Tool\n", "The Tool"),
+    ("SSH(1)          BSD General Commands Manual          SSH(1)\n\nNAME\n     ssh — OpenSSH remote login "
+     "client\n\nSYNOPSIS\n     ssh [-46]", "ssh — OpenSSH remote login client"),
+    ("GZIP(1)     General Commands Manual     GZIP(1)\n\nSYNOPSIS\n  gzip [ -acd ]", "GZIP(1)"),
+    ("A report (2) on things (2)\nbody", "A report (2) on things (2)"),
+])
+def test_a_title_skips_badges_and_running_headers(text, title):
+    assert guess_title(text) == title
 
 
 def test_offset_map_shape_and_monotonic():

@@ -142,6 +142,7 @@ class IngestReportOut(BaseModel):
     unchanged: list[str]
     removed: list[str]
     failed: list[FailedFile]
+    skipped: list[str] = Field([], description="Files in the folders not ingested: not of a supported type.")
     chunks: int
     seconds: float
 
