@@ -321,7 +321,8 @@ def _open_index(settings: Settings, base: KnowledgeBase, embedder: Embedder) -> 
     """The knowledge base's store, and the embedder of the precision its vectors were made with: a store is
     searched and extended with that one, whatever the setting (which is said once when they differ)."""
     store = open_store(settings, base)
-    if store.embedding != settings.model.precision:
+    # Said only to a user who chose a precision: an index made before int8 became the default is no news.
+    if store.embedding != settings.model.precision and "precision" in settings.model.model_fields_set:
         _say_precision_once(settings, base, store.embedding)
     return store, embedder.with_precision(store.embedding)
 

@@ -25,8 +25,9 @@ class Section(BaseModel):
 
 class ModelSettings(Section):
     precision: Literal["fp32", "int8"] = Field(
-        "fp32", description="The embedding model's weights for a new index: fp32, or int8 (quantized: ingest about "
-                            "2x faster, vectors cosine ~0.99 to fp32; answers still embed sentences in fp32; "
+        "int8", description="The embedding model's weights for a new index: int8 (quantized: ingest about 2x "
+                            "faster than fp32, vectors cosine ~0.99 to fp32, the same answers within noise; "
+                            "answers still embed sentences in fp32) or fp32 (the default before issue 19; "
                             "bench/README.md). An index keeps the precision it was made with, whatever this says: "
                             "re-index into a fresh home (or a new knowledge base) to switch.")
 

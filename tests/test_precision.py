@@ -1,12 +1,13 @@
-"""A home keeps the embedding precision it was indexed with: fp32 homes stay fp32 when the setting says int8,
-int8 homes stay int8 when it says fp32, and a store made before precision was recorded is fp32. Answerers
-embed sentences in fp32 whatever the index's precision."""
+"""A home keeps the embedding precision it was indexed with: a new home takes the setting (int8 by default),
+fp32 homes stay fp32 when the setting says int8, int8 homes stay int8 when it says fp32, and a store made
+before precision was recorded is fp32. Answerers embed sentences in fp32 whatever the index's precision."""
 from __future__ import annotations
 
 import json
 import shutil
 
 import numpy as np
+import pytest
 
 from vectorstore.store import EMBEDDING_KEY, Store, open_client, peek_embedding
 
@@ -34,18 +35,36 @@ def made_with(bot, embedder, source: str) -> str:
     return matching[0]
 
 
-def test_an_fp32_home_stays_fp32_when_the_setting_says_int8(sample_home, sample_bot, make_assistant, embedder,
-                                                           tmp_path, caplog):
+@pytest.fixture(scope="module")
+def fp32_home(tmp_path_factory, embedder, sample_docs):
+    """The sample corpus in a home made with [model] precision = "fp32" (the default before issue 19)."""
+    from assistant import Assistant
+
+    home = tmp_path_factory.mktemp("fp32-home")
+    Assistant.open(home=home, embedder=embedder, model={"precision": "fp32"}).ingest([sample_docs])
+    return home
+
+
+def test_a_new_home_is_int8_by_default(sample_home, sample_bot, embedder):
+    assert peek_embedding(sample_home / "chroma") == "int8"
+    assert sample_bot.store.embedding == "int8" and sample_bot.embedder is embedder.with_precision("int8")
+    assert sample_bot.answer_embedder is embedder  # the answerer's sentences stay fp32
+
+
+def test_an_fp32_home_stays_fp32_when_the_setting_says_int8(fp32_home, make_assistant, embedder, tmp_path, caplog):
     home = tmp_path / "home"
-    shutil.copytree(sample_home, home)
+    shutil.copytree(fp32_home, home)
     assert peek_embedding(home / "chroma") == "fp32"
+    with caplog.at_level("WARNING"):
+        quiet = make_assistant(home)  # the default setting: an older home is no news
+    assert quiet.store.embedding == "fp32" and not [r for r in caplog.records if "precision" in r.getMessage()]
     with caplog.at_level("WARNING"):
         bot = make_assistant(home, model={"precision": "int8"})
         make_assistant(home, model={"precision": "int8"})  # a second open in this process: said once
     assert bot.store.embedding == "fp32" and bot.embedder is embedder
     notes = [r.getMessage() for r in caplog.records if "precision" in r.getMessage()]
     assert len(notes) == 1 and "built with fp32 embeddings" in notes[0] and "fresh home" in notes[0], notes
-    assert same_hits(bot.ask(QUESTION), sample_bot.ask(QUESTION))
+    assert same_hits(bot.ask(QUESTION), quiet.ask(QUESTION))
 
     extra = tmp_path / "docs" / "extra.txt"
     extra.parent.mkdir()
@@ -66,7 +85,7 @@ def test_an_int8_home_stays_int8_when_the_setting_says_fp32(sample_docs, make_as
     # The index's vectors are int8; the answerer's sentences are fp32 (the answerability model's own).
     assert bot8.answerer.embedder is embedder and bot8.answer_embedder is embedder
     with caplog.at_level("WARNING"):
-        bot = make_assistant(home)  # the default setting, fp32
+        bot = make_assistant(home, model={"precision": "fp32"})
     assert bot.store.embedding == "int8" and bot.embedder is embedder.with_precision("int8")
     assert bot.answerer.embedder is embedder and bot.with_answerer("extractive").answerer.embedder is embedder
     assert "built with int8 embeddings" in caplog.text
@@ -82,7 +101,7 @@ def test_each_knowledge_base_keeps_its_own_precision(make_assistant, embedder, t
     from assistant import kb
 
     home = tmp_path / "home"
-    bot = make_assistant(home)  # fp32
+    bot = make_assistant(home, model={"precision": "fp32"})
     kb.create(bot.with_answerer("extractive").settings.model_copy(
         update={"model": bot.settings.model.model_copy(update={"precision": "int8"})}), "fast")
     assert peek_embedding(home / "chroma", "assistant_kb_fast") == "int8"
@@ -114,6 +133,7 @@ def test_an_int8_eval_gets_its_own_cached_store(tmp_path, embedder, monkeypatch)
     from test_evals import beir_dir
 
     root = beir_dir(tmp_path / "tiny-beir")
+    monkeypatch.setenv("ASSISTANT_MODEL__PRECISION", "fp32")
     fp32 = evaluate(root, cache_dir=tmp_path / "cache", embedder=embedder)
     monkeypatch.setenv("ASSISTANT_MODEL__PRECISION", "int8")
     int8 = evaluate(root, cache_dir=tmp_path / "cache", embedder=embedder)
