@@ -112,7 +112,7 @@ def ingest(
     """Add, update or (with --prune) remove documents. Unchanged files cost nothing.
 
     \b
-    Examples:
+    Example:
       assistant ingest data/sample --prune
       assistant ingest ~/notes --watch    (one log line per sync; Ctrl-C stops it)
     """
@@ -238,7 +238,7 @@ def chat(
     With several knowledge bases the page has a picker; --kb NAME is the one it opens on.
 
     \b
-    Examples:
+    Example:
       assistant chat --port 7860
       assistant chat --watch ~/notes    (new and changed files are answerable as they are saved)
     """
@@ -305,7 +305,7 @@ def serve(
     is the one of the plain routes (/ask) and model ids (extractive).
 
     \b
-    Examples:
+    Example:
       assistant serve --port 8000
       assistant serve --watch ~/notes    (keeps the folder in sync while serving)
     """

@@ -5,13 +5,13 @@ never assert how long anything took (bench/watch.py measures that)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -67,11 +67,18 @@ class WatchProcess:
 
 @pytest.fixture
 def watch(tmp_path):
-    """watch(folder, settle=SETTLE) -> a running WatchProcess on a fresh home (killed at the end)."""
+    """watch(folder, settle=SETTLE) -> a running WatchProcess on one home (killed at the end). A folder that
+    does not exist yet is made with first.txt in it, and the watcher's first sync awaited."""
     started: list[WatchProcess] = []
 
     def start(folder: Path, settle: str = SETTLE) -> WatchProcess:
+        fresh = not folder.exists()
+        if fresh:
+            folder.mkdir()
+            (folder / "first.txt").write_text(BRIDGE)
         started.append(WatchProcess(tmp_path / "home", folder, settle))
+        if fresh:
+            started[-1].wait_for(lambda: started[-1].said("synced: 1 added"), "the first sync did not add first.txt")
         return started[-1]
 
     yield start
@@ -98,10 +105,7 @@ def sha(path: Path) -> str:
 
 def test_creates_edits_renames_moves_and_deletes_are_synced(tmp_path, watch, reader):
     folder = tmp_path / "notes"
-    folder.mkdir()
-    (folder / "bridge.txt").write_text(BRIDGE)
     watcher = watch(folder)
-    watcher.wait_for(lambda: watcher.said("synced: 1 added"), "the first sync did not add bridge.txt")
     steps = 1
 
     def step(change, expected: dict[str, Path], what: str) -> None:
@@ -112,21 +116,21 @@ def test_creates_edits_renames_moves_and_deletes_are_synced(tmp_path, watch, rea
         watcher.wait_for(lambda: {n: v[0] for n, v in reader().items()} == want, what)
 
     ferry = folder / "ferry.txt"
-    step(lambda: ferry.write_text(FERRY), {"bridge.txt": folder / "bridge.txt", "ferry.txt": ferry}, "create")
-    step(lambda: ferry.write_text(FERRY + " It returns at six."), {"bridge.txt": folder / "bridge.txt",
+    step(lambda: ferry.write_text(FERRY), {"first.txt": folder / "first.txt", "ferry.txt": ferry}, "create")
+    step(lambda: ferry.write_text(FERRY + " It returns at six."), {"first.txt": folder / "first.txt",
                                                                     "ferry.txt": ferry}, "edit")
     boat = folder / "boat.txt"
-    step(lambda: ferry.rename(boat), {"bridge.txt": folder / "bridge.txt", "boat.txt": boat}, "rename")
+    step(lambda: ferry.rename(boat), {"first.txt": folder / "first.txt", "boat.txt": boat}, "rename")
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    step(lambda: shutil.move(boat, outside / "boat.txt"), {"bridge.txt": folder / "bridge.txt"}, "move out")
+    step(lambda: shutil.move(boat, outside / "boat.txt"), {"first.txt": folder / "first.txt"}, "move out")
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "lighthouse.md").write_text("# Lighthouse\n\nThe keeper lit the lamp every evening at dusk.\n")
-    step(lambda: shutil.move(sub, folder / "sub"), {"bridge.txt": folder / "bridge.txt",
+    step(lambda: shutil.move(sub, folder / "sub"), {"first.txt": folder / "first.txt",
                                                     "lighthouse.md": folder / "sub" / "lighthouse.md"}, "folder in")
-    step(lambda: shutil.move(folder / "sub", outside / "sub"), {"bridge.txt": folder / "bridge.txt"}, "folder out")
-    step(lambda: (folder / "bridge.txt").unlink(), {}, "delete")
+    step(lambda: shutil.move(folder / "sub", outside / "sub"), {"first.txt": folder / "first.txt"}, "folder out")
+    step(lambda: (folder / "first.txt").unlink(), {}, "delete")
 
     # Hidden and unsupported files are none of its business; a bad file fails alone, and it keeps going.
     (folder / ".draft.txt").write_text(FERRY)
@@ -145,10 +149,7 @@ def test_creates_edits_renames_moves_and_deletes_are_synced(tmp_path, watch, rea
 
 def test_a_burst_of_a_thousand_files_is_a_few_batched_syncs(tmp_path, watch, reader):
     folder = tmp_path / "burst"
-    folder.mkdir()
-    (folder / "first.txt").write_text(BRIDGE)
     watcher = watch(folder)
-    watcher.wait_for(lambda: watcher.said("synced: 1 added"), "the first sync did not happen")
     for n in range(1000):
         (folder / f"note-{n:04}.txt").write_text(f"Note {n}: the tide table for day {n} lists {n % 7} ferries.\n")
     watcher.wait_for(lambda: len(reader()) == 1001, "the burst was not synced")
@@ -159,10 +160,7 @@ def test_a_burst_of_a_thousand_files_is_a_few_batched_syncs(tmp_path, watch, rea
 
 def test_a_slowly_written_file_is_never_indexed_half(tmp_path, watch, reader):
     folder = tmp_path / "slow"
-    folder.mkdir()
-    (folder / "first.txt").write_text(BRIDGE)
     watcher = watch(folder, settle="1.0")
-    watcher.wait_for(lambda: watcher.said("synced: 1 added"), "the first sync did not happen")
     text = FERRY + " " + BRIDGE
     seen = []
     with open(folder / "slow.txt", "w") as out:
@@ -187,7 +185,7 @@ def whole_or_absent(indexed: dict, folder: Path, bot) -> None:
     assert visible == {name: chunks for name, (_, chunks, _) in indexed.items()}
 
 
-def busy(pid: int, seconds: float = 0.3) -> callable:
+def busy(pid: int, seconds: float = 0.3) -> Callable[[], bool]:
     """A condition: the process has used `seconds` more CPU time since now (an idle watcher uses next to none)."""
     import psutil
 
@@ -202,10 +200,7 @@ def test_stopping_mid_sync_leaves_no_half_document(tmp_path, watch, reader, embe
     from assistant import Assistant
 
     folder = tmp_path / "big"
-    folder.mkdir()
-    (folder / "first.txt").write_text(BRIDGE)
     watcher = watch(folder)
-    watcher.wait_for(lambda: watcher.said("synced: 1 added"), "the first sync did not happen")
     # Two files of ~70 chunks each: seconds of reading, chunking and embedding in one sync.
     words = " ".join(f"word{n} is number {n} of the long list, said the harbour master." for n in range(600))
     syncing = busy(watcher.proc.pid)
@@ -227,21 +222,41 @@ def test_a_busy_store_is_tried_again(make_assistant, tmp_path):
 
     folder = tmp_path / "busy"
     folder.mkdir()
+    (folder / "first.txt").write_text(BRIDGE)
     bot = make_assistant(ingest={"watch_settle": 0.3})
     lines: list[str] = []
-    with watching(bot, [folder], say=lines.append) as watcher:
-        deadline = time.time() + DEADLINE
-        while not any(line.startswith("watching") for line in lines) and time.time() < deadline:
+    deadline = time.time() + DEADLINE
+
+    def wait_for(start: str, count: int = 1) -> None:
+        while sum(line.startswith(start) for line in lines) < count and time.time() < deadline:
             time.sleep(0.1)
+
+    with watching(bot, [folder], say=lines.append) as watcher:
+        wait_for("synced: 1 added")  # the first sync is over: the store is free
         with bot.store.writer():  # another ingest holds the store
             (folder / "ferry.txt").write_text(FERRY)
-            while not any(line.startswith("not synced yet: Another ingest") for line in lines) and \
-                    time.time() < deadline:
-                time.sleep(0.1)
+            wait_for("not synced yet: Another ingest")
+        wait_for("synced: 1 added", count=2)
+    assert sorted(Path(r.source).name for r in bot.sources()) == ["ferry.txt", "first.txt"], lines
+    assert watcher.syncs == 2 and lines[-1].startswith("synced: 1 added in "), lines
+
+
+def test_an_empty_folder_is_watched_until_a_file_comes(make_assistant, tmp_path):
+    from assistant.watch import watching
+
+    folder = tmp_path / "empty"
+    (folder / "later").mkdir(parents=True)
+    bot = make_assistant(ingest={"watch_settle": 0.3})
+    lines: list[str] = []
+    with watching(bot, [folder], say=lines.append):
+        deadline = time.time() + DEADLINE
+        while not lines and time.time() < deadline:
+            time.sleep(0.1)
+        (folder / "later" / "ferry.md").write_text(FERRY)
         while not any(line.startswith("synced: ") for line in lines) and time.time() < deadline:
             time.sleep(0.1)
-    assert [r.source for r in bot.sources()] == [(folder / "ferry.txt").resolve().as_posix()], lines
-    assert watcher.syncs == 1 and lines[-1].startswith("synced: 1 added in "), lines
+    assert lines[0] == f"watching {folder.resolve()}" and lines[1].startswith("synced: 1 added in "), lines
+    assert [Path(r.source).name for r in bot.sources()] == ["ferry.md"]
 
 
 def test_serve_watch_answers_from_a_file_saved_after_it_started(tmp_path):
