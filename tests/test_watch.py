@@ -259,6 +259,39 @@ def test_an_empty_folder_is_watched_until_a_file_comes(make_assistant, tmp_path)
     assert [Path(r.source).name for r in bot.sources()] == ["ferry.md"]
 
 
+def test_a_file_that_never_stops_changing_does_not_hold_the_others_back(make_assistant, tmp_path):
+    from assistant.watch import watching
+
+    folder = tmp_path / "log"
+    folder.mkdir()
+    bot = make_assistant(ingest={"watch_settle": 0.3})
+    lines: list[str] = []
+    writing = threading.Event()
+
+    def keep_writing() -> None:
+        with open(folder / "growing.txt", "w") as out:
+            while not writing.is_set():
+                out.write("The tide rose again. ")
+                out.flush()
+                time.sleep(0.05)
+
+    with watching(bot, [folder], say=lines.append):
+        deadline = time.time() + DEADLINE
+        while not lines and time.time() < deadline:
+            time.sleep(0.1)
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        try:
+            (folder / "ferry.txt").write_text(FERRY)
+            while not bot.sources() and time.time() < deadline:
+                time.sleep(0.1)
+            indexed = [Path(r.source).name for r in bot.sources()]
+        finally:
+            writing.set()
+            writer.join()
+    assert indexed == ["ferry.txt"], lines
+
+
 def test_serve_watch_answers_from_a_file_saved_after_it_started(tmp_path):
     import httpx
 
