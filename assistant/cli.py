@@ -104,6 +104,8 @@ def main_options(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Files or folders (read recursively).")],
     prune: Annotated[bool, typer.Option(help="Remove indexed files that vanished from these folders.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Then keep these folders in sync as files change, until Ctrl-C "
+                                             "(removes what vanished, like --prune).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list the files skipped as not a "
                                                                   "supported type.")] = False,
@@ -111,12 +113,19 @@ def ingest(
 ) -> None:
     """Add, update or (with --prune) remove documents. Unchanged files cost nothing.
 
-    Example: assistant ingest data/sample --prune
+    \b
+    Example:
+      assistant ingest data/sample --prune
+      assistant ingest ~/notes --watch    (one log line per sync; Ctrl-C stops it)
     """
     from assistant.render import RichIngestProgress, print_report
 
+    if watch and as_json:
+        raise typer.BadParameter("--watch logs one line per sync; it has no JSON report", param_hint="--json")
     out, err = _consoles(as_json)
     bot = _open(kb)
+    if watch:
+        return _watch(bot, paths)
     if as_json:
         report = bot.ingest(paths, prune=prune)
         _print_json(report.to_dict())
@@ -124,6 +133,22 @@ def ingest(
         with RichIngestProgress(err) as progress:
             report = bot.ingest(paths, prune=prune, progress=progress)
         print_report(out, report, verbose)
+
+
+def _watch(bot, folders: list[Path]) -> None:
+    """`ingest --watch`: sync the folders, then every change, until Ctrl-C or SIGTERM (exit 130)."""
+    from assistant.watch import Watcher, say_on_stderr, watch_until_interrupted
+
+    watcher = Watcher(bot, folders)
+    try:
+        watch_until_interrupted(watcher)
+    except KeyboardInterrupt:
+        say_on_stderr("stopped watching")
+        raise typer.Exit(130) from None
+
+
+WatchOption = Annotated[Optional[list[Path]], typer.Option("--watch", metavar="DIR", help="Keep this folder in sync "
+                                                           "with the index while running (repeatable).")]
 
 
 def _answerer_help() -> str:
@@ -204,6 +229,7 @@ def chat(
     sample: Annotated[Optional[Path], typer.Option(metavar="DIR",
                                                    help="Ingest this folder first if nothing is indexed.")] = None,
     insecure: Annotated[bool, typer.Option(help="Listen beyond this machine (or --share) without a login.")] = False,
+    watch: WatchOption = None,
     kb: KbOption = None,
 ) -> None:
     """Serve the chat UI (open the address it prints in a browser).
@@ -213,9 +239,13 @@ def chat(
 
     With several knowledge bases the page has a picker; --kb NAME is the one it opens on.
 
-    Example: assistant chat --port 7860
+    \b
+    Example:
+      assistant chat --port 7860
+      assistant chat --watch ~/notes    (new and changed files are answerable as they are saved)
     """
     from assistant.exposure import check_ui
+    from assistant.watch import watching
     from ui import launch
 
     settings = _settings()
@@ -224,7 +254,8 @@ def chat(
     if sample is not None and not bot.sources():
         print(f"Nothing indexed yet: ingesting {sample} ...", file=sys.stderr)
         bot.ingest([sample])
-    launch(bot, host=host, port=port, share=share, insecure=insecure)
+    with watching(bot, watch):
+        launch(bot, host=host, port=port, share=share, insecure=insecure)
 
 
 @app.command(name="eval", cls=PlainHelp)
@@ -265,6 +296,7 @@ def serve(
     host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8000,
     insecure: Annotated[bool, typer.Option(help="Listen beyond this machine without an API key.")] = False,
+    watch: WatchOption = None,
     kb: KbOption = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs; OpenAI-compatible routes under /v1).
@@ -274,14 +306,20 @@ def serve(
     Every knowledge base is served: /kb/NAME/ask, /kb/NAME/sources... and model ids KIND@NAME. --kb NAME
     is the one of the plain routes (/ask) and model ids (extractive).
 
-    Example: assistant serve --port 8000
+    \b
+    Example:
+      assistant serve --port 8000
+      assistant serve --watch ~/notes    (keeps the folder in sync while serving)
     """
     from assistant.api import serve as run_server
     from assistant.exposure import check_api
+    from assistant.watch import watching
 
     settings = _settings()
     check_api(host, bool(settings.server.api_keys), insecure)  # before the store is opened
-    run_server(_open(kb, settings=settings), host=host, port=port, insecure=insecure)
+    bot = _open(kb, settings=settings)
+    with watching(bot, watch):
+        run_server(bot, host=host, port=port, insecure=insecure)
 
 
 @kb_app.command("list", cls=PlainHelp)

@@ -136,11 +136,14 @@ class Assistant:
 
     # ---- documents -----------------------------------------------------------------
     def ingest(self, paths: str | Path | Iterable[str | Path], prune: bool = False,
-               progress: IngestProgress | None = None) -> IngestReport:
-        """Sync files/folders into the index (unchanged files cost nothing)."""
+               progress: IngestProgress | None = None, gone: Iterable[str | Path] = (),
+               allow_empty: bool = False) -> IngestReport:
+        """Sync files/folders into the index (unchanged files cost nothing); `gone` and `allow_empty`
+        as Ingestor.ingest_paths takes them (a watched folder's deleted paths, and its empty folders)."""
         paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
         with self.store.writer():
-            return self.ingestor.ingest_paths(paths, prune=prune, progress=progress)
+            return self.ingestor.ingest_paths(paths, prune=prune, progress=progress, gone=gone,
+                                              allow_empty=allow_empty)
 
     def ingest_texts(self, items: Iterable[tuple], progress: IngestProgress | None = None) -> IngestReport:
         """Sync (source, text[, title]) items that are not files."""

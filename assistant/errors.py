@@ -39,6 +39,10 @@ class InvalidKnowledgeBaseName(KnowledgeBaseError):
     """A knowledge base name outside the allowed pattern (assistant.kb.NAME_RULE)."""
 
 
+class WatchError(AssistantError):
+    """--watch was given something it cannot watch (a file, not a folder)."""
+
+
 class BackendUnavailable(AssistantError):
     """An answerer backend (LLM server, optional package) cannot be used."""
 
@@ -81,4 +85,5 @@ USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
            "EmptyQuestion", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
-           "ModelError", "StoreError", "StoreUnavailable", "UnknownKnowledgeBase", "UnknownSource"]
+           "ModelError", "StoreError", "StoreUnavailable", "UnknownKnowledgeBase", "UnknownSource",
+           "WatchError"]

@@ -49,6 +49,9 @@ class IngestSettings(Section):
                                 "may take to be parsed (in a worker process); one that takes longer fails alone "
                                 "and the ingest goes on. 0: no limit, all files are parsed in the ingesting "
                                 "process.")
+    watch_settle: float = Field(1.0, gt=0, le=60, allow_inf_nan=False, description="With --watch: seconds a "
+                                "changed file's size and modification time must stay the same before it is read, so "
+                                "a file still being written is never indexed half (docs/watch.md).")
     max_upload_mb: float = Field(25, gt=0, description="An uploaded file (chat UI or POST /documents) larger than "
                                                        "this is refused (HTTP 413); ingest big files with "
                                                        "`assistant ingest PATH`.")

@@ -74,6 +74,11 @@ def open_regular(path: Path) -> BinaryIO:
         raise
 
 
+def not_found(given: object) -> PathNotFound:
+    """The one message for a path that does not exist."""
+    return PathNotFound(f"No such file or folder: {printable(str(given))}")
+
+
 def too_large(name: str, size: int, limit: int) -> FileTooLarge:
     """The one message for a file over the size limit."""
     return FileTooLarge(f"{printable(name)}: {megabytes(size)} is over the {megabytes(limit)} limit; "
@@ -94,8 +99,10 @@ def discover(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return list(scan(paths).files)
 
 
-def scan(paths: Iterable[str | os.PathLike]) -> Discovery:
-    """Like discover(), but also says which subfolders could not be read, and why."""
+def scan(paths: Iterable[str | os.PathLike], allow_empty: bool = False) -> Discovery:
+    """Like discover(), but also says which subfolders could not be read, and why.
+
+    A folder with no supported file is NothingToIngest, unless `allow_empty` (a watched folder may be empty)."""
     found: set[Path] = set()
     unreadable: dict[Path, str] = {}
     skipped: set[Path] = set()
@@ -104,11 +111,11 @@ def scan(paths: Iterable[str | os.PathLike]) -> Discovery:
         try:
             mode = path.stat().st_mode
         except FileNotFoundError:  # also a symlink whose target is gone
-            raise PathNotFound(f"No such file or folder: {printable(str(given))}") from None
+            raise not_found(given) from None
         except OSError as exc:
             raise UnreadableFile(f"{printable(path.name)}: cannot read ({os_reason(exc)})") from None
         if stat.S_ISDIR(mode):
-            files, blocked, passed = _walk_folder(path, given)
+            files, blocked, passed = _walk_folder(path, given, allow_empty)
             found.update(files)
             unreadable.update(blocked)
             skipped.update(passed)
@@ -134,7 +141,8 @@ def supported(path: Path) -> bool:
     return bool(head) and not is_binary(head)
 
 
-def _walk_folder(folder: Path, given: object) -> tuple[list[Path], dict[Path, str], list[Path]]:
+def _walk_folder(folder: Path, given: object,
+                 allow_empty: bool) -> tuple[list[Path], dict[Path, str], list[Path]]:
     files: list[Path] = []
     unreadable: dict[Path, str] = {}
     skipped: list[Path] = []
@@ -166,7 +174,7 @@ def _walk_folder(folder: Path, given: object) -> tuple[list[Path], dict[Path, st
                     (files if supported(Path(entry.path)) else skipped).append(Path(entry.path).resolve())
             except OSError:
                 continue
-    if unreadable:  # "empty" or "no supported files" would be wrong: we could not look everywhere
+    if unreadable or allow_empty:  # with an unreadable folder, "empty" would be wrong: we could not look everywhere
         return files, unreadable, skipped
     if not saw_file:
         raise NothingToIngest(f"Folder is empty: {given}")

@@ -196,13 +196,16 @@ class Ingestor:
         self.chunker = chunker
         self.limits = limits
 
-    def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False,
-                     progress: IngestProgress | None = None) -> IngestReport:
-        """Sync files and folders (recursively) into the store."""
+    def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False, progress: IngestProgress | None = None,
+                     gone: Iterable[str | Path] = (), allow_empty: bool = False) -> IngestReport:
+        """Sync files and folders (recursively) into the store.
+
+        `gone`: files or folders known to be deleted or moved away; what is indexed from them is removed.
+        `allow_empty`: a folder with no supported file is synced (to nothing) rather than NothingToIngest."""
         began = time.perf_counter()
         progress = progress or IngestProgress()
         roots = [Path(p) for p in paths]
-        discovery = scan(roots)  # raises PathNotFound / NothingToIngest before touching the store
+        discovery = scan(roots, allow_empty)  # raises PathNotFound / NothingToIngest before touching the store
         reader.start(discovery.files, self.limits)  # the process that parses PDF, DOCX, HTML: ready by the first
         results: list[FileResult] = []
         swept = self.store.sweep()  # a store that is down from the start fails here, as any command would
@@ -242,7 +245,7 @@ class Ingestor:
                                            chunks=chunks)
             results += self._flush(batch, progress)
             folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
-            plan = plan_sync(found, committed, folders, unreadable)
+            plan = plan_sync(found, committed, folders + [source_for(p) for p in gone], unreadable)
             for source in plan.remove:
                 self.store.delete_source(source)
                 results.append(self._done(FileResult(source, "removed"), progress))
