@@ -82,7 +82,7 @@ def test_ingest_json_contract(tmp_path, sample_docs):
     assert first.returncode == 0, first.stderr
     assert first.stderr == ""
     report = json.loads(first.stdout)
-    assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "chunks", "seconds"}
+    assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "skipped", "chunks", "seconds"}
     assert len(report["added"]) == 5 and report["failed"] == []
     (docs / "000_8bc013782648c3d5.txt").unlink()
     second = json.loads(cli("ingest", str(docs), "--prune", "--json", home=tmp_path / "home").stdout)

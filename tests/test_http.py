@@ -116,7 +116,7 @@ def test_ingest_over_http(empty_api, sample_docs, tmp_path):
     reply = httpx.post(f"{empty_api}/ingest", json={"paths": [str(docs)]}, timeout=300)
     assert reply.status_code == 200, reply.text
     report = reply.json()
-    assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "chunks", "seconds"}
+    assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "skipped", "chunks", "seconds"}
     source = str((docs / "004_7bdcd2d0aef0b556.txt").resolve())
     assert report["added"] == [source] and report["failed"] == [] and report["chunks"] > 0
     answer = httpx.post(f"{empty_api}/ask", json={"question": "Who is Sergey Markov?"}, timeout=60).json()
