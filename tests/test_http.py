@@ -214,8 +214,9 @@ def test_a_store_that_dies_mid_ingest_is_503(make_assistant, chroma_server, samp
     with serving(bot) as api:
         reply = httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs)]}, timeout=300)
         assert (reply.status_code, reply.json()) == (503, {"error": (
-            "The store failed during the ingest (lost the connection to the Chroma server). Documents committed "
-            "before it are kept: 1. Bring the store back and run the same ingest again to finish the rest.")})
+            f"The store failed during the ingest (Cannot reach the Chroma server at {chroma_server.url}: is `chroma "
+            "run` running?). Documents committed before it: 1. Run the same ingest again, once the store is back, to "
+            "finish the rest.")})
         assert httpx.get(f"{api}/health", timeout=60).status_code == 503
 
 
