@@ -63,8 +63,8 @@ def test_launch_passes_the_users_to_gradio(sample_bot, sample_home, embedder, mo
 
 # Gradio itself checks the login on the first two only (see ui/login.py).
 CLOSED = [("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/reset"),
-          ("POST", "/gradio_api/cancel"), ("GET", "/gradio_api/heartbeat/made-up-session"), ("GET", "/gradio_api/app_id"),
-          ("GET", "/gradio_api/user"), ("GET", "/gradio_api/token")]
+          ("POST", "/gradio_api/cancel"), ("GET", "/gradio_api/heartbeat/made-up-session"),
+          ("GET", "/gradio_api/app_id"), ("GET", "/gradio_api/user"), ("GET", "/gradio_api/token")]
 
 
 def test_a_login_is_required_when_users_are_set(sample_home, tmp_path):
