@@ -374,14 +374,6 @@ def main() -> None:
     except USER_ERRORS as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
-    except Exception as exc:
-        from vectorstore.errors import lost_connection
-
-        if not lost_connection(exc):
-            raise
-        # The server answered when the command started, then went away (it was stopped or crashed).
-        print("Error: Lost the connection to the Chroma server: is `chroma run` still running?", file=sys.stderr)
-        sys.exit(1)
 
 
 if __name__ == "__main__":

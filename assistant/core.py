@@ -18,6 +18,7 @@ from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
 from assistant.kb import KnowledgeBase, names, open_store, resolve
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
+from assistant.uploads import is_upload
 from ingest.files import source_for
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
@@ -161,12 +162,16 @@ class Assistant:
         return record
 
     def remove(self, source: str) -> str:
-        """Remove one indexed source; returns the source removed."""
+        """Remove one indexed source; returns the source removed. An uploaded copy (in the knowledge base's
+        uploads folder, made by the chat UI or `POST /documents`) is deleted with it: the uploads folder holds
+        what is indexed, nothing else. Any other file stays where it is."""
         resolved = self.resolve_sources([source])
         if len(resolved) > 1:
             raise UnknownSource(f"'{source}' matches {len(resolved)} sources; give the full source")
         with self.store.writer():
             self.store.delete_source(resolved[0])
+            if is_upload(self.kb.root, resolved[0]):
+                Path(resolved[0]).unlink(missing_ok=True)
         return resolved[0]
 
     def resolve_sources(self, names: Sequence[str]) -> list[str]:

@@ -45,8 +45,10 @@ class RichIngestProgress(IngestProgress):
             self.bar.stop()
 
     def files(self, total: int) -> None:
-        # Started only once the paths are known good: a bad path prints its error line alone.
-        self.bar.start()
+        # Started only once the paths are known good: a bad path prints its error line alone. Not drawn where
+        # no one watches (stderr is a file or pipe): there it would only leave a blank line before an error.
+        if self.bar.console.is_terminal:
+            self.bar.start()
         self.bar.update(self.files_task, total=total)
 
     def file_started(self, source: str, chunks: int) -> None:

@@ -19,10 +19,28 @@ SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES)) + ", and plain text witho
 
 
 def source_for(path: str | os.PathLike) -> str:
-    """A file's identity in the store: its resolved absolute posix path."""
+    """A file's identity in the store: its resolved absolute posix path, `stored_name` escaped."""
     # Absolute and resolved, so ingesting the same file again through another relative
     # path, or through a symlink, updates it instead of adding a duplicate.
-    return Path(path).expanduser().resolve().as_posix()
+    return stored_name(Path(path).expanduser().resolve().as_posix())
+
+
+def stored_name(path: str) -> str:
+    """A path as the store can keep it (valid UTF-8). Linux allows any bytes in a name but "/" and NUL; a name
+    that is not UTF-8 (Python's os.fsdecode gives its bytes as U+DC80..U+DCFF) is escaped losslessly: in that
+    name alone, each backslash is doubled and each such byte written \\xHH, so the bytes can be read back
+    (os.fsencode of the name unescaped). A name that is UTF-8 is kept as it is."""
+    if _is_utf8(path):
+        return path
+    return "/".join(name if _is_utf8(name) else printable(name.replace("\\", "\\\\")) for name in path.split("/"))
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def os_reason(exc: OSError) -> str:

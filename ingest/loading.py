@@ -7,7 +7,7 @@ from pathlib import Path
 from ingest.clean import clean_text, guess_title
 from ingest.documents import Document
 from ingest.errors import EmptyDocument, UnreadableFile
-from ingest.files import os_reason, source_for
+from ingest.files import os_reason, source_for, stored_name
 from ingest.limits import Limits
 from ingest.readers import read_bytes, reader_for
 from ingest.worker import read_file_limited
@@ -32,7 +32,7 @@ def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, 
     del raw  # the raw text, as big as the cleaned one or bigger, goes before the Document is made
     if not text:  # e.g. nothing but page furniture
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
-    return Document(source=source_for(path), title=_title(given_title, text, path.stem),
+    return Document(source=source_for(path), title=_title(given_title, text, stored_name(path.stem)),
                     text=text, sha256=sha256 or hashlib.sha256(data).hexdigest(), mtime=mtime)
 
 

@@ -22,7 +22,7 @@ from ingest.progress import IngestProgress
 from ingest.readers import read_bytes
 from ingest.report import FileResult, IngestReport
 from vectorstore.embedder import Embedder
-from vectorstore.errors import StoreError, lost_connection
+from vectorstore.errors import StoreError
 from vectorstore.records import DocumentRecord
 from vectorstore.store import Store
 
@@ -134,15 +134,6 @@ def file_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
     return digest.hexdigest()
 
 
-class _UnstorableName(IngestError):
-    """A source name that is not valid UTF-8: the store keeps UTF-8 only."""
-
-
-def _store_failed(exc: BaseException) -> bool:
-    """True if the store itself failed (no point going on with the next file)."""
-    return isinstance(exc, StoreError) or lost_connection(exc)
-
-
 @contextmanager
 def _stops_on_store_failure(results: list[FileResult]):
     """Turn the first store failure into IngestInterrupted, saying what was kept and how to resume."""
@@ -150,14 +141,11 @@ def _stops_on_store_failure(results: list[FileResult]):
         yield
     except IngestError:
         raise
-    except Exception as exc:
-        if not _store_failed(exc):
-            raise
-        reason = str(exc) if isinstance(exc, StoreError) else "lost the connection to the Chroma server"
+    except StoreError as exc:  # the store boundary (vectorstore.boundary) says the store itself failed
         kept = sum(r.status in ("added", "updated", "removed") for r in results)
-        raise IngestInterrupted(f"The store failed during the ingest ({reason}). Documents committed before it "
-                                f"are kept: {kept}. Bring the store back and run the same ingest again to finish "
-                                "the rest.") from exc
+        raise IngestInterrupted(f"The store failed during the ingest ({exc}). Documents committed before it: "
+                                f"{kept}. Run the same ingest again, once the store is back, to finish the rest.") \
+            from exc
 
 
 @dataclass(frozen=True)
@@ -223,9 +211,6 @@ class Ingestor:
             for path, prepared, error in _prefetch(discovery.files,
                                                    lambda path: self._prepare_file(path, committed)):
                 source = source_for(path)
-                if isinstance(error, _UnstorableName):  # fails alone; never in the store, so nothing to keep
-                    results.append(self._failed(printable(source), str(error), progress))
-                    continue
                 if error is not None:
                     if isinstance(error, OSError):
                         error = UnreadableFile(f"{path.name}: cannot read file ({os_reason(error)})")
@@ -254,14 +239,11 @@ class Ingestor:
     def _prepare_file(self, path: Path, committed: dict[str, str]):
         """(sha256, document, chunks, error message): document None if unchanged.
 
-        Raises _UnstorableName for a name that is not UTF-8, and UnreadableFile / FileTooLarge for a file
-        that is not a regular file (a FIFO or device is never opened blocking, never read), cannot be
-        read, or is over the [ingest] max_file_mb limit: such a file fails alone.
+        Raises UnreadableFile / FileTooLarge for a file that is not a regular file (a FIFO or device is never
+        opened blocking, never read), cannot be read, or is over the [ingest] max_file_mb limit: such a file
+        fails alone.
         """
         source = source_for(path)
-        if printable(source) != source:  # the store keeps UTF-8 only: say so, do not crash on it
-            raise _UnstorableName(f"{printable(path.name)}: the file name (or a folder name) is not valid UTF-8; "
-                                  "rename it to ingest it")
         try:  # before reading: a file changed while being read then looks changed next time too
             mtime = path.stat().st_mtime
         except OSError as exc:
@@ -361,9 +343,9 @@ class Ingestor:
                         for doc, _, _ in entries]
             try:
                 self.store.write_chunks(part, vectors, shas[begin:begin + WRITE_SLICE])
+            except StoreError:
+                raise  # the store itself failed: no point going on with the next file
             except Exception as exc:
-                if _store_failed(exc):
-                    raise  # the store itself is gone: no point going on with the next file
                 return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress)
                         for doc, _, _ in entries]
         if len(chunks) > WRITE_SLICE:  # a big batch: its memory goes back before the commit's is taken
@@ -373,9 +355,9 @@ class Ingestor:
                                   text=doc.text) for (doc, _, _), count in zip(entries, counts)]
         try:
             self.store.commit_documents(records)
+        except StoreError:
+            raise  # the store itself failed: no point going on with the next file
         except Exception as exc:
-            if _store_failed(exc):
-                raise  # the store itself is gone: no point going on with the next file
             return [self._failed(doc.source, f"{Path(doc.source).name}: {exc}", progress) for doc, _, _ in entries]
         return [self._done(FileResult(doc.source, status, count), progress)
                 for (doc, status, _), count in zip(entries, counts)]
@@ -394,4 +376,5 @@ class Ingestor:
         return result
 
     def _failed(self, source: str, error: str, progress: IngestProgress) -> FileResult:
-        return self._done(FileResult(source, "failed", error=error), progress)
+        # printable(): a reason quoting a file name that is not UTF-8 must not break a JSON report
+        return self._done(FileResult(source, "failed", error=printable(error)), progress)

@@ -185,6 +185,19 @@ def test_a_refused_upload_changes_nothing(uploads_api, files, status, error):
     assert not uploads.exists() or not [path for path in uploads.iterdir() if path.is_file()]
 
 
+def test_a_chunked_upload_over_the_limit_is_413(uploads_api):
+    api, home = uploads_api
+    part = b"a" * 9000
+    body = (b"--cut\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\n" + part * 3
+            + b"\r\n--cut--\r\n")
+    reply = httpx.post(f"{api}/documents", content=iter([body[i:i + 4096] for i in range(0, len(body), 4096)]),
+                       headers={"content-type": "multipart/form-data; boundary=cut"}, timeout=60)  # no Content-Length
+    assert "content-length" not in reply.request.headers
+    assert (reply.status_code, reply.json()) == (413, {"error": "The upload is larger than [server] max_upload_files x "
+                                                                "[ingest] max_upload_mb (0.0205078 MB with the form)"})
+    assert not (home / "uploads").exists() or not [path for path in (home / "uploads").iterdir() if path.is_file()]
+
+
 @pytest.mark.parametrize("request_kwargs", [
     {"files": []},  # no body at all
     {"data": {"files": "not a file"}},  # a form field, not a file part

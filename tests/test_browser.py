@@ -214,6 +214,34 @@ def test_the_knowledge_base_picker_moves_the_chat_and_the_documents(page, server
     expect(page.locator("#sources")).not_to_contain_text("ferry.txt")
 
 
+def test_with_users_the_login_page_loads_and_the_app_works_after_it(browser, sample_home, embedder):
+    """The login gate (ui/login.py) leaves open all the login page needs: not one request of it is refused."""
+    from assistant import Assistant
+    from ui import build_app
+
+    app = build_app(Assistant.open(home=sample_home, embedder=embedder))
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+               auth=[("alice", "correct-horse-battery")])
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        refused, errors = [], []
+        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_label("username").fill("alice")
+        page.get_by_label("password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_selector("#chat")
+        assert "denied" in _ask(page, "Who denied involvement?").locator(".answer > p.text").inner_text()
+        assert (refused, errors) == ([], [])
+    finally:
+        context.close()
+        app.close()
+
+
 @pytest.mark.skipif(not os.environ.get("UI_SCREENSHOTS"), reason="set UI_SCREENSHOTS=DIR to save screenshots")
 def test_screenshots(browser, server):
     out = Path(os.environ["UI_SCREENSHOTS"])

@@ -383,9 +383,9 @@ def test_ingest_exits_1_and_says_how_to_resume_when_the_store_dies(tmp_path, sam
                             capture_output=True, text=True, timeout=600,
                             env={**ENV, "ASSISTANT_CHROMA_URL": chroma_server.url})
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr == ("Error: The store failed during the ingest (lost the connection to the Chroma server). "
-                             "Documents committed before it are kept: 1. Bring the store back and run the same "
-                             "ingest again to finish the rest.\n")
+    assert result.stderr == (f"Error: The store failed during the ingest (Cannot reach the Chroma server at "
+                             f"{chroma_server.url}: is `chroma run` running?). Documents committed before it: 1. Run "
+                             "the same ingest again, once the store is back, to finish the rest.\n")
 
 
 # ---------------------------------------------------------------- knowledge bases

@@ -180,10 +180,13 @@ def test_bad_ask_bodies_are_one_line_422(api, body, error):
     assert (reply.status_code, reply.json()) == (422, {"error": error})
 
 
-def test_a_body_that_is_not_utf8_is_one_line(api):
+def test_a_body_that_is_not_utf8_or_nested_too_deeply_is_one_line(api):
     reply = httpx.post(f"{api}/ask", content=b'{"question": "Who denied \xff involvement?"}',
                        headers={"content-type": "application/json"}, timeout=60)
     assert (reply.status_code, reply.json()) == (400, {"error": "Invalid request: the body is not valid UTF-8 JSON"})
+    deep = httpx.post(f"{api}/ask", content=b"[" * 50_000 + b"]" * 50_000, headers={"content-type": "application/json"},
+                      timeout=60)
+    assert (deep.status_code, deep.json()) == (400, {"error": "Invalid request: the body's JSON is nested too deeply"})
     missing = httpx.get(f"{api}/nope", timeout=60)
     assert (missing.status_code, missing.json()) == (404, {"error": "Not Found"})
 
@@ -214,8 +217,9 @@ def test_a_store_that_dies_mid_ingest_is_503(make_assistant, chroma_server, samp
     with serving(bot) as api:
         reply = httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs)]}, timeout=300)
         assert (reply.status_code, reply.json()) == (503, {"error": (
-            "The store failed during the ingest (lost the connection to the Chroma server). Documents committed "
-            "before it are kept: 1. Bring the store back and run the same ingest again to finish the rest.")})
+            f"The store failed during the ingest (Cannot reach the Chroma server at {chroma_server.url}: is `chroma "
+            "run` running?). Documents committed before it: 1. Run the same ingest again, once the store is back, to "
+            "finish the rest.")})
         assert httpx.get(f"{api}/health", timeout=60).status_code == 503
 
 

@@ -285,22 +285,35 @@ def test_prune_keeps_documents_under_an_unreadable_folder(make_assistant, shared
 
 # ---------------------------------------------------------------- hostile paths and a store that dies
 
-def test_fifos_devices_and_non_utf8_names_fail_alone(make_assistant, tmp_path):
+def test_fifos_and_devices_fail_alone(make_assistant, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "good.txt").write_text("The harbour bridge opened in 1932 after eight years of work.\n")
     os.mkfifo(folder / "pipe.txt")  # skipped inside a folder: reading it would block forever
     (folder / "zero.txt").symlink_to("/dev/zero")  # skipped: endless
-    bad_name = os.fsencode(folder) + b"/caf\xe9.txt"  # Latin-1 bytes, not UTF-8
-    with open(bad_name, "wb") as fh:
-        fh.write(b"A note about the cafe opening hours.\n")
     bot = make_assistant()
     report = bot.ingest([folder]).to_dict()
-    assert report["added"] == [(folder / "good.txt").resolve().as_posix()]
-    assert report["failed"] == [{"source": f"{folder.resolve().as_posix()}/caf\\xe9.txt",
-                                 "error": "caf\\xe9.txt: the file name (or a folder name) is not valid UTF-8; "
-                                          "rename it to ingest it"}]
+    assert report["added"] == [(folder / "good.txt").resolve().as_posix()] and report["failed"] == []
+
+
+def test_a_name_that_is_not_utf8_is_indexed_under_an_escaped_name(make_assistant, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    # Byte 0xff is never UTF-8; the backslash is doubled in such a name, so the escape is lossless.
+    raw = os.fsencode(folder) + b"/ferry\\\xff notes.txt"
+    with open(raw, "wb") as fh:
+        fh.write(b"The zorblat ferry leaves Quentinville harbour at nine every morning.\n")
+    source = f"{folder.resolve().as_posix()}/ferry\\\\\\xff notes.txt"  # ferry\\\xff notes.txt
+    bot = make_assistant()
+    report = bot.ingest([folder]).to_dict()
+    assert (report["added"], report["failed"]) == ([source], [])
     json.dumps(report, ensure_ascii=False).encode("utf-8")  # printable as the CLI and HTTP API do
+    assert bot.ingest([folder]).to_dict()["unchanged"] == [source]  # the same name each time: no duplicate
+    answer = bot.ask("When does the zorblat ferry leave?")
+    assert not answer.abstained and answer.citations[0].source == source
+    assert bot.document("ferry\\\\\\xff notes.txt").text.startswith("The zorblat ferry")  # found by its shown name
+    assert bot.remove(source) == source and bot.sources() == []
+    assert os.path.exists(raw), "removing it from the index leaves the file itself"
 
 
 def _stop_after_first_commit(bot, server):
@@ -331,9 +344,9 @@ def test_a_store_that_dies_stops_the_ingest_and_keeps_what_was_committed(make_as
                                                   embedded.append(len(texts)) or real_embed(texts, on_batch)})()
     with pytest.raises(IngestInterrupted) as err:
         bot.ingest([docs])
-    assert str(err.value) == ("The store failed during the ingest (lost the connection to the Chroma server). "
-                              "Documents committed before it are kept: 1. Bring the store back and run the same "
-                              "ingest again to finish the rest.")
+    assert str(err.value) == (f"The store failed during the ingest (Cannot reach the Chroma server at "
+                              f"{chroma_server.url}: is `chroma run` running?). Documents committed before it: 1. Run "
+                              "the same ingest again, once the store is back, to finish the rest.")
     assert len(committed) == 1 and len(embedded) == 2, "it stops at the first failure, not after every file"
 
     # The same data, served again: the committed document is there, and the same ingest finishes the job.

@@ -61,6 +61,12 @@ def test_launch_passes_the_users_to_gradio(sample_bot, sample_home, embedder, mo
     assert seen["auth"] == [("alice", "secret"), ("bob", "a:b")]
 
 
+# Gradio itself checks the login on the first two only (see ui/login.py).
+CLOSED = [("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/reset"),
+          ("POST", "/gradio_api/cancel"), ("GET", "/gradio_api/heartbeat/made-up-session"),
+          ("GET", "/gradio_api/app_id"), ("GET", "/gradio_api/user"), ("GET", "/gradio_api/token")]
+
+
 def test_a_login_is_required_when_users_are_set(sample_home, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -78,9 +84,11 @@ def test_a_login_is_required_when_users_are_set(sample_home, tmp_path):
                 time.sleep(0.5)
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
         with httpx.Client(base_url=url, timeout=60) as client:
-            for path in ("/config", "/gradio_api/info"):
-                refused = client.get(path)
-                assert refused.status_code == 401 and refused.json()["detail"]["error"] == "Not authenticated"
+            for method, path in CLOSED:
+                refused = client.request(method, path, json={})
+                assert refused.status_code == 401, path
+                assert refused.json()["detail"]["error"] == "Not authenticated"
+            assert client.get("/").status_code == 200  # the login page, and what it loads, answer
             wrong = client.post("/login", data={"username": "alice", "password": "guess-not-this-one"})
             assert (wrong.status_code, wrong.json()) == (400, {"detail": "Incorrect credentials."})
             assert client.get("/config").status_code == 401
@@ -89,6 +97,9 @@ def test_a_login_is_required_when_users_are_set(sample_home, tmp_path):
             config = client.get("/config")  # the login cookie now opens the app
             assert config.status_code == 200 and config.json()["components"]
             assert client.get("/gradio_api/info").status_code == 200
+            for method, path in CLOSED:  # Gradio's own answers once logged in (the heartbeat is a stream: not read)
+                with client.stream(method, path, json={}) as reply:
+                    assert reply.status_code != 401, path
     finally:
         proc.terminate()
         log = proc.communicate(timeout=60)[0]

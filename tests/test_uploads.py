@@ -129,6 +129,34 @@ def test_a_name_too_long_for_the_file_system_is_shortened(make_assistant, tmp_pa
     assert stored.endswith(".txt") and stored.startswith("漢") and len(stored.encode()) <= 200
 
 
+def test_removing_an_upload_deletes_its_copy_from_every_front_end(make_assistant, tmp_path):
+    import subprocess
+    import sys
+
+    import httpx
+
+    from support import clean_env
+    from test_http import serving
+
+    bot = make_assistant()
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    for name, text in (("zorblat.txt", ZORB), ("ferry.txt", "The ferry leaves the harbour at nine every morning.")):
+        (incoming / name).write_text(text)
+    report = ingest_uploads(bot, [(incoming / "zorblat.txt", "zorblat.txt"), (incoming / "ferry.txt", "ferry.txt")])
+    copies = [Path(r.source) for r in report.files]
+    assert all(copy.is_file() for copy in copies)
+    with serving(bot) as api:  # the HTTP API
+        removed = httpx.delete(f"{api}/documents/zorblat.txt", timeout=60)
+        assert (removed.status_code, removed.json()) == (200, {"removed": copies[0].as_posix()})
+    assert not copies[0].exists() and copies[1].is_file()
+    cli = subprocess.run([str(Path(sys.executable).parent / "assistant"), "--home", str(bot.settings.home), "remove",
+                          "ferry.txt"], capture_output=True, text=True, env=clean_env(), timeout=300)
+    assert (cli.returncode, cli.stdout) == (0, f"removed {copies[1].as_posix()}\n"), cli.stderr  # the CLI
+    assert not copies[1].exists() and bot.sources() == []
+    assert (incoming / "zorblat.txt").is_file(), "a file that is not the uploads folder's own copy stays"
+
+
 DIE_MID_UPLOAD = """
 import os, signal, sys
 from assistant import Assistant

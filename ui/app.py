@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.exposure import check_ui
 from assistant.uploads import max_upload_bytes
@@ -12,12 +13,14 @@ from ui import panels, style, welcome
 from ui.endpoints import add_endpoints
 from ui.chat import answerer_choices
 from ui.handlers import Handlers
+from ui.login import LoginGate
 
 
 class App(gr.Blocks):
     """gr.Blocks whose launch() defaults to the app's theme, CSS and upload limit (`[ingest] max_upload_mb`).
 
-    Gradio 6 takes theme and CSS in launch(), so a plain `build_app(bot).launch()` would lose them.
+    Gradio 6 takes theme and CSS in launch(), so a plain `build_app(bot).launch()` would lose them. With a login
+    (`auth=`), every route but the login page's answers 401 until the browser has logged in (ui/login.py).
     """
 
     def __init__(self, upload_limit: int, **kwargs):
@@ -29,6 +32,8 @@ class App(gr.Blocks):
         kwargs.setdefault("css", style.CSS)
         kwargs.setdefault("max_file_size", self.upload_limit)
         kwargs.setdefault("footer_links", [])
+        app_kwargs = kwargs["app_kwargs"] = dict(kwargs.get("app_kwargs") or {})
+        app_kwargs["middleware"] = [*app_kwargs.get("middleware", ()), Middleware(LoginGate)]  # acts with auth= only
         return super().launch(*args, **kwargs)
 
 

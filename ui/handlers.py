@@ -14,7 +14,7 @@ import gradio as gr
 from assistant.answer import Answer
 from assistant.bases import OpenBases
 from assistant.errors import USER_ERRORS
-from assistant.uploads import UploadResult, ingest_uploads, is_upload
+from assistant.uploads import UploadResult, ingest_uploads
 from ingest.progress import IngestProgress
 from ui import citations, panels, welcome
 from ui.chat import stream_turn
@@ -121,7 +121,7 @@ class Handlers:
         return (None, panels.uploads_html(results)) + self._index_outputs(kb)
 
     def remove(self, source, kb=None):
-        """Remove one indexed source (and the UI's own copy of an upload). Outputs: (results,) + index outputs."""
+        """Remove one indexed source (see Assistant.remove). Outputs: (results,) + index outputs."""
         if not source:
             return (gr.skip(),) + self._index_outputs(kb)
         try:
@@ -130,8 +130,6 @@ class Handlers:
         except USER_ERRORS as exc:
             return (panels.uploads_html([UploadResult(short_source(source), "failed", error=str(exc))]),) + \
                 self._index_outputs(kb)
-        if is_upload(bot.kb.root, removed):
-            Path(removed).unlink(missing_ok=True)
         line = f'<ul class="upload-results"><li class="unchanged"><span class="badge">removed</span>' \
                f'<span class="name">{escape(short_source(removed))}</span></li></ul>'
         return (line,) + self._index_outputs(kb)

@@ -25,14 +25,3 @@ def unreachable(url: str) -> StoreUnavailable:
     """The one message for a Chroma server that does not answer."""
     return StoreUnavailable(f"Cannot reach the Chroma server at {url}: is `chroma run` running?")
 
-
-def lost_connection(exc: BaseException) -> bool:
-    """Is this a connection failure (e.g. the Chroma server stopped after we connected)?"""
-    import httpx
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, (httpx.TransportError, ConnectionError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False

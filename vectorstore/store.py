@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vectorstore.boundary import Guarded, Location, check_writable
 from vectorstore.errors import MissingNamespace, StoreBusy, StoreError, StoreUnavailable, unreachable
 from vectorstore.records import Chunk, DocumentRecord, Hit
 
@@ -73,15 +74,7 @@ def open_client(path: Path | None = None, url: str | None = None):
         return client
     assert path is not None
     path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{uuid.uuid4().hex}"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        reason = exc.strerror.lower() if exc.strerror else type(exc).__name__
-        raise StoreUnavailable(f"The store directory {path} is not writable ({reason}): "
-                               "choose another with --home or ASSISTANT_HOME") from exc
+    check_writable(path)
     try:
         return chromadb.PersistentClient(path=str(path), settings=_client_settings())
     except Exception as exc:
@@ -188,31 +181,6 @@ def _record_from(text: str | None, meta: dict) -> DocumentRecord:
                           text=text or "")
 
 
-class _Collection:
-    """A Chroma collection whose "does not exist" (another process deleted it) is MissingNamespace."""
-
-    def __init__(self, collection, label: str):
-        self._collection, self._label = collection, label
-        self.missing = False
-
-    def __getattr__(self, attr):
-        value = getattr(self._collection, attr)
-        if not callable(value):
-            return value
-
-        def call(*args, **kwargs):
-            from chromadb.errors import NotFoundError  # loaded already: the store is open
-
-            try:
-                return value(*args, **kwargs)
-            except NotFoundError as exc:
-                self.missing = True
-                raise MissingNamespace(f"{self._label} no longer exists: it was deleted after it was opened") \
-                    from exc
-
-        return call
-
-
 class Store:
     """Chunks and documents in Chroma; column-shaped results never leave this class.
 
@@ -225,7 +193,7 @@ class Store:
 
     def __init__(self, client, namespace: str = DEFAULT_NAMESPACE, key: str | None = None,
                  write_lock: Path | None = None, create: bool = True, label: str | None = None,
-                 embedding: str = UNRECORDED_EMBEDDING):
+                 embedding: str = UNRECORDED_EMBEDDING, url: str | None = None):
         self._namespace = namespace
         self._create = create
         self._label = label or f"The namespace {namespace!r}"
@@ -236,6 +204,8 @@ class Store:
         # is trusted only while they are as they were when it was read (a stat, not a Chroma call).
         self._disk = Path(key) / "chroma.sqlite3" if write_lock is not None and key else None
         self._reopen_lock = threading.Lock()
+        # Every Chroma call goes through it: a failure of the store itself is StoreUnavailable, whatever the client.
+        self._location = Location(url=url) if url else Location(path=Path(key) if key else None)
         self._attach(client)
         self._listing: _Listing | None = None
         # The generation this process's vector index is known to hold: set at open, by our own
@@ -249,20 +219,26 @@ class Store:
         self._client = client
         chunks, docs = f"{self._namespace}_{CHUNKS}", f"{self._namespace}_{DOCUMENTS}"
         try:
-            if self._create:  # the chunks first, as drop() deletes them last: a listed namespace has both
-                # The metadata is recorded only when the collection is created: an existing one keeps its own.
-                metadata = {"hnsw:space": "cosine", EMBEDDING_KEY: self.embedding}
-                made = (client.get_or_create_collection(chunks, embedding_function=None, metadata=metadata),
-                        client.get_or_create_collection(docs, embedding_function=None))
-            else:
-                made = (client.get_collection(chunks, embedding_function=None),
-                        client.get_collection(docs, embedding_function=None))
+            with self._location.guard():
+                made = self._collections(client, chunks, docs)
         except NotFoundError as exc:
             raise MissingNamespace(f"{self._label} does not exist") from exc
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
-        self._chunks, self._docs = (_Collection(collection, self._label) for collection in made)
+        self._chunks, self._docs = (Guarded(collection, self._label, self._location) for collection in made)
+        self._location.opened = self._location.identity()
         self.embedding = (made[0].metadata or {}).get(EMBEDDING_KEY, UNRECORDED_EMBEDDING)
+
+    def _collections(self, client, chunks: str, docs: str) -> tuple:
+        if self._create:  # the chunks first, as drop() deletes them last: a listed namespace has both
+            # The metadata is recorded only when the collection is created: an existing one keeps its own.
+            metadata = {"hnsw:space": "cosine", EMBEDDING_KEY: self.embedding}
+            return (client.get_or_create_collection(chunks, embedding_function=None, metadata=metadata),
+                    client.get_or_create_collection(docs, embedding_function=None))
+        return (client.get_collection(chunks, embedding_function=None),
+                client.get_collection(docs, embedding_function=None))
 
     @property
     def missing(self) -> bool:
@@ -274,10 +250,8 @@ class Store:
 
         A namespace is listed while its documents collection exists: drop() deletes that first."""
         suffix = f"_{DOCUMENTS}"
-        try:
+        with self._location.guard():
             names = [collection.name for collection in self._client.list_collections()]
-        except Exception as exc:
-            raise StoreUnavailable(f"Cannot list the Chroma collections: {exc}") from exc
         return sorted(name[:-len(suffix)] for name in names if name.endswith(suffix))
 
     def drop(self) -> None:
@@ -287,7 +261,8 @@ class Store:
 
         for name in (DOCUMENTS, CHUNKS):
             try:
-                self._client.delete_collection(f"{self._namespace}_{name}")
+                with self._location.guard():
+                    self._client.delete_collection(f"{self._namespace}_{name}")
             except NotFoundError:  # a drop that was interrupted, or another process's
                 pass
         with _GENERATIONS_LOCK:
@@ -304,6 +279,7 @@ class Store:
         local store's sqlite files are unchanged, so another process's commit is seen on the next
         question; a writer reads it `fresh`.
         """
+        self._follow_files()
         generation = self.generation(fresh=fresh)
         if generation == self._known_generation:
             return
@@ -312,6 +288,30 @@ class Store:
                 if self._write_lock is not None:  # a local store
                     self._attach(_reopened(self._client))
                 self._known_generation = generation
+
+    def _follow_files(self, recreate: bool = False) -> None:
+        """A local store whose database file was replaced (put back, or made anew by another process) is reopened,
+        so a running server is never stuck on deleted files; one whose folder is gone is StoreUnavailable, or
+        with `recreate` (a writer: an ingest) made anew, as a new process would."""
+        state = self._location.state()
+        if state in ("server", "same"):
+            return
+        if state == "gone" and not recreate:
+            raise self._location.gone()
+        with self._reopen_lock:  # several questions at once: one reopen
+            if self._location.state() in ("gone", "replaced"):
+                check_writable(self._location.path)
+                self._attach(_reopened(self._client))
+                self._listing = None
+                self._known_generation = self.generation(fresh=True)
+
+    def check(self) -> None:
+        """StoreUnavailable unless the store answers now (for /health): a local store's files are the ones it
+        uses (reopened if they were put back) and its folder is writable; a read reaches Chroma, not a cache."""
+        if self._location.path is not None:
+            self._follow_files()
+            check_writable(self._location.path)
+        self.generation(fresh=True)
 
     @classmethod
     def open(cls, path: Path | None = None, url: str | None = None, namespace: str = DEFAULT_NAMESPACE,
@@ -324,7 +324,7 @@ class Store:
         """
         names = dict(namespace=namespace, create=create, label=label, embedding=embedding)
         if url:
-            return cls(open_client(url=url), key=url, **names)
+            return cls(open_client(url=url), key=url, url=url, **names)
         path = Path(path)
         key = path.expanduser().resolve().as_posix()
         from filelock import FileLock
@@ -364,6 +364,7 @@ class Store:
             raise StoreBusy(f"Another ingest or remove is writing to the store at {self._write_lock.parent}: "
                             "try again when it has finished") from None
         try:
+            self._follow_files(recreate=True)
             self._catch_up(fresh=True)  # write on top of what the last writer left, never over it
             yield
         finally:

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from assistant.api import auth
-from assistant.api.errors import ApiError, error_body, is_openai_path, status_for, validation_message, validation_param
+from assistant.api.errors import (ApiError, error_body, is_openai_path, status_for, unparsable_body, validation_message,
+                                  validation_param)
 from assistant.api.routes import native, openai
 from assistant.api.service import Service
 from assistant.core import Assistant
@@ -64,8 +65,8 @@ def create_app(assistant: Assistant) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        if exc.status_code == 400:  # FastAPI raises a bare 400 only when it cannot parse a body (not UTF-8)
-            message = "Invalid request: the body is not valid UTF-8 JSON"
+        if exc.status_code == 400:  # FastAPI raises a bare 400 only when it cannot parse a body
+            message = unparsable_body(exc.__cause__)
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
         else:

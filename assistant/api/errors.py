@@ -67,6 +67,13 @@ def validation_message(errors: list[dict]) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+def unparsable_body(cause: BaseException | None) -> str:
+    """The one line for a JSON body FastAPI could not parse, from the exception it met (its 400's cause)."""
+    if isinstance(cause, RecursionError):  # Python's json gives up past ~1,000 levels of arrays or objects
+        return "Invalid request: the body's JSON is nested too deeply"
+    return "Invalid request: the body is not valid UTF-8 JSON"
+
+
 def validation_param(errors: list[dict]) -> str | None:
     """The first offending field of a request body, as OpenAI's `param` ("messages.0.content")."""
     for error in errors:

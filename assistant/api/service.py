@@ -11,7 +11,7 @@ from assistant.bases import OpenBases
 from assistant.core import Assistant
 from assistant.errors import ModelError
 from assistant.uploads import check_uploads, ingest_uploads
-from vectorstore.errors import StoreError, lost_connection, unreachable
+from vectorstore.errors import StoreError
 
 
 class Readiness:
@@ -31,14 +31,9 @@ class Readiness:
 
     def store(self) -> str:
         try:
-            self.assistant.store.generation(fresh=True)  # a probe must reach the store, not its cached answer
+            self.assistant.store.check()  # a probe must reach the store, not its cached answer
         except StoreError as exc:
             return str(exc)
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
-            url = self.assistant.settings.chroma_url
-            if url and lost_connection(exc):
-                return str(unreachable(url))
-            return f"the store failed ({type(exc).__name__})"
         return "ok"
 
     def model(self) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -11,35 +11,22 @@ from fastapi.sse import format_sse_event
 
 from assistant.answerers import Revision
 from assistant.text.sentences import sentence_spans
-from vectorstore.errors import StoreError, lost_connection, unreachable
 
 _LEADING_MARKS = re.compile(r"(?:\s*\[\d+\])+\s*")
 END = object()  # what next() returns at the end of a stream (StopIteration cannot cross a thread)
 
 
-async def call(settings, fn: Callable, *args) -> Any:
-    """fn(*args) in a worker thread; a Chroma server that stopped after start-up becomes StoreUnavailable."""
-    try:
-        return await run_in_threadpool(fn, *args)
-    except Exception as exc:
-        # The store is checked when the app starts; a server that stops later fails inside chromadb's client.
-        url = settings.chroma_url
-        if url and not isinstance(exc, StoreError) and lost_connection(exc):
-            raise unreachable(url) from exc
-        raise
-
-
-async def start(settings, stream: Iterator) -> AsyncIterator:
+async def start(stream: Iterator) -> AsyncIterator:
     """The stream run to its first item now (so an empty question or index is an HTTP status, not an event),
     then an async iterator over all its items, each produced in a worker thread."""
-    first = await call(settings, next, stream, END)
+    first = await run_in_threadpool(next, stream, END)
 
     async def items() -> AsyncIterator:
         try:
             item = first
             while item is not END:
                 yield item
-                item = await call(settings, next, stream, END)
+                item = await run_in_threadpool(next, stream, END)
         finally:
             stream.close()  # a client that went away: the answerer stops (an LLM request is closed)
 

@@ -20,7 +20,7 @@ from assistant.api.schemas import (AnswerOut, AskRequest, DocumentOut, ErrorOut,
                                    IngestRequest, KnowledgeBaseOut, RemovedOut, SourceOut, UPLOAD_BODY,
                                    UploadReportOut)
 from assistant.api.service import Service
-from assistant.api.streaming import call, event, start
+from assistant.api.streaming import event, start
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS, UnknownSource
 from assistant.text_input import require_text
@@ -59,13 +59,13 @@ async def get_health(svc: Service = Depends(service)) -> JSONResponse:
 @bases.get("/kb", response_model=list[KnowledgeBaseOut])
 async def get_knowledge_bases(svc: Service = Depends(service)) -> list[dict]:
     """The knowledge bases, "default" first, with how many documents each holds (as `assistant kb list --json`)."""
-    return await call(svc.settings, svc.bases.summaries)
+    return await run_in_threadpool(svc.bases.summaries)
 
 
 @router.get("/sources", response_model=list[SourceOut])
 async def get_sources(bot: Assistant = Depends(knowledge_base)) -> list[dict]:
     """What is indexed, sorted by source."""
-    return [r.to_dict() for r in await call(bot.settings, bot.sources)]
+    return [r.to_dict() for r in await run_in_threadpool(bot.sources)]
 
 
 @router.post("/ask", response_model=AnswerOut,
@@ -81,9 +81,9 @@ async def ask(body: AskRequest, bot: Assistant = Depends(knowledge_base)):
     for source in body.sources or ():
         require_text(source, "source filter")
     if not body.stream:
-        answer = await call(bot.settings, bot.ask, body.question, body.history, body.top_k, body.sources)
+        answer = await run_in_threadpool(bot.ask, body.question, body.history, body.top_k, body.sources)
         return answer.to_dict()
-    items = await start(bot.settings, bot.stream(body.question, body.history, body.top_k, body.sources))
+    items = await start(bot.stream(body.question, body.history, body.top_k, body.sources))
     return EventSourceResponse(_ask_events(items))
 
 
@@ -119,7 +119,7 @@ async def ingest(body: IngestRequest, svc: Service = Depends(service),
         if outside is not None:
             raise ApiError(403, f"{printable(given)} is outside [server] ingest_roots")
         paths.append(given)
-    report = await call(bot.settings, bot.ingest, paths, body.prune)
+    report = await run_in_threadpool(bot.ingest, paths, body.prune)
     return report.to_dict()
 
 
@@ -138,8 +138,10 @@ async def upload_documents(request: Request, svc: Service = Depends(service),
     # Parsed here, not as a FastAPI File parameter: FastAPI reads a body before the API key is checked.
     try:
         form = await request.form()
-    except HTTPException as exc:  # Starlette's one-line reason for a malformed multipart body
-        raise ApiError(422, f"Invalid upload: {exc.detail}") from None
+    except HTTPException as exc:
+        if exc.status_code == 413:  # a chunked body counted past its limit as it arrived (app.BodyLimit)
+            raise
+        raise ApiError(422, f"Invalid upload: {exc.detail}") from None  # Starlette's one line: a malformed body
     try:
         parts = form.getlist("files")
         uploads = [part for part in parts if isinstance(part, UploadFile)]
@@ -149,7 +151,7 @@ async def upload_documents(request: Request, svc: Service = Depends(service),
         if len(uploads) > most:
             raise ApiError(413, f"{len(uploads)} files: POST /documents takes at most {most} at a time "
                                 "([server] max_upload_files)")
-        return await call(bot.settings, svc.upload, bot, [(part.file, part.filename or "") for part in uploads])
+        return await run_in_threadpool(svc.upload, bot, [(part.file, part.filename or "") for part in uploads])
     finally:
         await form.close()
 
@@ -171,11 +173,11 @@ async def get_document(source: str, bot: Assistant = Depends(knowledge_base)) ->
     def document() -> dict:
         return bot.document(_one_source(bot, source)).to_dict(with_text=True)
 
-    return await call(bot.settings, document)
+    return await run_in_threadpool(document)
 
 
 @router.delete("/documents/{source:path}", response_model=RemovedOut)
 async def delete_document(source: str, bot: Assistant = Depends(knowledge_base)) -> dict:
     """Remove one document from the index; 404 if unknown."""
-    removed = await call(bot.settings, bot.remove, require_text(source, "source"))
+    removed = await run_in_threadpool(bot.remove, require_text(source, "source"))
     return {"removed": removed}

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse
 
 from assistant.answer import Answer, Citation
@@ -19,7 +20,7 @@ from assistant.answerers import KINDS
 from assistant.api.errors import ApiError, error_body, status_for
 from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ChatMessage, ModelList, OpenAIErrorOut
 from assistant.api.service import Service
-from assistant.api.streaming import AppendOnly, call, event, start
+from assistant.api.streaming import AppendOnly, event, start
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS, KnowledgeBaseError
 from assistant.text_input import require_text
@@ -40,7 +41,7 @@ async def models(svc: Service = Depends(service)) -> dict:
     knowledge bases, then each kind on each of them by name (`kind@kb`)."""
     kinds = svc.kinds()
     ids = [(kind, KINDS[kind].label) for kind in kinds]
-    names = await call(svc.settings, svc.bases.names)
+    names = await run_in_threadpool(svc.bases.names)
     if len(names) > 1:  # with the default one alone, the list is what it always was
         ids += [(f"{kind}@{kb}", f"{KINDS[kind].label} · {kb}") for kb in names for kind in kinds]
     return {"object": "list", "data": [{"id": model, "object": "model", "created": 0, "owned_by": "docs-assistant",
@@ -121,16 +122,16 @@ async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(s
     question, history = conversation(body)
     for source in body.sources or ():
         require_text(source, "source filter")
-    bot = await call(svc.settings, _bot, svc, body.model)  # opening a knowledge base reads the store
+    bot = await run_in_threadpool(_bot, svc, body.model)  # opening a knowledge base reads the store
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
-        answer = await call(svc.settings, bot.ask, question, history, body.top_k, body.sources)
+        answer = await run_in_threadpool(bot.ask, question, history, body.top_k, body.sources)
         message = {"role": "assistant", "content": answer.text,
                    "citations": [_citation(c) for c in answer.citations], "abstained": answer.abstained}
         return {"id": reply_id, "object": "chat.completion", "created": created, "model": body.model,
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
                 "usage": None}
-    items = await start(svc.settings, bot.stream(question, history, body.top_k, body.sources))
+    items = await start(bot.stream(question, history, body.top_k, body.sources))
     head = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": body.model}
     revises = bool(getattr(bot.answerer, "revises", False))
     return EventSourceResponse(_chunks(items, head, AppendOnly(revises)))
