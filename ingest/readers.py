@@ -19,10 +19,15 @@ from ingest.limits import Limits
 
 @dataclass(frozen=True)
 class RawText:
-    """Text as the file holds it, before cleaning; title when the format carries one."""
+    """Text as the file holds it, before cleaning; title when the format carries one; pages when it has them."""
 
     text: str
     title: str | None = None
+    # Where each page starts in `text` (PDF pages, slides, sheets): page n (1-based) is text[pages[n-1]:pages[n]],
+    # the last one runs to the end. Empty: the format has no pages.
+    pages: tuple[int, ...] = ()
+    page_kind: str = "page"  # what one is called in a citation: "page", "slide", "sheet"
+    ocr_pages: tuple[int, ...] = ()  # numbers of the pages whose text was read by OCR (an image file: (1,))
 
 
 def read_file(path: Path | str, data: bytes | None = None, limits: Limits = Limits()) -> RawText:
