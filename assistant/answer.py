@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
-from vectorstore.records import Hit
+from vectorstore.records import DocumentRecord, Hit
 
 NOT_FOUND = "I could not find this in the indexed documents."
 MARK = re.compile(r"\[(\d+)\]")  # a citation mark in an answer's text: [n] refers to citations[n-1]
@@ -23,9 +23,40 @@ class Citation:
     end: int
     score: float
     chunk_id: str = ""
+    page: int | None = None  # the page (slide, sheet) the cited sentence starts on; None: the document has none
+    page_kind: str | None = None  # what `page` counts: "page", "slide" or "sheet"; None without a page
+    ocr: bool = False  # some of the cited passage was read by OCR
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def location(self) -> str:
+        """Where it is, as a reader says it: "p. 4", "slide 3", "sheet 2"; "" without a page."""
+        return page_label(self.page_kind or "page", self.page) if self.page is not None else ""
+
+    def sentence_span(self) -> tuple[int, int] | None:
+        """Document offsets of the cited sentence inside the cited passage, if it is found there."""
+        at = self.text.find(self.sentence) if self.sentence else -1
+        if at < 0:
+            return None
+        return self.start + at, self.start + at + len(self.sentence)
+
+    def placed(self, record: DocumentRecord | None) -> Citation:
+        """This citation with the page its sentence starts on and whether OCR read it, from its document's record."""
+        if record is None:
+            return self
+        span = self.sentence_span()
+        page = record.page_at(span[0] if span else self.start)
+        last = record.page_at(max(self.end - 1, self.start))
+        ocr = bool(record.ocr_pages) and (page is None or any(
+            n in record.ocr_pages for n in range(record.page_at(self.start), last + 1)))
+        return replace(self, page=page, page_kind=record.page_kind if page is not None else None, ocr=ocr)
+
+
+def page_label(kind: str, n: int) -> str:
+    """ "p. 4", "slide 3", "sheet 2": page n of a document whose pages are of this kind."""
+    return f"p. {n}" if kind == "page" else f"{kind} {n}"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
 EMPTY_QUESTION = "The question is empty: type a question about your documents."
-_DOC_CACHE = 16  # cleaned texts kept in memory for building citations
+_DOC_CACHE = 16  # documents (cleaned text, pages) kept in memory for building citations
 _SAID: set[str] = set()  # the indexes whose precision note this process has given
 # The answerers' sentence embeddings are fp32 whatever the index's precision: the answerability model was
 # fitted on fp32 similarities, and int8 ones cost SQuAD answers (bench/README.md#int8-embeddings-model-precision).
@@ -53,7 +53,7 @@ class Assistant:
         self.lexical = lexical
         self.retriever = HybridRetriever(store, lexical, settings.retrieval)
         self.answerer = answerer
-        self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._records: OrderedDict[tuple[str, str], DocumentRecord | None] = OrderedDict()
         self._lock = threading.Lock()  # the UI answers from several threads; the caches are shared
 
     @classmethod
@@ -220,7 +220,7 @@ class Assistant:
         if result.reason:
             notes += (f"Not answered: {result.reason}.",)
         yield Answer(question=_echo(question, self.settings.retrieval.max_query_chars), text=result.text,
-                     citations=result.citations, abstained=result.abstained, query=request.query,
+                     citations=tuple(c.placed(self._document(c.source)) for c in result.citations), abstained=result.abstained, query=request.query,
                      hits=tuple(request.hits),
                      timings_ms=timings, notes=notes + result.notes, details=result.details,
                      unsupported=result.unsupported, confidence=result.confidence, short=result.short,
@@ -284,26 +284,31 @@ class Assistant:
         return self.answerer.search_query(question, [(q, a) for q, a in history]), notes
 
     def _document_text(self, source: str) -> str:
+        record = self._document(source)
+        return record.text if record is not None else ""
+
+    def _document(self, source: str) -> DocumentRecord | None:
+        """An indexed document with its text, from a small cache (the answerer reads the same ones again)."""
         committed = self.store.committed()
         key = (source, committed.get(source, ""))
         with self._lock:
-            if key in self._texts:
-                self._texts.move_to_end(key)
-                return self._texts[key]
+            if key in self._records:
+                self._records.move_to_end(key)
+                return self._records[key]
             # The answerer reads the documents of the retrieved passages one by one: fetch every one
             # not cached yet in the same store call.
             wanted = [source] + [s for s in self.retriever.last_sources
-                                 if s != source and (s, committed.get(s, "")) not in self._texts]
+                                 if s != source and (s, committed.get(s, "")) not in self._records]
         records = self.store.documents_text(wanted[:_DOC_CACHE // 2])
         with self._lock:
             for name, record in records.items():
                 if record.sha256 == committed.get(name, record.sha256):
-                    self._texts[(name, record.sha256)] = record.text
-            self._texts[key] = records[source].text if source in records else ""
-            self._texts.move_to_end(key)
-            while len(self._texts) > _DOC_CACHE:
-                self._texts.popitem(last=False)
-            return self._texts[key]
+                    self._records[(name, record.sha256)] = record
+            self._records[key] = records.get(source)
+            self._records.move_to_end(key)
+            while len(self._records) > _DOC_CACHE:
+                self._records.popitem(last=False)
+            return self._records[key]
 
 
 def _preload(*embedders: Embedder) -> None:

@@ -120,8 +120,10 @@ def print_answer(console: Console, answer: Answer) -> None:
     for group in shared.values():
         first = group[0]
         console.print()
+        where = "".join(f", {place}" for place in dict.fromkeys(c.location for c in group) if place)
         console.print(Text.assemble((" ".join(f"[{c.n}]" for c in group) + " ", "bold cyan"), (first.title, "bold"),
-                                    " — ", (short(first.source), "dim")))
+                                    " — ", (short(first.source) + where, "dim"),
+                                    (" (read by OCR)" if first.ocr else "", "yellow")))
         passage = Text(first.text)
         for c in group:
             at = first.text.find(c.sentence)

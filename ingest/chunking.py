@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from functools import cached_property
 
@@ -69,6 +70,17 @@ class Chunker:
                 start = base + found
                 chunks.append(Chunk(id=chunk_id(doc_id, start, text), doc_id=doc_id, source=doc.source,
                                     title=doc.title, chunk_index=len(chunks), start=start,
-                                    end=start + len(text), text=text))
+                                    end=start + len(text), text=text, **_pages(doc, start, start + len(text))))
                 cursor = found + 1
         return chunks
+
+
+def _pages(doc: Document, start: int, end: int) -> dict:
+    """A chunk's page fields: the page it starts on, the page starts inside it, whether OCR read any of it."""
+    if not doc.pages:  # no pages; an image file read by OCR is all OCR
+        return {"ocr": bool(doc.ocr_pages)}
+    first = bisect_right(doc.pages, start)  # pages that start at or before it: the last of them holds start
+    breaks = doc.pages[first:bisect_left(doc.pages, end, first)]
+    page = max(first, 1)
+    return {"page": page, "page_breaks": breaks, "page_kind": doc.page_kind,
+            "ocr": any(n in doc.ocr_pages for n in range(page, page + len(breaks) + 1))}

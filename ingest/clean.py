@@ -9,6 +9,7 @@ takes seconds, and only one block's line objects exist at a time.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 
 import functools
@@ -58,6 +59,9 @@ class Cleaned:
     # offset_map[i] = index in the raw text of cleaned char i, plus a final len(raw);
     # None when clean_text was asked for no offsets.
     offset_map: Sequence[int] | None = field(repr=False)
+    # Where each of clean_text's `marks` (raw offsets, ascending) lands in text: the first cleaned char from
+    # raw[mark:] (len(text) if none is left), so raw[mark:] and text[marks[i]:] begin at the same place.
+    marks: tuple[int, ...] = ()
 
 
 class _Line:
@@ -75,23 +79,25 @@ class _Line:
 BLOCK_CHARS = 1_000_000
 
 
-def clean_text(raw: str, offsets: bool = True) -> Cleaned:
+def clean_text(raw: str, offsets: bool = True, marks: Sequence[int] = ()) -> Cleaned:
     """Normalise whitespace and Unicode, re-join hard-wrapped lines, drop page furniture.
 
-    offsets=False: no offset map is built (offset_map is None), which saves 4 bytes a char.
+    offsets=False: no offset map is built (offset_map is None), which saves 4 bytes a char. `marks`
+    (ascending raw offsets, say where pages start) are carried over into the cleaned text either way:
+    without the full map, one block's at a time.
     """
     # A big text makes millions of small objects, none of them cyclic; the cyclic garbage
     # collector would otherwise rescan them all again and again (a third of the time).
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _clean(raw, offsets)
+        return _clean(raw, offsets, tuple(marks))
     finally:
         if paused:
             gc.enable()
 
 
-def _clean(raw: str, offsets: bool) -> Cleaned:
+def _clean(raw: str, offsets: bool, marks: tuple[int, ...]) -> Cleaned:
     # Two passes over the blocks: the first measures how the text is wrapped, the second
     # writes it out. Neither keeps more than one block's lines.
     stats = _WrapStats()
@@ -101,10 +107,11 @@ def _clean(raw: str, offsets: bool) -> Cleaned:
     texts: list[str] = []  # one per block
     # An int array, not a list: 4 bytes a character instead of ~36 (200 MB less on a 50 MB file).
     offset_map = array("i" if len(raw) < 2**31 else "q") if offsets else None
+    placed = [0] * len(marks)  # cleaned chars that come from before each mark, counted block by block
     prev: _Line | None = None
     first: _Line | None = None
     gap = False
-    for items, _ in _block_items(raw, pieces=offsets):
+    for items, _ in _block_items(raw, pieces=offsets or bool(marks)):
         block: list[str] = []
         spans: list = []
         for item in items:
@@ -116,18 +123,30 @@ def _clean(raw: str, offsets: bool) -> Cleaned:
             else:
                 sep = "\n\n" if gap else _separator(prev, item, wrap, prev is first)
                 block.append(sep)
-                if offset_map is not None:  # a blank line maps to the line break before it
+                if item.pieces is not None:  # a blank line maps to the line break before it
                     spans.append((prev.term, prev.term + 1) if gap else (prev.term,) * len(sep))
             block.append(item.text)
-            if offset_map is not None:
+            if item.pieces is not None:
                 spans.extend(item.pieces)
             prev, gap = item, False
         texts.append("".join(block))
+        if marks:
+            _count_before(marks, spans, placed)
         if offset_map is not None:
             offset_map.extend(chain.from_iterable(spans))
     if offset_map is not None:
         offset_map.append(len(raw))
-    return Cleaned("".join(texts), offset_map)
+    return Cleaned("".join(texts), offset_map, tuple(placed))
+
+
+def _count_before(marks: tuple[int, ...], spans: list, placed: list[int]) -> None:
+    # Adds to placed[i] how many of this block's cleaned chars come from raw offsets before marks[i]; the map
+    # from cleaned chars to raw offsets never goes back, so that is where the mark lands. One block's map only.
+    block_map = array("q", chain.from_iterable(spans))
+    if not block_map:
+        return
+    for i, mark in enumerate(marks):
+        placed[i] += bisect_left(block_map, mark)
 
 
 # A line of nothing but Markdown images or image links: the badges atop a README ([![Build](..)](..)).

@@ -13,3 +13,6 @@ class Document:
     text: str  # cleaned text; chunk offsets point into it
     sha256: str  # of the raw bytes (or of the text for documents given as text)
     mtime: float = 0.0
+    pages: tuple[int, ...] = ()  # where each page starts in text (see RawText.pages); empty: no pages
+    page_kind: str = "page"  # "page", "slide" or "sheet"
+    ocr_pages: tuple[int, ...] = ()  # numbers of the pages read by OCR

@@ -27,13 +27,16 @@ def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, 
         data = read_bytes(path, limits.max_file_bytes)  # read once: the hash and the text come from the same bytes
         sha256 = None  # the hash of these bytes, not of any given ones
     raw = read_file_limited(path, data, limits)  # PDF, DOCX, HTML: in a worker, stopped past [ingest] read_timeout
-    given_title = raw.title
-    text = clean_text(raw.text, offsets=False).text  # nothing reads the offset map of a loaded document
+    given_title, page_kind, ocr_pages = raw.title, raw.page_kind, raw.ocr_pages
+    # No full offset map (4 bytes a char): only where the pages start is carried over.
+    cleaned = clean_text(raw.text, offsets=False, marks=raw.pages)
     del raw  # the raw text, as big as the cleaned one or bigger, goes before the Document is made
+    text = cleaned.text
     if not text:  # e.g. nothing but page furniture
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
     return Document(source=source_for(path), title=_title(given_title, text, stored_name(path.stem)),
-                    text=text, sha256=sha256 or hashlib.sha256(data).hexdigest(), mtime=mtime)
+                    text=text, sha256=sha256 or hashlib.sha256(data).hexdigest(), mtime=mtime,
+                    pages=cleaned.marks, page_kind=page_kind, ocr_pages=ocr_pages)
 
 
 def document_from_text(source: str, text: str, title: str | None = None) -> Document:

@@ -184,10 +184,15 @@ def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
         raise UnreadableFile(f"{name}: PDF is encrypted; pip install cryptography to read it") from None
     except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as exc:
         raise UnreadableFile(f"{name}: not a valid PDF ({_short(exc)})") from None
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    texts = [page.strip() for page in pages]
+    starts, at = [], 0
+    for page in texts:  # a page without text starts where the next one does: numbering stays true
+        starts.append(at + 2 if at and page else at)  # after the blank line that joins it to the pages before
+        at = starts[-1] + len(page)
+    text = "\n\n".join(page for page in texts if page)
     if not text:
         raise EmptyDocument(f"{name}: PDF has no extractable text (scanned? OCR is not supported)")
-    return RawText(text, title)
+    return RawText(text, title, pages=tuple(starts))
 
 
 @contextmanager

@@ -352,7 +352,8 @@ class Ingestor:
             _give_back_memory()
         records = [DocumentRecord(doc_id=doc_id_for(doc.source), source=doc.source, title=doc.title,
                                   sha256=doc.sha256, chunks=count, mtime=doc.mtime, indexed_at=time.time(),
-                                  text=doc.text) for (doc, _, _), count in zip(entries, counts)]
+                                  text=doc.text, page_starts=doc.pages, page_kind=doc.page_kind,
+                                  ocr_pages=doc.ocr_pages) for (doc, _, _), count in zip(entries, counts)]
         try:
             self.store.commit_documents(records)
         except StoreError:

@@ -9,7 +9,7 @@ from html import escape
 from pathlib import PurePosixPath
 from urllib.parse import quote, urlencode
 
-from assistant.answer import MARK, Answer, Citation
+from assistant.answer import MARK, Answer, Citation, page_label
 from vectorstore.records import Hit
 
 CLOSEST = 3  # passages shown under an abstention
@@ -29,14 +29,6 @@ def open_link(source: str, start: int | None = None, end: int | None = None,
     if sentence:
         query["s"] = f"{sentence[0]}-{sentence[1]}"
     return "#" + urlencode(query, quote_via=quote)
-
-
-def sentence_span(citation: Citation) -> tuple[int, int] | None:
-    """Document offsets of the cited sentence inside the cited passage, if it is found there."""
-    at = citation.text.find(citation.sentence) if citation.sentence else -1
-    if at < 0:
-        return None
-    return citation.start + at, citation.start + at + len(citation.sentence)
 
 
 def highlight(text: str, sentence: str, phrase: tuple[int, int] | None = None) -> str:
@@ -102,13 +94,20 @@ def answer_html(answer: Answer, turn: int) -> str:
 def citation_entry(c: Citation, turn: int, phrase: tuple[int, int] | None = None) -> str:
     """One citation: a summary line (number, title, source) that opens to the highlighted passage;
     `phrase` (document offsets) is the short answer, shown in bold inside the highlighted sentence."""
-    link = open_link(c.source, c.start, c.end, sentence_span(c))
+    link = open_link(c.source, c.start, c.end, c.sentence_span())
     return (f'<details class="cite" id="{cite_id(turn, c.n)}"><summary><span class="num">{c.n}</span>'
             f'<span class="title">{escape(c.title or short_source(c.source))}</span>'
-            f'<span class="src" title="{escape(c.source)}">{escape(short_source(c.source))}</span></summary>'
-            f'<blockquote class="passage">'
+            f'<span class="src" title="{escape(c.source)}">{escape(short_source(c.source))}</span>'
+            f'{_place(c.location, c.ocr)}</summary><blockquote class="passage">'
             f'{highlight(c.text, c.sentence, phrase and (phrase[0] - c.start, phrase[1] - c.start))}</blockquote>'
             f'<a class="open-doc" href="{escape(link)}">Open in document ↗</a></details>')
+
+
+def _place(location: str, ocr: bool) -> str:
+    # The page (slide, sheet) after the file name, and a warning that OCR read the text.
+    page = f'<span class="page">{escape(location)}</span>' if location else ""
+    return page + ('<span class="ocr" title="This text was read by OCR: words may be misread">OCR</span>'
+                   if ocr else "")
 
 
 def _hit_entry(hit: Hit, turn: int, i: int) -> str:
@@ -116,7 +115,8 @@ def _hit_entry(hit: Hit, turn: int, i: int) -> str:
     link = open_link(ch.source, ch.start, ch.end)
     return (f'<details class="cite closest" id="{cite_id(turn, i)}"><summary><span class="num">{i}</span>'
             f'<span class="title">{escape(ch.title or short_source(ch.source))}</span>'
-            f'<span class="src" title="{escape(ch.source)}">{escape(short_source(ch.source))}</span></summary>'
+            f'<span class="src" title="{escape(ch.source)}">{escape(short_source(ch.source))}</span>'
+            f'{_place(page_label(ch.page_kind, ch.page) if ch.page else "", ch.ocr)}</summary>'
             f'<blockquote class="passage">{escape(ch.text)}</blockquote>'
             f'<a class="open-doc" href="{escape(link)}">Open in document ↗</a></details>')
 

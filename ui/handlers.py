@@ -18,7 +18,7 @@ from assistant.uploads import UploadResult, ingest_uploads
 from ingest.progress import IngestProgress
 from ui import citations, panels, welcome
 from ui.chat import stream_turn
-from ui.citations import sentence_span, short_source
+from ui.citations import short_source
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class Handlers:
             record = self.bases.get(kb).document(first.source)
         except USER_ERRORS:
             return panels.viewer_placeholder(True)
-        return panels.document_html(record, (first.start, first.end), sentence_span(first))
+        return panels.document_html(record, (first.start, first.end), first.sentence_span())
 
 
 def _span(query: dict, key: str) -> tuple[int, int] | None:

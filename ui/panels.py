@@ -5,7 +5,7 @@ import time
 from collections.abc import Sequence
 from html import escape
 
-from assistant.answer import Answer
+from assistant.answer import Answer, page_label
 from assistant.uploads import UploadResult
 from ui.citations import open_link, short_source
 from vectorstore.records import DocumentRecord
@@ -55,6 +55,7 @@ def document_html(record: DocumentRecord, passage: tuple[int, int] | None = None
             s0, s1 = _clip((max(sentence[0], passage[0]), min(sentence[1], passage[1])), begin, finish)
             if s0 < s1:
                 marks += [(s0, 1, "<mark>"), (s1, 2, "</mark>")]
+    marks += _page_marks(record, begin, finish)
     out, last = [], begin
     for offset, _, tag in sorted(marks):
         out += [escape(text[last:offset]), tag]
@@ -62,11 +63,28 @@ def document_html(record: DocumentRecord, passage: tuple[int, int] | None = None
     out.append(escape(text[last:finish]))
     before = f'<p class="cut">… {begin:,} characters above</p>' if begin else ""
     after = f'<p class="cut">… {len(text) - finish:,} characters below</p>' if finish < len(text) else ""
-    where = f" · characters {passage[0]:,}–{passage[1]:,}" if passage else ""
+    where = f" · {_where(record, passage, sentence)}" if passage else ""
     title = escape(record.title or short_source(record.source))
     return (f'<div class="doc"><div class="doc-head"><div class="doc-title">{title}</div>'
             f'<div class="meta" title="{escape(record.source)}">{escape(record.source)}{where}</div></div>'
             f'<div class="doc-body">{before}<div class="doc-text">{"".join(out)}</div>{after}</div></div>')
+
+
+def _page_marks(record: DocumentRecord, begin: int, finish: int) -> list[tuple[int, int, str]]:
+    # A label where each page (slide, sheet) starts, before any other mark at that offset; one without text
+    # is labelled too, so the numbering shown is the document's own.
+    ends = record.page_starts[1:] + (len(record.text),)
+    return [(start, -1, f'<span class="page-mark" id="doc-page-{n}">{escape(page_label(record.page_kind, n))}'
+                        f'{" (no text)" if start == end else ""}</span>')
+            for n, (start, end) in enumerate(zip(record.page_starts, ends), 1) if begin <= start <= finish]
+
+
+def _where(record: DocumentRecord, passage: tuple[int, int], sentence: tuple[int, int] | None) -> str:
+    # "p. 4" for a paged document (the page of the cited sentence), else the passage's characters.
+    page = record.page_at(sentence[0] if sentence else passage[0])
+    if page is None:
+        return f"characters {passage[0]:,}–{passage[1]:,}"
+    return page_label(record.page_kind, page)
 
 
 def viewer_placeholder(indexed: bool) -> str:

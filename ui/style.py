@@ -139,6 +139,10 @@ CSS = """
 #viewer .doc-body { position: relative; max-height: 62vh; overflow: auto; padding: 12px 16px; }
 #viewer .doc-text { white-space: pre-wrap; line-height: 1.6; font-size: .92rem; color: #374151; }
 #viewer .passage { background: #eef2ff; border-radius: 2px; -webkit-box-decoration-break: clone; box-decoration-break: clone; }
+#viewer .page-mark { display: block; margin: 10px 0 4px; padding-top: 4px; border-top: 1px dashed #d1d5db;
+  color: #6b7280; font-size: .75rem; font-weight: 600; white-space: normal; }
+#chat summary .page { color: #374151; font-size: .85em; white-space: nowrap; flex: none; }
+#chat summary .ocr { color: #92400e; background: #fef3c7; border-radius: 4px; padding: 0 4px; font-size: .75em; flex: none; }
 #viewer .cut { color: #9ca3af; font-size: .8rem; font-style: italic; margin: 4px 0; }
 
 /* why this answer */

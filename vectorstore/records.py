@@ -1,6 +1,7 @@
 """The records that cross the store's boundary: plain frozen dataclasses, never Chroma's dicts."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass
 
 
@@ -16,6 +17,14 @@ class Chunk:
     start: int  # offsets into the document's cleaned text: clean_text[start:end] == text
     end: int
     text: str
+    page: int | None = None  # the page (slide, sheet) it starts on, 1-based; None: the document has no pages
+    page_breaks: tuple[int, ...] = ()  # where pages page+1, page+2, ... start inside it (document offsets)
+    page_kind: str = "page"  # what its document's pages are: "page", "slide", "sheet"
+    ocr: bool = False  # some of its text was read by OCR
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of a document offset inside this chunk (its first page for one before it)."""
+        return None if self.page is None else self.page + bisect_right(self.page_breaks, offset)
 
 
 @dataclass(frozen=True)
@@ -30,11 +39,26 @@ class DocumentRecord:
     mtime: float
     indexed_at: float
     text: str = ""  # the cleaned text, so a citation can be shown in its document
+    page_starts: tuple[int, ...] = ()  # where each page starts in text (see ingest's RawText.pages)
+    page_kind: str = "page"  # what one page is called: "page", "slide", "sheet"
+    ocr_pages: tuple[int, ...] = ()  # numbers of the pages whose text was read by OCR
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_starts)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page that holds a text offset; None when the document has no pages."""
+        # Page n starts at page_starts[n-1], the first at 0; a page without text starts where the next one
+        # does, so the one found is the page that has the text.
+        return max(bisect_right(self.page_starts, offset), 1) if self.page_starts else None
 
     def to_dict(self, with_text: bool = False) -> dict:
-        data = asdict(self)
+        """Its fields and page_count; the text and where its pages start only `with_text`."""
+        data = {**asdict(self), "page_count": self.page_count}
         if not with_text:
             data.pop("text")
+            data.pop("page_starts")
         return data
 
 

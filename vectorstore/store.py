@@ -127,14 +127,31 @@ def _reopened(client):
 def _chunk_meta(chunk: Chunk, sha256: str) -> dict:
     return {"doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
             "chunk_index": chunk.chunk_index, "start": chunk.start, "end": chunk.end,
-            "sha256": sha256}
+            "sha256": sha256, **_page_meta(chunk)}
+
+
+def _page_meta(chunk: Chunk) -> dict:
+    # Always every key: Chroma's upsert keeps a key it is not given. Page 0: the document has no pages.
+    return {"page": chunk.page or 0, "page_breaks": _ints_out(chunk.page_breaks), "page_kind": chunk.page_kind,
+            "ocr": chunk.ocr}
+
+
+def _ints_out(numbers: Sequence[int]) -> str:
+    # Chroma metadata holds no lists: numbers as one space-separated string.
+    return " ".join(map(str, numbers))
+
+
+def _ints_in(text: str | None) -> tuple[int, ...]:
+    return tuple(map(int, text.split())) if text else ()
 
 
 def _record_meta(record: DocumentRecord, pages: int) -> dict:
     # "pages" is always written: Chroma's upsert keeps a metadata key it is not given, so a text that was
     # paged must say 0 once it is short. A record without the key (stores made before pages) holds its text.
     return {"doc_id": record.doc_id, "source": record.source, "title": record.title, "sha256": record.sha256,
-            "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at, "pages": pages}
+            "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at, "pages": pages,
+            "page_starts": _ints_out(record.page_starts), "page_kind": record.page_kind,
+            "ocr_pages": _ints_out(record.ocr_pages)}
 
 
 def _page_id(source: str, sha256: str, page: int) -> str:
@@ -169,16 +186,20 @@ def _visible(meta: dict | None, committed: dict[str, str]) -> bool:
 
 
 def _chunk_from(cid: str, text: str, meta: dict) -> Chunk:
+    # A chunk written before pages were recorded has no page keys: no page.
     return Chunk(id=cid, doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
                  chunk_index=int(meta["chunk_index"]), start=int(meta["start"]),
-                 end=int(meta["end"]), text=text)
+                 end=int(meta["end"]), text=text, page=int(meta.get("page") or 0) or None,
+                 page_breaks=_ints_in(meta.get("page_breaks")), page_kind=meta.get("page_kind") or "page",
+                 ocr=bool(meta.get("ocr")))
 
 
 def _record_from(text: str | None, meta: dict) -> DocumentRecord:
     return DocumentRecord(doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
                           sha256=meta["sha256"], chunks=int(meta["chunks"]),
                           mtime=float(meta["mtime"]), indexed_at=float(meta["indexed_at"]),
-                          text=text or "")
+                          text=text or "", page_starts=_ints_in(meta.get("page_starts")),
+                          page_kind=meta.get("page_kind") or "page", ocr_pages=_ints_in(meta.get("ocr_pages")))
 
 
 class Store:

@@ -39,7 +39,17 @@ class AskRequest(BaseModel):
                                                     "one JSON answer.")
 
 
-class CitationOut(BaseModel):
+class CitationPlace(BaseModel):
+    """Where a citation is in a paged document (PDF pages, slides, sheets)."""
+
+    page: int | None = Field(None, description="The page (slide, sheet), from 1, that the cited sentence starts "
+                                               "on; null when the document has no pages.")
+    page_kind: str | None = Field(None, description="What `page` counts: `page`, `slide` or `sheet`; null "
+                                                    "without a page.")
+    ocr: bool = Field(False, description="Some of the cited passage was read by OCR (it may hold misread words).")
+
+
+class CitationOut(CitationPlace):
     """Passage `n`: `sentence` occurs verbatim in `text`, which is the document's text[start:end]."""
 
     model_config = ConfigDict(extra="allow")
@@ -69,6 +79,10 @@ class HitOut(BaseModel):
     end: int
     text: str
     score: float
+    page: int | None = Field(None, description="The page the passage starts on; null when its document has none.")
+    page_breaks: list[int] = Field([], description="Offsets where the pages after `page` start inside the passage.")
+    page_kind: str = "page"
+    ocr: bool = False
     dense_rank: int | None = None
     bm25_rank: int | None = None
     dense_score: float | None = None
@@ -114,10 +128,15 @@ class SourceOut(BaseModel):
     chunks: int
     mtime: float
     indexed_at: float
+    page_count: int = Field(0, description="Its pages (slides, sheets); 0 when the format has none.")
+    page_kind: str = "page"
+    ocr_pages: list[int] = Field([], description="The numbers of the pages read by OCR.")
 
 
 class DocumentOut(SourceOut):
     text: str = Field(description="The cleaned text citation offsets point into.")
+    page_starts: list[int] = Field([], description="Where each page starts in `text`: page n is "
+                                                   "text[page_starts[n-1]:page_starts[n]].")
 
 
 class RemovedOut(BaseModel):
@@ -216,7 +235,7 @@ class ChatCompletionRequest(BaseModel):
     sources: list[str] | None = Field(default=None, description="Extension: only search these sources.")
 
 
-class ChatCitation(BaseModel):
+class ChatCitation(CitationPlace):
     n: int
     source: str
     title: str

@@ -110,7 +110,7 @@ def _bot(svc: Service, model: str) -> Assistant:
 
 def _citation(c: Citation) -> dict:
     return {"n": c.n, "source": c.source, "title": c.title, "text": c.text, "sentence": c.sentence,
-            "start": c.start, "end": c.end}
+            "start": c.start, "end": c.end, "page": c.page, "page_kind": c.page_kind, "ocr": c.ocr}
 
 
 @router.post("/chat/completions", response_model=ChatCompletion,
