@@ -185,11 +185,15 @@ def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as exc:
         raise UnreadableFile(f"{name}: not a valid PDF ({_short(exc)})") from None
     texts = [page.strip() for page in pages]
-    starts, at = [], 0
-    for page in texts:  # a page without text starts where the next one does: numbering stays true
-        starts.append(at + 2 if at and page else at)  # after the blank line that joins it to the pages before
-        at = starts[-1] + len(page)
     text = "\n\n".join(page for page in texts if page)
+    starts, at, waiting = [], 0, 0
+    for page in texts:  # a page without text starts where the next one does: numbering stays true
+        if page:
+            starts += [at] * (waiting + 1)
+            at, waiting = at + len(page) + 2, 0  # the next starts after the blank line
+        else:
+            waiting += 1
+    starts += [len(text)] * waiting
     if not text:
         raise EmptyDocument(f"{name}: PDF has no extractable text (scanned? OCR is not supported)")
     return RawText(text, title, pages=tuple(starts))

@@ -13,8 +13,10 @@ from pathlib import Path
 # ask --json: the keys of docs/design.md, "The JSON answer".
 ANSWER_KEYS = {"question", "answer", "short", "short_start", "short_end", "abstained", "confidence", "citations", "timings_ms", "query", "notes",
                "details", "unsupported", "answered_by", "hits"}
-CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "score", "chunk_id"}
-HIT_KEYS = {"id", "doc_id", "source", "title", "chunk_index", "start", "end", "text", "score", "dense_rank",
+CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "score", "chunk_id", "page", "page_kind",
+                 "ocr"}
+HIT_KEYS = {"id", "doc_id", "source", "title", "chunk_index", "start", "end", "text", "page", "page_breaks", "page_kind",
+            "ocr", "score", "dense_rank",
             "bm25_rank", "dense_score", "bm25_score"}
 
 VENV_BIN = Path(sys.executable).parent

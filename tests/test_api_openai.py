@@ -8,7 +8,7 @@ import pytest
 from test_http import serving
 
 QUESTION = "What did Peskov call the allegations?"
-CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end"}
+CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "page", "page_kind", "ocr"}
 
 
 @pytest.fixture(scope="module")
