@@ -9,7 +9,7 @@ takes seconds, and only one block's line objects exist at a time.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 
 import functools
@@ -141,12 +141,21 @@ def _clean(raw: str, offsets: bool, marks: tuple[int, ...]) -> Cleaned:
 
 def _count_before(marks: tuple[int, ...], spans: list, placed: list[int]) -> None:
     # Adds to placed[i] how many of this block's cleaned chars come from raw offsets before marks[i]; the map
-    # from cleaned chars to raw offsets never goes back, so that is where the mark lands. One block's map only.
-    block_map = array("q", chain.from_iterable(spans))
-    if not block_map:
+    # from cleaned chars to raw offsets never goes back, so that is where the mark lands. Marks past the block
+    # get all of it. Spans (ranges, tuples) are searched as they are: no per-char map is made.
+    if not spans:
         return
-    for i, mark in enumerate(marks):
-        placed[i] += bisect_left(block_map, mark)
+    first, last = spans[0][0], spans[-1][-1]
+    inside, after = bisect_right(marks, first), bisect_right(marks, last)
+    sizes = list(accumulate(map(len, spans), initial=0))  # cleaned chars before each span
+    if inside < after:
+        heads = [span[0] for span in spans]
+        for i in range(inside, after):
+            j = bisect_left(heads, marks[i]) - 1  # the last span that starts before the mark
+            placed[i] += sizes[j] + bisect_left(spans[j], marks[i])
+    size = sizes[-1]
+    for i in range(after, len(marks)):
+        placed[i] += size
 
 
 # A line of nothing but Markdown images or image links: the badges atop a README ([![Build](..)](..)).
