@@ -131,7 +131,7 @@ def test_discover_empty_folder(tmp_path):
 
 def test_discover_folder_without_supported_files(tmp_path):
     write(tmp_path / "data.csv", "a,b\n")
-    write(tmp_path / "sub" / "pic.png", b"\x89PNG\r\n")
+    write(tmp_path / "sub" / "pic.gif", b"GIF89a")
     assert error_of(discover, [tmp_path]) == (
         NothingToIngest, f"No supported files in {tmp_path} (supported: {SUPPORTED})")
 
@@ -243,7 +243,7 @@ def test_a_folder_reports_what_it_skipped_and_reads_text_without_an_extension(tm
     readme = write(tmp_path / "sub" / "README", "Install with make.\n")
     kept = write(tmp_path / "a.txt", "a")
     skipped = [write(tmp_path / "blob", b"\x7fELF\x02\x01\x00"), write(tmp_path / "empty", b""),
-               write(tmp_path / "script.py", "x = 1\n"), write(tmp_path / "sub" / "pic.png", b"\x89PNG\r\n")]
+               write(tmp_path / "script.py", "x = 1\n"), write(tmp_path / "sub" / "pic.gif", b"GIF89a")]
     found = scan([tmp_path])
     assert found.files == tuple(sorted([notice, readme, kept]))
     assert found.skipped == tuple(sorted(skipped))
