@@ -33,7 +33,7 @@ def ocr_off(name: str) -> UnsupportedFile:
 
 def read_image_text(data: bytes, name: str, limits: Limits) -> str:
     """The text of an image file (its first frame), in reading order; '' if the engine finds none."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     if not limits.ocr:
         raise ocr_off(name)

@@ -118,7 +118,7 @@ def test_ocr_runs_in_the_worker_under_read_timeout_and_its_process_is_stopped(tm
     # The tesseract process dies with the worker that started it (it is SIGKILLed by the kernel).
     mine = [p for p in psutil.process_iter(["name", "cmdline"])
             if p.info["name"] == "tesseract" and p.info["cmdline"] == ["tesseract", "stdin", "stdout"]]
-    gone, alive = psutil.wait_procs(mine, timeout=10)
+    _, alive = psutil.wait_procs(mine, timeout=10)
     assert alive == []
 
 
