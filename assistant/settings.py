@@ -45,10 +45,15 @@ class IngestSettings(Section):
     max_paragraphs: int = Field(200_000, ge=1, description="A .docx with more paragraphs, or an .html file with "
                                                            "more elements, is refused before it is parsed.")
     max_pages: int = Field(5_000, ge=1, description="A .pdf with more pages is refused before its text is read.")
-    read_timeout: float = Field(60, ge=0, allow_inf_nan=False, description="Seconds a .pdf, .docx or .html file "
+    read_timeout: float = Field(60, ge=0, allow_inf_nan=False, description="Seconds a .pdf, .docx, .html or image file "
                                 "may take to be parsed (in a worker process); one that takes longer fails alone "
                                 "and the ingest goes on. 0: no limit, all files are parsed in the ingesting "
                                 "process.")
+    ocr: bool = Field(True, description="Read image files (.png .jpg .jpeg .tif .tiff) and PDF pages without a text "
+                      "layer by OCR (Tesseract, in the reader worker under read_timeout). false: images fail with "
+                      "'OCR is off' and a PDF without text fails as before.")
+    max_image_megapixels: float = Field(90, gt=0, description="An image (a file, or a scanned PDF page) with more "
+                                        "pixels is refused before it is decoded (a decompression bomb).")
     watch_settle: float = Field(1.0, gt=0, le=60, allow_inf_nan=False, description="With --watch: seconds a "
                                 "changed file's size and modification time must stay the same before it is read, so "
                                 "a file still being written is never indexed half (docs/watch.md).")
@@ -61,7 +66,8 @@ class IngestSettings(Section):
         from ingest.limits import MB, Limits
 
         return Limits(max_file_bytes=int(self.max_file_mb * MB), max_unpacked_bytes=int(self.max_unpacked_mb * MB),
-                      max_paragraphs=self.max_paragraphs, max_pages=self.max_pages, read_timeout=self.read_timeout)
+                      max_paragraphs=self.max_paragraphs, max_pages=self.max_pages, read_timeout=self.read_timeout,
+                      ocr=self.ocr, max_image_pixels=int(self.max_image_megapixels * 1e6))
 
 
 class RetrievalSettings(Section):

@@ -16,6 +16,8 @@ class Limits:
     max_paragraphs: int = 200_000  # .docx paragraphs, .html elements
     max_pages: int = 5_000  # .pdf pages
     read_timeout: float = 60.0  # seconds to parse one .pdf, .docx, .html file, in a worker (0: no limit, no worker)
+    ocr: bool = True  # read image files, and PDF pages without a text layer, by OCR
+    max_image_pixels: int = 90_000_000  # an image (file or in a PDF) with more is refused before it is decoded
 
 
 def megabytes(size: int) -> str:

@@ -15,6 +15,7 @@ from ingest.decode import decode_text, is_binary
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_LIST, open_regular, os_reason, too_large
 from ingest.limits import Limits
+from ingest.ocr import IMAGE_SUFFIXES, OCR_OFF, empty_image, ocr_pdf_pages, read_image_text
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def _html_text(root) -> str:
 
 
 def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
-    """PDF text layer, one blank line between pages; OCR is not attempted."""
+    """PDF text layer, one blank line between pages; pages without one are read by OCR ([ingest] ocr)."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
@@ -177,8 +178,9 @@ def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
                 raise UnreadableFile(f"{name}: PDF is password-protected")
             check_pages(len(pdf.pages), name, limits)
             pages = [page.extract_text() or "" for page in pdf.pages]
+            ocr_pages = ocr_pdf_pages(pdf, pages, name, limits) if limits.ocr else ()
             title = _pdf_title(pdf)
-    except (UnreadableFile, FileTooLarge):
+    except (UnreadableFile, FileTooLarge, UnsupportedFile):
         raise
     except DependencyError:  # AES needs the optional `cryptography` package
         raise UnreadableFile(f"{name}: PDF is encrypted; pip install cryptography to read it") from None
@@ -195,8 +197,9 @@ def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
             waiting += 1
     starts += [len(text)] * waiting
     if not text:
-        raise EmptyDocument(f"{name}: PDF has no extractable text (scanned? OCR is not supported)")
-    return RawText(text, title, pages=tuple(starts))
+        raise EmptyDocument(f"{name}: PDF has no extractable text" + (
+            ", and OCR found none in its images" if limits.ocr else f" (scanned? {OCR_OFF})"))
+    return RawText(text, title, pages=tuple(starts), ocr_pages=ocr_pages)
 
 
 @contextmanager
@@ -289,7 +292,16 @@ def _docx_rows(table) -> list[str]:
     return rows
 
 
+def read_image(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
+    """An image file (.png, .jpg, .tif, ...): its text by OCR, one page."""
+    text = read_image_text(data, name, limits)
+    if not text.strip():
+        raise empty_image(name)
+    return RawText(text, pages=(0,), ocr_pages=(1,))
+
+
 _READERS: dict[str, Callable[[bytes, str, Limits], RawText]] = {
     ".txt": read_text, "": read_text, ".md": read_markdown, ".markdown": read_markdown,
     ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
+    **dict.fromkeys(IMAGE_SUFFIXES, read_image),
 }

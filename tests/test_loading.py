@@ -26,7 +26,8 @@ from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-SUPPORTED = ".docx, .htm, .html, .markdown, .md, .pdf, .txt, and plain text without an extension"
+SUPPORTED = (".docx, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .tif, .tiff, .txt, and plain text without "
+             "an extension")
 
 
 # ---------------------------------------------------------------- helpers
@@ -130,7 +131,7 @@ def test_discover_empty_folder(tmp_path):
 
 def test_discover_folder_without_supported_files(tmp_path):
     write(tmp_path / "data.csv", "a,b\n")
-    write(tmp_path / "sub" / "pic.png", b"\x89PNG\r\n")
+    write(tmp_path / "sub" / "pic.gif", b"GIF89a")
     assert error_of(discover, [tmp_path]) == (
         NothingToIngest, f"No supported files in {tmp_path} (supported: {SUPPORTED})")
 
@@ -242,7 +243,7 @@ def test_a_folder_reports_what_it_skipped_and_reads_text_without_an_extension(tm
     readme = write(tmp_path / "sub" / "README", "Install with make.\n")
     kept = write(tmp_path / "a.txt", "a")
     skipped = [write(tmp_path / "blob", b"\x7fELF\x02\x01\x00"), write(tmp_path / "empty", b""),
-               write(tmp_path / "script.py", "x = 1\n"), write(tmp_path / "sub" / "pic.png", b"\x89PNG\r\n")]
+               write(tmp_path / "script.py", "x = 1\n"), write(tmp_path / "sub" / "pic.gif", b"GIF89a")]
     found = scan([tmp_path])
     assert found.files == tuple(sorted([notice, readme, kept]))
     assert found.skipped == tuple(sorted(skipped))
@@ -266,7 +267,8 @@ def test_source_is_absolute_whatever_the_relative_path(tmp_path, monkeypatch):
 
 
 def test_supported_suffixes():
-    assert SUPPORTED_SUFFIXES == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    assert SUPPORTED_SUFFIXES == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx",
+                                  ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 # ---------------------------------------------------------------- files that cannot be loaded
@@ -310,7 +312,7 @@ def test_corrupt_pdf(tmp_path):
 def test_pdf_without_text_layer(tmp_path):
     path = write(tmp_path / "scan.pdf", blank_pdf())
     assert error_of(load_file, path) == (
-        EmptyDocument, "scan.pdf: PDF has no extractable text (scanned? OCR is not supported)")
+        EmptyDocument, "scan.pdf: PDF has no extractable text, and OCR found none in its images")
 
 
 def test_password_protected_pdf(tmp_path):
