@@ -32,6 +32,9 @@ class ChunkSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_file_mb: float = Field(200, gt=0, description="Files larger than this are refused; no file is read beyond it.")
+    max_text_mb: float = Field(50, gt=0, description="A file whose text is longer than this many million characters "
+                               "is refused once read (an ingest's memory grows with the text: a 50 MB English text "
+                               "peaks at ~0.9 GB, 200 MB at ~2.5 GB; bench/README.md).")
     max_unpacked_mb: float = Field(100, gt=0, description="A .docx whose XML unpacks to more than this is refused "
                                                           "before it is parsed (a zip bomb).")
     max_paragraphs: int = Field(200_000, ge=1, description="A .docx with more paragraphs, or an .html file with "
@@ -49,7 +52,8 @@ class IngestSettings(BaseModel):
         """These settings as ingest.limits.Limits."""
         from ingest.limits import MB, Limits
 
-        return Limits(max_file_bytes=int(self.max_file_mb * MB), max_unpacked_bytes=int(self.max_unpacked_mb * MB),
+        return Limits(max_file_bytes=int(self.max_file_mb * MB), max_text_chars=int(self.max_text_mb * MB),
+                      max_unpacked_bytes=int(self.max_unpacked_mb * MB),
                       max_paragraphs=self.max_paragraphs, max_pages=self.max_pages, read_timeout=self.read_timeout)
 
 

@@ -7,7 +7,7 @@ import zipfile
 import zlib
 
 from ingest.errors import FileTooLarge, UnreadableFile
-from ingest.limits import Limits, megabytes
+from ingest.limits import MB, Limits, megabytes
 
 # A paragraph start tag in WordprocessingML, whatever its namespace prefix: <w:p>, <w:p w:rsidR=..>, <w:p/>.
 _DOCX_PARAGRAPH = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s/>]")
@@ -51,6 +51,13 @@ def check_pages(pages: int, name: str, limits: Limits) -> None:
     if pages > limits.max_pages:
         raise FileTooLarge(f"{name}: {pages:,} pages, over the {limits.max_pages:,} limit; raise [ingest] "
                            "max_pages to read it")
+
+
+def check_text(chars: int, name: str, limits: Limits) -> None:
+    """FileTooLarge if a file's text is longer than max_text_chars."""
+    if chars > limits.max_text_chars:
+        raise FileTooLarge(f"{name}: {chars / MB:.1f} million characters of text, over the "
+                           f"{limits.max_text_chars / MB:.1f} million limit; raise [ingest] max_text_mb to read it")
 
 
 def _count(fh, pattern: re.Pattern, stop_after: int) -> int:

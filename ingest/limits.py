@@ -1,4 +1,5 @@
-"""How much one file may cost: bytes read, bytes unpacked, paragraphs, pages and seconds (the [ingest] settings)."""
+"""How much one file may cost: bytes read, characters of text, bytes unpacked, XML nodes, pages, seconds and
+memory (the [ingest] settings)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ class Limits:
     are checked before the file is parsed, the time while it is read and parsed."""
 
     max_file_bytes: int = 200 * MB
+    max_text_chars: int = 50 * MB  # the text a file gives, in characters
     max_unpacked_bytes: int = 100 * MB  # XML inside a .docx
     max_paragraphs: int = 200_000  # .docx paragraphs, .html elements
     max_pages: int = 5_000  # .pdf pages
