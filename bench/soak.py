@@ -47,7 +47,8 @@ def write_doc(path: Path, n: int, version: int) -> None:
     path.write_text(f"Document {n} version {version}: the code word is soakword{n}x. {body}.\n")
 
 
-def docx_bomb(paragraphs: int = 300_000) -> bytes:
+def docx_bomb() -> bytes:
+    """Issue 22's: a 134 KB .docx whose one paragraph holds 99 MB of <a/> (26M elements, 3.2 GB to parse)."""
     import docx
 
     seed = io.BytesIO()
@@ -59,8 +60,8 @@ def docx_bomb(paragraphs: int = 300_000) -> bytes:
             data = src.read(info.filename)
             if info.filename == "word/document.xml":
                 head = data.split(b"<w:body>", 1)[0]
-                data = head + b"<w:body>" + b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * paragraphs + \
-                    b"</w:body></w:document>"
+                data = head + b"<w:body><w:p><w:r><w:t>hello</w:t></w:r>" + b"<a/>" * (99 * 2**20 // 4) + \
+                    b"</w:p></w:body></w:document>"
             archive.writestr(info.filename, data)
     return out.getvalue()
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.bombs import check_docx, check_html, check_pages, check_text
+from ingest.bombs import check_html, check_office, check_pages, check_text
 from ingest.decode import decode_text, is_binary
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_SUFFIXES, open_regular, os_reason, too_large
@@ -228,7 +228,7 @@ def read_docx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     import docx
     from docx.table import Table
 
-    check_docx(data, name, limits)
+    check_office(data, name, limits, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
         style_names = {style.style_id: style.name or "" for style in document.styles}
