@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from test_http import serving
-from test_loading import docx_bytes, docx_with_paragraphs, error_of, write
+from test_loading import docx_bytes, docx_with_body, docx_with_paragraphs, error_of, write
 
 BIN = Path(sys.executable).parent / "assistant"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
@@ -25,22 +25,9 @@ NODE_CAP = "more than 4,000,000 XML elements and attributes; raise [ingest] max_
 
 
 def docx_bomb(tag: bytes, count: int | None = None) -> bytes:
-    """As the issue builds it: python-docx's empty document, its document.xml rewritten as one <w:p> holding
-    `hello` and `count` times `tag` (default: 99 MB of it)."""
-    import docx
-
-    empty = io.BytesIO()
-    docx.Document().save(empty)
-    src = zipfile.ZipFile(empty)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "word/document.xml":
-                data = (data.split(b"<w:body>", 1)[0] + b"<w:body><w:p><w:r><w:t>hello</w:t></w:r>"
-                        + tag * (count or 99 * 2**20 // len(tag)) + b"</w:p></w:body></w:document>")
-            archive.writestr(info.filename, data)
-    return out.getvalue()
+    """As the issue builds it: a document.xml of one <w:p> holding `hello` and `count` times `tag` (default:
+    99 MB of it)."""
+    return docx_with_body(b"<w:p><w:r><w:t>hello</w:t></w:r>" + tag * (count or 99 * 2**20 // len(tag)) + b"</w:p>")
 
 
 @pytest.fixture(scope="module")

@@ -832,8 +832,8 @@ def test_fifty_megabyte_text_loads_in_bounded_time(tmp_path):
 
 # ---------------------------------------------------------------- format bombs: capped before parsing
 
-def docx_with_paragraphs(count: int, padding: int = 0) -> bytes:
-    """A real .docx whose body holds only `count` one-word paragraphs (and `padding` bytes of XML whitespace)."""
+def docx_with_body(body: bytes) -> bytes:
+    """A real .docx (python-docx's template) whose <w:body> holds `body` alone."""
     import zipfile
 
     src = zipfile.ZipFile(io.BytesIO(docx_bytes(1, "Seed")))
@@ -842,11 +842,15 @@ def docx_with_paragraphs(count: int, padding: int = 0) -> bytes:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "word/document.xml":
-                head = data.split(b"<w:body>", 1)[0]
-                body = b'<w:p w:rsidR="00A1"><w:r><w:t>word</w:t></w:r></w:p>' * count
-                data = head + b"<w:body>" + body + b" " * padding + b"<w:sectPr/></w:body></w:document>"
+                data = data.split(b"<w:body>", 1)[0] + b"<w:body>" + body + b"</w:body></w:document>"
             archive.writestr(info.filename, data)
     return out.getvalue()
+
+
+def docx_with_paragraphs(count: int, padding: int = 0) -> bytes:
+    """A real .docx whose body holds only `count` one-word paragraphs (and `padding` bytes of XML whitespace)."""
+    return docx_with_body(b'<w:p w:rsidR="00A1"><w:r><w:t>word</w:t></w:r></w:p>' * count + b" " * padding
+                          + b"<w:sectPr/>")
 
 
 def test_docx_that_unpacks_too_far_is_refused_before_parsing(tmp_path):
