@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ingest.limits import MB, Limits
+
 
 def default_home() -> Path:
     """Per-user data dir (e.g. ~/.local/share/docs-assistant)."""
@@ -39,20 +41,32 @@ class ChunkSettings(Section):
 
 
 class IngestSettings(Section):
-    max_file_mb: float = Field(200, gt=0, description="Files larger than this are refused; no file is read beyond it.")
-    max_unpacked_mb: float = Field(100, gt=0, description="A .docx whose XML unpacks to more than this is refused "
-                                                          "before it is parsed (a zip bomb).")
-    max_paragraphs: int = Field(200_000, ge=1, description="A .docx with more paragraphs, or an .html file with "
-                                                           "more elements, is refused before it is parsed.")
-    max_pages: int = Field(5_000, ge=1, description="A .pdf with more pages is refused before its text is read.")
-    read_timeout: float = Field(60, ge=0, allow_inf_nan=False, description="Seconds a .pdf, .docx, .html or image file "
-                                "may take to be parsed (in a worker process); one that takes longer fails alone "
-                                "and the ingest goes on. 0: no limit, all files are parsed in the ingesting "
-                                "process.")
+    max_file_mb: float = Field(Limits.max_file_bytes // MB, gt=0, description="Files larger than this are refused; "
+                                                                            "no file is read beyond it.")
+    max_text_mb: float = Field(Limits.max_text_chars // MB, gt=0, description="A file whose text is longer than "
+                               "this (in characters, 1 MB = 1,048,576) is refused once read: an ingest holds the "
+                               "text, and its memory grows with it (bench/README.md, Big files).")
+    max_unpacked_mb: float = Field(Limits.max_unpacked_bytes // MB, gt=0, description="A .docx whose XML unpacks to "
+                                   "more than this is refused before it is parsed (a zip bomb).")
+    max_xml_nodes: int = Field(Limits.max_xml_nodes, ge=1, description="A .docx whose XML holds more elements and "
+                               "attributes than this is refused before it is parsed (lxml builds ~165 bytes a node: "
+                               "the default is ~0.65 GB, a 171,000-paragraph document in Word's markup).")
+    max_html_elements: int = Field(Limits.max_html_elements, ge=1, description="An .html file with more elements is "
+                                   "refused before it is parsed (BeautifulSoup builds ~1 KB an element).")
+    max_pages: int = Field(Limits.max_pages, ge=1, description="A .pdf with more pages is refused before its text is "
+                           "read.")
+    read_timeout: float = Field(Limits.read_timeout, ge=0, allow_inf_nan=False, description="Seconds a .pdf, .docx, "
+                                ".html or image file may take to be parsed (in a worker process); one that takes longer "
+                                "fails alone and the ingest goes on. 0: no limit, all files are parsed in the "
+                                "ingesting process.")
+    reader_memory_mb: float = Field(Limits.reader_memory_bytes // MB, ge=0, description="Memory the worker process "
+                                    "that parses .pdf, .docx, .html and image files may take beyond its own start (Linux: "
+                                    "its address space, RLIMIT_AS); a file that needs more fails alone. 0: no "
+                                    "limit.")
     ocr: bool = Field(True, description="Read image files (.png .jpg .jpeg .tif .tiff) and PDF pages without a text "
                       "layer by OCR (Tesseract, in the reader worker under read_timeout). false: images fail with "
                       "'OCR is off' and a PDF without text fails as before.")
-    max_image_megapixels: float = Field(90, gt=0, description="An image (a file, or a scanned PDF page) with more "
+    max_image_megapixels: float = Field(Limits.max_image_pixels / 1e6, gt=0, description="An image (a file, or a scanned PDF page) with more "
                                         "pixels is refused before it is decoded (a decompression bomb).")
     watch_settle: float = Field(1.0, gt=0, le=60, allow_inf_nan=False, description="With --watch: seconds a "
                                 "changed file's size and modification time must stay the same before it is read, so "
@@ -63,11 +77,19 @@ class IngestSettings(Section):
 
     def limits(self):
         """These settings as ingest.limits.Limits."""
-        from ingest.limits import MB, Limits
-
-        return Limits(max_file_bytes=int(self.max_file_mb * MB), max_unpacked_bytes=int(self.max_unpacked_mb * MB),
-                      max_paragraphs=self.max_paragraphs, max_pages=self.max_pages, read_timeout=self.read_timeout,
+        return Limits(max_file_bytes=int(self.max_file_mb * MB), max_text_chars=int(self.max_text_mb * MB),
+                      max_unpacked_bytes=int(self.max_unpacked_mb * MB), max_xml_nodes=self.max_xml_nodes,
+                      max_html_elements=self.max_html_elements, max_pages=self.max_pages,
+                      read_timeout=self.read_timeout, reader_memory_bytes=int(self.reader_memory_mb * MB),
                       ocr=self.ocr, max_image_pixels=int(self.max_image_megapixels * 1e6))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data):
+        if isinstance(data, dict) and "max_paragraphs" in data:
+            raise ValueError("max_paragraphs is gone: max_xml_nodes caps a .docx (its XML elements and attributes), "
+                             "max_html_elements an .html file; set those instead (docs/configuration.md)")
+        return data
 
 
 class RetrievalSettings(Section):

@@ -2,11 +2,15 @@
 
     python bench/big_file.py --mb 50 --work /tmp/bigfile                 # a real `assistant ingest`
     python bench/big_file.py --mb 50 --work /tmp/bigfile --phases        # where the memory goes, in minutes
+    python bench/big_file.py --mb 200 --kind blob --work /tmp/bigfile    # 200 MB of "x", no whitespace
 
 The file is generated, deterministically from --seed: paragraphs of 3-8 sentences of 6-24 words
 drawn from the vocabulary of data/sample, with the odd curly apostrophe and accented word, so
 Python holds the text at 2 bytes a character as it would a real English text with a "’" in it.
 Every chunk is distinct (each paragraph carries its own number), so no embedding is skipped.
+`--kind blob`: the same size of the letter x and nothing else (issue 22's `tr '\0' x`): one line,
+no whitespace; its chunks are all the same text, so the model embeds one of them.
+A size over `[ingest] max_file_mb` is refused: the figures are those of the refusal.
 
 Default: `assistant --home WORK/home ingest FILE` as a child process, with the settings the
 environment gives (`ASSISTANT_MODEL__PRECISION=int8` for the int8 model); reports its wall time
@@ -57,6 +61,17 @@ def make_text(path: Path, mb: float, seed: int = 7) -> Path:
             paragraph = f"{number}. " + " ".join(sentences) + "\n\n"
             fh.write(paragraph)
             written += len(paragraph.encode("utf-8"))
+    return path
+
+
+def make_blob(path: Path, mb: float) -> Path:
+    """Write `mb` MB of the letter x, without a line break (kept if it is already there at that size)."""
+    target = int(mb * 1_000_000)
+    if not (path.exists() and path.stat().st_size == target):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            for begin in range(0, target, 1 << 20):
+                fh.write(b"x" * min(1 << 20, target - begin))
     return path
 
 
@@ -129,26 +144,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=50, help="size of the generated text file (default 50)")
     parser.add_argument("--work", type=Path, required=True, help="a folder for the file and a fresh home")
+    parser.add_argument("--kind", choices=("words", "blob"), default="words",
+                        help="words: English-like paragraphs (default); blob: the letter x, no whitespace")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--phases", action="store_true", help="random vectors; the peak RSS after each phase")
     parser.add_argument("--out", type=Path, help="also write the result here as JSON")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    path = args.work / f"big-{args.mb:g}mb.txt"
+    path = args.work / (f"big-{args.mb:g}mb.txt" if args.kind == "words" else f"blob-{args.mb:g}mb.txt")
     home = args.work / "home"
     if args.child:
         phases(home, path)
         return
-    make_text(path, args.mb, args.seed)
+    make_text(path, args.mb, args.seed) if args.kind == "words" else make_blob(path, args.mb)
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1"}
     if args.phases:
-        argv = [sys.executable, __file__, "--child", "--mb", f"{args.mb:g}", "--work", str(args.work)]
+        argv = [sys.executable, __file__, "--child", "--mb", f"{args.mb:g}", "--kind", args.kind,
+                "--work", str(args.work)]
     else:
         argv = [str(Path(sys.executable).parent / "assistant"), "--home", str(home), "ingest", str(path)]
     wall, rss, out = run_child(argv, env)
-    result = {"command": "python " + " ".join(sys.argv), "file_mb": round(path.stat().st_size / 1e6, 1),
+    result = {"command": "python " + " ".join(sys.argv), "kind": args.kind,
+              "file_mb": round(path.stat().st_size / 1e6, 1),
               "precision": os.environ.get("ASSISTANT_MODEL__PRECISION", "fp32"), "wall_s": round(wall, 1),
               "peak_rss_mb": round(rss), "load_average_at_end": os.getloadavg()[0]}
     if args.phases:

@@ -14,7 +14,6 @@ time; the JSON lists each check and what failed.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
@@ -26,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,22 +45,11 @@ def write_doc(path: Path, n: int, version: int) -> None:
     path.write_text(f"Document {n} version {version}: the code word is soakword{n}x. {body}.\n")
 
 
-def docx_bomb(paragraphs: int = 300_000) -> bytes:
-    import docx
+def docx_bomb() -> bytes:
+    """Issue 22's: a 134 KB .docx whose one paragraph holds 99 MB of <a/> (26M elements, 3.2 GB to parse)."""
+    from docx_caps import with_body
 
-    seed = io.BytesIO()
-    docx.Document().save(seed)
-    src = zipfile.ZipFile(io.BytesIO(seed.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "word/document.xml":
-                head = data.split(b"<w:body>", 1)[0]
-                data = head + b"<w:body>" + b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * paragraphs + \
-                    b"</w:body></w:document>"
-            archive.writestr(info.filename, data)
-    return out.getvalue()
+    return with_body(b"<w:p><w:r><w:t>hello</w:t></w:r>" + b"<a/>" * (99 * 2**20 // 4) + b"</w:p>")
 
 
 def free_port() -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from functools import cached_property
@@ -11,6 +12,11 @@ from vectorstore.records import Chunk
 
 # Long documents are chunked a section at a time so memory stays bounded.
 SECTION_CHARS = 200_000
+# A chunk holds at most this many characters a token of its size: the splitter counts a text as
+# max(its tokens, its length / CHARS_PER_TOKEN). English runs at 4-5 characters a token; a word
+# longer than 100 characters is one [UNK] token to the model, so without this a text of long
+# "words" made chunks of 200,000 characters (a 200 MB file without whitespace grew past 2 GB).
+CHARS_PER_TOKEN = 10
 
 
 def doc_id_for(source: str) -> str:
@@ -44,6 +50,23 @@ class Chunker:
         self._tokenizer = tokenizer
 
     @cached_property
+    def _longest(self) -> int:
+        """The most characters a chunk may hold."""
+        return self.chunk_size * CHARS_PER_TOKEN
+
+    @cached_property
+    def _tokenize(self) -> Callable[[str], list]:
+        from llama_index.core.utils import get_tokenizer
+
+        return self._tokenizer or get_tokenizer()
+
+    def _count(self, text: str) -> list:
+        """What the splitter counts as text's tokens: its real ones, or one per CHARS_PER_TOKEN characters."""
+        tokens = self._tokenize(text)
+        short = -(-len(text) // CHARS_PER_TOKEN) - len(tokens)
+        return list(tokens) + [0] * short if short > 0 else tokens
+
+    @cached_property
     def _splitter(self):
         # Imported on first use: llama-index takes seconds to import, and answering never chunks.
         from llama_index.core.node_parser import SentenceSplitter
@@ -52,16 +75,17 @@ class Chunker:
 
         # split_sentences: the splitter's own default sentence cuts, without importing all of nltk.
         return SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap,
-                                tokenizer=self._tokenizer, chunking_tokenizer_fn=split_sentences,
+                                tokenizer=self._count, chunking_tokenizer_fn=split_sentences,
                                 include_metadata=False)
 
     def chunk(self, doc: Document) -> list[Chunk]:
         """Chunks of doc with offsets such that doc.text[start:end] == chunk.text."""
         doc_id = doc_id_for(doc.source)
         chunks: list[Chunk] = []
-        for base, piece in sections(doc.text):
+        for base, piece, run in self._pieces(doc.text):
+            texts = [piece] if run else self._splitter.split_text(piece)
             cursor = 0
-            for text in self._splitter.split_text(piece):
+            for text in texts:
                 found = piece.find(text, cursor)
                 if found < 0:  # the splitter altered the text: fall back to a whole-piece search
                     found = piece.find(text)
@@ -73,6 +97,22 @@ class Chunker:
                                     end=start + len(text), text=text, **_pages(doc, start, start + len(text))))
                 cursor = found + 1
         return chunks
+
+    def _pieces(self, text: str) -> Iterator[tuple[int, str, bool]]:
+        """(offset, piece, is a run): the sections of text, with each run of non-space characters longer
+        than a chunk cut out into runs of a chunk's worth (the splitter would cut it a character at a
+        time, tokenizing each), each a chunk as it stands."""
+        run = re.compile(rf"\S{{{self._longest + 1},}}")
+        for base, section in sections(text):
+            begin = 0
+            for found in run.finditer(section):
+                if found.start() > begin:
+                    yield base + begin, section[begin:found.start()], False
+                for cut in range(found.start(), found.end(), self._longest):
+                    yield base + cut, section[cut:min(cut + self._longest, found.end())], True
+                begin = found.end()
+            if begin < len(section):
+                yield base + begin, section[begin:], False
 
 
 def _pages(doc: Document, start: int, end: int) -> dict:

@@ -38,5 +38,9 @@ class FileTooLarge(IngestError):
     """A file, or what it unpacks to, is over one of the [ingest] limits."""
 
 
+class ReaderOutOfMemory(FileTooLarge):
+    """Parsing the file needed more memory than [ingest] reader_memory_mb gives the worker process."""
+
+
 class IngestInterrupted(IngestError, StoreUnavailable):
     """The store failed mid-ingest: the run stopped; what was committed before is kept."""

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.bombs import check_docx, check_html, check_pages
+from ingest.bombs import check_html, check_office, check_pages, check_text
 from ingest.decode import decode_text, is_binary
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_LIST, open_regular, os_reason, too_large
@@ -40,6 +40,7 @@ def read_file(path: Path | str, data: bytes | None = None, limits: Limits = Limi
     if not data:
         raise EmptyDocument(f"{path.name}: file is empty")
     raw = reader(data, path.name, limits)
+    check_text(len(raw.text), path.name, limits)  # what a file's text costs to clean, chunk and store grows with it
     if not raw.text or raw.text.isspace():  # not strip(): that copies a 50 MB text to look at it
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
     return raw
@@ -242,7 +243,7 @@ def read_docx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     import docx
     from docx.table import Table
 
-    check_docx(data, name, limits)
+    check_office(data, name, limits, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
         style_names = {style.style_id: style.name or "" for style in document.styles}

@@ -15,6 +15,11 @@ onnxruntime or chromadb); each worker is a fork of it, so a replacement starts i
 A worker dies with the ingesting process: it ignores Ctrl-C (the ingesting process stops it on
 exit), and it asks the kernel for SIGKILL when the fork server exits, which it does as soon as the
 ingesting process is gone, however that ended (Linux; a watchdog thread elsewhere).
+
+The worker's memory is bounded too (Linux): while it parses a file its address space may grow by
+`[ingest] reader_memory_mb` past its size when it started (RLIMIT_AS). A file that needs more, a
+format bomb no cap of ingest/bombs.py foresaw, gets MemoryError: it fails alone with one line
+("x.docx: needs more than 1024.0 MB to read; ..."), and the next file gets a fresh worker.
 """
 from __future__ import annotations
 
@@ -27,10 +32,11 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from pathlib import Path
 
-from ingest.errors import ReadTimeout, UnreadableFile
-from ingest.limits import Limits
+from ingest.errors import ReaderOutOfMemory, ReadTimeout, UnreadableFile
+from ingest.limits import Limits, megabytes
 from ingest.readers import RawText, read_file
 
 # Plain text and Markdown are read in the calling process: their readers are linear (decoding and one
@@ -47,14 +53,16 @@ _GRACE = 30.0  # seconds past the time limit before the caller stops waiting on 
 _lock = threading.Lock()
 _pool = None
 _pool_made = False  # once: the exit hook is registered
+_start_size = 0  # in the worker: its address space when it started, in bytes (0: unknown, no memory limit)
 
 
 def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> RawText:
     """read_file(path, data, limits), for a PDF, DOCX or HTML file in the worker process, stopped after
     limits.read_timeout seconds (see IN_PROCESS for the others).
 
-    ReadTimeout when it takes longer; UnreadableFile when the worker dies while reading (say, out
-    of memory) or cannot be started. Errors of the reader itself come back as they are.
+    ReadTimeout when it takes longer; ReaderOutOfMemory when it needs more than limits.reader_memory_bytes;
+    UnreadableFile when the worker dies while reading (say, killed by the system) or cannot be started.
+    Errors of the reader itself come back as they are.
     """
     path = Path(path)
     if not needs_worker(path, limits):
@@ -65,9 +73,12 @@ def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> Raw
 
     pool = _worker_pool()
     try:
-        future = pool.schedule(read_file, args=(path, data, limits), timeout=limits.read_timeout)
+        future = pool.schedule(_read_capped, args=(path, data, limits), timeout=limits.read_timeout)
         # The pool enforces the limit and kills the worker; this wait is bounded too, in case it never answers.
         return future.result(timeout=limits.read_timeout + _GRACE)
+    except ReaderOutOfMemory:
+        shutdown()  # a parser that ran out of memory may have left its state broken: the next file gets a new worker
+        raise
     except FutureTimeout:
         future.cancel()  # stops the worker if the pool has not already
         raise ReadTimeout(f"{path.name}: took longer than {limits.read_timeout:g} s to read ([ingest] "
@@ -80,6 +91,60 @@ def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> Raw
         raise UnreadableFile(f"{path.name}: could not run the reader process ({exc or type(exc).__name__}): a "
                              "script that ingests needs `if __name__ == '__main__':` around its code, or set "
                              "[ingest] read_timeout = 0 to read files in the ingesting process") from None
+
+
+def _read_capped(path: Path, data: bytes, limits: Limits) -> RawText:
+    """In the worker: read_file with the worker's address space capped at its start size plus
+    limits.reader_memory_bytes while it runs."""
+    budget = limits.reader_memory_bytes
+    with _address_space_capped(_start_size + budget if budget and _start_size else None):
+        try:
+            return read_file(path, data, limits)
+        except Exception as exc:  # MemoryError, or a reader's error that one caused
+            if not _out_of_memory(exc):
+                raise
+            del exc  # raised below, outside the handler, once the traceback and what it holds are gone
+    raise ReaderOutOfMemory(f"{path.name}: needs more than {megabytes(budget)} to read; raise [ingest] "
+                            "reader_memory_mb to read it")
+
+
+@contextmanager
+def _address_space_capped(cap: int | None):
+    """RLIMIT_AS lowered to cap bytes for the duration (None: left alone)."""
+    if cap is None:
+        yield
+        return
+    import resource  # Unix only; cap is None where the worker's size is unknown
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """Whether exc, or an error it was raised from, is a MemoryError or libxml2's ERR_NO_MEMORY (lxml raises
+    XMLSyntaxError when an allocation fails, and a reader may turn that into "not a valid DOCX file")."""
+    for _ in range(10):  # the chain is short; a cycle is not followed for ever
+        if exc is None:
+            return False
+        etree = sys.modules.get("lxml.etree")
+        if isinstance(exc, MemoryError) or (etree is not None and isinstance(exc, etree.Error)
+                                            and getattr(exc, "code", None) == etree.ErrorTypes.ERR_NO_MEMORY):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _address_space() -> int:
+    """This process's address space in bytes (Linux's VmSize); 0 where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 0
 
 
 def needs_worker(path: Path, limits: Limits = Limits()) -> bool:
@@ -141,7 +206,9 @@ def _context():
 
 
 def _worker_started(ingesting_pid: int) -> None:
-    """In the worker, before its first file: die with the ingesting process, whatever way it ends."""
+    """In the worker, before its first file: die with the ingesting process, whatever way it ends; note the
+    worker's size, from which its memory limit counts."""
+    global _start_size
     # Stopping a worker is killing it: it holds nothing to clean up, and a parser stuck in C code
     # would not run a Python SIGTERM handler until it returns.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -160,6 +227,7 @@ def _worker_started(ingesting_pid: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         if not _alive(ingesting_pid):  # it died before the request was made
             os._exit(1)
+        _start_size = _address_space()  # RLIMIT_AS is Linux's: elsewhere no memory limit
     else:
         threading.Thread(target=_watch, args=(os.getppid(),), name="reader-watchdog", daemon=True).start()
 

@@ -367,11 +367,14 @@ def test_ingest_settings_cap_each_file_alone(make_assistant, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "good.txt").write_text("The harbour bridge opened in 1932 after eight years of work.\n")
-    (folder / "many.docx").write_bytes(docx_with_paragraphs(101))
+    (folder / "many.docx").write_bytes(docx_with_paragraphs(10_000))  # 50,000 XML nodes in its body
     (folder / "big.txt").write_text("The ledger grows. " * 70_000)  # 1.2 MB
-    bot = make_assistant(ingest={"max_file_mb": 1, "max_paragraphs": 100})
+    (folder / "long.md").write_text("The ledger grows. " * 40_000)  # 0.7 MB
+    bot = make_assistant(ingest={"max_file_mb": 1, "max_xml_nodes": 50_000, "max_text_mb": 0.5})
     report = bot.ingest([folder])
     assert report.sources("added") == [(folder / "good.txt").resolve().as_posix()]
     assert {r.source.rsplit("/", 1)[-1]: r.error for r in report.failed} == {
         "big.txt": "big.txt: 1.2 MB is over the 1.0 MB limit; raise [ingest] max_file_mb to read it",
-        "many.docx": "many.docx: more than 100 paragraphs; raise [ingest] max_paragraphs to read it"}
+        "long.md": "long.md: 0.7 MB of text (in characters), over the 0.5 MB limit; raise [ingest] max_text_mb to "
+                   "read it",
+        "many.docx": "many.docx: more than 50,000 XML elements and attributes; raise [ingest] max_xml_nodes to read it"}
