@@ -10,8 +10,8 @@ Three measurements, each against the in-process way in the same run (medians of 
    Text is read in-process either way (ingest/worker.py, IN_PROCESS): those rows show that a text-only
    ingest pays nothing; `--kinds` can add others.
 2. One file's round trip through the worker (a 1 KB text, a small HTML page) against reading it in-process.
-3. The worker's start-up (the first HTML read of a process, its parser's import included), fork
-   server (used) vs spawn.
+3. The worker's start-up: the first HTML read of a process, the worker's interpreter and its parser's
+   import included (a fresh `python -c` since issue 19; a multiprocessing fork server before).
 
 No assertion: a measurement. On a shared 2-core machine read the ratios, not the seconds.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shlex
 import statistics
@@ -93,8 +92,11 @@ def round_trips(count: int) -> dict:
     texts = {"1 KB .txt": ("a.txt", (b"A harbour ledger line about ships and cargo. " * 23)[:1024]),
              "small .html": ("a.html", b"<title>Ledger</title><body><p>" + b"Ships and cargo. " * 40 + b"</p></body>")}
     limits = Limits(read_timeout=60)
-    ways = {"worker": lambda path, data: worker._worker_pool().schedule(read_file, args=(path, data, limits)).result(),
-            "in-process": lambda path, data: read_file(path, data, limits)}
+    def through_worker(path: Path, data: bytes):  # any type, text included: what a round trip costs
+        with worker._lock:
+            return worker._running().ask((path, data, limits), limits.read_timeout)[1]
+
+    ways = {"worker": through_worker, "in-process": lambda path, data: read_file(path, data, limits)}
     out = {}
     for label, (name, data) in texts.items():
         for read in ways.values():
@@ -110,13 +112,11 @@ def round_trips(count: int) -> dict:
     return out
 
 
-def start_up(method: str) -> float:
-    """Seconds to the first HTML page read by a new worker in a new process, started by the given method."""
-    child = ("import multiprocessing, sys, time\n"
+def start_up() -> float:
+    """Seconds to the first HTML page read by a new worker in a new process."""
+    child = ("import sys, time\n"
              "from pathlib import Path\n"
              "import ingest.worker as w\n"
-             f"if {method!r} == 'spawn':\n"
-             "    w._context = lambda: multiprocessing.get_context('spawn')\n"
              "began = time.perf_counter()\n"
              "w.read_file_limited(Path('a.html'), b'<p>hello</p>', w.Limits(read_timeout=60))\n"
              "print(time.perf_counter() - began)\n")
@@ -135,9 +135,7 @@ def main() -> None:
     args = parser.parse_args()
     results: dict = {"command": "python " + " ".join(shlex.quote(a) for a in sys.argv), "cpus": os.cpu_count(),
                      "load_before": os.getloadavg()}
-    results["start_up_s"] = {method: round(statistics.median(start_up(method) for _ in range(args.rounds)), 3)
-                             for method in ("forkserver", "spawn")
-                             if method in multiprocessing.get_all_start_methods()}
+    results["start_up_s"] = round(statistics.median(start_up() for _ in range(args.rounds)), 3)
     results["round_trip"] = round_trips(args.trips)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)

@@ -3,18 +3,20 @@
 A thread cannot be killed in Python: a file that keeps its parser busy (a 17 KB PDF whose 50 pages
 show one compressed stream of 900,000 text operators takes pypdf half an hour) would hold the ingest,
 and the server thread running it, for as long as the parse takes. So `read_file` runs in one
-long-lived worker process (pebble's ProcessPool with one worker, started at the first ingest that
-needs it and reused for every file). A read that takes longer than `[ingest] read_timeout` seconds
-gets the worker killed: that file fails alone with `ReadTimeout`, and the pool starts a fresh worker
-for the next one. `read_timeout = 0` parses in the calling process, without a worker or a limit.
+long-lived worker process, started at the first ingest that needs it and reused for every file. A
+read that takes longer than `[ingest] read_timeout` seconds gets the worker killed: that file fails
+alone with `ReadTimeout`, and the next file starts a fresh worker. `read_timeout = 0` parses in the
+calling process, without a worker or a limit.
 
-The worker comes from multiprocessing's fork server, never from a fork of the ingesting process:
-that runs onnxruntime and Chroma threads, and a fork can copy a lock one of them holds into the
-child. The fork server is a fresh single-threaded interpreter that imports the readers (not torch,
-onnxruntime or chromadb); each worker is a fork of it, so a replacement starts in milliseconds.
-A worker dies with the ingesting process: it ignores Ctrl-C (the ingesting process stops it on
-exit), and it asks the kernel for SIGKILL when the fork server exits, which it does as soon as the
-ingesting process is gone, however that ended (Linux; a watchdog thread elsewhere).
+The worker is a fresh interpreter running `serve` below (`python -c "...serve(...)"`), given a file's
+bytes and returning its RawText over a pair of pipes, one pickled message each way. It is neither a
+fork of the ingesting process (that runs onnxruntime and Chroma threads, and a fork can copy a lock one
+of them holds into the child) nor a multiprocessing child: those import the caller's main module
+again, so a plain script that ingests would run itself once more in the worker. Here a script needs
+no `if __name__ == "__main__":` guard. The worker imports the readers, not torch, onnxruntime or
+chromadb. It dies with the ingesting process: it ignores Ctrl-C (the ingesting process stops it on
+exit), and the kernel sends it SIGKILL when the thread that started it, a thread that lives as long as
+the ingesting process, is gone, however the process ended (Linux; a watchdog thread elsewhere).
 
 The worker's memory is bounded too (Linux): while it parses a file its address space may grow by
 `[ingest] reader_memory_mb` past its size when it started (RLIMIT_AS). A file that needs more, a
@@ -24,14 +26,17 @@ format bomb no cap of ingest/bombs.py foresaw, gets MemoryError: it fails alone 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
+import pickle
+import select
 import signal
+import struct
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,13 +51,14 @@ from ingest.readers import RawText, read_file
 # data/sample (5 text files; 1.19x slower when text went through the worker, median of 5 rounds on a
 # loaded machine). A text-only ingest therefore starts no worker.
 IN_PROCESS = frozenset({".txt", ".md", ".markdown"})
-# What the fork server imports, once: each worker then imports only the parsers its files need.
-_PRELOAD = ["ingest.readers"]  # not "__main__": the fork server need not run the caller's script
-_GRACE = 30.0  # seconds past the time limit before the caller stops waiting on the pool itself
+_HEADER = struct.Struct("!Q")  # a message: its length, then its pickle
+_SERVE = "import sys; from ingest.worker import serve; serve(*map(int, sys.argv[1:]))"  # the worker's program
 
-_lock = threading.Lock()
-_pool = None
-_pool_made = False  # once: the exit hook is registered
+_lock = threading.Lock()  # one read at a time: one worker
+_worker: _Worker | None = None
+# Starts every worker: a thread as long-lived as the process, since a worker's parent-death signal follows the
+# thread that started it, not the process.
+_spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-spawner")
 _start_size = 0  # in the worker: its address space when it started, in bytes (0: unknown, no memory limit)
 
 
@@ -67,30 +73,106 @@ def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> Raw
     path = Path(path)
     if not needs_worker(path, limits):
         return read_file(path, data, limits)
-    from concurrent.futures.process import BrokenProcessPool
+    with _lock:
+        worker = _running()
+        try:
+            kind, value = worker.ask((path, data, limits), limits.read_timeout)
+        except TimeoutError:
+            _stop()
+            raise ReadTimeout(f"{path.name}: took longer than {limits.read_timeout:g} s to read ([ingest] "
+                              "read_timeout); skipped") from None
+        except (EOFError, OSError):  # it died while reading (say, killed for using too much memory)
+            how = _stop()
+            raise UnreadableFile(f"{path.name}: the reader process stopped while reading it ({how}); "
+                                 "skipped") from None
+        if isinstance(value, ReaderOutOfMemory):
+            _stop()  # a parser that ran out of memory may have left its state broken: the next file gets a new one
+        if kind == "error":
+            raise value
+        return value
 
-    from pebble import ProcessExpired
 
-    pool = _worker_pool()
-    try:
-        future = pool.schedule(_read_capped, args=(path, data, limits), timeout=limits.read_timeout)
-        # The pool enforces the limit and kills the worker; this wait is bounded too, in case it never answers.
-        return future.result(timeout=limits.read_timeout + _GRACE)
-    except ReaderOutOfMemory:
-        shutdown()  # a parser that ran out of memory may have left its state broken: the next file gets a new worker
-        raise
-    except FutureTimeout:
-        future.cancel()  # stops the worker if the pool has not already
-        raise ReadTimeout(f"{path.name}: took longer than {limits.read_timeout:g} s to read ([ingest] "
-                          "read_timeout); skipped") from None
-    except ProcessExpired as exc:  # e.g. killed for using too much memory; the pool starts another
-        raise UnreadableFile(f"{path.name}: the reader process stopped while reading it "
-                             f"({_how(exc.exitcode)}); skipped") from None
-    except BrokenProcessPool as exc:  # no worker could be started, or the pool's own threads failed
-        _discard(pool)
-        raise UnreadableFile(f"{path.name}: could not run the reader process ({exc or type(exc).__name__}): a "
-                             "script that ingests needs `if __name__ == '__main__':` around its code, or set "
-                             "[ingest] read_timeout = 0 to read files in the ingesting process") from None
+class _Worker:
+    """One worker process and its two pipes."""
+
+    def __init__(self):
+        import ingest
+
+        requests, their_requests = os.pipe()[::-1]
+        their_replies, replies = os.pipe()[::-1]
+        root = str(Path(ingest.__file__).resolve().parents[1])  # the worker imports the same code as we do
+        paths = [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _SERVE, str(their_requests), str(their_replies), str(os.getpid())],
+                pass_fds=(their_requests, their_replies), stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)})
+        finally:
+            os.close(their_requests)
+            os.close(their_replies)
+        self.requests, self.replies = requests, replies
+
+    def ask(self, message, timeout: float) -> tuple[str, object]:
+        """Send one message and wait for the reply; TimeoutError past timeout seconds, EOFError if the worker
+        is gone."""
+        _send(self.requests, message)
+        ready, _, _ = select.select([self.replies], [], [], timeout)
+        if not ready:
+            raise TimeoutError
+        return _receive(self.replies)
+
+    def stop(self) -> str:
+        """Kill the worker (it holds nothing to clean up) and say how it ended."""
+        if self.process.poll() is None:
+            self.process.kill()
+        code = self.process.wait()
+        for fd in (self.requests, self.replies):
+            os.close(fd)
+        return _how(code)
+
+
+def _running() -> _Worker:
+    """The worker, started (from the spawner thread) if there is none or it has died."""
+    global _worker
+    if _worker is not None and _worker.process.poll() is not None:
+        _stop()
+    if _worker is None:
+        try:
+            _worker = _spawner.submit(_Worker).result()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: the spawner is shut down (the process is exiting)
+            raise UnreadableFile(f"could not start the reader process ({exc}); set [ingest] read_timeout = 0 "
+                                 "to read files in the ingesting process") from None
+    return _worker
+
+
+def _stop() -> str:
+    """Stop the worker, if any; how it ended."""
+    global _worker
+    worker, _worker = _worker, None
+    return worker.stop() if worker is not None else "not running"
+
+
+def _send(fd: int, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd: int):
+    size = _HEADER.unpack(_read_exactly(fd, _HEADER.size))[0]
+    return pickle.loads(_read_exactly(fd, size))
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other end of the pipe is closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _read_capped(path: Path, data: bytes, limits: Limits) -> RawText:
@@ -160,100 +242,63 @@ def start(paths: Iterable[Path], limits: Limits = Limits()) -> None:
 
 
 def _start() -> None:
-    try:
-        _worker_pool().schedule(_ready)
-    except Exception:  # the first read reports what is wrong  # noqa: BLE001
-        pass
-
-
-def _ready() -> None:
-    """A task that does nothing: run once, it starts the worker."""
+    with _lock:
+        try:
+            _running()
+        except UnreadableFile:  # the first read reports it
+            pass
 
 
 def shutdown() -> None:
     """Stop the worker now (it is also stopped when the process exits); the next read starts a new one."""
-    global _pool
     with _lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        _discard(pool)
+        _stop()
 
 
-def _worker_pool():
-    global _pool, _pool_made
-    with _lock:
-        if _pool is None or not _pool.active:
-            if _pool is not None:
-                _discard(_pool)
-            from pebble import ProcessPool
-
-            _pool = ProcessPool(max_workers=1, initializer=_worker_started, initargs=(os.getpid(),),
-                                context=_context())
-            if not _pool_made:
-                # Registered after pebble's own exit hook, so it runs first: the pool's threads stop before
-                # the worker, and none starts a replacement while the interpreter removes its semaphores.
-                atexit.register(shutdown)
-            _pool_made = True
-        return _pool
+atexit.register(shutdown)
 
 
-def _context():
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)  # no effect once the fork server runs; it then has them
-    return context
-
-
-def _worker_started(ingesting_pid: int) -> None:
-    """In the worker, before its first file: die with the ingesting process, whatever way it ends; note the
-    worker's size, from which its memory limit counts."""
+def serve(requests: int, replies: int, ingesting_pid: int) -> None:
+    """The worker: read each file it is sent, reply with its RawText or the error, until the pipe closes."""
     global _start_size
-    # Stopping a worker is killing it: it holds nothing to clean up, and a parser stuck in C code
-    # would not run a Python SIGTERM handler until it returns.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # The fork server hands each child its end of the pipe that tells it the ingesting process is alive;
-    # the fork server exits when that pipe closes. Held here, it would keep the fork server (and so
-    # this worker, below) alive after the ingesting process is killed while this worker is busy.
-    server = getattr(sys.modules.get("multiprocessing.forkserver"), "_forkserver", None)
-    if isinstance(getattr(server, "_forkserver_alive_fd", None), int):
-        os.close(server._forkserver_alive_fd)
-        server._forkserver_alive_fd = None
+    # Ctrl-C reaches the whole terminal's process group: the ingesting process stops its worker itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(ingesting_pid)
+    if sys.platform.startswith("linux"):
+        _start_size = _address_space()  # RLIMIT_AS is Linux's: elsewhere no memory limit
+    while True:
+        try:
+            request = _receive(requests)
+        except EOFError:  # the ingesting process closed the pipe, or is gone
+            return
+        try:
+            reply = ("ok", _read_capped(*request))
+        except Exception as exc:  # noqa: BLE001 - the ingesting process decides what an error means
+            reply = ("error", exc)
+        try:
+            _send(replies, reply)
+        except (pickle.PicklingError, TypeError, AttributeError):  # an error that cannot be pickled
+            _send(replies, ("error", UnreadableFile(f"{request[0].name}: {reply[1]}")))
+
+
+def _die_with(ingesting_pid: int) -> None:
+    """Exit when the ingesting process does, however it ends."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
-        # SIGKILL when our parent, the fork server, exits; it exits when the ingesting process is gone.
+        # SIGKILL when the thread that started us (the ingesting process's spawner thread) is gone.
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if not _alive(ingesting_pid):  # it died before the request was made
+        if os.getppid() != ingesting_pid:  # it died before the request was made
             os._exit(1)
-        _start_size = _address_space()  # RLIMIT_AS is Linux's: elsewhere no memory limit
     else:
-        threading.Thread(target=_watch, args=(os.getppid(),), name="reader-watchdog", daemon=True).start()
+        threading.Thread(target=_watch, args=(ingesting_pid,), name="reader-watchdog", daemon=True).start()
 
 
 def _watch(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1)
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _discard(pool) -> None:
-    try:
-        pool.stop()
-        pool.join(timeout=10)
-    except Exception:  # a broken pool may fail to stop cleanly; its worker dies with us anyway  # noqa: BLE001
-        pass
 
 
 def _how(exitcode: int | None) -> str:
