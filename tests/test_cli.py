@@ -280,7 +280,7 @@ def test_ingest_says_what_it_skipped(tmp_path):
     (docs / "src").mkdir(parents=True)
     (docs / "LICENSE").write_text("Permission is hereby granted, free of charge, to any person.\n")
     (docs / "src" / "tool.py").write_text("print('hi')\n")
-    (docs / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (docs / "logo.gif").write_bytes(b"GIF89a")
     home = tmp_path / "home"
     result = cli("ingest", "docs", home=home, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -289,9 +289,9 @@ def test_ingest_says_what_it_skipped(tmp_path):
     assert re.fullmatch(r"1 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 2 skipped \(not a supported type; "
                         r"--verbose lists them\); 1 chunks embedded in \d+\.\d s", " ".join(lines[2:])), lines
     verbose = plain(cli("ingest", "docs", "--verbose", home=home, cwd=tmp_path, env={"COLUMNS": "200"}).stdout)
-    assert "skipped (not a supported type):\n  docs/logo.png\n  docs/src/tool.py\n" in verbose, verbose
+    assert "skipped (not a supported type):\n  docs/logo.gif\n  docs/src/tool.py\n" in verbose, verbose
     as_json = json.loads(cli("ingest", "docs", "--json", home=home, cwd=tmp_path).stdout)
-    assert as_json["skipped"] == [(docs / "logo.png").as_posix(), (docs / "src" / "tool.py").as_posix()]
+    assert as_json["skipped"] == [(docs / "logo.gif").as_posix(), (docs / "src" / "tool.py").as_posix()]
     assert as_json["unchanged"] == [(docs / "LICENSE").as_posix()]
 
 

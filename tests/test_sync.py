@@ -87,9 +87,9 @@ def _folder(path, files=()):
 @pytest.mark.parametrize("make_path, message", [
     (lambda p: p / "missing", "No such file or folder: {path}"),
     (lambda p: _folder(p / "empty"), "Folder is empty: {path}"),
-    (lambda p: _folder(p / "pics", ["a.png"]),
-     "No supported files in {path} (supported: .docx, .htm, .html, .markdown, .md, .pdf, .txt, and plain text "
-     "without an extension)"),
+    (lambda p: _folder(p / "pics", ["a.gif"]),
+     "No supported files in {path} (supported: .docx, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, "
+     ".tif, .tiff, .txt, and plain text without an extension)"),
 ])
 def test_bad_paths_fail_whole_and_lose_nothing(make_assistant, docs, tmp_path, make_path, message):
     bot = make_assistant()
@@ -183,7 +183,7 @@ GOOD = {
     "photo.txt": lambda: b"The orchard produced a record apple harvest this autumn.\n",
 }
 BAD = {
-    "scan.pdf": (blank_pdf, "scan.pdf: PDF has no extractable text (scanned? OCR is not supported)"),
+    "scan.pdf": (blank_pdf, "scan.pdf: PDF has no extractable text, and OCR found none in its images"),
     "locked.pdf": (lambda: encrypted(pdf_with_text("Top secret"), user_password="hunter2"),
                    "locked.pdf: PDF is password-protected"),
     "empty.txt": (lambda: b"", "empty.txt: file is empty"),
