@@ -63,19 +63,23 @@ def fuse(dense: Sequence[Hit], ranked: Sequence[tuple[str, float]], rare: Collec
 
     A chunk missing from a ranking counts as just past the depth asked of it (max(dense_k, k) or
     max(bm25_k, k)), as RRF intends, not past the end of a short list: when BM25 matches one chunk,
-    the others are not all nearly as good as it. A chunk holding a rare query term (`rare`, from
-    `rare_term_chunks`) also scores what first place in both rankings would, so it comes before every
-    chunk without one; among themselves, fused order. Equal scores go by dense rank (by meaning).
+    the others are not all nearly as good as it. Equal BM25 scores share a rank, so chunks BM25 cannot
+    tell apart are ordered by meaning. A chunk in `rare` (LexicalIndex.rare: it holds a query term found
+    in one chunk, or an identifier found in at most `rare_term_chunks`) also scores what first place in
+    both rankings would, so it comes before every chunk without one; among themselves, fused order.
+    Equal fused scores keep BM25's order.
     """
     d_rank = {h.chunk.id: h.dense_rank for h in dense}
-    b = {cid: (i + 1, score) for i, (cid, score) in enumerate(ranked)}
+    b: dict[str, tuple[int, float]] = {}
+    for i, (cid, score) in enumerate(ranked):
+        b[cid] = (b[ranked[i - 1][0]][0] if i and score == ranked[i - 1][1] else i + 1, score)
     past_dense, past_bm25 = max(s.dense_k, k) + 1, max(s.bm25_k, k) + 1
     bonus = (s.dense_weight + s.bm25_weight) / (s.rrf_k + 1)
     rows = []
-    for cid in dict.fromkeys([*b, *d_rank, *sorted(rare)]):
+    for cid in dict.fromkeys([*b, *d_rank, *sorted(rare)]):  # ties keep this order: BM25's first
         b_rank, b_score = b.get(cid, (None, None))
         dr = d_rank.get(cid)
         score = (s.dense_weight / (s.rrf_k + (dr or past_dense)) + s.bm25_weight / (s.rrf_k + (b_rank or past_bm25))
                  + (bonus if cid in rare else 0.0))
         rows.append(Fused(cid, score, dr, b_rank, b_score))
-    return sorted(rows, key=lambda row: (-row.score, row.dense_rank or past_dense))
+    return sorted(rows, key=lambda row: -row.score)

@@ -39,14 +39,13 @@ def test_a_chunk_missing_from_a_ranking_counts_as_past_the_depth_asked_of_it():
 
 def _corpus(folder: Path, n: int = 200) -> Path:
     """n short incident notes from a few topics, each with its own error code (only doc137 holds CODE), and two
-    near-duplicates sharing the name 'Orvane'."""
+    near-duplicates sharing the identifier 'route 2B'."""
     rng = random.Random(5)
     folder.mkdir()
     for i in range(n):
         (folder / f"doc{i:03d}.txt").write_text(f"Incident {i}, error QX{7000 + i}. " + " ".join(rng.sample(TOPICS, 3)))
-    (folder / "storm.txt").write_text("The Orvane ferry was cancelled on Friday because a violent storm brought "
-                                      "gale-force winds and high waves across the strait.\n")
-    (folder / "strike.txt").write_text("The Orvane ferry was cancelled on Friday because its crew went on strike.\n")
+    for name, cause in (("storm", "a violent storm"), ("strike", "a crew strike")):  # equal BM25 lengths
+        (folder / f"{name}.txt").write_text(f"The Orvane ferry on route 2B was cancelled on Friday because of {cause}.\n")
     return folder
 
 
@@ -70,16 +69,14 @@ def test_a_unique_token_in_1_of_200_documents_ranks_that_document_first(incident
     assert hits[0].score > hits[1].score
 
 
-def test_a_near_duplicate_pair_sharing_a_rare_name_is_still_ordered_by_meaning(incidents):
-    """Both hold 'Orvane' and BM25 prefers the shorter one; the one that means bad weather comes first."""
-    bot, docs = incidents
-    question = "Was the Orvane ferry stopped by bad weather?"
-    best_bm25 = bot.lexical.rank(question, 1)[0][0]
-    assert Path(bot.store.chunks([best_bm25])[best_bm25].source).name == "strike.txt"
-    hits = bot.ask(question, top_k=2).hits
-    assert [Path(h.chunk.source).name for h in hits] == ["storm.txt", "strike.txt"]
-    hits = bot.ask("Why did the Orvane ferry crew stop work?", top_k=2).hits
-    assert [Path(h.chunk.source).name for h in hits] == ["strike.txt", "storm.txt"]
+def test_a_near_duplicate_pair_sharing_an_identifier_is_still_ordered_by_meaning(incidents):
+    """Both hold 'route 2B' (a rare identifier: both come first) and BM25 cannot tell them apart: meaning orders them."""
+    bot, _ = incidents
+    for question, first in (("Was the ferry on route 2B stopped by bad weather?", "storm.txt"),
+                            ("Why did the ferry on route 2B stop, did the workers walk out?", "strike.txt")):
+        assert len({score for _, score in bot.lexical.rank(question, 2)}) == 1  # equal BM25 scores
+        hits = bot.ask(question, top_k=2).hits
+        assert [Path(h.chunk.source).name for h in hits] == [first, ({"storm.txt", "strike.txt"} - {first}).pop()]
 
 
 @pytest.mark.parametrize("rare_term_chunks", [0, 5])
@@ -99,11 +96,14 @@ def test_the_soaks_code_words_find_their_documents(tmp_path, make_assistant, rar
 
 def test_rare_terms_are_counted_in_the_whole_index_and_their_chunks_kept_to_the_sources_asked(incidents):
     bot, docs = incidents
-    source = {name: (docs / name).resolve().as_posix() for name in ("doc137.txt", "strike.txt", "storm.txt")}
-    found = bot.lexical.rare(f"Orvane {CODE} error", 5)  # 'error' is in every note: not rare
-    assert sorted(Path(c.source).name for c in bot.store.chunks(list(found)).values()) == \
-           ["doc137.txt", "storm.txt", "strike.txt"]
-    assert bot.lexical.rare(f"Orvane {CODE}", 1) == bot.lexical.rare(CODE, 5)  # 'Orvane' is in two chunks
-    only = bot.lexical.rare(f"Orvane {CODE}", 5, [source["strike.txt"]])
-    assert [Path(c.source).name for c in bot.store.chunks(list(only)).values()] == ["strike.txt"]
-    assert bot.lexical.rare(f"Orvane {CODE}", 0) == set()
+
+    def names(ids: set[str]) -> list[str]:
+        return sorted(Path(c.source).name for c in bot.store.chunks(list(ids)).values()) if ids else []
+
+    assert names(bot.lexical.rare(f"{CODE} error route 2B", 5)) == ["doc137.txt", "storm.txt", "strike.txt"]
+    assert names(bot.lexical.rare("violent storm", 5)) == ["storm.txt"]  # any word found in one chunk
+    assert names(bot.lexical.rare("Orvane ferry Friday", 5)) == []  # words (no digit, no underscore) in two chunks
+    assert names(bot.lexical.rare(f"{CODE} route 2B", 1)) == ["doc137.txt"]  # '2b' is in two chunks
+    assert names(bot.lexical.rare(f"{CODE} route 2B", 5, [(docs / "strike.txt").resolve().as_posix()])) == \
+           ["strike.txt"]
+    assert bot.lexical.rare(f"{CODE} route 2B", 0) == set()

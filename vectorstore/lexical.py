@@ -62,6 +62,7 @@ def tokenize(texts: Sequence[str], stemmer=None, stopwords: str | list[str] = "e
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' token_pattern
+IDENTIFIER = re.compile(r"[\d_]")  # a token holding a digit or an underscore: a code, a number, a snake_case name
 
 
 @lru_cache(maxsize=4)
@@ -397,8 +398,9 @@ class LexicalIndex:
         return [(str(state.ids[r]), float(scores[r])) for r in best]
 
     def rare(self, query: str, at_most: int, sources: Sequence[str] | None = None) -> set[str]:
-        """Ids of the chunks holding a query term that occurs in at most `at_most` chunks of the whole index
-        (an error code, a ticket number, a name), optionally only from some sources; no store call."""
+        """Ids of the chunks holding a query term found in one chunk of the whole index, or an identifier-like
+        term (an error code, a ticket or part number, a snake_case name) found in at most `at_most`, optionally
+        only from some sources; none if at_most is 0. No store call."""
         if at_most < 1:
             return set()
         state = self._ensure_fresh()
@@ -406,7 +408,7 @@ class LexicalIndex:
         found: set[str] = set()
         for term in set(self._terms(query)):
             rows, _ = state.postings(term)
-            if len(rows) <= at_most:
+            if len(rows) == 1 or (len(rows) <= at_most and IDENTIFIER.search(term)):
                 if wanted is not None:
                     rows = rows[wanted[state.doc_of_row[rows]] > 0]
                 found.update(str(i) for i in state.ids[rows])
