@@ -62,7 +62,7 @@ def incidents(tmp_path_factory, embedder):
 @pytest.mark.parametrize("question", [CODE, f"What does error {CODE} mean?", f"the nightly backup failed with {CODE}",
                                       f"login page error {CODE} after the upgrade", f"the app crashes on start, {CODE}"])
 def test_a_unique_token_in_1_of_200_documents_ranks_that_document_first(incidents, question):
-    """Even when the rest of the question is about other notes (the last three put it 13th to 27th before)."""
+    """Even when the rest of the question is about other notes (the fusion before issue 22 put it 14th to 25th)."""
     bot, docs = incidents
     hits = bot.ask(question).hits
     assert hits[0].chunk.source == (docs / "doc137.txt").resolve().as_posix(), [h.chunk.source for h in hits]
