@@ -49,6 +49,8 @@ class HybridRetriever:
 
 
 class Fused(NamedTuple):
+    """A chunk id with its fused score and its place in each ranking (None: not in it)."""
+
     id: str
     score: float
     dense_rank: int | None
