@@ -99,6 +99,9 @@ class RetrievalSettings(Section):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = w / (rrf_k + rank).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    rare_term_chunks: int = Field(5, ge=0, description="A query term like an identifier (a digit or an underscore: an "
+                                  "error code, a ticket or part number, a snake_case name) found in at most this many "
+                                  "chunks, or any term found in one, puts the chunks holding it first; 0: off.")
     max_query_chars: int = Field(1000, ge=50, description="Longer questions are truncated for retrieval (and in the "
                                                           "reply, which repeats the question).")
     max_history_turns: int = Field(20, ge=0, description="Earlier turns of a conversation kept for follow-ups; "

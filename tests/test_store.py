@@ -72,18 +72,19 @@ def test_bm25_index_persists_and_rebuilds_only_when_stale(make_assistant, sample
     lexical_dir = bot.kb.lexical_dir
     assert lexical_dir == tmp_path / "home" / "bm25"  # the default knowledge base's, where it always was
     first = LexicalIndex(bot.store, lexical_dir)
-    assert first.search("Peskov absolute nonsense", 3)
+    assert first.rank("Peskov absolute nonsense", 3)
     assert (lexical_dir / MANIFEST).is_file()
 
     restarted = LexicalIndex(bot.store, lexical_dir)
     restarted._build = lambda *a: pytest.fail("a restart must load the saved index, not rebuild it")
-    hits = restarted.search("Peskov absolute nonsense", 3)
-    assert "Peskov" in hits[0].chunk.text
+    best = restarted.rank("Peskov absolute nonsense", 3)[0][0]
+    assert "Peskov" in bot.store.chunks([best])[best].text
 
     bot.ingest_texts([("extra/note", "Zanzibar cloves are harvested twice a year.")])
     fresh = LexicalIndex(bot.store, lexical_dir)  # the saved index is stale now: it adds the new document
     fresh._build = lambda *a: pytest.fail("one new document must not rebuild the whole index")
-    assert fresh.search("Zanzibar cloves", 1)[0].chunk.source == "extra/note"
+    best = fresh.rank("Zanzibar cloves", 1)[0][0]
+    assert bot.store.chunks([best])[best].source == "extra/note"
 
 
 def test_dense_search_filters_by_source(sample_bot, embedder):

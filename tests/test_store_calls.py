@@ -148,7 +148,7 @@ def test_on_a_chroma_server_each_question_reads_the_generation_once(chroma_serve
 
 
 def test_retrieve_equals_fusing_the_full_lists(sample_bot):
-    """Fetching only the fused top k's missing chunks gives what fuse() gives on full hit lists."""
+    """Fetching only the fused top k's chunks that dense did not return gives fuse() on the full lists, chunk for chunk."""
     from assistant.retrieval import fuse
 
     retriever, s = sample_bot.retriever, sample_bot.settings.retrieval
@@ -157,12 +157,13 @@ def test_retrieve_equals_fusing_the_full_lists(sample_bot):
         emb = sample_bot.embedder.embed_query(query)
         for k in (1, 6, 20):
             dense = sample_bot.store.dense_search(emb, max(s.dense_k, k))
-            lexical = sample_bot.lexical.search(query, max(s.bm25_k, k))
-            want = fuse(dense, lexical, s)[:k]
+            ranked = sample_bot.lexical.rank(query, max(s.bm25_k, k))
+            want = fuse(dense, ranked, sample_bot.lexical.rare(query, s.rare_term_chunks), k, s)[:k]
             got = retriever.retrieve(query, emb, k)
-            assert [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in got] == \
-                   [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank) for h in want], (query, k)
-            assert [h.chunk for h in got] == [h.chunk for h in want]
+            assert [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank, h.bm25_score) for h in got] == \
+                   [(r.id, round(r.score, 9), r.dense_rank, r.bm25_rank, r.bm25_score) for r in want], (query, k)
+            chunks = sample_bot.store.chunks([r.id for r in want])
+            assert [h.chunk for h in got] == [chunks[r.id] for r in want]
 
 
 def test_after_its_own_ingest_or_remove_a_process_lists_no_documents(fresh_home, make_assistant, slow_machine, tmp_path):

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.records import Hit
 from vectorstore.store import Store
 
 K1, B = 1.5, 0.75  # bm25s' defaults
@@ -63,6 +62,7 @@ def tokenize(texts: Sequence[str], stemmer=None, stopwords: str | list[str] = "e
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' token_pattern
+IDENTIFIER = re.compile(r"[\d_]")  # a token holding a digit or an underscore: a code, a number, a snake_case name
 
 
 @lru_cache(maxsize=4)
@@ -386,14 +386,10 @@ class LexicalIndex:
         state = self._ensure_fresh()
         if not state.num_docs:
             return []
-        scores = state.scores(tokenize([query], self.stemmer, query_stopwords())[0])
-        if sources:
-            wanted = [state.doc_index[s] for s in sources if s in state.doc_index]
-            if not wanted:
-                return []
-            docs = np.zeros(int(state.doc_offsets[-1]), dtype=np.float32)
-            docs[wanted] = 1.0
-            scores *= docs[state.doc_of_row]
+        scores = state.scores(self._terms(query))
+        wanted = _wanted(state, sources)
+        if wanted is not None:
+            scores *= wanted[state.doc_of_row]
         rows = np.flatnonzero(scores > 0)
         if len(rows) > k:  # the k best, and every row tied with the k-th (ties go by chunk id)
             kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
@@ -401,15 +397,34 @@ class LexicalIndex:
         best = sorted(rows.tolist(), key=lambda r: (-scores[r], state.ids[r]))[:k]
         return [(str(state.ids[r]), float(scores[r])) for r in best]
 
-    def search(self, query: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
-        """Top-k chunks by BM25 score (only positive scores), optionally only from some sources."""
-        ranked = self.rank(query, k, sources)
-        chunks = self.store.chunks([cid for cid, _ in ranked])
-        hits = []
-        for cid, score in ranked:
-            if cid in chunks:
-                hits.append(Hit(chunk=chunks[cid], score=score, bm25_rank=len(hits) + 1, bm25_score=score))
-        return hits
+    def rare(self, query: str, at_most: int, sources: Sequence[str] | None = None) -> set[str]:
+        """Ids of the chunks holding a query term found in one chunk of the whole index, or an identifier-like
+        term (an error code, a ticket or part number, a snake_case name) found in at most `at_most`, optionally
+        only from some sources; none if at_most is 0. No store call."""
+        if at_most < 1:
+            return set()
+        state = self._ensure_fresh()
+        wanted = _wanted(state, sources)
+        found: set[str] = set()
+        for term in set(self._terms(query)):
+            rows, _ = state.postings(term)
+            if len(rows) == 1 or (len(rows) <= at_most and IDENTIFIER.search(term)):
+                if wanted is not None:
+                    rows = rows[wanted[state.doc_of_row[rows]] > 0]
+                found.update(str(i) for i in state.ids[rows])
+        return found
+
+    def _terms(self, query: str) -> list[str]:
+        return tokenize([query], self.stemmer, query_stopwords())[0]
+
+
+def _wanted(state: _State, sources: Sequence[str] | None) -> np.ndarray | None:
+    """1.0 per (global) document of these sources, else 0.0; None for no filter."""
+    if not sources:
+        return None
+    docs = np.zeros(int(state.doc_offsets[-1]), dtype=np.float32)
+    docs[[state.doc_index[s] for s in sources if s in state.doc_index]] = 1.0
+    return docs
 
 
 def _merged(parts: list[tuple[Segment, frozenset[int]]]) -> list[tuple[Segment, frozenset[int]]]:
