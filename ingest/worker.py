@@ -28,7 +28,7 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
-import select
+import selectors
 import signal
 import struct
 import subprocess
@@ -116,9 +116,11 @@ class _Worker:
         """Send one message and wait for the reply; TimeoutError past timeout seconds, EOFError if the worker
         is gone."""
         _send(self.requests, message)
-        ready, _, _ = select.select([self.replies], [], [], timeout)
-        if not ready:
-            raise TimeoutError
+        # A selector, not select(): a process with many files open (a server) has descriptors past 1024.
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.replies, selectors.EVENT_READ)
+            if not selector.select(timeout):
+                raise TimeoutError
         return _receive(self.replies)
 
     def stop(self) -> str:

@@ -285,3 +285,19 @@ def test_a_plain_script_ingests_pdf_and_html_without_a_main_guard(tmp_path):
     assert "seven" in done.stdout.splitlines()[1]
     assert "Traceback" not in done.stderr and "StoreBusy" not in done.stderr, done.stderr
     assert gone_within(mark) == [], "a worker outlived the script"
+
+
+def test_a_process_with_descriptors_past_1024_still_reads_through_the_worker(tmp_path):
+    """A server holds many files open; the worker's reply is awaited with a selector, which select() was not."""
+    child = ("import os, resource\n"
+             "from pathlib import Path\n"
+             "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+             "resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))\n"
+             "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
+             "from ingest.limits import Limits\n"
+             "from ingest.worker import read_file_limited\n"
+             "raw = read_file_limited(Path('a.html'), b'<title>T</title><p>The ferry leaves at nine.</p>',\n"
+             "                        Limits(read_timeout=60))\n"
+             "print(raw.text)\n")
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout.strip()) == (0, "The ferry leaves at nine."), done.stderr

@@ -483,7 +483,10 @@ class Store:
     def new_question(self) -> None:
         """A question begins. On a Chroma server (or a store this process may not write) the generation is
         read again at its first use, once, so a replica answers its next question from another's commit;
-        a local store notices one by its files instead (`_disk_mark`), with no call."""
+        a local store notices one by its files instead (`_disk_mark`), with no call, and one whose files were
+        deleted under us is StoreUnavailable now, not an empty listing ("nothing indexed")."""
+        if self._location.path is not None:
+            self._follow_files()
         if self._disk is None:
             with _GENERATIONS_LOCK:
                 _GENERATIONS.pop(self._key, None)
