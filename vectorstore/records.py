@@ -55,7 +55,9 @@ class DocumentRecord:
 
     def to_dict(self, with_text: bool = False) -> dict:
         """Its fields and page_count; the text and where its pages start only `with_text`."""
-        data = {**asdict(self), "page_count": self.page_count}
+        # JSON's shape: lists, as a reply parsed back gives them.
+        data = {**asdict(self), "page_count": self.page_count, "ocr_pages": list(self.ocr_pages),
+                "page_starts": list(self.page_starts)}
         if not with_text:
             data.pop("text")
             data.pop("page_starts")
@@ -74,6 +76,6 @@ class Hit:
     bm25_score: float | None = None
 
     def to_dict(self) -> dict:
-        return {**asdict(self.chunk), "score": self.score, "dense_rank": self.dense_rank,
+        return {**asdict(self.chunk), "page_breaks": list(self.chunk.page_breaks), "score": self.score, "dense_rank": self.dense_rank,
                 "bm25_rank": self.bm25_rank, "dense_score": self.dense_score,
                 "bm25_score": self.bm25_score}
