@@ -42,7 +42,8 @@ from pathlib import Path
 
 from ingest.errors import ReaderOutOfMemory, ReadTimeout, UnreadableFile
 from ingest.limits import Limits, megabytes
-from ingest.readers import RawText, read_file
+from ingest.rawtext import RawText
+from ingest.readers import read_file
 
 # Plain text and Markdown are read in the calling process: their readers are linear (decoding and one
 # pattern) and bounded by max_file_mb. Measured with bench/read_worker.py (bench/README.md): a file's
@@ -50,7 +51,7 @@ from ingest.readers import RawText, read_file
 # starting the worker takes 0.7-0.8 s once a process, about a tenth of an ingest of
 # data/sample (5 text files; 1.19x slower when text went through the worker, median of 5 rounds on a
 # loaded machine). A text-only ingest therefore starts no worker.
-IN_PROCESS = frozenset({".txt", ".md", ".markdown"})
+IN_PROCESS = frozenset({".txt", ".md", ".markdown"})  # everything else, .csv and .xlsx too, in the worker
 _HEADER = struct.Struct("!Q")  # a message: its length, then its pickle
 _SERVE = "import sys; from ingest.worker import serve; serve(*map(int, sys.argv[1:]))"  # the worker's program
 
