@@ -164,9 +164,9 @@ def test_upload_documents_and_ask_about_them(uploads_api):
 
 
 @pytest.mark.parametrize("files, status, error", [
-    ([("tool.exe", b"MZ")], 415, "tool.exe: unsupported file type '.exe' (supported: .docx, .htm, .html, .jpeg, "
-                                 ".jpg, .markdown, .md, .pdf, .png, .tif, .tiff, .txt)"),
-    ([("a.txt", ZORB.encode()), ("noext", b"text")], 415, "noext: unsupported file type 'none' (supported: .docx, "
+    ([("tool.exe", b"MZ")], 415, "tool.exe: unsupported file type '.exe' (supported: .csv, .docx, .htm, .html, .jpeg, "
+                                 ".jpg, .markdown, .md, .pdf, .png, .tif, .tiff, .txt, .xlsx)"),
+    ([("a.txt", ZORB.encode()), ("noext", b"text")], 415, "noext: unsupported file type 'none' (supported: .csv, .docx, "
                                                            ".htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, "
                                                            ".tif, .tiff, .txt)"),
     ([("big.txt", b"a" * 15_000)], 413, "big.txt: 0.0 MB is over the 0.00976562 MB upload limit ([ingest] "

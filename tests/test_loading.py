@@ -26,8 +26,8 @@ from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-SUPPORTED = (".docx, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .tif, .tiff, .txt, and plain text without "
-             "an extension")
+SUPPORTED = (".csv, .docx, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .tif, .tiff, .txt, .xlsx, and plain text "
+             "without an extension")
 
 
 # ---------------------------------------------------------------- helpers

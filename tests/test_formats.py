@@ -1,0 +1,197 @@
+"""Tables and more formats (issue 19): .csv and .xlsx in the row form, tables in DOCX and HTML, every file made
+by the real library, and the bad inputs of each format."""
+from __future__ import annotations
+
+import io
+import os
+import random
+import zipfile
+
+import pytest
+
+from ingest.chunking import Chunker
+from ingest.clean import clean_text
+from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile
+from ingest.limits import Limits
+from ingest.loading import load_file
+from ingest.readers import read_file
+
+REGIONS = ["West", "East", "North", "South", "Harbour", "Valley", "Upland", "Coast", "Delta", "Ridge", "Plains",
+           "Forest", "Lakes", "Metro", "Island", "Desert", "Tundra", "Border", "Midlands", "Highlands"]
+QUARTERS = ["Q1", "Q2", "Q3", "Q4"]
+
+
+def revenue(region: str, quarter: str) -> float:
+    return round(1 + REGIONS.index(region) * 0.7 + QUARTERS.index(quarter) * 0.3, 1)
+
+
+def workbook(*sheets: tuple[str, list[list]], title: str | None = None) -> bytes:
+    """An .xlsx written by openpyxl: one worksheet per (name, rows)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets:
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    if title:
+        book.properties.title = title
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+SALES = [["Region", "Quarter", "Revenue"]] + [[r, q, revenue(r, q)] for r in REGIONS for q in QUARTERS]
+
+
+def pages_of(text: str, starts: tuple[int, ...]) -> list[str]:
+    return [text[a:b].strip() for a, b in zip(starts, starts[1:] + (len(text),))]
+
+
+# ---- the row form ------------------------------------------------------------------------
+def test_an_xlsx_is_a_sheet_per_page_in_the_row_form():
+    data = workbook(("Q3 sales", [[None], ["Region", "Quarter", "Revenue"], ["West", "Q3", 4.2], [],
+                                  ["East", None, 3.0]]),
+                    ("Empty", []), ("Notes", [["remember the harbour"]]), title="Sales 2026")
+    raw = read_file("sales.xlsx", data)
+    assert (raw.title, raw.page_kind, len(raw.pages)) == ("Sales 2026", "sheet", 3)
+    assert pages_of(raw.text, raw.pages) == [
+        "Sheet: Q3 sales\n\nRegion: West | Quarter: Q3 | Revenue: 4.2\nRegion: East | Revenue: 3",
+        "",  # an empty sheet starts where the next one does: sheet 3 is still sheet 3
+        "Sheet: Notes\n\nremember the harbour"]
+
+
+def test_a_csv_is_one_table_whatever_its_delimiter():
+    text = "\n\nregion;quarter;note\nwest;Q3;rose by 2%\nCoast;;\nlakes;Q1;a; with a semicolon\n"
+    raw = read_file("notes.csv", text.encode("utf-8"))
+    assert raw.text == ("region: west | quarter: Q3 | note: rose by 2%\nregion: Coast\n"
+                        "region: lakes | quarter: Q1 | note: a | Column 4: with a semicolon")
+    # Cleaning keeps every row on its own line, even rows that start in lower case.
+    assert clean_text(raw.text).text == raw.text
+
+
+def test_docx_and_html_tables_are_in_the_row_form():
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Revenue by region.")
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([["Region", "", ""], ["West", "Q3", "4.2"], ["East", "", ""]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(0, 1).merge(table.cell(0, 2)).text = "Sales"  # a header over two columns
+    table.cell(2, 1).merge(table.cell(2, 2)).text = "n/a"  # a merged cell: its text once
+    out = io.BytesIO()
+    document.save(out)
+    assert read_file("r.docx", out.getvalue()).text == (
+        "Revenue by region.\n\nRegion: West | Sales: Q3 | Sales: 4.2\nRegion: East | Sales: n/a")
+    html = (b"<html><body><p>Revenue by region.</p><table><thead><tr><th>Region</th><th>Revenue</th></tr></thead>"
+            b"<tbody><tr><td>West</td><td>4.2</td></tr><tr><td>East</td><td>3</td></tr></tbody></table>"
+            b"<table><tr><td>Layout <table><tr><th>Name</th></tr><tr><td>Ada</td></tr></table></td></tr></table>"
+            b"</body></html>")
+    assert read_file("r.html", html).text == (
+        "Revenue by region.\n\nRegion: West | Revenue: 4.2\nRegion: East | Revenue: 3\n\nLayout\n\nName: Ada")
+
+
+def test_a_table_split_into_chunks_keeps_its_header_in_every_row(tmp_path, embedder):
+    path = tmp_path / "sales.xlsx"
+    path.write_bytes(workbook(("Sales", SALES)))
+    doc = load_file(path)
+    chunks = Chunker(60, 10, embedder.count_tokens).chunk(doc)
+    assert len(chunks) > 5
+    for chunk in chunks:
+        rows = [line for line in doc.text[chunk.start:chunk.end].split("\n") if line and "Sheet:" not in line]
+        assert rows and all(line.startswith("Region: ") and " | Revenue: " in line for line in rows), chunk
+
+
+def test_a_question_about_one_row_is_answered_and_cited_from_it(tmp_path, make_assistant):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sales.xlsx").write_bytes(workbook(("Notes", [["Figures in millions of euros."]]), ("Sales", SALES)))
+    bot = make_assistant()
+    report = bot.ingest([docs])
+    assert report.sources("added") and not report.failed
+    answer = bot.ask("What was the West's revenue in Q3?")
+    row = f"Region: West | Quarter: Q3 | Revenue: {revenue('West', 'Q3')}"
+    assert not answer.abstained and row in answer.citations[0].text
+    assert (answer.citations[0].page, answer.citations[0].page_kind) == (2, "sheet")
+    assert answer.citations[0].location == "sheet 2"
+
+
+# ---- bad inputs ---------------------------------------------------------------------------
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # what Office writes for a password-protected file
+
+
+def _noise() -> bytes:
+    return random.Random(19).randbytes(4096)
+
+
+@pytest.mark.parametrize("name, data, error, message", [
+    ("c.xlsx", _noise(), UnreadableFile, "c.xlsx: not a valid XLSX file"),
+    ("c.xlsx", b"PK\x03\x04" + _noise(), UnreadableFile, "c.xlsx: not a valid XLSX file"),
+    ("e.xlsx", OLE, UnreadableFile, "e.xlsx: file is encrypted (password-protected) or in the old binary format; "
+                                    "save it unprotected as Office Open XML to read it"),
+    ("e.docx", OLE, UnreadableFile, "e.docx: file is encrypted (password-protected) or in the old binary format; "
+                                    "save it unprotected as Office Open XML to read it"),
+    ("empty.xlsx", b"", EmptyDocument, "empty.xlsx: file is empty"),
+    ("empty.csv", b"", EmptyDocument, "empty.csv: file is empty"),
+    ("blank.csv", b",,\n\n , ,\n", EmptyDocument, "blank.csv: file has no text (only whitespace)"),
+    ("c.csv", _noise(), None, "c.csv: looks like a binary file, not text"),
+])
+def test_bad_files_fail_with_one_line(name, data, error, message):
+    from ingest.errors import UnsupportedFile
+
+    with pytest.raises(error or UnsupportedFile) as info:
+        read_file(name, data)
+    assert str(info.value) == message
+
+
+def test_an_empty_workbook_is_empty():
+    with pytest.raises(EmptyDocument, match=r"^e\.xlsx: workbook has no cell values$"):
+        read_file("e.xlsx", workbook(("One", []), ("Two", [[None, None]])))
+
+
+def test_huge_tables_are_refused_before_or_while_read(tmp_path):
+    data = workbook(("Sales", SALES))
+    with pytest.raises(FileTooLarge, match=r"^x\.xlsx: more than 1,000 XML elements and attributes; raise \[ingest\] "
+                                           r"max_xml_nodes to read it$"):
+        read_file("x.xlsx", data, limits=Limits(max_xml_nodes=1000))
+    # Headers repeated on every row: the text is capped while it is written, not once it is all in memory.
+    header = ",".join(f"{'long header name ' * 3}{i}" for i in range(200))
+    csv_data = (header + "\n" + ("1," * 200 + "\n") * 2000).encode()
+    assert len(csv_data) < 1024 * 1024
+    with pytest.raises(FileTooLarge, match=r"^x\.csv: .* of text \(in characters\), over the 1\.0 MB limit; "
+                                           r"raise \[ingest\] max_text_mb to read it$"):
+        read_file("x.csv", csv_data, limits=Limits(max_text_chars=1024 * 1024))
+    with pytest.raises(FileTooLarge, match=r"^x\.xlsx: .* is over the 0\.0 MB limit"):
+        (tmp_path / "x.xlsx").write_bytes(data)
+        read_file(tmp_path / "x.xlsx", limits=Limits(max_file_bytes=1000))
+
+
+def test_a_zip_bomb_workbook_is_refused():
+    # A sheet whose XML unpacks to far more than the cap, a few KB on disk.
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook(("Sales", SALES)))) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            bomb.writestr(item, source.read(item))
+        bomb.writestr("xl/padding.xml", b"<a>" + b" " * (20 * 1024 * 1024) + b"</a>")
+    assert len(out.getvalue()) < 100_000
+    with pytest.raises(FileTooLarge, match=r"^b\.xlsx: unpacks to 20\.\d MB, over the 10\.0 MB limit; raise "
+                                           r"\[ingest\] max_unpacked_mb to read it$"):
+        read_file("b.xlsx", out.getvalue(), limits=Limits(max_unpacked_bytes=10 * 1024 * 1024))
+
+
+def test_a_bad_table_file_fails_alone_and_loses_nothing(tmp_path, make_assistant):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sales.csv").write_text("Region,Quarter,Revenue\nWest,Q3,4.2\n")
+    (docs / "locked.xlsx").write_bytes(OLE)
+    (docs / "broken.xlsx").write_bytes(_noise())
+    report = make_assistant().ingest([docs])
+    assert [os.path.basename(s) for s in report.sources("added")] == ["sales.csv"]
+    assert sorted(r.error for r in report.failed) == [
+        "broken.xlsx: not a valid XLSX file",
+        "locked.xlsx: file is encrypted (password-protected) or in the old binary format; save it unprotected as "
+        "Office Open XML to read it"]
