@@ -1,4 +1,5 @@
-"""PDF, DOCX and HTML files are parsed in a worker process, so that a parser that spins can be stopped.
+"""Files other than plain text and Markdown (PDF, DOCX, HTML, CSV, XLSX, PPTX, images) are parsed in a worker
+process, so that a parser that spins can be stopped.
 
 A thread cannot be killed in Python: a file that keeps its parser busy (a 17 KB PDF whose 50 pages
 show one compressed stream of 900,000 text operators takes pypdf half an hour) would hold the ingest,
@@ -64,7 +65,7 @@ _start_size = 0  # in the worker: its address space when it started, in bytes (0
 
 
 def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> RawText:
-    """read_file(path, data, limits), for a PDF, DOCX or HTML file in the worker process, stopped after
+    """read_file(path, data, limits), for a file not in IN_PROCESS, in the worker process, stopped after
     limits.read_timeout seconds (see IN_PROCESS for the others).
 
     ReadTimeout when it takes longer; ReaderOutOfMemory when it needs more than limits.reader_memory_bytes;
