@@ -50,13 +50,14 @@ class IngestSettings(Section):
                                    "XML unpacks to more than this is refused before it is parsed (a zip bomb).")
     max_xml_nodes: int = Field(Limits.max_xml_nodes, ge=1, description="A .docx, .xlsx or .pptx whose XML "
                                "holds more elements and attributes than this is refused before it is parsed (lxml "
-                               "builds ~165 bytes a node: the default is ~0.65 GB, a 171,000-paragraph document in Word's markup).")
+                               "builds ~165 bytes a node: the default is ~0.65 GB, a 171,000-paragraph document in "
+                               "Word's markup).")
     max_html_elements: int = Field(Limits.max_html_elements, ge=1, description="An .html file with more elements is "
                                    "refused before it is parsed (BeautifulSoup builds ~1 KB an element).")
     max_pages: int = Field(Limits.max_pages, ge=1, description="A .pdf with more pages is refused before its text is "
                            "read.")
-    read_timeout: float = Field(Limits.read_timeout, ge=0, allow_inf_nan=False, description="Seconds a file that is not "
-                                ".txt or .md may take to be parsed (in a worker process); one that takes longer "
+    read_timeout: float = Field(Limits.read_timeout, ge=0, allow_inf_nan=False, description="Seconds a file that is "
+                                "not .txt or .md may take to be parsed (in a worker process); one that takes longer "
                                 "fails alone and the ingest goes on. 0: no limit, all files are parsed in the "
                                 "ingesting process.")
     reader_memory_mb: float = Field(Limits.reader_memory_bytes // MB, ge=0, description="Memory the worker process "

@@ -164,6 +164,38 @@ def test_a_slide_is_the_citation_location(tmp_path, make_assistant):
     assert "Margaret Oduya" in answer.citations[0].text and answer.citations[0].location == "slide 3"
 
 
+def mail(html_only: bool = False, parts: int = 0, encrypted: bool = False) -> bytes:
+    """An .eml written by the standard library's email package."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Ada <ada@example.org>", "bob@example.org", "Harbour budget"
+    message["Date"] = "Sun, 06 Dec 2026 10:00:00 +0000"
+    html = "<p>Hi Bob,</p><table><tr><th>Item</th><th>Cost</th></tr><tr><td>Pier</td><td>4.2</td></tr></table>"
+    if html_only:
+        message.set_content(html, subtype="html")
+    else:
+        message.set_content("Hi Bob,\n\nThe harbour budget was approved at 4.2 million.\n\nAda")
+        message.add_alternative(html, subtype="html")
+        message.add_attachment(b"Region,Revenue\nWest,4.2\n", maintype="text", subtype="csv", filename="sales.csv")
+    for i in range(parts):
+        message.add_attachment(b"x", maintype="application", subtype="octet-stream", filename=f"{i}.bin")
+    data = message.as_bytes()
+    if encrypted:
+        data = data.replace(b"multipart/mixed", b"multipart/encrypted", 1)
+    return data
+
+
+def test_an_eml_is_its_headers_then_its_body():
+    raw = read_file("m.eml", mail())
+    assert raw.title == "Harbour budget"
+    assert raw.text == ("From: Ada <ada@example.org>\nTo: bob@example.org\nDate: Sun, 06 Dec 2026 10:00:00 +0000\n"
+                        "Subject: Harbour budget\n\nHi Bob,\n\nThe harbour budget was approved at 4.2 million.\n\nAda"
+                        "\n\nAttachments: sales.csv")
+    assert read_file("h.eml", mail(html_only=True)).text.endswith("Subject: Harbour budget\n\nHi Bob,\n\nItem: Pier | "
+                                                                   "Cost: 4.2")
+
+
 # ---- bad inputs ---------------------------------------------------------------------------
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # what Office writes for a password-protected file
 
@@ -185,6 +217,12 @@ def _noise() -> bytes:
                                     "save it unprotected as Office Open XML to read it"),
     ("empty.pptx", b"", EmptyDocument, "empty.pptx: file is empty"),
     ("blank.pptx", deck(), EmptyDocument, "blank.pptx: presentation has no text"),
+    ("c.eml", _noise(), None, "c.eml: looks like a binary file, not text"),
+    ("c.eml", b"just some text\nwithout headers\n", UnreadableFile,
+     "c.eml: not an e-mail message (none of the headers From, To, Cc, Date, Subject)"),
+    ("e.eml", mail(encrypted=True), UnreadableFile, "e.eml: e-mail is encrypted (S/MIME or PGP)"),
+    ("b.eml", mail(parts=1000), FileTooLarge, "b.eml: more than 1,000 MIME parts"),
+    ("empty.eml", b"", EmptyDocument, "empty.eml: file is empty"),
     ("empty.xlsx", b"", EmptyDocument, "empty.xlsx: file is empty"),
     ("empty.csv", b"", EmptyDocument, "empty.csv: file is empty"),
     ("blank.csv", b",,\n\n , ,\n", EmptyDocument, "blank.csv: file has no text (only whitespace)"),
@@ -203,11 +241,13 @@ def test_an_empty_workbook_is_empty():
         read_file("e.xlsx", workbook(("One", []), ("Two", [[None, None]])))
 
 
-@pytest.mark.parametrize("name, data", [("x.xlsx", workbook(("Sales", SALES))), ("x.pptx", DECK)])
+@pytest.mark.parametrize("name, data", [("x.xlsx", workbook(("Sales", SALES))), ("x.pptx", DECK), ("x.eml", mail()),
+                                        ("x.csv", b"a,b\n" * 1000)])
 def test_a_file_of_too_many_xml_nodes_or_bytes_is_refused_before_it_is_parsed(tmp_path, name, data):
-    with pytest.raises(FileTooLarge, match=rf"^x\.{name[2:]}: more than 1,000 XML elements and attributes; raise "
-                                           r"\[ingest\] max_xml_nodes to read it$"):
-        read_file(name, data, limits=Limits(max_xml_nodes=1000))
+    if name.endswith(("xlsx", "pptx")):
+        with pytest.raises(FileTooLarge, match=rf"^{name}: more than 1,000 XML elements and attributes; raise "
+                                               r"\[ingest\] max_xml_nodes to read it$"):
+            read_file(name, data, limits=Limits(max_xml_nodes=1000))
     (tmp_path / name).write_bytes(data)
     with pytest.raises(FileTooLarge, match=rf"^{name}: 0\.\d MB is over the 0\.0 MB limit"):
         read_file(tmp_path / name, limits=Limits(max_file_bytes=1000))
