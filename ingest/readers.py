@@ -16,6 +16,7 @@ from ingest.files import SUPPORTED_LIST, open_regular, os_reason, too_large
 from ingest.limits import Limits
 from ingest.ocr import IMAGE_SUFFIXES, OCR_OFF, empty_image, ocr_pdf_pages, read_image_text
 from ingest.rawtext import RawText, join_pages
+from ingest.epub import read_epub
 from ingest.mail import read_eml
 from ingest.slides import read_pptx
 from ingest.tables import check_not_encrypted, html_tables, read_csv, read_xlsx, table_lines
@@ -279,6 +280,6 @@ def read_image(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
 _READERS: dict[str, Callable[[bytes, str, Limits], RawText]] = {
     ".txt": read_text, "": read_text, ".md": read_markdown, ".markdown": read_markdown,
     ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx, ".csv": read_csv, ".xlsx": read_xlsx,
-    ".pptx": read_pptx, ".eml": read_eml,
+    ".pptx": read_pptx, ".eml": read_eml, ".epub": read_epub,
     **dict.fromkeys(IMAGE_SUFFIXES, read_image),
 }

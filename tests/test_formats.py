@@ -196,6 +196,41 @@ def test_an_eml_is_its_headers_then_its_body():
                                                                    "Cost: 4.2")
 
 
+def epub(chapters: dict[str, str], spine: list[str], encrypted: tuple[str, ...] = ()) -> bytes:
+    """An EPUB assembled with zipfile: a container, a package (OPF) whose spine gives the order, XHTML chapters."""
+    items = "".join(f'<item id="{c}" href="{c}.xhtml" media-type="application/xhtml+xml"/>' for c in chapters)
+    refs = "".join(f'<itemref idref="{c}"/>' for c in spine)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("mimetype", "application/epub+zip", zipfile.ZIP_STORED)
+        book.writestr("META-INF/container.xml", '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:'
+                      'names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" '
+                      'media-type="application/oebps-package+xml"/></rootfiles></container>')
+        book.writestr("OEBPS/content.opf", '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
+                      'version="3.0"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>The Harbour'
+                      f'</dc:title></metadata><manifest>{items}</manifest><spine>{refs}</spine></package>')
+        for chapter, body in chapters.items():
+            book.writestr(f"OEBPS/{chapter}.xhtml", f'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/'
+                          f'xhtml"><head><title>{chapter}</title></head><body>{body}</body></html>')
+        if encrypted:
+            refs = "".join(f'<EncryptedData xmlns="http://www.w3.org/2001/04/xmlenc#"><CipherData><CipherReference '
+                           f'URI="OEBPS/{c}.xhtml"/></CipherData></EncryptedData>' for c in encrypted)
+            book.writestr("META-INF/encryption.xml", f'<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:'
+                          f'container">{refs}</encryption>')
+    return out.getvalue()
+
+
+BOOK = {"one": "<h1>Arrival</h1><p>The keeper was Margaret Oduya.</p>",
+        "two": "<h1>Prologue</h1><p>A storm.</p><table><tr><th>Year</th><th>Ships</th></tr><tr><td>1901</td>"
+               "<td>12</td></tr></table>"}
+
+
+def test_an_epub_is_its_documents_in_spine_order():
+    raw = read_file("b.epub", epub(BOOK, ["two", "one"]))
+    assert raw.title == "The Harbour"
+    assert raw.text == "Prologue\n\nA storm.\n\nYear: 1901 | Ships: 12\n\nArrival\n\nThe keeper was Margaret Oduya."
+
+
 # ---- bad inputs ---------------------------------------------------------------------------
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # what Office writes for a password-protected file
 
@@ -223,6 +258,11 @@ def _noise() -> bytes:
     ("e.eml", mail(encrypted=True), UnreadableFile, "e.eml: e-mail is encrypted (S/MIME or PGP)"),
     ("b.eml", mail(parts=1000), FileTooLarge, "b.eml: more than 1,000 MIME parts"),
     ("empty.eml", b"", EmptyDocument, "empty.eml: file is empty"),
+    ("c.epub", _noise(), UnreadableFile, "c.epub: not a valid EPUB file"),
+    ("c.epub", epub(BOOK, ["one"])[:-300], UnreadableFile, "c.epub: not a valid EPUB file"),
+    ("e.epub", epub(BOOK, ["one", "two"], encrypted=("two",)), UnreadableFile, "e.epub: EPUB is encrypted (DRM)"),
+    ("empty.epub", b"", EmptyDocument, "empty.epub: file is empty"),
+    ("blank.epub", epub({"one": "<p> </p>"}, ["one"]), EmptyDocument, "blank.epub: EPUB has no text"),
     ("empty.xlsx", b"", EmptyDocument, "empty.xlsx: file is empty"),
     ("empty.csv", b"", EmptyDocument, "empty.csv: file is empty"),
     ("blank.csv", b",,\n\n , ,\n", EmptyDocument, "blank.csv: file has no text (only whitespace)"),
@@ -242,15 +282,15 @@ def test_an_empty_workbook_is_empty():
 
 
 @pytest.mark.parametrize("name, data", [("x.xlsx", workbook(("Sales", SALES))), ("x.pptx", DECK), ("x.eml", mail()),
-                                        ("x.csv", b"a,b\n" * 1000)])
+                                        ("x.csv", b"a,b\n" * 1000), ("x.epub", epub(BOOK, ["one", "two"]))])
 def test_a_file_of_too_many_xml_nodes_or_bytes_is_refused_before_it_is_parsed(tmp_path, name, data):
-    if name.endswith(("xlsx", "pptx")):
-        with pytest.raises(FileTooLarge, match=rf"^{name}: more than 1,000 XML elements and attributes; raise "
+    if name.endswith(("xlsx", "pptx", "epub")):
+        with pytest.raises(FileTooLarge, match=rf"^{name}: more than 20 XML elements and attributes; raise "
                                                r"\[ingest\] max_xml_nodes to read it$"):
-            read_file(name, data, limits=Limits(max_xml_nodes=1000))
+            read_file(name, data, limits=Limits(max_xml_nodes=20))
     (tmp_path / name).write_bytes(data)
     with pytest.raises(FileTooLarge, match=rf"^{name}: 0\.\d MB is over the 0\.0 MB limit"):
-        read_file(tmp_path / name, limits=Limits(max_file_bytes=1000))
+        read_file(tmp_path / name, limits=Limits(max_file_bytes=100))
 
 
 def test_headers_on_every_row_are_capped_while_written():

@@ -26,8 +26,8 @@ from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-SUPPORTED = (".csv, .docx, .eml, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .pptx, .tif, .tiff, .txt, "
-             ".xlsx, and plain text without an extension")
+SUPPORTED = (".csv, .docx, .eml, .epub, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .pptx, .tif, .tiff, "
+             ".txt, .xlsx, and plain text without an extension")
 
 
 # ---------------------------------------------------------------- helpers
@@ -268,7 +268,7 @@ def test_source_is_absolute_whatever_the_relative_path(tmp_path, monkeypatch):
 
 def test_supported_suffixes():
     assert SUPPORTED_SUFFIXES == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx",
-                                  ".csv", ".xlsx", ".pptx", ".eml", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+                                  ".csv", ".xlsx", ".pptx", ".eml", ".epub", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 # ---------------------------------------------------------------- files that cannot be loaded
