@@ -47,11 +47,12 @@ class IngestSettings(Section):
                                "this (in characters, 1 MB = 1,048,576) is refused once read: an ingest holds the "
                                "text, and its memory grows with it (bench/README.md, Big files).")
     max_unpacked_mb: float = Field(Limits.max_unpacked_bytes // MB, gt=0, description="A .docx, .xlsx, .pptx or "
-                                   ".epub whose XML unpacks to more than this is refused before it is parsed (a zip bomb).")
+                                   ".epub whose XML unpacks to more than this is refused before it is parsed (a zip "
+                                   "bomb).")
     max_xml_nodes: int = Field(Limits.max_xml_nodes, ge=1, description="A .docx, .xlsx, .pptx or .epub "
-                               "whose XML holds more elements and attributes than this is refused before it is parsed (lxml "
-                               "builds ~165 bytes a node: the default is ~0.65 GB, a 171,000-paragraph document in "
-                               "Word's markup).")
+                               "whose XML holds more elements and attributes than this is refused before it is parsed "
+                               "(lxml builds ~165 bytes a node: the default is ~0.65 GB, a 171,000-paragraph "
+                               "document in Word's markup).")
     max_html_elements: int = Field(Limits.max_html_elements, ge=1, description="An .html file with more elements is "
                                    "refused before it is parsed (BeautifulSoup builds ~1 KB an element).")
     max_pages: int = Field(Limits.max_pages, ge=1, description="A .pdf with more pages is refused before its text is "
