@@ -19,7 +19,7 @@ from ingest.rawtext import RawText, join_pages
 from ingest.epub import read_epub
 from ingest.mail import read_eml
 from ingest.slides import read_pptx
-from ingest.tables import check_not_encrypted, html_tables, read_csv, read_xlsx, table_lines
+from ingest.tables import Budget, check_not_encrypted, html_tables, read_csv, read_xlsx, table_lines
 
 
 def read_file(path: Path | str, data: bytes | None = None, limits: Limits = Limits()) -> RawText:
@@ -231,13 +231,12 @@ def read_docx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     try:
         document = docx.Document(io.BytesIO(data))
         style_names = {style.style_id: style.name or "" for style in document.styles}
-        blocks, title, used = [], None, 0
+        blocks, title, budget = [], None, Budget()
         for block in document.iter_inner_content():
             if isinstance(block, Table):
                 rows = ([cell.text for cell in row.cells] for row in block.rows)
-                if table := "\n".join(table_lines(rows, name, limits, used)):
+                if table := "\n".join(table_lines(rows, name, limits, budget)):
                     blocks.append(table)
-                    used += len(table) + 2
                 continue
             text = _docx_text(block._p).strip()
             if not text:

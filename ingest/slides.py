@@ -7,7 +7,7 @@ from ingest.bombs import check_office
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile
 from ingest.limits import Limits
 from ingest.rawtext import RawText, join_pages
-from ingest.tables import check_not_encrypted, table_lines
+from ingest.tables import Budget, check_not_encrypted, table_lines
 
 
 def read_pptx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
@@ -19,10 +19,8 @@ def read_pptx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
 
     try:
         deck = Presentation(io.BytesIO(data))
-        slides, used = [], 0
-        for slide in deck.slides:
-            slides.append("\n\n".join(_slide_blocks(slide, name, limits, used)))
-            used += len(slides[-1]) + 2
+        budget = Budget()
+        slides = ["\n\n".join(_slide_blocks(slide, name, limits, budget)) for slide in deck.slides]
         first = deck.slides[0].shapes.title if len(deck.slides) else None
         title = " ".join((first.text_frame.text if first is not None else "").split()) or None
         title = title or (deck.core_properties.title or "").strip() or None
@@ -36,7 +34,7 @@ def read_pptx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     return RawText(text, title, pages=starts, page_kind="slide")
 
 
-def _slide_blocks(slide, name: str, limits: Limits, used: int) -> list[str]:
+def _slide_blocks(slide, name: str, limits: Limits, budget: Budget) -> list[str]:
     blocks = []
     pending = list(reversed(slide.shapes))  # explicit stack: groups may nest deep
     while pending:
@@ -47,7 +45,7 @@ def _slide_blocks(slide, name: str, limits: Limits, used: int) -> list[str]:
             blocks.append(shape.text_frame.text.strip())
         elif getattr(shape, "has_table", False) and shape.has_table:
             rows = ([cell.text for cell in row.cells] for row in shape.table.rows)
-            blocks.append("\n".join(table_lines(rows, name, limits, used + sum(map(len, blocks)))))
+            blocks.append("\n".join(table_lines(rows, name, limits, budget)))
     if slide.has_notes_slide and (notes := slide.notes_slide.notes_text_frame):
         blocks.append(f"Notes: {notes.text.strip()}" if notes.text.strip() else "")
     return [block for block in blocks if block]

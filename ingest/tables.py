@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
 
 from ingest.bombs import check_office, check_text
@@ -38,13 +39,25 @@ def cell_text(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def table_lines(rows: Iterable[Sequence[object]], name: str, limits: Limits, used: int = 0) -> list[str]:
-    """A table's rows in the row form (see the module). FileTooLarge once the lines, with `used` characters
-    of text before them, pass max_text_chars: headers repeated on every row can make the text far longer
-    than the file."""
+@dataclass
+class Budget:
+    """What the tables of one file have cost so far: characters of row text, and cells (empty ones too)."""
+
+    chars: int = 0
+    cells: int = 0
+
+
+def table_lines(rows: Iterable[Sequence[object]], name: str, limits: Limits, budget: Budget) -> list[str]:
+    """A table's rows in the row form (see the module). FileTooLarge once the file's tables (`budget`) pass
+    max_text_chars characters (headers repeated on every row can make the text far longer than the file) or
+    max_xml_nodes cells (openpyxl pads a row to its last cell: one cell in column XFD makes 16,384)."""
     header: list[str] | None = None
     lines: list[str] = []
     for row in rows:
+        budget.cells += len(row)
+        if budget.cells > limits.max_xml_nodes:
+            raise FileTooLarge(f"{name}: a table of more than {limits.max_xml_nodes:,} cells (empty ones too); raise "
+                               "[ingest] max_xml_nodes to read it")
         cells = [cell_text(value) for value in row]
         if not any(cells):
             continue
@@ -58,9 +71,9 @@ def table_lines(rows: Iterable[Sequence[object]], name: str, limits: Limits, use
                 parts.append(f"{label}: {cell}")
             previous = (label, cell)
         lines.append(ROW_SEPARATOR.join(parts))
-        used += len(lines[-1]) + 1
-        if used > limits.max_text_chars:
-            check_text(used, name, limits)
+        budget.chars += len(lines[-1]) + 1
+        if budget.chars > limits.max_text_chars:
+            check_text(budget.chars, name, limits)
     if header is not None and not lines:  # a table of one row: its cells, nothing lost
         lines.append(ROW_SEPARATOR.join(cell for cell in header if cell))
     return lines
@@ -80,10 +93,9 @@ def html_tables(soup, name: str, limits: Limits) -> None:
             innermost.pop(id(owner), None)
             innermost[id(element)] = owner = element
         stack.extend((child, owner) for child in reversed(element.contents) if isinstance(child, Tag))
-    used = 0
+    budget = Budget()
     for table in innermost.values():
-        lines = table_lines(_html_rows(table), name, limits, used)
-        used += sum(map(len, lines)) + len(lines)
+        lines = table_lines(_html_rows(table), name, limits, budget)
         div = soup.new_tag("div")
         for i, line in enumerate(lines):
             if i:
@@ -122,7 +134,7 @@ def read_csv(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     first = next((line for line in text[:_SNIFF_CHARS].splitlines() if line.strip()), "")
     delimiter = max(_DELIMITERS, key=first.count)  # the first wins a tie: a comma
     try:
-        lines = table_lines(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name, limits)
+        lines = table_lines(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name, limits, Budget())
     except csv.Error as exc:
         raise UnreadableFile(f"{name}: not a valid CSV file ({exc})") from None
     return RawText("\n".join(lines))
@@ -137,12 +149,11 @@ def read_xlsx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheets, used = [], 0
+        sheets, budget = [], Budget()
         for sheet in book.worksheets:
             sheet.reset_dimensions()  # never trust the declared size: rows would be padded to it
-            lines = table_lines(sheet.iter_rows(values_only=True), name, limits, used)
+            lines = table_lines(sheet.iter_rows(values_only=True), name, limits, budget)
             sheets.append(f"Sheet: {sheet.title}\n\n" + "\n".join(lines) if lines else "")
-            used += len(sheets[-1]) + 2
         title = (book.properties.title or "").strip() or None
         book.close()
     except (FileTooLarge, UnreadableFile):

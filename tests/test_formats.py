@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 import zipfile
 
 import pytest
@@ -301,6 +302,23 @@ def test_headers_on_every_row_are_capped_while_written():
     with pytest.raises(FileTooLarge, match=r"^x\.csv: 1\.0 MB of text \(in characters\), over the 1\.0 MB limit; "
                                            r"raise \[ingest\] max_text_mb to read it$"):
         read_file("x.csv", csv_data, limits=Limits(max_text_chars=1024 * 1024))
+
+
+def test_a_workbook_padded_to_column_xfd_is_refused_while_read():
+    # 300 rows of one cell each, in the last column: openpyxl gives each row 16,384 cells (4.9M in all).
+    rows = "".join(f'<row r="{i}"><c r="XFD{i}" t="inlineStr"><is><t>x</t></is></c></row>' for i in range(1, 301))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook(("Sales", [["Region"]])))) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as padded:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<sheetData>.*</sheetData>", f"<sheetData>{rows}</sheetData>".encode(), data)
+            padded.writestr(item, data)
+    assert len(out.getvalue()) < 20_000
+    with pytest.raises(FileTooLarge, match=r"^p\.xlsx: a table of more than 4,000,000 cells \(empty ones too\); raise "
+                                           r"\[ingest\] max_xml_nodes to read it$"):
+        read_file("p.xlsx", out.getvalue())
 
 
 def test_a_zip_bomb_workbook_is_refused():
