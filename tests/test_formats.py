@@ -46,6 +46,14 @@ def workbook(*sheets: tuple[str, list[list]], title: str | None = None) -> bytes
 SALES = [["Region", "Quarter", "Revenue"]] + [[r, q, revenue(r, q)] for r in REGIONS for q in QUARTERS]
 
 
+def fill(table, rows: list[list[str]]):
+    """A python-docx or python-pptx table with rows written into its cells."""
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    return table
+
+
 def pages_of(text: str, starts: tuple[int, ...]) -> list[str]:
     return [text[a:b].strip() for a, b in zip(starts, starts[1:] + (len(text),))]
 
@@ -77,10 +85,7 @@ def test_docx_and_html_tables_are_in_the_row_form():
 
     document = docx.Document()
     document.add_paragraph("Revenue by region.")
-    table = document.add_table(rows=3, cols=3)
-    for r, row in enumerate([["Region", "", ""], ["West", "Q3", "4.2"], ["East", "", ""]]):
-        for c, value in enumerate(row):
-            table.cell(r, c).text = value
+    table = fill(document.add_table(rows=3, cols=3), [["Region", "", ""], ["West", "Q3", "4.2"], ["East", "", ""]])
     table.cell(0, 1).merge(table.cell(0, 2)).text = "Sales"  # a header over two columns
     table.cell(2, 1).merge(table.cell(2, 2)).text = "n/a"  # a merged cell: its text once
     out = io.BytesIO()
@@ -135,10 +140,7 @@ def deck(*slides: tuple[str | None, str, str], rows: list[list[str]] | None = No
             slide.notes_slide.notes_text_frame.text = notes
     if rows:
         slide = presentation.slides.add_slide(presentation.slide_layouts[6])
-        table = slide.shapes.add_table(len(rows), len(rows[0]), Inches(1), Inches(1), Inches(6), Inches(3)).table
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                table.cell(r, c).text = value
+        fill(slide.shapes.add_table(len(rows), len(rows[0]), Inches(1), Inches(1), Inches(6), Inches(3)).table, rows)
     out = io.BytesIO()
     presentation.save(out)
     return out.getvalue()
