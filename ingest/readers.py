@@ -11,13 +11,13 @@ from pathlib import Path
 
 from ingest.bombs import check_html, check_office, check_pages, check_text
 from ingest.decode import decode_text, is_binary
+from ingest.epub import read_epub
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_LIST, open_regular, os_reason, too_large
 from ingest.limits import Limits
+from ingest.mail import read_eml
 from ingest.ocr import IMAGE_SUFFIXES, OCR_OFF, empty_image, ocr_pdf_pages, read_image_text
 from ingest.rawtext import RawText, join_pages
-from ingest.epub import read_epub
-from ingest.mail import read_eml
 from ingest.slides import read_pptx
 from ingest.tables import Budget, check_not_encrypted, html_tables, read_csv, read_xlsx, table_lines
 

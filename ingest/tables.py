@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from ingest.bombs import check_office, check_text
 from ingest.decode import decode_text, is_binary
@@ -56,7 +56,7 @@ def table_lines(rows: Iterable[Sequence[object]], name: str, limits: Limits, bud
     for row in rows:
         budget.cells += len(row)
         if budget.cells > limits.max_xml_nodes:
-            raise FileTooLarge(f"{name}: a table of more than {limits.max_xml_nodes:,} cells (empty ones too); raise "
+            raise FileTooLarge(f"{name}: more than {limits.max_xml_nodes:,} table cells (empty ones too); raise "
                                "[ingest] max_xml_nodes to read it")
         cells = [cell_text(value) for value in row]
         if not any(cells):

@@ -318,7 +318,7 @@ def test_a_workbook_padded_to_column_xfd_is_refused_while_read():
                 data = re.sub(rb"<sheetData>.*</sheetData>", f"<sheetData>{rows}</sheetData>".encode(), data)
             padded.writestr(item, data)
     assert len(out.getvalue()) < 20_000
-    with pytest.raises(FileTooLarge, match=r"^p\.xlsx: a table of more than 4,000,000 cells \(empty ones too\); raise "
+    with pytest.raises(FileTooLarge, match=r"^p\.xlsx: more than 4,000,000 table cells \(empty ones too\); raise "
                                            r"\[ingest\] max_xml_nodes to read it$"):
         read_file("p.xlsx", out.getvalue())
 
