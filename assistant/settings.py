@@ -46,21 +46,23 @@ class IngestSettings(Section):
     max_text_mb: float = Field(Limits.max_text_chars // MB, gt=0, description="A file whose text is longer than "
                                "this (in characters, 1 MB = 1,048,576) is refused once read: an ingest holds the "
                                "text, and its memory grows with it (bench/README.md, Big files).")
-    max_unpacked_mb: float = Field(Limits.max_unpacked_bytes // MB, gt=0, description="A .docx whose XML unpacks to "
-                                   "more than this is refused before it is parsed (a zip bomb).")
-    max_xml_nodes: int = Field(Limits.max_xml_nodes, ge=1, description="A .docx whose XML holds more elements and "
-                               "attributes than this is refused before it is parsed (lxml builds ~165 bytes a node: "
-                               "the default is ~0.65 GB, a 171,000-paragraph document in Word's markup).")
+    max_unpacked_mb: float = Field(Limits.max_unpacked_bytes // MB, gt=0, description="A .docx, .xlsx, .pptx or "
+                                   ".epub whose XML unpacks to more than this is refused before it is parsed (a zip "
+                                   "bomb).")
+    max_xml_nodes: int = Field(Limits.max_xml_nodes, ge=1, description="A .docx, .xlsx, .pptx or .epub "
+                               "whose XML holds more elements and attributes than this is refused before it is parsed "
+                               "(lxml builds ~165 bytes a node: the default is ~0.65 GB, a 171,000-paragraph "
+                               "document in Word's markup).")
     max_html_elements: int = Field(Limits.max_html_elements, ge=1, description="An .html file with more elements is "
                                    "refused before it is parsed (BeautifulSoup builds ~1 KB an element).")
     max_pages: int = Field(Limits.max_pages, ge=1, description="A .pdf with more pages is refused before its text is "
                            "read.")
-    read_timeout: float = Field(Limits.read_timeout, ge=0, allow_inf_nan=False, description="Seconds a .pdf, .docx, "
-                                ".html or image file may take to be parsed (in a worker process); one that takes longer "
+    read_timeout: float = Field(Limits.read_timeout, ge=0, allow_inf_nan=False, description="Seconds a file that is "
+                                "not .txt or .md may take to be parsed (in a worker process); one that takes longer "
                                 "fails alone and the ingest goes on. 0: no limit, all files are parsed in the "
                                 "ingesting process.")
     reader_memory_mb: float = Field(Limits.reader_memory_bytes // MB, ge=0, description="Memory the worker process "
-                                    "that parses .pdf, .docx, .html and image files may take beyond its own start (Linux: "
+                                    "that parses files other than .txt and .md may take beyond its own start (Linux: "
                                     "its address space, RLIMIT_AS); a file that needs more fails alone. 0: no "
                                     "limit.")
     ocr: bool = Field(True, description="Read image files (.png .jpg .jpeg .tif .tiff) and PDF pages without a text "

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 
 from ingest.documents import Document
+from ingest.punkt import split_sentences
+from ingest.tables import ROW_SEPARATOR
 from vectorstore.records import Chunk
 
 # Long documents are chunked a section at a time so memory stays bounded.
@@ -71,11 +73,9 @@ class Chunker:
         # Imported on first use: llama-index takes seconds to import, and answering never chunks.
         from llama_index.core.node_parser import SentenceSplitter
 
-        from ingest.punkt import split_sentences
-
-        # split_sentences: the splitter's own default sentence cuts, without importing all of nltk.
+        # split_rows: the splitter's own default sentence cuts, without importing all of nltk, and table rows.
         return SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap,
-                                tokenizer=self._count, chunking_tokenizer_fn=split_sentences,
+                                tokenizer=self._count, chunking_tokenizer_fn=split_rows,
                                 include_metadata=False)
 
     def chunk(self, doc: Document) -> list[Chunk]:
@@ -113,6 +113,25 @@ class Chunker:
                 begin = found.end()
             if begin < len(section):
                 yield base + begin, section[begin:], False
+
+
+def split_rows(text: str) -> list[str]:
+    """text cut into sentences (ingest/punkt.py), each table row in the row form (ingest/tables.py) one of its
+    own: a chunk cut inside a table is cut between rows, never inside one (after "Revenue: 4." of "4.2")."""
+    if ROW_SEPARATOR not in text:
+        return split_sentences(text)
+    pieces: list[str] = []
+    prose: list[str] = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        line += "\n" if i + 1 < len(lines) else ""
+        if ROW_SEPARATOR in line:
+            pieces += split_sentences("".join(prose)) if prose else []
+            pieces.append(line)
+            prose = []
+        else:
+            prose.append(line)
+    return pieces + (split_sentences("".join(prose)) if prose else [])
 
 
 def _pages(doc: Document, start: int, end: int) -> dict:

@@ -247,6 +247,8 @@ def _split_lines(text: str, base: int, in_fence: bool, pieces: bool, final: bool
         kind = 0
         if line and (in_fence or line[0] in _MARKUP_FIRST or line[1:2] in (".", ")")):
             kind, in_fence = _line_kind(line, in_fence)
+        elif " | " in line:  # a table row in the row form (ingest/tables.py): never joined to its neighbours
+            kind = _OWN
         lines.append(_Line(line, spans, base + end, kind))
     if not final:
         lines.pop()  # the empty "line" after the last break, which is the next block's first

@@ -14,7 +14,8 @@ from ingest.errors import FileTooLarge, NothingToIngest, NotARegularFile, PathNo
 from ingest.limits import megabytes
 from ingest.ocr import IMAGE_SUFFIXES
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}) | IMAGE_SUFFIXES
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".csv", ".xlsx", ".pptx",
+                                ".eml", ".epub"}) | IMAGE_SUFFIXES
 # What a user reads in a message: the suffixes, and text files without one (LICENSE, README, ...).
 SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES)) + ", and plain text without an extension"
 

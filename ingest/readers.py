@@ -7,28 +7,19 @@ import os
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.bombs import check_html, check_office, check_pages, check_text
 from ingest.decode import decode_text, is_binary
+from ingest.epub import read_epub
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_LIST, open_regular, os_reason, too_large
 from ingest.limits import Limits
+from ingest.mail import read_eml
 from ingest.ocr import IMAGE_SUFFIXES, OCR_OFF, empty_image, ocr_pdf_pages, read_image_text
-
-
-@dataclass(frozen=True)
-class RawText:
-    """Text as the file holds it, before cleaning; title when the format carries one; pages when it has them."""
-
-    text: str
-    title: str | None = None
-    # Where each page starts in `text` (PDF pages, slides, sheets): page n (1-based) is text[pages[n-1]:pages[n]],
-    # the last one runs to the end. Empty: the format has no pages.
-    pages: tuple[int, ...] = ()
-    page_kind: str = "page"  # what one is called in a citation: "page", "slide", "sheet"
-    ocr_pages: tuple[int, ...] = ()  # numbers of the pages whose text was read by OCR (an image file: (1,))
+from ingest.rawtext import RawText, join_pages
+from ingest.slides import read_pptx
+from ingest.tables import Budget, check_not_encrypted, html_tables, read_csv, read_xlsx, table_lines
 
 
 def read_file(path: Path | str, data: bytes | None = None, limits: Limits = Limits()) -> RawText:
@@ -119,6 +110,7 @@ def read_html(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     title = _html_title(soup)
     for element in soup.find_all(_HTML_DROP):
         element.decompose()
+    html_tables(soup, name, limits)
     return RawText(_html_text(soup.body or soup), title)
 
 
@@ -187,20 +179,11 @@ def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
         raise UnreadableFile(f"{name}: PDF is encrypted; pip install cryptography to read it") from None
     except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as exc:
         raise UnreadableFile(f"{name}: not a valid PDF ({_short(exc)})") from None
-    texts = [page.strip() for page in pages]
-    text = "\n\n".join(page for page in texts if page)
-    starts, at, waiting = [], 0, 0
-    for page in texts:  # a page without text starts where the next one does: numbering stays true
-        if page:
-            starts += [at] * (waiting + 1)
-            at, waiting = at + len(page) + 2, 0  # the next starts after the blank line
-        else:
-            waiting += 1
-    starts += [len(text)] * waiting
+    text, starts = join_pages(pages)
     if not text:
         raise EmptyDocument(f"{name}: PDF has no extractable text" + (
             ", and OCR found none in its images" if limits.ocr else f" (scanned? {OCR_OFF})"))
-    return RawText(text, title, pages=tuple(starts), ocr_pages=ocr_pages)
+    return RawText(text, title, pages=starts, ocr_pages=ocr_pages)
 
 
 @contextmanager
@@ -243,14 +226,17 @@ def read_docx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     import docx
     from docx.table import Table
 
+    check_not_encrypted(data, name)
     check_office(data, name, limits, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
         style_names = {style.style_id: style.name or "" for style in document.styles}
-        blocks, title = [], None
+        blocks, title, budget = [], None, Budget()
         for block in document.iter_inner_content():
             if isinstance(block, Table):
-                blocks.extend(_docx_rows(block))
+                rows = ([cell.text for cell in row.cells] for row in block.rows)
+                if table := "\n".join(table_lines(rows, name, limits, budget)):
+                    blocks.append(table)
                 continue
             text = _docx_text(block._p).strip()
             if not text:
@@ -260,6 +246,8 @@ def read_docx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
             if title is None and (style == "Title" or style.startswith("Heading")):
                 title = " ".join(text.split())
         title = title or (document.core_properties.title or "").strip() or None
+    except FileTooLarge:
+        raise
     except Exception:  # python-docx raises zip, XML and key errors for damaged files  # noqa: BLE001
         raise UnreadableFile(f"{name}: not a valid DOCX file") from None
     return RawText("\n\n".join(blocks), title)
@@ -280,19 +268,6 @@ def _docx_text(paragraph) -> str:
     return "".join(parts)
 
 
-def _docx_rows(table) -> list[str]:
-    rows = []
-    for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
-                cells.append(text)
-        if cells:
-            rows.append(" | ".join(cells))
-    return rows
-
-
 def read_image(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
     """An image file (.png, .jpg, .tif, ...): its text by OCR, one page."""
     text = read_image_text(data, name, limits)
@@ -303,6 +278,7 @@ def read_image(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
 
 _READERS: dict[str, Callable[[bytes, str, Limits], RawText]] = {
     ".txt": read_text, "": read_text, ".md": read_markdown, ".markdown": read_markdown,
-    ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
+    ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx, ".csv": read_csv, ".xlsx": read_xlsx,
+    ".pptx": read_pptx, ".eml": read_eml, ".epub": read_epub,
     **dict.fromkeys(IMAGE_SUFFIXES, read_image),
 }

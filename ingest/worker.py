@@ -1,4 +1,5 @@
-"""PDF, DOCX and HTML files are parsed in a worker process, so that a parser that spins can be stopped.
+"""Files other than plain text and Markdown (PDF, DOCX, HTML, CSV, XLSX, PPTX, images) are parsed in a worker
+process, so that a parser that spins can be stopped.
 
 A thread cannot be killed in Python: a file that keeps its parser busy (a 17 KB PDF whose 50 pages
 show one compressed stream of 900,000 text operators takes pypdf half an hour) would hold the ingest,
@@ -42,7 +43,8 @@ from pathlib import Path
 
 from ingest.errors import ReaderOutOfMemory, ReadTimeout, UnreadableFile
 from ingest.limits import Limits, megabytes
-from ingest.readers import RawText, read_file
+from ingest.rawtext import RawText
+from ingest.readers import read_file
 
 # Plain text and Markdown are read in the calling process: their readers are linear (decoding and one
 # pattern) and bounded by max_file_mb. Measured with bench/read_worker.py (bench/README.md): a file's
@@ -50,7 +52,7 @@ from ingest.readers import RawText, read_file
 # starting the worker takes 0.7-0.8 s once a process, about a tenth of an ingest of
 # data/sample (5 text files; 1.19x slower when text went through the worker, median of 5 rounds on a
 # loaded machine). A text-only ingest therefore starts no worker.
-IN_PROCESS = frozenset({".txt", ".md", ".markdown"})
+IN_PROCESS = frozenset({".txt", ".md", ".markdown"})  # everything else, .csv and .xlsx too, in the worker
 _HEADER = struct.Struct("!Q")  # a message: its length, then its pickle
 _SERVE = "import sys; from ingest.worker import serve; serve(*map(int, sys.argv[1:]))"  # the worker's program
 
@@ -63,7 +65,7 @@ _start_size = 0  # in the worker: its address space when it started, in bytes (0
 
 
 def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> RawText:
-    """read_file(path, data, limits), for a PDF, DOCX or HTML file in the worker process, stopped after
+    """read_file(path, data, limits), for a file not in IN_PROCESS, in the worker process, stopped after
     limits.read_timeout seconds (see IN_PROCESS for the others).
 
     ReadTimeout when it takes longer; ReaderOutOfMemory when it needs more than limits.reader_memory_bytes;

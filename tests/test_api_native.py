@@ -164,11 +164,11 @@ def test_upload_documents_and_ask_about_them(uploads_api):
 
 
 @pytest.mark.parametrize("files, status, error", [
-    ([("tool.exe", b"MZ")], 415, "tool.exe: unsupported file type '.exe' (supported: .docx, .htm, .html, .jpeg, "
-                                 ".jpg, .markdown, .md, .pdf, .png, .tif, .tiff, .txt)"),
-    ([("a.txt", ZORB.encode()), ("noext", b"text")], 415, "noext: unsupported file type 'none' (supported: .docx, "
-                                                           ".htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, "
-                                                           ".tif, .tiff, .txt)"),
+    ([("tool.exe", b"MZ")], 415, "tool.exe: unsupported file type '.exe' (supported: .csv, .docx, .eml, .epub, .htm, "
+                                 ".html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .pptx, .tif, .tiff, .txt, .xlsx)"),
+    ([("a.txt", ZORB.encode()), ("noext", b"text")], 415, "noext: unsupported file type 'none' (supported: .csv, "
+                                                           ".docx, .eml, .epub, .htm, .html, .jpeg, .jpg, .markdown, "
+                                                           ".md, .pdf, .png, .pptx, .tif, .tiff, .txt, .xlsx)"),
     ([("big.txt", b"a" * 15_000)], 413, "big.txt: 0.0 MB is over the 0.00976562 MB upload limit ([ingest] "
                                         "max_upload_mb); ingest big files with `assistant ingest PATH`"),
     ([("a.txt", ZORB.encode()), ("empty.md", b"")], 422, "empty.md: file is empty"),

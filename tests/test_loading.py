@@ -26,8 +26,8 @@ from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-SUPPORTED = (".docx, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .tif, .tiff, .txt, and plain text without "
-             "an extension")
+SUPPORTED = (".csv, .docx, .eml, .epub, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, .pptx, .tif, .tiff, "
+             ".txt, .xlsx, and plain text without an extension")
 
 
 # ---------------------------------------------------------------- helpers
@@ -130,7 +130,7 @@ def test_discover_empty_folder(tmp_path):
 
 
 def test_discover_folder_without_supported_files(tmp_path):
-    write(tmp_path / "data.csv", "a,b\n")
+    write(tmp_path / "data.json", "{}\n")
     write(tmp_path / "sub" / "pic.gif", b"GIF89a")
     assert error_of(discover, [tmp_path]) == (
         NothingToIngest, f"No supported files in {tmp_path} (supported: {SUPPORTED})")
@@ -139,7 +139,7 @@ def test_discover_folder_without_supported_files(tmp_path):
 def test_discover_walks_folders_sorted_resolved_deduplicated(tmp_path, monkeypatch):
     a = write(tmp_path / "docs" / "b.md", "# B")
     b = write(tmp_path / "docs" / "deep" / "er" / "a.TXT", "a")
-    write(tmp_path / "docs" / "notes.csv", "skip me")
+    write(tmp_path / "docs" / "notes.json", "skip me")
     write(tmp_path / "docs" / "page.htm", "<p>x</p>")
     monkeypatch.chdir(tmp_path)
     found = discover(["docs", tmp_path / "docs" / "b.md", "./docs/../docs/b.md"])
@@ -228,10 +228,10 @@ def test_a_file_swapped_for_a_fifo_is_refused_not_waited_on(tmp_path):
 
 
 def test_explicit_unsupported_file_is_returned_and_then_fails(tmp_path):
-    sheet = write(tmp_path / "table.csv", "a,b\n")
+    sheet = write(tmp_path / "table.json", "a,b\n")
     assert discover([sheet]) == [sheet]
     assert error_of(load_file, sheet) == (
-        UnsupportedFile, f"table.csv: unsupported file type '.csv' (supported: {SUPPORTED})")
+        UnsupportedFile, f"table.json: unsupported file type '.json' (supported: {SUPPORTED})")
     # Without an extension a file is text, or a one-line refusal: never a crash, never skipped in silence.
     assert read_file(write(tmp_path / "LICENSE", "Permission is hereby granted.\n")).text.startswith("Permission")
     assert error_of(load_file, write(tmp_path / "noext", b"\x00\x01binary")) == (
@@ -268,7 +268,7 @@ def test_source_is_absolute_whatever_the_relative_path(tmp_path, monkeypatch):
 
 def test_supported_suffixes():
     assert SUPPORTED_SUFFIXES == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx",
-                                  ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+                                  ".csv", ".xlsx", ".pptx", ".eml", ".epub", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 # ---------------------------------------------------------------- files that cannot be loaded
@@ -488,7 +488,7 @@ def test_docx_with_heading_title_and_table(tmp_path):
     data = docx_bytes(1, "Quarterly report", "Revenue grew.", "Costs fell.", table=[["a", "b"], ["c", "d"]])
     doc = load_file(write(tmp_path / "q.docx", data))
     assert doc.title == "Quarterly report"
-    assert doc.text == "Quarterly report\n\nRevenue grew.\n\nCosts fell.\n\na | b\n\nc | d"
+    assert doc.text == "Quarterly report\n\nRevenue grew.\n\nCosts fell.\n\na: c | b: d"
     assert load_file(write(tmp_path / "t.docx", docx_bytes(0, "The Title", "Body."))).title == "The Title"
 
 

@@ -88,8 +88,8 @@ def _folder(path, files=()):
     (lambda p: p / "missing", "No such file or folder: {path}"),
     (lambda p: _folder(p / "empty"), "Folder is empty: {path}"),
     (lambda p: _folder(p / "pics", ["a.gif"]),
-     "No supported files in {path} (supported: .docx, .htm, .html, .jpeg, .jpg, .markdown, .md, .pdf, .png, "
-     ".tif, .tiff, .txt, and plain text without an extension)"),
+     "No supported files in {path} (supported: .csv, .docx, .eml, .epub, .htm, .html, .jpeg, .jpg, .markdown, .md, "
+     ".pdf, .png, .pptx, .tif, .tiff, .txt, .xlsx, and plain text without an extension)"),
 ])
 def test_bad_paths_fail_whole_and_lose_nothing(make_assistant, docs, tmp_path, make_path, message):
     bot = make_assistant()
