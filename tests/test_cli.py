@@ -447,5 +447,7 @@ def test_kb_bad_input_is_one_line_exit_1_and_changes_nothing(tmp_path, make_assi
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_run_takes_a_port():
-    planned = subprocess.run(["make", "-n", "run", "PORT=8081"], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert planned.stdout.splitlines()[-1].endswith("assistant chat --sample data/sample --port 8081")
+    planned = subprocess.run(["make", "--no-print-directory", "-n", "run", "PORT=8081"], cwd=ROOT,
+                             capture_output=True, text=True, check=True)  # -n: printed, not run
+    commands = planned.stdout.splitlines()
+    assert [c for c in commands if " chat " in c][-1].endswith("assistant chat --sample data/sample --port 8081")
