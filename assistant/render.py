@@ -135,21 +135,26 @@ def print_answer(console: Console, answer: Answer) -> None:
                        f"total {t.get('total', 0):.0f} ms", style="dim"))
 
 
+_WHEN = "%Y-%m-%d %H:%M"  # when a source was indexed, as `sources` shows it
+_SHA_SHOWN = 12  # hex digits of a source's sha256 in `sources`
+
+
 def print_sources(console: Console, records: list[DocumentRecord]) -> None:
     """What is indexed."""
     # A source is printed whole, to be copied into `assistant remove`; the title is cut to make room, and a
     # narrow terminal leaves out the sha256 (`--json` has every field).
     widest = max((len(short(r.source)) for r in records), default=6)
     with_sha = console.width >= widest + 70
-    rest = widest + len("chunks") + 12 * with_sha + len("2026-01-01 00:00") + 2 * (4 + with_sha)  # + padding
+    rest = (widest + len("chunks") + _SHA_SHOWN * with_sha + len(datetime.fromtimestamp(0).strftime(_WHEN))
+            + 2 * (4 + with_sha))  # + each column's padding
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("title", max_width=max(10, console.width - rest), no_wrap=True, overflow="ellipsis")
     table.add_column("source", no_wrap=True, min_width=widest)
     for col in ("chunks", "sha256", "indexed")[:: 1 if with_sha else 2]:
         table.add_column(col, no_wrap=True)
     for r in records:
-        when = datetime.fromtimestamp(r.indexed_at).strftime("%Y-%m-%d %H:%M")
-        sha = (r.sha256[:12],) if with_sha else ()
+        when = datetime.fromtimestamp(r.indexed_at).strftime(_WHEN)
+        sha = (r.sha256[:_SHA_SHOWN],) if with_sha else ()
         table.add_row(Text(r.title[:60]), Text(short(r.source)), str(r.chunks), *sha, when)
     console.print(table)
     console.print(f"{len(records)} sources, {sum(r.chunks for r in records)} chunks")

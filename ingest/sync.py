@@ -115,7 +115,7 @@ def _give_back_memory() -> None:
 def _report(results: list[FileResult], began: float, swept: int, skipped: Sequence[Path] = ()) -> IngestReport:
     embedded = sum(r.chunks for r in results if r.status in ("added", "updated"))
     return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept,
-                        tuple(printable(source_for(path)) for path in skipped))
+                        tuple(source_for(path) for path in skipped))  # source_for: always UTF-8
 
 
 def file_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
