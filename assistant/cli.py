@@ -54,6 +54,15 @@ kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="""List, 
       assistant ask --kb notes "When is the ferry?"
     """)
 app.add_typer(kb_app, name="kb")
+feedback_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="""Turn the chat's thumbs up and down
+    into an eval set.
+
+    \b
+    Example:
+      assistant feedback export --out rated.jsonl
+      assistant eval rated.jsonl
+    """)
+app.add_typer(feedback_app, name="feedback")
 
 
 class State:
@@ -363,6 +372,29 @@ def kb_delete(name: Annotated[str, typer.Argument(metavar="NAME", help="The know
     from assistant.kb import delete
 
     print(f"deleted {delete(_settings(), name).name}")
+
+
+@feedback_app.command("export", cls=PlainHelp)
+def feedback_export(out: Annotated[Path, typer.Option("--out", metavar="FILE", help="The JSONL eval set to write.")],
+                    ) -> None:
+    """Write every rated answer of every user's saved conversations as an eval set (docs/evals.md).
+
+    A thumbs up keeps the answer and its cited sources as gold; a thumbs down without a comment means the
+    assistant should have declined; a thumbs down with a comment (or on a decline) is written with
+    "answers": [] and the comment as its "note", for a person to fill in the right answer.
+
+    Example: assistant feedback export --out rated.jsonl
+    """
+    from assistant.history import History, to_case
+
+    cases = [to_case(conversation, turn) for conversation, turn in History.of(_settings()).rated()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as f:
+        for case in cases:
+            f.write(json.dumps(case, ensure_ascii=False) + "\n")
+    pending = sum(1 for case in cases if case["answers"] == [])
+    print(f"wrote {len(cases)} case{'s' * (len(cases) != 1)} to {out}"
+          + (f"; {pending} wait for a gold answer (fill in their \"answers\")" if pending else ""))
 
 
 def main() -> None:

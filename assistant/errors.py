@@ -43,6 +43,14 @@ class WatchError(AssistantError):
     """--watch was given something it cannot watch (a file, not a folder)."""
 
 
+class HistoryUnavailable(AssistantError):
+    """The saved conversations' file cannot be used (not a database, locked, from a newer version, unwritable)."""
+
+
+class UnknownConversation(AssistantError):
+    """No conversation (or turn) of that id belongs to the one asking."""
+
+
 class BackendUnavailable(AssistantError):
     """An answerer backend (LLM server, optional package) cannot be used."""
 
@@ -83,7 +91,7 @@ class ContextOverflow(BackendUnavailable):
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
-           "EmptyQuestion", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
+           "EmptyQuestion", "HistoryUnavailable", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
-           "ModelError", "StoreError", "StoreUnavailable", "UnknownKnowledgeBase", "UnknownSource",
+           "ModelError", "StoreError", "StoreUnavailable", "UnknownConversation", "UnknownKnowledgeBase", "UnknownSource",
            "WatchError"]

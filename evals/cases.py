@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 
-KEYS = ("id", "question", "answers", "sources", "history")
+KEYS = ("id", "question", "answers", "sources", "history", "note", "given")
 REQUIRED = ("id", "question", "answers")
 MAX_PROBLEMS = 20  # a file with more is probably not an eval set at all
 
@@ -36,6 +36,12 @@ class Case:
     history: tuple[str, ...] = ()
     relevance: dict = field(default_factory=dict, compare=False)
     retrieval_only: bool = False
+    note: str = ""  # why the case exists (e.g. the comment of a thumbs-down in the chat)
+
+    @property
+    def pending(self) -> bool:
+        """A case still waiting for a person to write its gold answer (`"answers": []` with a note)."""
+        return self.answers == ()
 
     @property
     def answerable(self) -> bool:
@@ -51,6 +57,8 @@ class Case:
                 "sources": list(self.sources)}
         if self.history:
             data["history"] = list(self.history)
+        if self.note:
+            data["note"] = self.note
         return data
 
 
@@ -118,12 +126,20 @@ def parse_case(line: str) -> Case:
         raise ValueError(f'{name}: "question" must be a non-empty string')
     if answers is not None:
         answers = _strings(answers, "answers", name)
-        if not answers:
+        if not answers and not _text(data.get("note")):
             raise ValueError(f'{name}: "answers" is an empty list: give at least one acceptable answer, '
-                             "or null if the assistant must decline")
+                             "or null if the assistant must decline (an empty list is kept only with a \"note\")")
+    for key in ("note", "given"):
+        if key in data and not isinstance(data[key], str):
+            raise ValueError(f'{name}: "{key}" must be a string')
     sources = _strings(data.get("sources", []), "sources", name)
     history = _strings(data.get("history", []), "history", name)
-    return Case(id=str(case_id), question=question.strip(), answers=answers, sources=sources, history=history)
+    return Case(id=str(case_id), question=question.strip(), answers=answers, sources=sources, history=history,
+                note=_text(data.get("note")))
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _strings(value, key: str, name: str) -> tuple[str, ...]:

@@ -82,6 +82,11 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
     cases = list(bench.cases) if bench else load_cases(target)
     if articles is not None:
         cases = of_articles(cases, articles)
+    pending = [c.id for c in cases if c.pending]
+    if pending:
+        console.print(f"[yellow]{len(pending)} case{'s' * (len(pending) > 1)} left out[/], waiting for a gold answer "
+                      f"(fill in their \"answers\"): {', '.join(pending[:10])}{' ...' * (len(pending) > 10)}")
+        cases = [c for c in cases if not c.pending]
     chosen = sample(cases, limit, seed)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     specs = specs or default_specs(answerer, retrieval_only=bool(bench and bench.retrieval_only))
