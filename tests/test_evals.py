@@ -83,7 +83,7 @@ def test_unknown_keys(tmp_path):
     with pytest.raises(EvalSetError) as err:
         load_cases(path)
     assert str(err.value) == (f"{path}:2: unknown keys 'answer', 'gold' "
-                              "(allowed: id, question, answers, sources, history)")
+                              "(allowed: id, question, answers, sources, history, note, given)")
 
 
 def test_every_bad_line_is_listed(tmp_path):
@@ -93,7 +93,7 @@ def test_every_bad_line_is_listed(tmp_path):
     assert err.value.problems == [
         f"{path}:1: not valid JSON (Expecting property name enclosed in double quotes at column 2)",
         f'{path}:3: case \'q1\': "answers" is an empty list: give at least one acceptable answer, '
-        "or null if the assistant must decline",
+        'or null if the assistant must decline (an empty list is kept only with a "note")',
         f'{path}:4: case \'q9\' has no "answers": give a list of acceptable answers, or null if the assistant '
         "must decline"]
     assert str(err.value).endswith("(and 2 more problems)")
