@@ -127,15 +127,6 @@ class AnswerSettings(Section):
                                 "margin for a phrase in them is within this of the best phrase's (0: the best "
                                 "sentence alone).")
 
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, kind: str) -> str:
-        from assistant.answerers import KINDS
-
-        if kind not in KINDS:
-            raise ValueError(f"unknown answerer {kind!r}; choose one of {', '.join(KINDS)}")
-        return kind
-
     @model_validator(mode="before")
     @classmethod
     def _retired(cls, data):
