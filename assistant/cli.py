@@ -161,9 +161,9 @@ WatchOption = Annotated[Optional[list[Path]], typer.Option("--watch", metavar="D
 
 
 def _answerer_help() -> str:
-    from assistant.answerers import KINDS
+    from assistant.answerers import kinds
 
-    return f"Answer with: {', '.join(KINDS)} (default: [answer] kind)."
+    return f"Answer with: {', '.join(kinds())} (default: [answer] kind)."
 
 
 @app.command(cls=PlainHelp)
@@ -215,6 +215,25 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.
         _print_json([r.to_dict() for r in records])
     else:
         print_sources(_consoles(False)[0], records)
+
+
+@app.command(cls=PlainHelp)
+def answerers(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List the answerers (built-in and plugins), whether these settings can use each, and their options.
+
+    Example: assistant answerers
+    """
+    from assistant.answerers import describe
+
+    rows = describe(_settings())
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        state = "ready" if row["available"] else f"needs {row['needs']}"
+        print(f"{row['kind']}: {row['label']} ({state})")
+        for option in row["options"]:
+            print(f"  [answer.options.{row['kind']}] {option['name']} = {option['value']!r}  {option['help']}")
 
 
 @app.command(cls=PlainHelp)

@@ -123,6 +123,8 @@ class AnswerSettings(Section):
                                   "point of declining (0: never decline; see docs/answering.md).")
     reader: Path | None = Field(None, description="An ONNX span reader made by bench/train_reader.py, used in "
                                 "place of the shipped one (whose sha256 is checked on load); docs/reader.md.")
+    options: dict[str, dict] = Field({}, description="Each answerer plugin's own options, as a table per kind: "
+                                     "`[answer.options.KIND]` (`assistant answerers` lists them; docs/answerers.md).")
     extra_margin: float = Field(2.0, ge=0, description="Further sentences join the answer when the reader's "
                                 "margin for a phrase in them is within this of the best phrase's (0: the best "
                                 "sentence alone).")

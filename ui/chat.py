@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from assistant.answer import Answer
 from assistant.errors import USER_ERRORS, EmptyIndex
-from assistant.answerers import KINDS, Revision, available_kinds
+from assistant.answerers import Revision, available_kinds, kinds
 from ui import citations
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ EMPTY_INDEX_TIP = ("Nothing is indexed yet. Add documents in the sidebar (drop P
 
 def answerer_choices(settings) -> list[tuple[str, str]]:
     """(label, kind) for every answerer the settings allow; new kinds appear without UI changes."""
-    return [(KINDS[kind].label, kind) for kind in available_kinds(settings)]
+    return [(kinds()[kind].label, kind) for kind in available_kinds(settings)]
 
 
 def stream_turn(assistant, question: str, history: Sequence[tuple[str, str]], turn: int,

@@ -19,5 +19,5 @@ class TopPassageAnswerer(Answerer):
         yield from speak(AnswerResult(f"{chunk.text} [1]", (citation,)))
 
 
-def make(settings, embedder) -> TopPassageAnswerer:
+def make(settings, embedder, options=None) -> TopPassageAnswerer:
     return TopPassageAnswerer()

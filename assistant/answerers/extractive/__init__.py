@@ -120,6 +120,6 @@ class Draft:
     features: np.ndarray
 
 
-def make(settings, embedder: Embedder) -> ExtractiveAnswerer:
+def make(settings, embedder: Embedder, options=None) -> ExtractiveAnswerer:
     reader = Reader(settings.answer.reader) if settings.answer.reader else None
     return ExtractiveAnswerer(embedder, settings.answer, reader=reader)

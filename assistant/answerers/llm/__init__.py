@@ -187,6 +187,6 @@ class Composer:
                 for text, count in failed.items()]
 
 
-def make(settings, embedder) -> LLMAnswerer:
+def make(settings, embedder, options=None) -> LLMAnswerer:
     fallback = make_extractive(settings, embedder)
     return LLMAnswerer(settings.llm, Verifier(embedder.embed_cached, settings.llm.min_support), fallback)

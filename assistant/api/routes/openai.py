@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse
 
 from assistant.answer import Answer, Citation
-from assistant.answerers import KINDS
+from assistant.answerers import kinds as all_kinds
 from assistant.api.errors import ApiError, error_body, status_for
 from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ChatMessage, ModelList, OpenAIErrorOut
 from assistant.api.service import Service
@@ -40,10 +40,10 @@ async def models(svc: Service = Depends(service)) -> dict:
     """Each answerer kind these settings allow, as a model on the server's knowledge base; when there are several
     knowledge bases, then each kind on each of them by name (`kind@kb`)."""
     kinds = svc.kinds()
-    ids = [(kind, KINDS[kind].label) for kind in kinds]
+    ids = [(kind, all_kinds()[kind].label) for kind in kinds]
     names = await run_in_threadpool(svc.bases.names)
     if len(names) > 1:  # with the default one alone, the list is what it always was
-        ids += [(f"{kind}@{kb}", f"{KINDS[kind].label} · {kb}") for kb in names for kind in kinds]
+        ids += [(f"{kind}@{kb}", f"{all_kinds()[kind].label} · {kb}") for kb in names for kind in kinds]
     return {"object": "list", "data": [{"id": model, "object": "model", "created": 0, "owned_by": "docs-assistant",
                                         "name": name} for model, name in ids]}
 
@@ -97,7 +97,7 @@ def _bot(svc: Service, model: str) -> Assistant:
     kind, at, kb = model.partition("@")
     kinds = svc.kinds()
     if kind not in kinds:
-        hint = " (no LLM is configured: set [llm] base_url)" if kind in KINDS else ""
+        hint = " (no LLM is configured: set [llm] base_url)" if kind in all_kinds() else ""
         named = ", or KIND@KB for knowledge base KB" if len(svc.bases.names()) > 1 else ""
         raise ApiError(404, f"The model {model!r} does not exist{hint}: choose one of {', '.join(kinds)}{named} "
                             "(GET /v1/models)", param="model", code="model_not_found")
