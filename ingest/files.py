@@ -114,13 +114,9 @@ class Discovery:
     skipped: tuple[Path, ...] = ()  # files in the folders that are not of a supported type, resolved and sorted
 
 
-def discover(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """The files to ingest under paths: resolved, sorted, de-duplicated."""
-    return list(scan(paths).files)
-
-
 def scan(paths: Iterable[str | os.PathLike], allow_empty: bool = False) -> Discovery:
-    """Like discover(), but also says which subfolders could not be read, and why.
+    """The files to ingest under paths (resolved, sorted, de-duplicated), the subfolders that could not be read
+    and why, and the files skipped as unsupported.
 
     A folder with no supported file is NothingToIngest, unless `allow_empty` (a watched folder may be empty)."""
     found: set[Path] = set()

@@ -226,8 +226,7 @@ class Ingestor:
                 elif problem is not None:
                     results.append(self._failed(source, problem, progress))
                 else:
-                    results += self._queue(batch, doc, "updated" if source in committed else "added", progress,
-                                           chunks=chunks)
+                    results += self._queue(batch, doc, "updated" if source in committed else "added", progress, chunks)
             results += self._flush(batch, progress)
             folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
             plan = plan_sync(found, committed, folders + [source_for(p) for p in gone], unreadable)
@@ -279,8 +278,7 @@ class Ingestor:
                 elif doc is None:
                     results.append(self._done(FileResult(source, "unchanged"), progress))
                 else:
-                    results += self._queue(batch, doc, "updated" if source in committed else "added", progress,
-                                           chunks=chunks)
+                    results += self._queue(batch, doc, "updated" if source in committed else "added", progress, chunks)
             results += self._flush(batch, progress)
         return _report(results, began, swept)
 
@@ -306,12 +304,8 @@ class Ingestor:
         return chunks, None
 
     def _queue(self, batch: _Batch, doc: Document, status: str, progress: IngestProgress,
-               chunks: list | None = None) -> list[FileResult]:
-        """Chunk a document (unless its chunks are given) and add it to the batch; embed the batch once it is big enough."""
-        if chunks is None:
-            chunks, problem = self._chunk(doc)
-            if problem is not None:
-                return [self._failed(doc.source, problem, progress)]
+               chunks: list) -> list[FileResult]:
+        """Add a chunked document to the batch; embed the batch once it is big enough."""
         progress.file_started(doc.source, len(chunks))
         batch.add(doc, status, chunks)
         return self._flush(batch, progress) if batch.size >= BATCH_CHUNKS else []

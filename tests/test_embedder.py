@@ -43,7 +43,7 @@ def test_onnx_matches_sentence_transformers(embedder, torch_model):
     assert cosines.min() >= 0.999, dict(zip(SENTENCES, cosines.round(5)))
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     # One at a time (no padding) gives the same vectors as in a padded batch.
-    alone = np.stack([embedder.embed_query(s) for s in SENTENCES])
+    alone = np.stack([embedder.embed([s])[0] for s in SENTENCES])
     assert (alone * got).sum(axis=1).min() >= 0.9999
 
 
@@ -75,11 +75,11 @@ def test_tampered_export_is_caught_and_rebuilt(embedder, tmp_path, caplog):
 
     emb = Embedder(cache_dir=cache)
     with caplog.at_level("WARNING"):
-        vec = emb.embed_query(SENTENCES[0])
+        vec = emb.embed([SENTENCES[0]])[0]
     assert "Re-exporting the ONNX model" in caplog.text
     assert export.check() is None  # rebuilt, and its record matches the new file
     assert json.loads(export.record.read_text())["sha256"] == recorded  # the export is deterministic
-    assert float(vec @ embedder.embed_query(SENTENCES[0])) >= 0.9999
+    assert float(vec @ embedder.embed([SENTENCES[0]])[0]) >= 0.9999
 
 
 def test_damaged_record_is_rebuilt(embedder, tmp_path):
@@ -106,7 +106,7 @@ def test_int8_agrees_with_fp32(embedder, sample_bot):
     assert min(c for text, c in cosines.items() if len(text.split()) > 2) >= 0.99, cosines
     assert max(cosines.values()) < 0.99999  # another model indeed, not the fp32 file again
     # One text per call: a text's vector is the same alone (a query) as among others (an ingest).
-    alone = np.stack([int8.embed_query(s) for s in SENTENCES])
+    alone = np.stack([int8.embed([s])[0] for s in SENTENCES])
     assert (alone * got).sum(axis=1).min() >= 0.9999
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
 
@@ -144,11 +144,11 @@ def test_tampered_int8_file_is_caught_and_rebuilt(embedder, tmp_path, caplog):
 
     emb = Embedder(cache_dir=cache, precision="int8")
     with caplog.at_level("WARNING"):
-        vec = emb.embed_query(SENTENCES[0])
+        vec = emb.embed([SENTENCES[0]])[0]
     assert "Re-exporting the ONNX model (int8)" in caplog.text
     assert int8.check() is None
     assert json.loads(int8.record.read_text())["sha256"] == record["sha256"]  # quantizing is deterministic
-    assert float(vec @ embedder.with_precision("int8").embed_query(SENTENCES[0])) >= 0.9999
+    assert float(vec @ embedder.with_precision("int8").embed([SENTENCES[0]])[0]) >= 0.9999
 
 
 def test_unknown_precision_is_refused():

@@ -105,7 +105,7 @@ def test_a_big_document_is_embedded_in_slices(make_assistant, monkeypatch):
     report = bot.ingest_texts([("big", text)])
     assert report.chunks > 16 and max(sizes) <= 8
     assert bot.store.count() == report.chunks
-    hits = bot.retriever.retrieve("harbour ledger", bot.embedder.embed_query("harbour ledger"), 5)
+    hits = bot.retriever.retrieve("harbour ledger", bot.embedder.embed(["harbour ledger"])[0], 5)
     assert hits and all(h.chunk.source == "big" for h in hits)
 
 

@@ -1,4 +1,4 @@
-"""Loading and cleaning: discover, decode, readers, clean_text, load_file."""
+"""Loading and cleaning: scan, decode, readers, clean_text, load_file."""
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +21,7 @@ from ingest.clean import FURNITURE, clean_text, guess_title
 from ingest.decode import decode_text
 from ingest.errors import (EmptyDocument, FileTooLarge, NothingToIngest, NotARegularFile, PathNotFound,
                            UnreadableFile, UnsupportedFile)
-from ingest.files import SUPPORTED_SUFFIXES, discover, scan, source_for
+from ingest.files import SUPPORTED_SUFFIXES, scan, source_for
 from ingest.loading import document_from_text, load_file
 from ingest.readers import RawText, read_file
 
@@ -114,72 +114,72 @@ def squash(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-# ---------------------------------------------------------------- discover
+# ---------------------------------------------------------------- scan
 
-def test_discover_nonexistent_path(tmp_path):
+def test_scan_nonexistent_path(tmp_path):
     missing = tmp_path / "nope"
-    assert error_of(discover, [missing]) == (PathNotFound, f"No such file or folder: {missing}")
-    assert error_of(discover, ["no/such/file.txt"]) == (PathNotFound, "No such file or folder: no/such/file.txt")
+    assert error_of(scan, [missing]) == (PathNotFound, f"No such file or folder: {missing}")
+    assert error_of(scan, ["no/such/file.txt"]) == (PathNotFound, "No such file or folder: no/such/file.txt")
 
 
-def test_discover_empty_folder(tmp_path):
+def test_scan_empty_folder(tmp_path):
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     write(tmp_path / "empty" / ".DS_Store", b"\x00\x01")  # hidden files do not count
     folder = tmp_path / "empty"
-    assert error_of(discover, [folder]) == (NothingToIngest, f"Folder is empty: {folder}")
+    assert error_of(scan, [folder]) == (NothingToIngest, f"Folder is empty: {folder}")
 
 
-def test_discover_folder_without_supported_files(tmp_path):
+def test_scan_folder_without_supported_files(tmp_path):
     write(tmp_path / "data.json", "{}\n")
     write(tmp_path / "sub" / "pic.gif", b"GIF89a")
-    assert error_of(discover, [tmp_path]) == (
+    assert error_of(scan, [tmp_path]) == (
         NothingToIngest, f"No supported files in {tmp_path} (supported: {SUPPORTED})")
 
 
-def test_discover_walks_folders_sorted_resolved_deduplicated(tmp_path, monkeypatch):
+def test_scan_walks_folders_sorted_resolved_deduplicated(tmp_path, monkeypatch):
     a = write(tmp_path / "docs" / "b.md", "# B")
     b = write(tmp_path / "docs" / "deep" / "er" / "a.TXT", "a")
     write(tmp_path / "docs" / "notes.json", "skip me")
     write(tmp_path / "docs" / "page.htm", "<p>x</p>")
     monkeypatch.chdir(tmp_path)
-    found = discover(["docs", tmp_path / "docs" / "b.md", "./docs/../docs/b.md"])
+    found = list(scan(["docs", tmp_path / "docs" / "b.md", "./docs/../docs/b.md"]).files)
     assert found == sorted([a, b, tmp_path / "docs" / "page.htm"])
     assert all(p.is_absolute() for p in found)
 
 
-def test_discover_skips_hidden_files_and_folders(tmp_path):
+def test_scan_skips_hidden_files_and_folders(tmp_path):
     write(tmp_path / ".hidden.txt", "secret")
     write(tmp_path / ".git" / "notes.txt", "internal")
     write(tmp_path / "sub" / ".cache" / "x.md", "cached")
     visible = write(tmp_path / "sub" / "visible.txt", "hello")
-    assert discover([tmp_path]) == [visible]
+    assert list(scan([tmp_path]).files) == [visible]
     # ... but a hidden file named explicitly is what the user asked for.
-    assert discover([tmp_path / ".hidden.txt"]) == [tmp_path / ".hidden.txt"]
+    assert list(scan([tmp_path / ".hidden.txt"]).files) == [tmp_path / ".hidden.txt"]
 
 
-def test_discover_survives_symlink_loops(tmp_path):
+def test_scan_survives_symlink_loops(tmp_path):
     doc = write(tmp_path / "a" / "doc.txt", "text")
     (tmp_path / "a" / "loop").symlink_to(tmp_path / "a", target_is_directory=True)
     (tmp_path / "a" / "b").mkdir()
     (tmp_path / "a" / "b" / "up").symlink_to(tmp_path, target_is_directory=True)
     (tmp_path / "a" / "link.txt").symlink_to(doc)  # a second name for the same file
-    assert discover([tmp_path]) == [doc]
+    assert list(scan([tmp_path]).files) == [doc]
 
 
-def test_discover_skips_fifos_inside_folders(tmp_path):
+def test_scan_skips_fifos_inside_folders(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")  # reading it would block forever
     doc = write(tmp_path / "doc.txt", "text")
-    assert discover([tmp_path]) == [doc]
+    assert list(scan([tmp_path]).files) == [doc]
 
 
-def test_discover_skips_devices_and_sockets_inside_folders(tmp_path):
+def test_scan_skips_devices_and_sockets_inside_folders(tmp_path):
     import socket
 
     doc = write(tmp_path / "doc.txt", "text")
     (tmp_path / "zero.txt").symlink_to("/dev/zero")  # endless: reading it would never finish
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(tmp_path / "sock.txt"))
-        assert discover([tmp_path]) == [doc]
+        assert list(scan([tmp_path]).files) == [doc]
 
 
 @pytest.mark.parametrize("make, message", [
@@ -229,7 +229,7 @@ def test_a_file_swapped_for_a_fifo_is_refused_not_waited_on(tmp_path):
 
 def test_explicit_unsupported_file_is_returned_and_then_fails(tmp_path):
     sheet = write(tmp_path / "table.json", "a,b\n")
-    assert discover([sheet]) == [sheet]
+    assert list(scan([sheet]).files) == [sheet]
     assert error_of(load_file, sheet) == (
         UnsupportedFile, f"table.json: unsupported file type '.json' (supported: {SUPPORTED})")
     # Without an extension a file is text, or a one-line refusal: never a crash, never skipped in silence.
@@ -254,7 +254,7 @@ def test_a_folder_reports_what_it_skipped_and_reads_text_without_an_extension(tm
 def test_same_name_in_two_folders_gives_two_sources(tmp_path):
     one = write(tmp_path / "x" / "notes.txt", "first")
     two = write(tmp_path / "y" / "notes.txt", "second")
-    docs = [load_file(p) for p in discover([tmp_path])]
+    docs = [load_file(p) for p in list(scan([tmp_path]).files)]
     assert [d.source for d in docs] == [one.as_posix(), two.as_posix()]
     assert [d.text for d in docs] == ["first", "second"]
 
@@ -812,7 +812,7 @@ def test_offsets_false_builds_no_map():
 # ---------------------------------------------------------------- load_file / document_from_text
 
 def test_sample_corpus_loads():
-    paths = discover([SAMPLE])
+    paths = list(scan([SAMPLE]).files)
     assert len(paths) == 5
     docs = [load_file(p) for p in paths]
     assert [d.source for d in docs] == [p.resolve().as_posix() for p in sorted(SAMPLE.glob("*.txt"))]

@@ -89,7 +89,7 @@ def test_bm25_index_persists_and_rebuilds_only_when_stale(make_assistant, sample
 
 def test_dense_search_filters_by_source(sample_bot, embedder):
     target = next(r.source for r in sample_bot.sources() if r.source.endswith("003_e2e9fd2b9c1e80fc.txt"))
-    hits = sample_bot.store.dense_search(embedder.embed_query("denied the allegations"), 5, [target])
+    hits = sample_bot.store.dense_search(embedder.embed(["denied the allegations"])[0], 5, [target])
     assert hits and {h.chunk.source for h in hits} == {target}
     assert [h.dense_rank for h in hits] == list(range(1, len(hits) + 1))
 

@@ -154,7 +154,7 @@ def test_retrieve_equals_fusing_the_full_lists(sample_bot):
     retriever, s = sample_bot.retriever, sample_bot.settings.retrieval
     for query in ("Who denied involvement?", "Peskov allegations absurd", "debate election hack",
                   "What did Markov say about WikiLeaks?", "zzzz unknownword"):
-        emb = sample_bot.embedder.embed_query(query)
+        emb = sample_bot.embedder.embed([query])[0]
         for k in (1, 6, 20):
             dense = sample_bot.store.dense_search(emb, max(s.dense_k, k))
             ranked = sample_bot.lexical.rank(query, max(s.bm25_k, k))

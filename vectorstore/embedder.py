@@ -515,10 +515,6 @@ class Embedder:
                 on_batch(len(idx))
         return out
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """One unit-length embedding."""
-        return self.embed([text])[0]
-
     def embed_cached(self, texts: Sequence[str]) -> np.ndarray:
         """Like embed, but remembers short texts: answering re-reads the same sentences often."""
         cache = self._cache
