@@ -5,6 +5,7 @@ never assert how long anything took (bench/watch.py measures that)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import signal
 import subprocess
@@ -313,6 +314,38 @@ def test_serve_watch_answers_from_a_file_saved_after_it_started(tmp_path):
     finally:
         output = server.stop()
     assert "synced: 1 added" in output
+
+
+def test_chat_watch_answers_from_a_file_saved_after_it_started(tmp_path):
+    """`assistant chat --watch DIR`: the chat app's /ask endpoint (gradio_client) cites a file saved later."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+    from support import VENV_BIN, free_port, wait_for_port
+
+    folder = tmp_path / "chatted"
+    folder.mkdir()
+    (folder / "bridge.txt").write_text(BRIDGE)
+    port = free_port()
+    proc = subprocess.Popen([str(VENV_BIN / "assistant"), "--home", str(tmp_path / "home"), "chat", "--port", str(port),
+                             "--watch", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=clean_env(ASSISTANT_INGEST__WATCH_SETTLE=SETTLE))
+    try:
+        wait_for_port(port, timeout=DEADLINE)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        (folder / "ferry.txt").write_text(FERRY)
+        deadline, cited, answer = time.time() + DEADLINE, [], {}
+        while time.time() < deadline and "ferry.txt" not in cited:
+            try:
+                answer = client.predict("When does the ferry leave?", api_name="/ask")
+                cited = [Path(c["source"]).name for c in answer["citations"]]
+            except AppError:  # "Nothing is indexed yet" until the first sync commits
+                pass
+            time.sleep(0.3)
+        assert "ferry.txt" in cited and "noon" in answer["answer"]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=60)[0]
+    assert re.search(r"synced: [12] added", output), output  # ferry.txt may come with the first sync
 
 
 @pytest.mark.parametrize("args, error", [
