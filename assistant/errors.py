@@ -39,6 +39,10 @@ class InvalidKnowledgeBaseName(KnowledgeBaseError):
     """A knowledge base name outside the allowed pattern (assistant.kb.NAME_RULE)."""
 
 
+class Forbidden(AssistantError):
+    """The principal may not read or change that knowledge base (assistant/access.py): HTTP 403."""
+
+
 class WatchError(AssistantError):
     """--watch was given something it cannot watch (a file, not a folder)."""
 
@@ -83,7 +87,7 @@ class ContextOverflow(BackendUnavailable):
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
-           "EmptyQuestion", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
+           "EmptyQuestion", "Forbidden", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
            "ModelError", "StoreError", "StoreUnavailable", "UnknownKnowledgeBase", "UnknownSource",
            "WatchError"]
