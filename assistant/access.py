@@ -103,3 +103,56 @@ def check_rules(settings: Settings) -> None:
         if name not in names:
             raise ValueError(f"[access.{name}] names nobody: no [ui] users entry or [server] named_keys name is "
                              f"{name!r}")
+
+
+# ---- the scopes table: each way to reach a knowledge base, and what it needs on it --------------------------
+
+@dataclass(frozen=True)
+class Route:
+    action: str
+    where: str  # the route or endpoint, {kb} the knowledge base
+    needs: str  # "read" or "change"
+    refusal: str  # what a principal that may not gets
+
+
+SCOPES = ("read", "change", "nothing")  # what a principal's rule gives it on {kb}: the table's columns
+REFUSED = "403, one line"
+ROUTES = (
+    Route("ask", "`POST /kb/{kb}/ask`", "read", REFUSED),
+    Route("list bases", "`GET /kb`", "read", "not listed"),
+    Route("list models", "`GET /v1/models` (`extractive@{kb}`)", "read", "not listed"),
+    Route("list sources", "`GET /kb/{kb}/sources`", "read", REFUSED),
+    Route("read a document", "`GET /kb/{kb}/documents/{source}`", "read", REFUSED),
+    Route("OpenAI chat", "`POST /v1/chat/completions`, model `extractive@{kb}`", "read", REFUSED),
+    Route("gradio_client ask", "`/ask` with `kb={kb}`", "read", "AppError, one line"),
+    Route("gradio_client sources", "`/sources` with `kb={kb}`", "read", "AppError, one line"),
+    Route("ingest", "`POST /kb/{kb}/ingest`", "change", REFUSED),
+    Route("upload", "`POST /kb/{kb}/documents`", "change", REFUSED),
+    Route("remove", "`DELETE /kb/{kb}/documents/{source}`", "change", REFUSED),
+    Route("create base", "`POST /kb` with `{\"name\": \"{kb}\"}`", "change", REFUSED),
+    Route("delete base", "`DELETE /kb/{kb}`", "change", REFUSED),
+)
+
+
+def scope_principal(scope: str, kb: str) -> Principal:
+    """A principal whose rule gives it `scope` (one of SCOPES) on knowledge base `kb`."""
+    return Principal(scope, frozenset({kb}) if scope == "read" else frozenset(),
+                     frozenset({kb}) if scope == "change" else frozenset())
+
+
+def outcome(route: Route, scope: str) -> str:
+    """A cell of the table: what a principal with `scope` on {kb} gets from `route`, as Principal.may decides."""
+    listing = route.refusal == "not listed"
+    if scope_principal(scope, "kb").may("kb", change=route.needs == "change"):
+        return "listed" if listing else "allowed"
+    return route.refusal
+
+
+def scopes_table() -> str:
+    """The Markdown table of who may do what (docs/access.md holds a copy; tests/test_scopes.py tests each cell)."""
+    rows = ["| action | route | needs | " + " | ".join(f"with {scope}" for scope in SCOPES) + " |",
+            "|---" * (3 + len(SCOPES)) + "|"]
+    for route in ROUTES:
+        cells = " | ".join(outcome(route, scope) for scope in SCOPES)
+        rows.append(f"| {route.action} | {route.where} | {route.needs} | {cells} |")
+    return "\n".join(rows)
