@@ -92,9 +92,9 @@ class Access:
 
 def check_rules(settings: Settings) -> None:
     """ValueError (one line) for an [access] rule that names nobody, or a user or key with a reserved name."""
-    users = [name for name, _ in settings.ui.accounts()]
-    names = set(users) | set(settings.server.named_keys)
-    for name in sorted(names & set(RESERVED)):
+    names = {name for name, _ in settings.ui.accounts()} | set(settings.server.named_keys)
+    if reserved := sorted(names & set(RESERVED)):
+        name = reserved[0]
         raise ValueError(f"{name!r} is a reserved name ({LOCAL}: no login; {PLAIN_KEY}: a plain api_keys key): "
                          "give the user or named key another one")
     for name in settings.access:

@@ -2,6 +2,7 @@
 real chat app (gradio_client), plus bad `[access]` settings refused at start-up."""
 from __future__ import annotations
 
+import html
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -248,6 +249,12 @@ def test_the_page_offers_a_user_only_the_bases_it_may_read(world):
     picker = on.refresh(None, SimpleNamespace(username="reader"))[-1]  # "scratch" too, when a cell above left it
     names = [name for name, _ in picker.choices]
     assert "shared" in names and "default" not in names and picker.value == names[0]  # not the process's own
+    dropped = world.docs.parent / "dropped.txt"
+    dropped.write_text("The old mill grinds wheat on Sundays.")
+    results = on.upload([str(dropped)], "shared", progress=lambda *a, **k: None,
+                        request=SimpleNamespace(username="reader"))[1]
+    assert _message("read", change=True) in html.unescape(results)
+    assert not [source for source in _sources(world) if source.endswith("dropped.txt")]
 
 
 def test_who_owns_what_it_saves(world):

@@ -112,7 +112,8 @@ class Handlers:
         if source not in {r.source for r in self._records(kb, who)}:  # only what is indexed, never a path on disk
             html = f'<div class="doc empty"><p>{escape(short_source(source))} is no longer indexed.</p></div>'
         else:
-            html = panels.document_html(self.bases.get(kb, who=who).document(source), _span(query, "p"), _span(query, "s"))
+            record = self.bases.get(kb, who=who).document(source)
+            html = panels.document_html(record, _span(query, "p"), _span(query, "s"))
         return html, gr.Tabs(selected="doc"), gr.Tabs(selected="chat")
 
     def upload(self, files, kb=None, progress=gr.Progress(), request: gr.Request = None):
@@ -122,7 +123,8 @@ class Handlers:
             return (gr.skip(),) * 2 + self._index_outputs(kb, who)
         pairs = [(f, Path(f).name) for f in (files if isinstance(files, list) else [files])]
         try:
-            results = ingest_uploads(self.bases.get(kb, who=who, change=True), pairs, progress=_Progress(progress)).files
+            bot = self.bases.get(kb, who=who, change=True)
+            results = ingest_uploads(bot, pairs, progress=_Progress(progress)).files
         except USER_ERRORS as exc:
             results = [UploadResult(name, "failed", error=str(exc)) for _, name in pairs]
         except Exception as exc:

@@ -6,9 +6,9 @@ own exceptions. Nothing here imports FastAPI.
 """
 from __future__ import annotations
 
-from assistant.errors import (BackendUnavailable, EmptyIndex, EmptyQuestion, Forbidden, InvalidKnowledgeBaseName, InvalidText,
-                              KnowledgeBaseError, LLMBadReply, MissingNamespace, ModelError, StoreUnavailable,
-                              UnknownKnowledgeBase, UnknownSource)
+from assistant.errors import (BackendUnavailable, EmptyIndex, EmptyQuestion, Forbidden, InvalidKnowledgeBaseName,
+                              InvalidText, KnowledgeBaseError, LLMBadReply, MissingNamespace, ModelError,
+                              StoreUnavailable, UnknownKnowledgeBase, UnknownSource)
 from ingest.errors import EmptyDocument, FileTooLarge, PathNotFound, UnsupportedFile
 from vectorstore.errors import StoreBusy
 

@@ -81,7 +81,8 @@ async def create_knowledge_base(body: CreateKnowledgeBase, svc: Service = Depend
 
 
 @bases.delete("/kb/{kb}", response_model=DeletedOut)
-async def delete_knowledge_base(kb: str, svc: Service = Depends(service), who: Principal = Depends(require_key)) -> dict:
+async def delete_knowledge_base(kb: str, svc: Service = Depends(service),
+                                who: Principal = Depends(require_key)) -> dict:
     """Delete a knowledge base with its documents and uploaded copies (as `assistant kb delete NAME`); 404 if
     unknown, 409 for the default one, 403 unless the key may change it."""
     return {"deleted": await run_in_threadpool(svc.bases.delete, kb, who)}
