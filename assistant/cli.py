@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand
 
-from assistant.kb import NAME_RULE
+from assistant.kbnames import NAME_RULE
 
 
 def _argument_label(param) -> str:
@@ -344,7 +344,7 @@ def serve(
     from assistant.watch import watching
 
     settings = _settings()
-    check_api(host, bool(settings.server.api_keys), insecure)  # before the store is opened
+    check_api(host, settings.server.has_keys(), insecure)  # before the store is opened
     bot = _open(kb, settings=settings)
     with watching(bot, watch):
         run_server(bot, host=host, port=port, insecure=insecure)
@@ -356,9 +356,10 @@ def kb_list(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.
 
     Example: assistant kb list
     """
+    from assistant.access import EVERYTHING
     from assistant.bases import OpenBases
 
-    rows = OpenBases(_open()).summaries()
+    rows = OpenBases(_open()).summaries(EVERYTHING)
     if as_json:
         _print_json(rows)
         return

@@ -36,7 +36,11 @@ class UnknownKnowledgeBase(KnowledgeBaseError):
 
 
 class InvalidKnowledgeBaseName(KnowledgeBaseError):
-    """A knowledge base name outside the allowed pattern (assistant.kb.NAME_RULE)."""
+    """A knowledge base name outside the allowed pattern (assistant.kbnames.NAME_RULE)."""
+
+
+class Forbidden(AssistantError):
+    """The principal may not read or change that knowledge base (assistant/access.py): HTTP 403."""
 
 
 class WatchError(AssistantError):
@@ -91,7 +95,8 @@ class ContextOverflow(BackendUnavailable):
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
-           "EmptyQuestion", "HistoryUnavailable", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
+           "EmptyQuestion", "Forbidden", "HistoryUnavailable", "IngestError", "InvalidKnowledgeBaseName",
+           "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
            "ModelError", "StoreError", "StoreUnavailable", "UnknownConversation", "UnknownKnowledgeBase", "UnknownSource",
            "WatchError"]

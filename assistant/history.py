@@ -23,10 +23,10 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from assistant.access import LOCAL  # noqa: F401  (the owner when nobody logs in; re-exported for callers)
 from assistant.errors import AssistantError, HistoryUnavailable, UnknownConversation
 
 FILE_NAME = "conversations.sqlite3"
-LOCAL = "local"  # the owner when nobody logs in
 TITLE_CHARS = 80  # a new conversation is titled with its first question, cut here
 BUSY_SECONDS = 10.0  # how long a write waits for another writer before the file counts as locked
 

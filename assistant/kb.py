@@ -14,13 +14,13 @@ is one sqlite file).
 """
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import InvalidKnowledgeBaseName, KnowledgeBaseError, UnknownKnowledgeBase
+from assistant.errors import KnowledgeBaseError, UnknownKnowledgeBase
+from assistant.kbnames import check_name, is_name
 from vectorstore.errors import MissingNamespace
 from vectorstore.store import DEFAULT_NAMESPACE, Store
 
@@ -28,18 +28,7 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 DEFAULT = "default"
-NAME_RULE = "lowercase letters, digits, - and _, 1 to 40 characters, starting with a letter or digit"
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _PREFIX = f"{DEFAULT_NAMESPACE}_kb_"
-
-
-def check_name(name: str) -> str:
-    """`name` when it is a valid knowledge base name; InvalidKnowledgeBaseName otherwise."""
-    if isinstance(name, str) and _NAME.fullmatch(name):
-        return name
-    shown = str(name) if len(str(name)) <= 60 else str(name)[:60] + "…"
-    shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate prints as \udcxx
-    raise InvalidKnowledgeBaseName(f"Invalid knowledge base name {shown!r}: use {NAME_RULE}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +81,7 @@ def unknown(name: str) -> UnknownKnowledgeBase:
 def names(store: Store) -> list[str]:
     """The knowledge bases in this store (any of its bases will do): "default" first, then by name."""
     named = (namespace[len(_PREFIX):] for namespace in store.namespaces() if namespace.startswith(_PREFIX))
-    return [DEFAULT] + sorted(name for name in named if _NAME.fullmatch(name))
+    return [DEFAULT] + sorted(name for name in named if is_name(name))
 
 
 def create(settings: Settings, name: str) -> KnowledgeBase:

@@ -169,6 +169,11 @@ class ServerSettings(Section):
                                       "(every route but /health needs one when any is set). Set them in the "
                                       "environment: a JSON list, or ASSISTANT_API_KEYS=key1,key2. Never printed "
                                       "or logged.")
+    named_keys: dict[str, SecretStr] = Field({}, description="Keys with a name, accepted as api_keys are: the name "
+                                             "is what [access.NAME] rules and saved conversations know the caller "
+                                             "by (docs/access.md). A plain api_keys entry may do everything. Set them "
+                                             "in the environment: ASSISTANT_SERVER__NAMED_KEYS='{\"ci\": \"KEY\"}'. "
+                                             "Never printed or logged.")
     max_body_mb: float = Field(1, gt=0, description="Request bodies larger than this are refused (HTTP 413).")
     ingest_roots: list[Path] = Field([], description="Folders POST /ingest may read from (after resolving symlinks); "
                                                      "empty: POST /ingest is refused (HTTP 403).")
@@ -181,6 +186,25 @@ class ServerSettings(Section):
         if any(not key.get_secret_value().strip() for key in keys):
             raise ValueError("an API key is empty")
         return keys
+
+    @field_validator("named_keys")
+    @classmethod
+    def _named(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        if any(not name.strip() for name in keys):
+            raise ValueError("a named key's name is empty")
+        cls._no_empty_key(list(keys.values()))
+        return {name.strip(): key for name, key in keys.items()}
+
+    @model_validator(mode="after")
+    def _each_key_once(self):
+        keys = [key.get_secret_value() for key in [*self.api_keys, *self.named_keys.values()]]
+        if len(set(keys)) != len(keys):
+            raise ValueError("the same API key is given twice (api_keys, named_keys): each key is one caller")
+        return self
+
+    def has_keys(self) -> bool:
+        """Whether any key is set: then every route but /health needs one."""
+        return bool(self.api_keys or self.named_keys)
 
 
 class UISettings(Section):
@@ -204,6 +228,34 @@ class UISettings(Section):
         return [(name.strip(), password) for name, _, password in pairs]
 
 
+class AccessRule(Section):
+    """`[access.NAME]`: the knowledge bases a UI user or named API key may read and change (assistant/access.py)."""
+
+    read: list[str] = Field([], description="Knowledge bases NAME may ask, list and read; \"*\" for every one.")
+    change: list[str] = Field([], description="Knowledge bases NAME may also ingest into, upload to, remove from, "
+                                              "create and delete; \"*\" for every one. Change implies read.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_actions(cls, data):
+        unknown = [key for key in data if key not in cls.model_fields] if isinstance(data, dict) else []
+        if unknown:
+            raise ValueError(f"unknown action {unknown[0]!r}: a rule has read and change (docs/access.md)")
+        return data
+
+    @field_validator("read", "change")
+    @classmethod
+    def _base_names(cls, names: list[str]) -> list[str]:
+        from assistant.access import EVERY
+        from assistant.errors import InvalidKnowledgeBaseName
+        from assistant.kbnames import check_name
+
+        try:
+            return [name if name == EVERY else check_name(name) for name in names]
+        except InvalidKnowledgeBaseName as exc:
+            raise ValueError(str(exc)) from None
+
+
 class Settings(BaseSettings):
     """Everything a user can tune; see `assistant --help` and docs/configuration.md."""
 
@@ -221,6 +273,18 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
     ui: UISettings = UISettings()
+    access: dict[str, AccessRule] = Field({}, description="Who may read and change which knowledge bases: "
+                                          "[access.NAME] read = [...], change = [...] for a [ui] users name or a "
+                                          "[server] named_keys name; NAME without a rule, and a plain api_keys key, "
+                                          "may do everything (docs/access.md). In the environment: "
+                                          "ASSISTANT_ACCESS='{\"alice\": {\"read\": [\"*\"]}}'.")
+
+    @model_validator(mode="after")
+    def _rules_name_someone(self):
+        from assistant.access import check_rules
+
+        check_rules(self)
+        return self
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -268,7 +332,8 @@ def _problem(error: dict) -> str:
     """One validation error as a user reads it; an unknown key names the closest valid one, in its own section
     first, then anywhere (`top_k` set outside [retrieval])."""
     if error["type"] != "extra_forbidden":
-        return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+        where = ".".join(map(str, error["loc"]))
+        return f"{where}: {error['msg']}" if where else error["msg"]
     *outer, key = map(str, error["loc"])
     section = outer[0] if outer else None
     known = [(s, name) for s, name, _ in _leaves()]

@@ -225,20 +225,67 @@ def test_with_users_the_login_page_loads_and_the_app_works_after_it(browser, sam
                auth=[("alice", "correct-horse-battery")])
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
-        page = context.new_page()
-        page.set_default_timeout(60_000)
         refused, errors = [], []
-        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{port}/")
-        page.get_by_label("username").fill("alice")
-        page.get_by_label("password").fill("correct-horse-battery")
-        page.get_by_role("button", name="Login").click()
-        page.wait_for_selector("#chat")
+        page = _login(context, f"http://127.0.0.1:{port}/", "alice", "correct-horse-battery", refused, errors)
         assert "denied" in _ask(page, "Who denied involvement?").locator(".answer > p.text").inner_text()
         assert (refused, errors) == ([], [])
     finally:
         context.close()
+        app.close()
+
+
+def _login(context, url: str, user: str, password: str, refused: list, errors: list):
+    """A new page of `context` logged in as `user`; every refused response and script error is recorded."""
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#chat")
+    return page
+
+
+@pytest.mark.parametrize("server", ["notes"], indirect=True)
+def test_a_second_user_does_not_see_a_base_it_may_not_read(browser, server, embedder):
+    """alice (no rule) sees both bases; bob, whose rule reads "notes" only, never sees the default one."""
+    from playwright.sync_api import expect
+
+    from assistant import Assistant
+    from ui import build_app
+
+    bot = Assistant.open(home=server.home, embedder=embedder, ui={"users": ["alice:pw-a", "bob:pw-b"]},
+                         access={"bob": {"read": ["notes"]}})
+    titles = [r.title for r in bot.sources()]  # the default base's (the sample's)
+    app = build_app(bot)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+               auth=bot.settings.ui.accounts())
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
+    try:
+        refused, errors = [], []
+        alice = _login(contexts[0], f"http://127.0.0.1:{port}/", "alice", "pw-a", refused, errors)
+        expect(alice.locator("#index-status")).to_have_text(re.compile(r"^5 documents"))
+        alice.locator("#kb input").click()
+        expect(alice.get_by_role("option")).to_have_text([re.compile(r"default$"), re.compile(r"notes$")])
+
+        bob = _login(contexts[1], f"http://127.0.0.1:{port}/", "bob", "pw-b", refused, errors)
+        expect(bob.locator("#index-status")).to_have_text(re.compile(r"^1 document · 1 passage"))
+        expect(bob.locator("#kb")).to_be_hidden()  # one base to read: no picker
+        answer = _ask(bob, "When is the zorblat festival held?")
+        expect(answer.locator(".answer > p.short strong")).to_have_text(re.compile(r"^(every )?March$"))
+        bob.get_by_role("tab", name="Documents").click()
+        expect(bob.locator("#sources")).to_contain_text("Zorblat")
+        config = contexts[1].request.get(f"http://127.0.0.1:{port}/config")  # the page as built, with bob's login
+        assert config.ok and "Zorblat" not in config.text(), "the page is built empty, filled as it loads"
+        for html in (bob.content(), config.text()):
+            assert titles and not [title for title in titles if title in html], "bob sees nothing of the default base"
+        assert (refused, errors) == ([], [])
+    finally:
+        for context in contexts:
+            context.close()
         app.close()
 
 

@@ -202,8 +202,10 @@ def test_settings_passages_and_source_filter_reach_the_answerer(sample_bot):
 
 
 def test_answerer_choice_switches_the_answerer(sample_bot):
+    from assistant.access import EVERYTHING
+
     on = Handlers(sample_bot)
-    top = on.bases.get(kind="top-passage")
+    top = on.bases.get(kind="top-passage", who=EVERYTHING)
     assert top is not sample_bot and top.store is sample_bot.store
     answer = top.ask("Who denied involvement?")
     assert answer.citations[0].sentence == answer.citations[0].text  # the baseline cites whole passages

@@ -7,6 +7,7 @@ import os
 import gradio as gr
 from starlette.middleware import Middleware
 
+from assistant.access import EVERYTHING
 from assistant.exposure import check_ui
 from assistant.uploads import max_upload_bytes
 from ui import panels, style, welcome
@@ -41,8 +42,10 @@ def build_app(assistant) -> gr.Blocks:
     """The chat UI over `assistant`, not launched (call .launch() or ui.launch())."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     on = Handlers(assistant)
-    records = on._records()
-    names = on.knowledge_bases()
+    if assistant.settings.access:  # users see different bases: each page is filled as it loads (on.refresh)
+        records, names = [], [assistant.kb.name]
+    else:
+        records, names = on._records(None, EVERYTHING), on.knowledge_bases(EVERYTHING)
     kind = assistant.settings.answer.kind
     choices = [(f"{r.title} · {r.source.rsplit('/', 1)[-1]}", r.source) for r in records]
 
@@ -120,7 +123,7 @@ def build_app(assistant) -> gr.Blocks:
         kb.input(on.switch, kb, index_outputs + [history, answers, why, viewer], show_progress="hidden",
                  api_visibility="private")
         app.load(on.refresh, kb, index_outputs + [kb], queue=False, show_progress="hidden", api_visibility="private")
-        add_endpoints(assistant)
+        add_endpoints(on)
     return app
 
 

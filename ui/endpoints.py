@@ -3,9 +3,14 @@
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("Who denied involvement?", api_name="/ask")
 
+With `[ui] users`, log in with `Client(url, auth=("alice", "password"))`: the user may use the
+knowledge bases its `[access.alice]` rule lets it read (docs/access.md), as on the page.
+
 Gradio derives each endpoint's parameters from the type hints, so this module keeps real
 annotations (no `from __future__ import annotations`).
 """
+from typing import Optional
+
 import gradio as gr
 
 from assistant.errors import USER_ERRORS
@@ -13,29 +18,35 @@ from assistant.errors import USER_ERRORS
 HISTORY_SHAPE = "The history must be a list of [question, answer] pairs, oldest first."
 
 
-def add_endpoints(assistant) -> None:
-    """Register /ask and /sources on the Blocks being built (call inside its `with` block)."""
+def add_endpoints(on) -> None:
+    """Register /ask and /sources on the Blocks being built (call inside its `with` block); `on` is the page's
+    ui.handlers.Handlers, whose knowledge bases and users they share."""
 
-    def ask(question: str, history: list[list[str]] | None = None) -> dict:
+    def ask(question: str, history: Optional[list[list[str]]] = None, kb: Optional[str] = None,
+            request: gr.Request = None) -> dict:
         """Answer a question about the indexed documents, with the same JSON as `assistant ask --json`.
 
-        `history` holds the earlier [question, answer] turns, oldest first, so a follow-up is understood.
-        The assistant's errors (empty question, nothing indexed) reach the client as an AppError with
-        their one-line message; a declined question is not an error (`abstained` is true).
+        `history` holds the earlier [question, answer] turns, oldest first, so a follow-up is understood;
+        `kb` is the knowledge base (default: the one the app was started on).
+        The assistant's errors (empty question, nothing indexed, a knowledge base the user may not read)
+        reach the client as an AppError with their one-line message; a declined question is not an error
+        (`abstained` is true).
         """
         turns = history or []
         if not all(isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(s, str) for s in t)
                    for t in turns):
             raise gr.Error(HISTORY_SHAPE, print_exception=False)
         try:
-            return assistant.ask(question, [(q, a) for q, a in turns]).to_dict()
+            bot = on.bases.get(kb or None, who=on.who(request))
+            return bot.ask(question, [(q, a) for q, a in turns]).to_dict()
         except USER_ERRORS as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
 
-    def sources() -> list[dict]:
-        """What is indexed, sorted by source: doc_id, source, title, sha256, chunks, mtime, indexed_at."""
+    def sources(kb: Optional[str] = None, request: gr.Request = None) -> list[dict]:
+        """What is indexed in `kb` (default: the app's), sorted by source: doc_id, source, title, sha256, chunks,
+        mtime, indexed_at."""
         try:
-            return [record.to_dict() for record in assistant.sources()]
+            return [record.to_dict() for record in on.bases.get(kb or None, who=on.who(request)).sources()]
         except USER_ERRORS as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
 

@@ -1,7 +1,9 @@
 """What the UI's events do, as plain methods over the knowledge bases of one Assistant (the layout lives in app.py).
 
 Every event on the index gets the selected knowledge base (`kb`, None for the process's own): the
-chat, the document viewer, the sources list, uploads and removals all follow the selection."""
+chat, the document viewer, the sources list, uploads and removals all follow the selection. Each also
+gets Gradio's request: its logged-in user is who asks (assistant/access.py), and a base that user may
+not read (or change) is a one-line message, never an empty list."""
 from __future__ import annotations
 
 import logging
@@ -11,9 +13,10 @@ from urllib.parse import parse_qs
 
 import gradio as gr
 
+from assistant.access import Principal
 from assistant.answer import Answer
 from assistant.bases import OpenBases
-from assistant.errors import USER_ERRORS
+from assistant.errors import USER_ERRORS, Forbidden
 from assistant.uploads import UploadResult, ingest_uploads
 from ingest.progress import IngestProgress
 from ui import citations, panels, welcome
@@ -48,6 +51,10 @@ class Handlers:
         self.assistant = assistant
         self.bases = OpenBases(assistant)
 
+    def who(self, request: gr.Request | None) -> Principal:
+        """Who is asking: the request's logged-in user (or, without a login, local use)."""
+        return self.bases.access.for_user(getattr(request, "username", None))
+
     # ---- chat ------------------------------------------------------------------------
     def accept(self, question):
         """Enter was pressed: an empty question stops here, so nothing is sent. Outputs (box, pending question)."""
@@ -56,7 +63,8 @@ class Handlers:
             raise gr.Error("Type a question first.", visible=False, print_exception=False)
         return "", question
 
-    def respond(self, question, messages, history, answers, top_k=None, sources=None, kind=None, kb=None):
+    def respond(self, question, messages, history, answers, top_k=None, sources=None, kind=None, kb=None,
+                request: gr.Request = None):
         """Stream one turn. Outputs (chat, history, answers, why panel, viewer)."""
         question = (question or "").strip()
         if not question:  # an empty message is not sent
@@ -67,8 +75,9 @@ class Handlers:
                                            {"role": "assistant", "content": ""}]
         answer = None
         try:
-            bot = self.bases.get(kb, kind)
-        except USER_ERRORS as exc:  # the knowledge base was deleted since the page listed it
+            who = self.who(request)
+            bot = self.bases.get(kb, kind, who=who)
+        except USER_ERRORS as exc:  # the knowledge base was deleted since the page listed it (or is not for who)
             html = citations.error_html(str(exc), "Reload the page to see the knowledge bases there are.")
             yield messages[:-1] + [{"role": "assistant", "content": html}], gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
@@ -77,17 +86,17 @@ class Handlers:
             yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
         history = list(history or []) + ([(question, answer.text)] if answer else [])
         answers = list(answers or []) + [answer]
-        viewer = self._viewer_for(answer, kb) if answer and answer.citations else gr.skip()
+        viewer = self._viewer_for(answer, kb, who) if answer and answer.citations else gr.skip()
         yield gr.skip(), history, answers, panels.why_html(answer) if answer else gr.skip(), viewer
 
-    def clear(self, kb=None):
+    def clear(self, kb=None, request: gr.Request = None):
         """The chat was cleared: forget the conversation. Outputs (history, answers, why, viewer)."""
-        return [], [], panels.why_html(None), panels.viewer_placeholder(bool(self._records(kb)))
+        return [], [], panels.why_html(None), panels.viewer_placeholder(bool(self._records(kb, self.who(request))))
 
-    def switch(self, kb=None):
+    def switch(self, kb=None, request: gr.Request = None):
         """Another knowledge base was chosen: a new conversation on it. Outputs: `_index_outputs` (the chat
         emptied, the source filter cleared), then (history, answers, why, viewer)."""
-        return self._index_outputs(kb, new=True) + self.clear(kb)
+        return self._index_outputs(kb, self.who(request), new=True) + self.clear(kb, request)
 
     def example(self, evt: gr.SelectData):
         """An example question was clicked: it becomes the question."""
@@ -95,65 +104,73 @@ class Handlers:
         return value.get("text", "")
 
     # ---- documents ---------------------------------------------------------------------
-    def open(self, evt: gr.EventData, kb=None):
+    def open(self, evt: gr.EventData, kb=None, request: gr.Request = None):
         """A link asked for a document (at a position). Outputs (viewer, side tabs, main tabs)."""
         query = parse_qs(getattr(evt, "link", "") or "")
         source = (query.get("open") or [""])[0]
-        if source not in {r.source for r in self._records(kb)}:  # only what is indexed, never a path on disk
+        who = self.who(request)
+        if source not in {r.source for r in self._records(kb, who)}:  # only what is indexed, never a path on disk
             html = f'<div class="doc empty"><p>{escape(short_source(source))} is no longer indexed.</p></div>'
         else:
-            html = panels.document_html(self.bases.get(kb).document(source), _span(query, "p"), _span(query, "s"))
+            record = self.bases.get(kb, who=who).document(source)
+            html = panels.document_html(record, _span(query, "p"), _span(query, "s"))
         return html, gr.Tabs(selected="doc"), gr.Tabs(selected="chat")
 
-    def upload(self, files, kb=None, progress=gr.Progress()):
+    def upload(self, files, kb=None, progress=gr.Progress(), request: gr.Request = None):
         """Files were dropped: copy, ingest, report per file. Outputs: see `_index_outputs` plus (file, results)."""
+        who = self.who(request)
         if not files:
-            return (gr.skip(),) * 2 + self._index_outputs(kb)
+            return (gr.skip(),) * 2 + self._index_outputs(kb, who)
         pairs = [(f, Path(f).name) for f in (files if isinstance(files, list) else [files])]
         try:
-            results = ingest_uploads(self.bases.get(kb), pairs, progress=_Progress(progress)).files
+            bot = self.bases.get(kb, who=who, change=True)
+            results = ingest_uploads(bot, pairs, progress=_Progress(progress)).files
         except USER_ERRORS as exc:
             results = [UploadResult(name, "failed", error=str(exc)) for _, name in pairs]
         except Exception as exc:
             log.exception("ingesting uploads failed")
             reason = f"could not ingest ({type(exc).__name__}); see the server log"
             results = [UploadResult(name, "failed", error=reason) for _, name in pairs]
-        return (None, panels.uploads_html(results)) + self._index_outputs(kb)
+        return (None, panels.uploads_html(results)) + self._index_outputs(kb, who)
 
-    def remove(self, source, kb=None):
+    def remove(self, source, kb=None, request: gr.Request = None):
         """Remove one indexed source (see Assistant.remove). Outputs: (results,) + index outputs."""
+        who = self.who(request)
         if not source:
-            return (gr.skip(),) + self._index_outputs(kb)
+            return (gr.skip(),) + self._index_outputs(kb, who)
         try:
-            bot = self.bases.get(kb)
+            bot = self.bases.get(kb, who=who, change=True)
             removed = bot.remove(source)
         except USER_ERRORS as exc:
             return (panels.uploads_html([UploadResult(short_source(source), "failed", error=str(exc))]),) + \
-                self._index_outputs(kb)
+                self._index_outputs(kb, who)
         line = f'<ul class="upload-results"><li class="unchanged"><span class="badge">removed</span>' \
                f'<span class="name">{escape(short_source(removed))}</span></li></ul>'
-        return (line,) + self._index_outputs(kb)
+        return (line,) + self._index_outputs(kb, who)
 
-    def refresh(self, kb=None):
-        """The page (re)opened: the knowledge bases there are now, and what the selected one holds.
+    def refresh(self, kb=None, request: gr.Request = None):
+        """The page (re)opened: the knowledge bases its user may read now, and what the selected one holds.
         Outputs: `_index_outputs`, then the knowledge base picker."""
-        names = self.knowledge_bases()
-        if kb not in names:  # deleted since: back to the process's own
-            kb = self.assistant.kb.name
-        return self._index_outputs(kb) + (gr.Dropdown(choices=names, value=kb, visible=len(names) > 1),)
+        who = self.who(request)
+        names = self.knowledge_bases(who)
+        if kb not in names:  # deleted since (or not for this user): back to the process's own, or the first
+            kb = self.assistant.kb.name if self.assistant.kb.name in names else names[0]
+        return self._index_outputs(kb, who) + (gr.Dropdown(choices=names, value=kb, visible=len(names) > 1),)
 
-    def knowledge_bases(self) -> list[str]:
-        """The names the picker offers (it shows only when there are several)."""
+    def knowledge_bases(self, who: Principal) -> list[str]:
+        """The names the picker offers `who` (it shows only when there are several)."""
         try:
-            return self.bases.names()
+            return self.bases.names(who)
+        except Forbidden as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
         except USER_ERRORS:
             log.warning("cannot list the knowledge bases", exc_info=True)
             return [self.assistant.kb.name]
 
-    def _index_outputs(self, kb=None, new: bool = False):
+    def _index_outputs(self, kb, who: Principal, new: bool = False):
         """(header, sources list, remove picker, source filter, chat placeholder/examples) for the selected index;
         `new`: a new conversation (the chat emptied, the source filter cleared)."""
-        records = self._records(kb)
+        records = self._records(kb, who)
         choices = [(f"{r.title or short_source(r.source)} · {short_source(r.source)}", r.source) for r in records]
         chat = dict(placeholder=welcome.placeholder(records), examples=welcome.examples(records) or None)
         return (welcome.header_html(records), panels.sources_html(records),
@@ -161,17 +178,20 @@ class Handlers:
                 gr.Dropdown(choices=choices, value=[], multiselect=True) if new else gr.Dropdown(choices=choices),
                 gr.Chatbot(value=[], **chat) if new else gr.Chatbot(**chat))
 
-    def _records(self, kb=None):
+    def _records(self, kb, who: Principal):
+        """What `kb` holds; a base `who` may not read is a one-line message, not an empty list."""
         try:
-            return self.bases.get(kb).sources()
+            return self.bases.get(kb, who=who).sources()
+        except Forbidden as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
         except USER_ERRORS:
             log.warning("cannot list the indexed sources", exc_info=True)
             return []
 
-    def _viewer_for(self, answer: Answer, kb=None) -> str:
+    def _viewer_for(self, answer: Answer, kb, who: Principal) -> str:
         first = answer.citations[0]
         try:
-            record = self.bases.get(kb).document(first.source)
+            record = self.bases.get(kb, who=who).document(first.source)
         except USER_ERRORS:
             return panels.viewer_placeholder(True)
         return panels.document_html(record, (first.start, first.end), first.sentence_span())

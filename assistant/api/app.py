@@ -140,5 +140,5 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8000, insec
     """Run the API until interrupted; refuses a non-loopback host without an API key unless `insecure`."""
     import uvicorn
 
-    check_api(host, bool(assistant.settings.server.api_keys), insecure)
+    check_api(host, assistant.settings.server.has_keys(), insecure)
     uvicorn.run(create_app(assistant), host=host, port=port, log_level="info")

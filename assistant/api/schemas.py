@@ -30,6 +30,14 @@ class KnowledgeBaseOut(BaseModel):
     documents: int = Field(description="How many documents it holds.")
 
 
+class CreateKnowledgeBase(BaseModel):
+    name: str = Field(description="The new knowledge base's name (assistant.kbnames.NAME_RULE).", examples=["notes"])
+
+
+class DeletedOut(BaseModel):
+    deleted: str = Field(description="The knowledge base deleted, with its documents and uploaded copies.")
+
+
 class AskRequest(BaseModel):
     question: str = Field(description="The question.", examples=["Who denied involvement?"])
     history: list[tuple[str, str]] = Field(default=[], description="Earlier (question, answer) turns, oldest first.")

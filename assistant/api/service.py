@@ -59,7 +59,6 @@ class Service:
         self.readiness = Readiness(assistant)
         self.bases = OpenBases(assistant)
         server = assistant.settings.server
-        self.api_keys = [key.get_secret_value().encode("utf-8") for key in server.api_keys]
         self.ingest_roots = [Path(root).expanduser().resolve() for root in server.ingest_roots]
 
     def kinds(self) -> list[str]:

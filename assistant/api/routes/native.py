@@ -1,7 +1,9 @@
 """The native routes: /health, /kb, and /sources, /ask, /ingest, /documents (uploads), /documents/{source}.
 
 Those on a knowledge base are served twice: as they are, on the server's own knowledge base, and
-under /kb/{kb}/ on the one named (app.py includes `router` with that prefix)."""
+under /kb/{kb}/ on the one named (app.py includes `router` with that prefix). Each reaches its
+knowledge base through `knowledge_base` (reading) or `changeable` (changing), with the request's
+principal: a base it may not read or change is a 403 (assistant/access.py)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -15,10 +17,12 @@ from starlette.exceptions import HTTPException
 
 from assistant.answer import Answer
 from assistant.answerers import Revision
+from assistant.access import Principal
+from assistant.api.auth import require_key
 from assistant.api.errors import ApiError, status_for
-from assistant.api.schemas import (AnswerOut, AskRequest, DocumentOut, ErrorOut, HealthOut, IngestReportOut,
-                                   IngestRequest, KnowledgeBaseOut, RemovedOut, SourceOut, UPLOAD_BODY,
-                                   UploadReportOut)
+from assistant.api.schemas import (AnswerOut, AskRequest, CreateKnowledgeBase, DeletedOut, DocumentOut, ErrorOut,
+                                   HealthOut, IngestReportOut, IngestRequest, KnowledgeBaseOut, RemovedOut, SourceOut,
+                                   UPLOAD_BODY, UploadReportOut)
 from assistant.api.service import Service
 from assistant.api.streaming import event, start
 from assistant.core import Assistant
@@ -26,7 +30,7 @@ from assistant.errors import USER_ERRORS, UnknownSource
 from assistant.text_input import require_text
 from ingest.files import printable
 
-ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 409, 413, 422, 503)}
+ERRORS = {status: {"model": ErrorOut} for status in (401, 403, 404, 409, 413, 422, 503)}
 UPLOAD_ERRORS = {415: {"model": ErrorOut, "description": "A file of a type that is not ingested."}}
 
 health = APIRouter(tags=["native"])
@@ -38,9 +42,14 @@ def service(request: Request) -> Service:
     return request.app.state.service
 
 
-def knowledge_base(request: Request) -> Assistant:
-    """The assistant of the request's knowledge base: the {kb} of /kb/{kb}/..., else the server's own."""
-    return service(request).bases.get(request.path_params.get("kb"))
+def knowledge_base(request: Request, who: Principal = Depends(require_key)) -> Assistant:
+    """The assistant of the request's knowledge base (the {kb} of /kb/{kb}/..., else the server's own) to read."""
+    return service(request).bases.get(request.path_params.get("kb"), who=who)
+
+
+def changeable(request: Request, who: Principal = Depends(require_key)) -> Assistant:
+    """The assistant of the request's knowledge base, to change it (ingest, upload, remove)."""
+    return service(request).bases.get(request.path_params.get("kb"), who=who, change=True)
 
 
 def kb_segment(kb: str = Path(description="A knowledge base, as GET /kb lists them; 404 for any other name.")):
@@ -57,9 +66,26 @@ async def get_health(svc: Service = Depends(service)) -> JSONResponse:
 
 
 @bases.get("/kb", response_model=list[KnowledgeBaseOut])
-async def get_knowledge_bases(svc: Service = Depends(service)) -> list[dict]:
-    """The knowledge bases, "default" first, with how many documents each holds (as `assistant kb list --json`)."""
-    return await run_in_threadpool(svc.bases.summaries)
+async def get_knowledge_bases(svc: Service = Depends(service), who: Principal = Depends(require_key)) -> list[dict]:
+    """The knowledge bases the key may read, "default" first, with how many documents each holds (as
+    `assistant kb list --json`); 403 when it may read none."""
+    return await run_in_threadpool(svc.bases.summaries, who)
+
+
+@bases.post("/kb", response_model=KnowledgeBaseOut, status_code=201)
+async def create_knowledge_base(body: CreateKnowledgeBase, svc: Service = Depends(service),
+                                who: Principal = Depends(require_key)) -> dict:
+    """Make an empty knowledge base (as `assistant kb create NAME`); 409 if it exists, 403 unless the key may
+    change it."""
+    return await run_in_threadpool(svc.bases.create, body.name, who)
+
+
+@bases.delete("/kb/{kb}", response_model=DeletedOut)
+async def delete_knowledge_base(kb: str, svc: Service = Depends(service),
+                                who: Principal = Depends(require_key)) -> dict:
+    """Delete a knowledge base with its documents and uploaded copies (as `assistant kb delete NAME`); 404 if
+    unknown, 409 for the default one, 403 unless the key may change it."""
+    return {"deleted": await run_in_threadpool(svc.bases.delete, kb, who)}
 
 
 @router.get("/sources", response_model=list[SourceOut])
@@ -103,9 +129,9 @@ async def _ask_events(items: AsyncIterator) -> AsyncIterator[bytes]:
 
 
 @router.post("/ingest", response_model=IngestReportOut,
-             responses={403: {"model": ErrorOut, "description": "A path outside `[server] ingest_roots`."}})
-async def ingest(body: IngestRequest, svc: Service = Depends(service),
-                 bot: Assistant = Depends(knowledge_base)) -> dict:
+             responses={403: {"model": ErrorOut, "description": "A path outside `[server] ingest_roots`, or a "
+                                                                 "key that may not change the knowledge base."}})
+async def ingest(body: IngestRequest, svc: Service = Depends(service), bot: Assistant = Depends(changeable)) -> dict:
     """Add, update or (with prune) remove documents from folders inside `[server] ingest_roots`."""
     if not svc.ingest_roots:
         raise ApiError(403, "Ingesting over HTTP is off: set [server] ingest_roots to the folders it may read "
@@ -126,7 +152,7 @@ async def ingest(body: IngestRequest, svc: Service = Depends(service),
 @router.post("/documents", response_model=UploadReportOut, responses=UPLOAD_ERRORS,
              openapi_extra={"requestBody": UPLOAD_BODY})
 async def upload_documents(request: Request, svc: Service = Depends(service),
-                           bot: Assistant = Depends(knowledge_base)) -> dict:
+                           bot: Assistant = Depends(changeable)) -> dict:
     """Upload and ingest files (multipart/form-data, each a part named `files`), as the chat UI does.
 
     The copies go to the knowledge base's uploads folder (`<home>/uploads/` for the default one) under
@@ -177,7 +203,7 @@ async def get_document(source: str, bot: Assistant = Depends(knowledge_base)) ->
 
 
 @router.delete("/documents/{source:path}", response_model=RemovedOut)
-async def delete_document(source: str, bot: Assistant = Depends(knowledge_base)) -> dict:
+async def delete_document(source: str, bot: Assistant = Depends(changeable)) -> dict:
     """Remove one document from the index; 404 if unknown."""
     removed = await run_in_threadpool(bot.remove, require_text(source, "source"))
     return {"removed": removed}

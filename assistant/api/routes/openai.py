@@ -3,7 +3,7 @@
 A model is an answerer kind on the server's knowledge base (`extractive`), or on the knowledge base
 named after an @ (`extractive@notes`, `extractive@default`). The last user message is the question;
 earlier user/assistant pairs are the conversation; system messages are ignored (the answerer has its
-own instructions).
+own instructions). A key sees and asks only the knowledge bases it may read (assistant/access.py): 403.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse
 
 from assistant.answer import Answer, Citation
+from assistant.access import Principal
 from assistant.answerers import kinds as all_kinds
+from assistant.api.auth import require_key
 from assistant.api.errors import ApiError, error_body, status_for
 from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ChatMessage, ModelList, OpenAIErrorOut
 from assistant.api.service import Service
@@ -26,7 +28,7 @@ from assistant.errors import USER_ERRORS, KnowledgeBaseError
 from assistant.text_input import require_text
 from ingest.files import printable
 
-ERRORS = {status: {"model": OpenAIErrorOut} for status in (400, 401, 404, 409, 413, 422, 503)}
+ERRORS = {status: {"model": OpenAIErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS)
 ROLES = ("system", "developer", "user", "assistant")
 
@@ -36,13 +38,14 @@ def service(request: Request) -> Service:
 
 
 @router.get("/models", response_model=ModelList)
-async def models(svc: Service = Depends(service)) -> dict:
+async def models(svc: Service = Depends(service), who: Principal = Depends(require_key)) -> dict:
     """Each answerer kind these settings allow, as a model on the server's knowledge base; when there are several
-    knowledge bases, then each kind on each of them by name (`kind@kb`)."""
+    knowledge bases, then each kind on each of them by name (`kind@kb`): those the key may read."""
     kinds = svc.kinds()
-    ids = [(kind, all_kinds()[kind].label) for kind in kinds]
-    names = await run_in_threadpool(svc.bases.names)
-    if len(names) > 1:  # with the default one alone, the list is what it always was
+    names = await run_in_threadpool(svc.bases.names, who)
+    own = svc.assistant.kb.name
+    ids = [(kind, all_kinds()[kind].label) for kind in kinds] if own in names else []
+    if names != [own]:  # with the server's own one alone, the list is what it always was
         ids += [(f"{kind}@{kb}", f"{all_kinds()[kind].label} · {kb}") for kb in names for kind in kinds]
     return {"object": "list", "data": [{"id": model, "object": "model", "created": 0, "owned_by": "docs-assistant",
                                         "name": name} for model, name in ids]}
@@ -92,17 +95,17 @@ def conversation(body: ChatCompletionRequest) -> tuple[str, list[tuple[str, str]
     return turns[-1][1], history
 
 
-def _bot(svc: Service, model: str) -> Assistant:
+def _bot(svc: Service, model: str, who: Principal) -> Assistant:
     """The assistant a model id names: `kind` on the server's knowledge base, `kind@kb` on that one."""
     kind, at, kb = model.partition("@")
     kinds = svc.kinds()
     if kind not in kinds:
         hint = " (no LLM is configured: set [llm] base_url)" if kind in all_kinds() else ""
-        named = ", or KIND@KB for knowledge base KB" if len(svc.bases.names()) > 1 else ""
+        named = ", or KIND@KB for knowledge base KB" if len(svc.bases.names(who)) > 1 else ""
         raise ApiError(404, f"The model {model!r} does not exist{hint}: choose one of {', '.join(kinds)}{named} "
                             "(GET /v1/models)", param="model", code="model_not_found")
     try:
-        return svc.bases.get(kb if at else None, kind)
+        return svc.bases.get(kb if at else None, kind, who=who)
     except KnowledgeBaseError as exc:  # an invalid or unknown name
         raise ApiError(404, f"The model {model!r} does not exist: {exc}", param="model",
                        code="model_not_found") from None
@@ -117,12 +120,13 @@ def _citation(c: Citation) -> dict:
              responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                               "description": "The completion; with `stream: true`, `chat.completion.chunk` "
                                              "events, then `data: [DONE]`."}})
-async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(service)):
+async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(service),
+                           who: Principal = Depends(require_key)):
     """Answer the last user message from the documents; `citations` on the message (and on the last chunk)."""
     question, history = conversation(body)
     for source in body.sources or ():
         require_text(source, "source filter")
-    bot = await run_in_threadpool(_bot, svc, body.model)  # opening a knowledge base reads the store
+    bot = await run_in_threadpool(_bot, svc, body.model, who)  # opening a knowledge base reads the store
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
         answer = await run_in_threadpool(bot.ask, question, history, body.top_k, body.sources)
