@@ -10,11 +10,13 @@ from __future__ import annotations
 import threading
 
 from assistant.core import Assistant
+from assistant.history import History
 from assistant.kb import check_name
 
 
 class OpenBases:
-    """The knowledge bases of the process's assistant (its home or Chroma server), each with any answerer."""
+    """The knowledge bases of the process's assistant (its home or Chroma server), each with any answerer, and the
+    saved conversations of its home (`history`, one for the whole process)."""
 
     def __init__(self, assistant: Assistant):
         self.assistant = assistant  # what the process was started with: the knowledge base and kind by default
@@ -22,6 +24,7 @@ class OpenBases:
         self._kinds = {assistant.settings.answer.kind: assistant}  # kind -> an assistant whose answerer is shared
         self._views: dict[tuple[str, str], Assistant] = {}
         self._lock = threading.Lock()
+        self.history = History.of(assistant.settings)  # opened on first use
 
     def names(self) -> list[str]:
         """Every knowledge base: "default" first, then by name."""

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.errors import ApiError
+from assistant.history import LOCAL
 
 bearer = HTTPBearer(auto_error=False, description="One of `[server] api_keys` (needed only when any is set).")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -26,3 +27,11 @@ def require_key(request: Request, credentials: HTTPAuthorizationCredentials | No
         matched |= hmac.compare_digest(given, key)
     if not matched:
         raise ApiError(401, "Invalid API key", code="invalid_api_key", headers=CHALLENGE)
+
+
+def owner(request: Request) -> str:
+    """Whose saved conversations a request reads and writes (a dependency, and the one place that decides it).
+
+    LOCAL for every request for now: API keys have no names yet. When keys are named, it becomes the name of
+    the key that asked, so that each key sees only its own conversations."""
+    return LOCAL
