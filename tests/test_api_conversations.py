@@ -127,6 +127,13 @@ def test_feedback_becomes_an_eval_case(api, home):
     assert up["sources"] == sorted({c["source"] for c in answer["citations"]})
     assert down["answers"] == [] and down["note"] == "It was the Kremlin spokesman"
     assert down["given"] == wrong["answer"] and down["history"] == ["What did Peskov call the allegations?"]
+    gated = subprocess.run([sys.executable, "-m", "assistant", "--home", str(home), "eval", str(out),
+                            "--out", str(home.parent / "run")], capture_output=True, text=True, timeout=600)
+    assert gated.returncode == 0, gated.stderr
+    assert f'1 case left out, waiting for a gold answer (fill in their "answers"): {down["id"]}' in \
+        " ".join((gated.stdout + gated.stderr).split())
+    results = json.loads((home.parent / "run" / "results.json").read_text())
+    assert results["completed"] == 1 and [c["id"] for c in results["systems"]["assistant"]["cases"]] == [up["id"]]
 
 
 def _error(reply: httpx.Response, status: int) -> str:
