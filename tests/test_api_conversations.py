@@ -81,8 +81,12 @@ def test_list_search_rename_export_and_delete(api, home):
     assert created.status_code == 201 and created.json()["title"] == "" and created.json()["count"] == 0
     ferry = created.json()["id"]
     ask(api, "What did Peskov call the allegations?", conversation=ferry)  # the first question titles it
+    assert get(api, f"/conversations/{ferry}")["title"] == "What did Peskov call the allegations?"
     other = ask(api, FIRST, conversation="new")["conversation"]
     assert [c["id"] for c in get(api, "/conversations")] == [other, ferry]
+    bare = httpx.post(f"{api}/conversations", timeout=60)  # no body at all
+    assert bare.status_code == 201 and get(api, "/conversations")[0]["id"] == bare.json()["id"]
+    httpx.delete(f"{api}/conversations/{bare.json()['id']}", timeout=60)
     assert [c["id"] for c in get(api, "/conversations?search=allegations")] == [ferry]
     assert [c["id"] for c in get(api, "/conversations?search=nonsense")] == [ferry]  # the answer is searched too
     assert get(api, "/conversations?search=zorblat") == []
