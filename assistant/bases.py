@@ -16,11 +16,13 @@ import threading
 from assistant import kb as bases
 from assistant.access import Access, Principal
 from assistant.core import Assistant
+from assistant.history import History
 from assistant.kbnames import check_name
 
 
 class OpenBases:
-    """The knowledge bases of the process's assistant (its home or Chroma server), each with any answerer."""
+    """The knowledge bases of the process's assistant (its home or Chroma server), each with any answerer, and the
+    saved conversations of its home (`history`, one for the whole process)."""
 
     def __init__(self, assistant: Assistant):
         self.assistant = assistant  # what the process was started with: the knowledge base and kind by default
@@ -29,6 +31,7 @@ class OpenBases:
         self._kinds = {assistant.settings.answer.kind: assistant}  # kind -> an assistant whose answerer is shared
         self._views: dict[tuple[str, str], Assistant] = {}
         self._lock = threading.Lock()
+        self.history = History.of(assistant.settings)  # opened on first use
 
     def names(self, who: Principal) -> list[str]:
         """The knowledge bases `who` may read: "default" first, then by name; Forbidden when there is none."""

@@ -55,6 +55,10 @@ class UnknownConversation(AssistantError):
     """No conversation (or turn) of that id belongs to the one asking."""
 
 
+class InvalidConversationInput(AssistantError):
+    """A conversation's title, or a rating or comment on a turn, that cannot be saved (empty, out of range, too long)."""
+
+
 class BackendUnavailable(AssistantError):
     """An answerer backend (LLM server, optional package) cannot be used."""
 
@@ -95,8 +99,8 @@ class ContextOverflow(BackendUnavailable):
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
 __all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
-           "EmptyQuestion", "Forbidden", "HistoryUnavailable", "IngestError", "InvalidKnowledgeBaseName",
-           "InvalidText", "KnowledgeBaseError",
+           "EmptyQuestion", "Forbidden", "HistoryUnavailable", "IngestError", "InvalidConversationInput",
+           "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
            "ModelError", "StoreError", "StoreUnavailable", "UnknownConversation", "UnknownKnowledgeBase", "UnknownSource",
            "WatchError"]

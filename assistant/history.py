@@ -24,10 +24,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.access import LOCAL  # noqa: F401  (the owner when nobody logs in; re-exported for callers)
-from assistant.errors import AssistantError, HistoryUnavailable, UnknownConversation
+from assistant.errors import HistoryUnavailable, InvalidConversationInput, UnknownConversation
+from assistant.text_input import require_text
 
 FILE_NAME = "conversations.sqlite3"
 TITLE_CHARS = 80  # a new conversation is titled with its first question, cut here
+COMMENT_CHARS = 2000  # the longest comment a rating may carry
+LISTED = 200  # the most conversations a list or search gives, most recently active first
 BUSY_SECONDS = 10.0  # how long a write waits for another writer before the file counts as locked
 
 MIGRATIONS: dict[int, str] = {  # schema version -> the SQL that brings the version before it up to it
@@ -98,13 +101,13 @@ class History:
 
     # -- reading ------------------------------------------------------------------------------------------------
 
-    def conversations(self, owner: str, search: str | None = None, limit: int = 200) -> list[Conversation]:
+    def conversations(self, owner: str, search: str | None = None, limit: int = LISTED) -> list[Conversation]:
         """The owner's conversations, most recently active first; with `search`, those whose title, questions or
         answers hold every word of it (a word matches as a prefix: "encrypt" finds "encryption")."""
         sql = ("SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation = c.id) FROM conversations c "
                "WHERE c.owner = ?")
         args: list = [owner]
-        words = _words(search or "")
+        words = _words(require_text(search or "", "search"))
         if words:
             sql += (" AND (c.id IN (SELECT t.conversation FROM turns t JOIN turns_text x ON x.rowid = t.id "
                     "WHERE turns_text MATCH ?) OR (" +
@@ -138,10 +141,10 @@ class History:
     # -- writing ------------------------------------------------------------------------------------------------
 
     def start(self, owner: str, title: str = "") -> Conversation:
-        """A new, empty conversation of the owner."""
+        """A new, empty conversation of the owner; untitled, its first question titles it."""
         now = time.time()
         cid = uuid.uuid4().hex
-        title = _title(title)
+        title = _title(require_text(title, "title"))
         with self._write() as db:
             db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", (cid, owner, title, now, now))
         return Conversation(cid, owner, title, now, now, 0)
@@ -160,13 +163,14 @@ class History:
                              (cid, seq, question, json.dumps(answer, ensure_ascii=False), answerer, kb, now))
             db.execute("INSERT INTO turns_text (rowid, question, answer) VALUES (?, ?, ?)",
                        (row.lastrowid, question, str(answer.get("answer") or "")))
-            db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, cid))
+            db.execute("UPDATE conversations SET updated = ?, title = CASE title WHEN '' THEN ? ELSE title END "
+                       "WHERE id = ?", (now, _title(question), cid))
         return Turn(row.lastrowid, seq, question, answer, answerer, kb, now)
 
     def rename(self, owner: str, cid: str, title: str) -> None:
-        title = _title(title)
+        title = _title(require_text(title, "title"))
         if not title:
-            raise AssistantError("A conversation's title cannot be empty")
+            raise InvalidConversationInput("A conversation's title cannot be empty")
         with self._write() as db:
             self._own(db, owner, cid)
             db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, cid))
@@ -178,12 +182,15 @@ class History:
             db.execute("DELETE FROM turns_text WHERE rowid IN (SELECT id FROM turns WHERE conversation = ?)", (cid,))
             db.execute("DELETE FROM conversations WHERE id = ?", (cid,))
 
-    def rate(self, owner: str, turn_id: int, rating: int, comment: str | None = None) -> None:
-        """Thumbs up (+1) or down (-1) on one of the owner's turns, with an optional comment; a later rating
-        replaces an earlier one."""
+    def rate(self, owner: str, turn_id: int, rating: int, comment: str | None = None) -> str | None:
+        """Thumbs up (+1) or down (-1) on one of the owner's turns, with an optional comment (at most
+        COMMENT_CHARS); a later rating replaces an earlier one. The comment as kept (stripped; None if empty)."""
         if rating not in (1, -1):
-            raise AssistantError("A rating is 1 (thumbs up) or -1 (thumbs down)")
-        comment = (comment or "").strip() or None
+            raise InvalidConversationInput("A rating is 1 (thumbs up) or -1 (thumbs down)")
+        comment = require_text(comment or "", "comment").strip() or None
+        if comment and len(comment) > COMMENT_CHARS:
+            raise InvalidConversationInput(f"A comment is at most {COMMENT_CHARS:,} characters "
+                                           f"(this one has {len(comment):,})")
         with self._write() as db:
             found = db.execute("SELECT 1 FROM turns t JOIN conversations c ON c.id = t.conversation "
                                "WHERE t.id = ? AND c.owner = ?", (turn_id, owner)).fetchone()
@@ -191,6 +198,7 @@ class History:
                 raise UnknownConversation(f"No turn {turn_id}")
             db.execute("UPDATE turns SET rating = ?, comment = ?, rated = ? WHERE id = ?",
                        (rating, comment, time.time(), turn_id))
+        return comment
 
     # -- the file -----------------------------------------------------------------------------------------------
 

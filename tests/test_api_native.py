@@ -298,6 +298,9 @@ def test_every_route_but_health_needs_a_key(locked):
     assert httpx.get(f"{locked}/health", timeout=60).status_code == 200
     calls = [("GET", "/sources", None), ("POST", "/ask", {"question": QUESTION}), ("POST", "/ingest", {"paths": []}),
              ("GET", "/documents/x.txt", None), ("DELETE", "/documents/x.txt", None), ("POST", "/documents", None),
+             ("GET", "/conversations", None), ("POST", "/conversations", {}), ("GET", "/conversations/x", None),
+             ("PATCH", "/conversations/x", {"title": "t"}), ("DELETE", "/conversations/x", None),
+             ("GET", "/conversations/x/export", None), ("POST", "/turns/1/feedback", {"rating": 1}),
              ("GET", "/v1/models", None),
              ("POST", "/v1/chat/completions", {"model": "extractive", "messages": [{"role": "user", "content": "Hi"}]})]
     for method, path, body in calls:

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from assistant.api import auth
 from assistant.api.errors import (ApiError, error_body, is_openai_path, status_for, unparsable_body, validation_message,
                                   validation_param)
-from assistant.api.routes import native, openai
+from assistant.api.routes import conversations, native, openai
 from assistant.api.service import Service
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS
@@ -82,6 +82,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     app.include_router(native.bases, dependencies=keyed)
     app.include_router(native.router, dependencies=keyed)
     app.include_router(native.router, prefix="/kb/{kb}", dependencies=keyed + [Depends(native.kb_segment)])
+    app.include_router(conversations.router, dependencies=keyed)
     app.include_router(openai.router, dependencies=keyed)
     return app
 

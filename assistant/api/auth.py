@@ -28,3 +28,9 @@ def require_key(request: Request, credentials: HTTPAuthorizationCredentials | No
             raise ApiError(401, "Invalid API key", code="invalid_api_key", headers=CHALLENGE)
     request.state.principal = who
     return who
+
+
+def owner(request: Request) -> str:
+    """Whose saved conversations a request reads and writes: the name of the key that asked (`api` for a plain
+    key, `local` when no key is configured); require_key has put it on the request. Each key sees only its own."""
+    return request.state.principal.name

@@ -6,14 +6,16 @@ own exceptions. Nothing here imports FastAPI.
 """
 from __future__ import annotations
 
-from assistant.errors import (BackendUnavailable, EmptyIndex, EmptyQuestion, Forbidden, InvalidKnowledgeBaseName,
-                              InvalidText, KnowledgeBaseError, LLMBadReply, MissingNamespace, ModelError,
-                              StoreUnavailable, UnknownKnowledgeBase, UnknownSource)
+from assistant.errors import (BackendUnavailable, EmptyIndex, EmptyQuestion, Forbidden, HistoryUnavailable,
+                              InvalidConversationInput, InvalidKnowledgeBaseName, InvalidText, KnowledgeBaseError,
+                              LLMBadReply, MissingNamespace, ModelError, StoreUnavailable, UnknownConversation,
+                              UnknownKnowledgeBase, UnknownSource)
 from ingest.errors import EmptyDocument, FileTooLarge, PathNotFound, UnsupportedFile
 from vectorstore.errors import StoreBusy
 
 # A knowledge base is only ever named to select it over HTTP: an invalid name is one that does not exist.
-STATUS = [(Forbidden, 403), (EmptyQuestion, 422), (InvalidText, 422), (UnknownSource, 404), (PathNotFound, 404),
+STATUS = [(Forbidden, 403), (EmptyQuestion, 422), (InvalidText, 422), (InvalidConversationInput, 422),
+          (UnknownSource, 404), (PathNotFound, 404), (UnknownConversation, 404), (HistoryUnavailable, 503),
           (UnknownKnowledgeBase, 404), (InvalidKnowledgeBaseName, 404), (MissingNamespace, 404),
           (KnowledgeBaseError, 409), (EmptyIndex, 409),
           (StoreBusy, 409), (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503),

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.history import COMMENT_CHARS, TITLE_CHARS
+
 # --------------------------------------------------------------------------------------------- native
 
 
@@ -45,6 +47,9 @@ class AskRequest(BaseModel):
     sources: list[str] | None = Field(default=None, description="Only search these sources.")
     stream: bool = Field(default=False, description="Reply with server-sent events (see docs/api.md) instead of "
                                                     "one JSON answer.")
+    conversation: str | None = Field(default=None, description='Save the turn in this conversation (an id), or '
+                                     'in a new one ("new"); its earlier turns are the history unless `history` is '
+                                     'given. Omitted: nothing is saved.', examples=["new"])
 
 
 class CitationPlace(BaseModel):
@@ -122,6 +127,10 @@ class AnswerOut(BaseModel):
     answered_by: str = Field(description="The answerer kind that wrote the answer: the one asked for, or "
                                          "`extractive` when it stood in for an LLM answer that did not verify.")
     timings_ms: dict[str, float]
+    conversation: str | None = Field(None, description="Only when asked in a conversation: its id (that of the new "
+                                                       "one for \"new\").")
+    turn: int | None = Field(None, description="Only when asked in a conversation: the saved turn's id (for "
+                                               "feedback); null when it could not be saved (a note says why).")
 
 
 class SourceOut(BaseModel):
@@ -192,6 +201,63 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
     "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
                              "description": "One or more files, each a part named `files`."}}}}}}
+
+
+class TurnOut(BaseModel):
+    """One saved question and its answer (the answer JSON without `hits`), with its rating."""
+
+    id: int = Field(description="The turn's id, for POST /turns/{turn}/feedback.")
+    seq: int = Field(description="Its place in the conversation, from 1.")
+    question: str
+    answer: dict[str, Any] = Field(description="The answer as POST /ask gave it, without `hits`.")
+    answerer: str = Field(description="The answerer kind asked for.")
+    kb: str = Field(description="The knowledge base it was asked on.")
+    created: float = Field(description="When it was saved (Unix time).")
+    rating: int | None = Field(None, description="1 (thumbs up), -1 (thumbs down), or null.")
+    comment: str | None = None
+
+
+class ConversationOut(BaseModel):
+    """A saved conversation (GET /conversations lists these)."""
+
+    id: str
+    title: str = Field(description=f"Its first question, cut to {TITLE_CHARS} characters, unless renamed.")
+    created: float
+    updated: float = Field(description="When a turn was last added (Unix time); the list is newest first.")
+    count: int = Field(description="How many turns it has.")
+
+
+class ConversationTurnsOut(ConversationOut):
+    turns: list[TurnOut] = Field(description="Its turns, in order.")
+
+
+TITLE = f"Spaces are collapsed; cut to {TITLE_CHARS} characters."
+
+
+class TitleIn(BaseModel):
+    title: str = Field(description=TITLE + " Not empty.", examples=["Ferry times"])
+
+
+class NewConversationIn(BaseModel):
+    title: str = Field("", description=TITLE + " Empty: its first question titles it.")
+
+
+class FeedbackIn(BaseModel):
+    rating: int = Field(strict=True, description="1 (thumbs up) or -1 (thumbs down); a later rating replaces an "
+                                                 "earlier one.", examples=[-1])
+    comment: str | None = Field(None, description=f"Optional: what was wrong, or the right answer (at most "
+                                                  f"{COMMENT_CHARS:,} characters).",
+                                examples=["It was Peskov, not Lavrov"])
+
+
+class FeedbackOut(BaseModel):
+    turn: int
+    rating: int
+    comment: str | None = Field(description="The comment as kept (stripped; null when empty).")
+
+
+class DeletedOut(BaseModel):
+    deleted: str = Field(description="The id of the conversation deleted.")
 
 
 # --------------------------------------------------------------------------------------- OpenAI shape

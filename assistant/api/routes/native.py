@@ -7,6 +7,7 @@ principal: a base it may not read or change is a 403 (assistant/access.py)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +19,7 @@ from starlette.exceptions import HTTPException
 from assistant.answer import Answer
 from assistant.answerers import Revision
 from assistant.access import Principal
-from assistant.api.auth import require_key
+from assistant.api.auth import owner, require_key
 from assistant.api.errors import ApiError, status_for
 from assistant.api.schemas import (AnswerOut, AskRequest, CreateKnowledgeBase, DeletedOut, DocumentOut, ErrorOut,
                                    HealthOut, IngestReportOut, IngestRequest, KnowledgeBaseOut, RemovedOut, SourceOut,
@@ -28,6 +29,7 @@ from assistant.api.streaming import event, start
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS, UnknownSource
 from assistant.text_input import require_text
+from assistant.turns import Recording
 from ingest.files import printable
 
 ERRORS = {status: {"model": ErrorOut} for status in (401, 403, 404, 409, 413, 422, 503)}
@@ -94,30 +96,40 @@ async def get_sources(bot: Assistant = Depends(knowledge_base)) -> list[dict]:
     return [r.to_dict() for r in await run_in_threadpool(bot.sources)]
 
 
-@router.post("/ask", response_model=AnswerOut,
+@router.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True,
              responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                               "description": "The answer; with `stream: true`, server-sent events: `delta` "
                                              "{text}, `revision` {text}, then `answer` (this JSON) or `error`."}})
-async def ask(body: AskRequest, bot: Assistant = Depends(knowledge_base)):
-    """Answer a question with numbered citations; `stream: true` sends the text as it is written."""
+async def ask(body: AskRequest, request: Request, bot: Assistant = Depends(knowledge_base)):
+    """Answer a question with numbered citations; `stream: true` sends the text as it is written.
+
+    With `conversation`, the turn is saved there and the answer also gives `conversation` and `turn`; when the
+    history file cannot be used, the question is still answered, with a note saying the turn was not saved."""
     require_text(body.question)
     for turn in body.history:
         for text in turn:
             require_text(text, "history")
     for source in body.sources or ():
         require_text(source, "source filter")
+    history, save = body.history, Answer.to_dict
+    if body.conversation is not None:
+        recording = Recording(service(request).bases.history, owner(request), body.conversation,
+                              bot.settings.answer.kind, bot.kb.name)
+        earlier = await run_in_threadpool(recording.earlier)  # an unknown conversation is a 404 before answering
+        history = history or earlier
+        save = partial(recording.save, body.question.strip())
     if not body.stream:
-        answer = await run_in_threadpool(bot.ask, body.question, body.history, body.top_k, body.sources)
-        return answer.to_dict()
-    items = await start(bot.stream(body.question, body.history, body.top_k, body.sources))
-    return EventSourceResponse(_ask_events(items))
+        answer = await run_in_threadpool(bot.ask, body.question, history, body.top_k, body.sources)
+        return await run_in_threadpool(save, answer)
+    items = await start(bot.stream(body.question, history, body.top_k, body.sources))
+    return EventSourceResponse(_ask_events(items, save))
 
 
-async def _ask_events(items: AsyncIterator) -> AsyncIterator[bytes]:
+async def _ask_events(items: AsyncIterator, save=Answer.to_dict) -> AsyncIterator[bytes]:
     try:
         async for item in items:
-            if isinstance(item, Answer):
-                yield event(item.to_dict(), "answer")
+            if isinstance(item, Answer):  # complete: saved (when asked in a conversation) before it is sent
+                yield event(await run_in_threadpool(save, item), "answer")
             elif isinstance(item, Revision):
                 yield event({"text": item.text}, "revision")
             else:
