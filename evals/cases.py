@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 
-KEYS = ("id", "question", "answers", "sources", "history")
+KEYS = ("id", "question", "answers", "sources", "history", "tags")
 REQUIRED = ("id", "question", "answers")
 MAX_PROBLEMS = 20  # a file with more is probably not an eval set at all
 
@@ -26,7 +26,8 @@ class Case:
     """One question with what counts as a right answer.
 
     answers=None means the assistant must decline. `relevance` maps a gold source to its grade
-    (BEIR qrels); eval-set sources all have grade 1. Retrieval-only cases (BEIR) score no answer.
+    (BEIR qrels); eval-set sources all have grade 1. Retrieval-only cases (BEIR) score no answer. `tags` name
+    groups of cases that the report also measures alone (e.g. "table").
     """
 
     id: str
@@ -34,6 +35,7 @@ class Case:
     answers: tuple[str, ...] | None
     sources: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
     relevance: dict = field(default_factory=dict, compare=False)
     retrieval_only: bool = False
 
@@ -51,6 +53,8 @@ class Case:
                 "sources": list(self.sources)}
         if self.history:
             data["history"] = list(self.history)
+        if self.tags:
+            data["tags"] = list(self.tags)
         return data
 
 
@@ -123,7 +127,9 @@ def parse_case(line: str) -> Case:
                              "or null if the assistant must decline")
     sources = _strings(data.get("sources", []), "sources", name)
     history = _strings(data.get("history", []), "history", name)
-    return Case(id=str(case_id), question=question.strip(), answers=answers, sources=sources, history=history)
+    tags = _strings(data.get("tags", []), "tags", name)
+    return Case(id=str(case_id), question=question.strip(), answers=answers, sources=sources, history=history,
+                tags=tags)
 
 
 def _strings(value, key: str, name: str) -> tuple[str, ...]:

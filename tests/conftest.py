@@ -81,13 +81,6 @@ def tampered_model(tmp_path):
     return make(tmp_path / "tampered-model")
 
 
-def _missing(reason: str):
-    """Skip on a developer's machine without the LLM extras; fail in CI, where `make install` provides them."""
-    if os.environ.get("CI"):
-        pytest.fail(f"LLM tests cannot run: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def llm_server():
     """A real llama.cpp server (xllamacpp, in this process) on 127.0.0.1 serving the tiny test model.
@@ -97,16 +90,18 @@ def llm_server():
     points at it (max_tokens 16 unless overridden). Stopped at the end of the session.
     """
     from llm_support import LLMServer, TinyModelMissing, tiny_model
+    from support import skip_or_fail
 
     try:
         import xllamacpp  # noqa: F401
         import llama_index.llms.openai_like  # noqa: F401
     except ImportError as exc:
-        _missing(f"the [llm] extras are not installed ({exc.name}): pip install -e '.[llm]' in the repository")
+        skip_or_fail(f"LLM tests: the [llm] extras are not installed ({exc.name}): "
+                     "pip install -e '.[llm]' in the repository")
     try:
         path = tiny_model()
     except TinyModelMissing as exc:
-        _missing(str(exc))
+        skip_or_fail(f"LLM tests: {exc}")
     from assistant.llm import LocalServer
 
     server = LocalServer(path, context_tokens=512, threads=1, api_key="test-key-not-secret")
