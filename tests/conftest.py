@@ -63,6 +63,36 @@ def sample_bot(sample_home, embedder):
     return Assistant.open(home=sample_home, embedder=embedder)
 
 
+@pytest.fixture(scope="session")
+def realdocs_docs(tmp_path_factory) -> Path:
+    """The real-documents corpus (evals/realdocs/build.py), built once a session; skips (fails in CI) saying why
+    when a package cannot be fetched or Tesseract, which reads its scanned PDF, is missing."""
+    from evals.realdocs.build import build
+    from evals.realdocs.sources import CorpusUnavailable
+    from support import skip_or_fail
+
+    if shutil.which("tesseract") is None:
+        skip_or_fail("the real-documents corpus has a scanned PDF and tesseract is not installed "
+                     "(apt-get install tesseract-ocr; `make install` does it as root)")
+    root = tmp_path_factory.mktemp("realdocs")
+    try:
+        build(root / "docs", root / "cache")
+    except CorpusUnavailable as exc:
+        skip_or_fail(f"the real-documents corpus cannot be built: {exc}")
+    return root / "docs"
+
+
+@pytest.fixture(scope="session")
+def realdocs_bot(tmp_path_factory, embedder, realdocs_docs):
+    """A read-only Assistant over the real-documents corpus, ingested once a session."""
+    from assistant import Assistant
+
+    home = tmp_path_factory.mktemp("realdocs-home")
+    report = Assistant.open(home=home, embedder=embedder).ingest([realdocs_docs])
+    assert not report.failed, report.failed
+    return Assistant.open(home=home, embedder=embedder)
+
+
 @pytest.fixture
 def chroma_server(tmp_path):
     """A real `chroma run` server on 127.0.0.1; `.url`, and `.stop()` to take it down mid-test."""

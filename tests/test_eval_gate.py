@@ -1,10 +1,9 @@
 """CI gate: every eval set of evals/gate.json, through the runner on its corpus, must meet its gate.
 
 news.jsonl is asked of the sample articles; realdocs.jsonl of the real-documents corpus, which
-evals/realdocs/build.py makes from Debian packages (once a session, under the session's temp dir)."""
+evals/realdocs/build.py makes from Debian packages (conftest.py: once a session, under the session's temp dir)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,39 +13,10 @@ from evals.cases import load_cases
 from evals.gate import check_gate, load_gates
 from evals.report import is_miss
 from evals.runner import System, run_cases
-from support import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
 GATES = load_gates(ROOT / "evals" / "gate.json")
 CORPUS_FIXTURES = {"data/sample": "sample_bot", "evals.realdocs.build": "realdocs_bot"}
-
-
-@pytest.fixture(scope="session")
-def realdocs_home(tmp_path_factory, embedder) -> Path:
-    """A home with the real-documents corpus built and ingested once per session; skips (fails in CI) saying why
-    when a package cannot be fetched or Tesseract, which reads the scanned PDF, is missing."""
-    from assistant import Assistant
-    from evals.realdocs.build import build
-    from evals.realdocs.sources import CorpusUnavailable
-
-    if shutil.which("tesseract") is None:
-        skip_or_fail("the real-documents corpus has a scanned PDF and tesseract is not installed "
-                     "(apt-get install tesseract-ocr; `make install` does it as root)")
-    root = tmp_path_factory.mktemp("realdocs")
-    try:
-        build(root / "docs", root / "cache")
-    except CorpusUnavailable as exc:
-        skip_or_fail(f"the real-documents corpus cannot be built: {exc}")
-    report = Assistant.open(home=root / "home", embedder=embedder).ingest([root / "docs"])
-    assert not report.failed, report.failed
-    return root / "home"
-
-
-@pytest.fixture(scope="session")
-def realdocs_bot(realdocs_home, embedder):
-    from assistant import Assistant
-
-    return Assistant.open(home=realdocs_home, embedder=embedder)
 
 
 def test_every_gate_names_a_corpus_the_tests_can_build():
