@@ -56,6 +56,12 @@ def aggregate(records: Sequence[dict]) -> dict:
     return metrics
 
 
+def by_tag(records: Sequence[dict]) -> dict[str, dict]:
+    """The metrics of each tag's cases alone (eval sets whose cases have "tags"), tags in sorted order."""
+    tags = sorted({tag for r in records for tag in r.get("tags", ())})
+    return {tag: aggregate([r for r in records if tag in r.get("tags", ())]) for tag in tags}
+
+
 def exact_answers(answerable: Sequence[dict]) -> dict:
     """SQuAD exact match and F1 of the whole answer and of the short answer: over every answerable case
     (declined = 0) and over those answered (`answered_*`); the short ones are None for a system that

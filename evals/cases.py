@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 
-KEYS = ("id", "question", "answers", "sources", "history", "note", "given")
+KEYS = ("id", "question", "answers", "sources", "history", "tags", "note", "given")
 REQUIRED = ("id", "question", "answers")
 MAX_PROBLEMS = 20  # a file with more is probably not an eval set at all
 
@@ -26,7 +26,8 @@ class Case:
     """One question with what counts as a right answer.
 
     answers=None means the assistant must decline. `relevance` maps a gold source to its grade
-    (BEIR qrels); eval-set sources all have grade 1. Retrieval-only cases (BEIR) score no answer.
+    (BEIR qrels); eval-set sources all have grade 1. Retrieval-only cases (BEIR) score no answer. `tags` name
+    groups of cases that the report also measures alone (e.g. "table").
     """
 
     id: str
@@ -34,6 +35,7 @@ class Case:
     answers: tuple[str, ...] | None
     sources: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
     relevance: dict = field(default_factory=dict, compare=False)
     retrieval_only: bool = False
     note: str = ""  # why the case exists (e.g. the comment of a thumbs-down in the chat)
@@ -57,6 +59,8 @@ class Case:
                 "sources": list(self.sources)}
         if self.history:
             data["history"] = list(self.history)
+        if self.tags:
+            data["tags"] = list(self.tags)
         if self.note:
             data["note"] = self.note
         return data
@@ -134,8 +138,9 @@ def parse_case(line: str) -> Case:
             raise ValueError(f'{name}: "{key}" must be a string')
     sources = _strings(data.get("sources", []), "sources", name)
     history = _strings(data.get("history", []), "history", name)
+    tags = _strings(data.get("tags", []), "tags", name)
     return Case(id=str(case_id), question=question.strip(), answers=answers, sources=sources, history=history,
-                note=_text(data.get("note")))
+                tags=tags, note=_text(data.get("note")))
 
 
 def _text(value) -> str:

@@ -38,7 +38,7 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
         Console(stderr=True).print("Usage: assistant eval SET.jsonl|BENCHMARK_DIR [--out DIR], "
                                    "or assistant eval --compare A B")
         return 2
-    checks = load_gate(gate) if gate else None  # a broken gate file fails before any work
+    checks = load_gate(gate, target) if gate else None  # a broken gate file fails before any work
     try:
         results = evaluate(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed, articles=articles,
                            home=home, config=config, kb=kb, console=err)
@@ -52,7 +52,8 @@ def run_command(target: Path | None = None, as_json: bool = False, out: Path | N
         if system is None:
             raise GateError(f"{gate}: system {checks.system!r} is not in this run ({', '.join(results['systems'])})")
         results["gate"] = {"file": str(gate), "system": checks.system, "min": checks.minimum,
-                           "max": checks.maximum, "failures": check_gate(checks, system["metrics"])}
+                           "max": checks.maximum, "tags": checks.tags,
+                           "failures": check_gate(checks, system["metrics"], system.get("by_tag"))}
     out = out or _default_out(results["name"], home, config)
     written = write_all(results, out)
     _print(results, as_json, out, written, err)
@@ -124,11 +125,13 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
     store["documents"] = len(bot.sources())
     with RichCaseProgress(console, f"{target.name}: asking") as progress:
         run = run_cases(chosen, systems, progress)
-    return build_results(run, systems, name=bench.name if bench else target.stem,
-                         kind=bench.kind if bench else "eval-set", target=str(target),
-                         command=command_line(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed,
-                                              articles=articles, home=None if bench else home, config=config, kb=kb),
-                         started_at=started, limit=limit, seed=seed if limit else None, store=store)
+    results = build_results(run, systems, name=bench.name if bench else target.stem,
+                            kind=bench.kind if bench else "eval-set", target=str(target),
+                            command=command_line(target, top_k=top_k, answerer=answerer, limit=limit, seed=seed,
+                                                 articles=articles, home=None if bench else home, config=config, kb=kb),
+                            started_at=started, limit=limit, seed=seed if limit else None, store=store)
+    results["waiting"] = pending  # cases left out until a person writes their gold answer
+    return results
 
 
 def write_all(results: dict, out: Path) -> list[str]:
@@ -186,13 +189,14 @@ def _warn_unknown_sources(cases: list[Case], indexed: list[str], console: Consol
 
 
 def _print(results: dict, as_json: bool, out: Path, written: list[str], err: Console) -> None:
-    from evals.report import metrics_table
+    from evals.report import metrics_table, tags_table
 
     if as_json:
         summary = {k: results[k] for k in ("name", "kind", "target", "command", "interrupted", "planned",
                                             "completed", "seconds")}
         summary["out"] = str(out)
-        summary["systems"] = {n: {"description": s["description"], "metrics": s["metrics"]}
+        summary["systems"] = {n: {"description": s["description"], "metrics": s["metrics"],
+                                  **({"by_tag": s["by_tag"]} if s.get("by_tag") else {})}
                               for n, s in results["systems"].items()}
         if "gate" in results:
             summary["gate"] = results["gate"]
@@ -200,6 +204,8 @@ def _print(results: dict, as_json: bool, out: Path, written: list[str], err: Con
         return
     console = Console()
     console.print(metrics_table(results))
+    if (tagged := tags_table(results)) is not None:
+        console.print(tagged)
     for name, system in results["systems"].items():
         console.print(f"[bold]{name}[/]: {system['description']}")
     if "gate" in results and not results["gate"]["failures"]:

@@ -9,6 +9,7 @@ from rich.table import Table
 from evals.aggregate import COUNTS, ORDER, is_share
 
 MISSES_SHOWN = 40
+TAG_METRICS = ("cases", "answer_accuracy", "citation_precision", "abstention_recall")  # the by-tag table
 
 
 def fmt(name: str, value) -> str:
@@ -42,6 +43,26 @@ def metrics_table(results: dict) -> Table:
     return table
 
 
+def tag_rows(results: dict) -> tuple[str, list[list[str]]]:
+    """(system, one row per case tag: the tag and its TAG_METRICS) of the first system; no rows without tags."""
+    name, system = next(iter(results["systems"].items()))
+    return name, [[tag, *(fmt(m, metrics.get(m)) for m in TAG_METRICS)]
+                  for tag, metrics in system.get("by_tag", {}).items()]
+
+
+def tags_table(results: dict) -> Table | None:
+    """The by-tag table for the terminal (None when no case has tags)."""
+    name, rows = tag_rows(results)
+    if not rows:
+        return None
+    table = Table(title=f"{name}, by case tag", show_header=True, header_style="bold")
+    for column in ("tag", *TAG_METRICS):
+        table.add_column(column, justify="left" if column == "tag" else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def title(results: dict) -> str:
     done = f"{results['completed']}/{results['planned']} cases"
     return f"{results['name']} ({results['kind']}): {done}" + (" — INTERRUPTED" if results["interrupted"] else "")
@@ -72,6 +93,10 @@ def summary_markdown(results: dict, charts: list[str] = ()) -> str:
         lines += ["", f"Gate ({gate['file']}, system {gate['system']}): "
                   + ("**passed**" if not gate["failures"] else "**FAILED**")]
         lines += [f"- {f}" for f in gate["failures"]]
+    name, rows = tag_rows(results)
+    if rows:
+        lines += ["", f"## By case tag ({name})", "", "| tag | " + " | ".join(TAG_METRICS) + " |",
+                  "|---|" + "---:|" * len(TAG_METRICS), *("| " + " | ".join(row) + " |" for row in rows)]
     first = results["systems"][names[0]]
     misses = [r for r in first["cases"] if is_miss(r)]
     if misses:

@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from evals.aggregate import aggregate
+from evals.aggregate import aggregate, by_tag
 from evals.cases import Case
 from evals.compare import SCHEMA
 from evals.runner import Run, System
@@ -41,6 +41,7 @@ def build_results(run: Run, systems: Sequence[System], *, name: str, kind: str, 
         "planned": run.planned, "completed": len(first), "limit": limit, "seed": seed,
         "git_commit": git_commit(), "store": store or {},
         "systems": {s.name: {"description": s.description, "settings": s.settings, "top_k": s.top_k,
-                             "metrics": aggregate(run.records[s.name]), "cases": run.records[s.name]}
+                             "metrics": aggregate(run.records[s.name]), "by_tag": by_tag(run.records[s.name]),
+                             "cases": run.records[s.name]}
                     for s in systems},
     }

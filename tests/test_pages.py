@@ -78,6 +78,17 @@ def test_page_marks_land_where_the_offset_map_says_across_blocks(monkeypatch):
     assert full.marks[-1] == len(full.text)
 
 
+def test_a_word_hyphenated_across_lines_keeps_the_page_marks():
+    # A PDF's "decompres-" / "sion" is joined with no separator; the marks after it must still land.
+    raw = ("This really performs a trial decompres-\nsion and throws away the result.\n"
+           "The second page starts here and carries on.")
+    marks = (0, raw.index("The second"))
+    full = clean.clean_text(raw, offsets=True, marks=marks)
+    lean = clean.clean_text(raw, offsets=False, marks=marks)
+    assert "decompres-sion and" in full.text and lean.text == full.text
+    assert lean.marks == full.marks and full.text[full.marks[1]:].startswith("The second page")
+
+
 def test_chunks_know_their_page_and_the_pages_inside_them(tmp_path, embedder):
     pages = [[f"Page {n} sentence {i} about item {n * 10 + i}." for i in range(6)] if n != 3 else None
              for n in range(1, 7)]
