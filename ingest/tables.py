@@ -26,6 +26,20 @@ _SNIFF_CHARS = 64 * 1024
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+def row_values(line: str) -> list[tuple[int, int]]:
+    """Where the values of a row line (`Header: value | Header: value`) are: (start, end) in the line, labels
+    left out; [] for a line that is not a row."""
+    if ROW_SEPARATOR not in line:
+        return []
+    out, start = [], 0
+    for part in line.split(ROW_SEPARATOR):
+        label, colon, value = part.partition(": ")
+        first = start + (len(label) + len(colon) if colon else 0)
+        out.append((first, start + len(part)))
+        start += len(part) + len(ROW_SEPARATOR)
+    return out
+
+
 def cell_text(value: object) -> str:
     """A cell's value as one line: whitespace collapsed, whole floats without '.0', dates without midnight."""
     if value is None:

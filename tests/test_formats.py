@@ -123,6 +123,12 @@ def test_a_question_about_one_row_is_answered_and_cited_from_it(tmp_path, make_a
     assert not answer.abstained and row in answer.citations[0].text
     assert (answer.citations[0].page, answer.citations[0].page_kind) == (2, "sheet")
     assert answer.citations[0].location == "sheet 2"
+    # The short answer is the asked cell of the asked row, whichever row of the table (assistant/answerers/
+    # extractive/rows.py): the reader alone mixed up rows and took the region or quarter for the answer.
+    for region, quarter in (("West", "Q3"), ("Harbour", "Q1"), ("Tundra", "Q4"), ("Midlands", "Q2")):
+        answer = bot.ask(f"What was the {region} region's revenue in {quarter}?")
+        assert answer.short == str(revenue(region, quarter)), (region, quarter, answer.short, answer.text)
+        assert f"Region: {region} | Quarter: {quarter} | Revenue:" in answer.citations[0].sentence
 
 
 def deck(*slides: tuple[str | None, str, str], rows: list[list[str]] | None = None) -> bytes:

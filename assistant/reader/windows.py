@@ -1,13 +1,18 @@
 """How the reader sees a question and a passage: `[CLS] question [SEP] window [SEP]`.
 
 A passage longer than one window is read in overlapping windows (a stride, as SQuAD readers do), so
-an answer cut by one window's edge lies whole in the next. Training (bench/train_reader.py) and
-answering build their inputs here, so the model is always asked the way it was taught.
+an answer cut by one window's edge lies whole in the next. A table row (a line `Header: value | Header:
+value`, as ingest writes every table) is read alone, in windows of its own: each row carries its headers,
+and the reader, taught on prose, is not asked to tell apart the rows of a whole table at once. Training
+(bench/train_reader.py) and answering build their inputs here, so the model is always asked the way it
+was taught.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from ingest.tables import ROW_SEPARATOR
 
 MAX_TOKENS = 256  # a window with its question and the three special tokens
 MAX_QUESTION_TOKENS = 64  # a longer question is cut: the passage keeps the room
@@ -61,18 +66,47 @@ class Windower:
         """The windows that together cover the passage (at least one, empty for an empty passage)."""
         q = self.question_ids(question) if isinstance(question, str) else list(question)
         enc = self.tokenizer.encode(passage, add_special_tokens=False)
-        ids, offsets = enc.ids, enc.offsets
+        ids, offsets = enc.ids, [tuple(o) for o in enc.offsets]
         room = self.max_tokens - len(q) - 3
         step = max(1, room - self.overlap)
         head = [self.cls, *q, self.sep]
         out = []
-        begin = 0
-        while True:
-            end = min(len(ids), begin + room)
-            body = ids[begin:end]
-            out.append(Window(tuple(head + body + [self.sep]),
-                              tuple([0] * len(head) + [1] * (len(body) + 1)),
-                              len(head), tuple(tuple(o) for o in offsets[begin:end])))
-            if end >= len(ids):
-                return out
-            begin += step
+        for first, last in _parts(passage, offsets):
+            begin = first
+            while True:
+                end = min(last, begin + room)
+                body = ids[begin:end]
+                out.append(Window(tuple(head + body + [self.sep]), tuple([0] * len(head) + [1] * (len(body) + 1)),
+                                  len(head), tuple(offsets[begin:end])))
+                if end >= last:
+                    break
+                begin += step
+        return out
+
+
+def _parts(passage: str, offsets: Sequence[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Token ranges [first, last) read apart: each table row line, and the prose between rows (one range when
+    the passage holds no row; one empty range for an empty passage)."""
+    if ROW_SEPARATOR not in passage:
+        yield 0, len(offsets)
+        return
+    begin, at = 0, 0  # the range being gathered starts at token `begin`; `at` is the next token to place
+    for line_start, line in _lines(passage):
+        line_end = line_start + len(line)
+        first = at
+        while at < len(offsets) and offsets[at][0] < line_end:
+            at += 1
+        if ROW_SEPARATOR in line and at > first:
+            if first > begin:
+                yield begin, first
+            yield first, at
+            begin = at
+    if at < len(offsets) or begin < at or not offsets:
+        yield begin, len(offsets)
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    start = 0
+    for line in text.split("\n"):
+        yield start, line
+        start += len(line) + 1

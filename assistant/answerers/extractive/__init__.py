@@ -17,9 +17,11 @@ import numpy as np
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, abstain, speak
 from assistant.answerers.extractive.answerability import Answerability, features, shipped
 from assistant.answerers.extractive.compose import Found, choose, compose, quote
+from assistant.answerers.extractive.rows import row_answer
 from assistant.reader import Reader, Reading, shipped_reader
 from assistant.settings import AnswerSettings
 from assistant.text.terms import terms
+from ingest.tables import row_values
 from vectorstore.embedder import Embedder
 
 # A span whose content words are more than this share the question's own is not offered as an answer.
@@ -80,10 +82,11 @@ class ExtractiveAnswerer(Answerer):
 
         def answers(passage: str, start: int, end: int) -> bool:
             # A span that is mostly the question's own words restates it: it is not an answer. Nor is one
-            # across a line break (a heading and the paragraph under it).
+            # across a line break (a heading and the paragraph under it), nor, in a table row, anything but
+            # (part of) one cell's value.
             said = terms(passage[start:end])
             return bool(said) and sum(t in asked for t in said) <= MAX_ASKED_SHARE * len(said) and \
-                "\n" not in passage[start:end]
+                "\n" not in passage[start:end] and in_one_value(passage, start, end)
 
         readings = self.reader.read(request.query, passages, answers)
         found = [Found(hit, rank, hit.chunk.start + span.start, hit.chunk.start + span.end, span.score,
@@ -92,9 +95,12 @@ class ExtractiveAnswerer(Answerer):
         if not found:
             return None
         found.sort(key=lambda f: (-f.margin, f.rank))
+        if self.embedder is not None:
+            found[0] = row_answer(request.query, found[0], found, texts, self.embedder.embed_cached)
         best = found[0]
         phrases = [t[h.chunk.start + r.spans[0].start:h.chunk.start + r.spans[0].end] if r.spans else None
                    for t, h, r in zip(texts, hits, readings)]
+        phrases[best.rank] = texts[best.rank][best.start:best.end]  # a table's cell may be another than the reader's
         lead = quote(best, texts[best.rank])
         sentence = texts[best.rank][lead.sentence:lead.end]
         cosine = self._cosine(request.query, sentence)
@@ -107,6 +113,14 @@ class ExtractiveAnswerer(Answerer):
             return 0.0
         q, s = self.embedder.embed_cached([question, sentence])
         return float(q @ s)
+
+
+def in_one_value(passage: str, start: int, end: int) -> bool:
+    """Whether passage[start:end] lies inside one value of a table row line, or is not in a row at all."""
+    line_start = passage.rfind("\n", 0, start) + 1
+    line_end = passage.find("\n", start)
+    values = row_values(passage[line_start:line_end if line_end >= 0 else len(passage)])
+    return not values or any(a <= start - line_start and end - line_start <= b for a, b in values)
 
 
 @dataclass
