@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from assistant.core import Assistant
+from assistant.history import History
 from assistant.kb import check_name
 
 
@@ -22,6 +23,7 @@ class OpenBases:
         self._kinds = {assistant.settings.answer.kind: assistant}  # kind -> an assistant whose answerer is shared
         self._views: dict[tuple[str, str], Assistant] = {}
         self._lock = threading.Lock()
+        self.history = History.of(assistant.settings)  # the saved conversations of the home
 
     def names(self) -> list[str]:
         """Every knowledge base: "default" first, then by name."""

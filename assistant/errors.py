@@ -51,6 +51,14 @@ class UnknownConversation(AssistantError):
     """No conversation (or turn) of that id belongs to the one asking."""
 
 
+class CitedDocumentGone(AssistantError):
+    """A (saved) answer cites a document that is no longer indexed."""
+
+
+class CitedDocumentChanged(AssistantError):
+    """A (saved) answer cites a document whose text at the cited place is no longer the cited passage."""
+
+
 class BackendUnavailable(AssistantError):
     """An answerer backend (LLM server, optional package) cannot be used."""
 
@@ -90,7 +98,7 @@ class ContextOverflow(BackendUnavailable):
 # Everything the outer layers turn into a one-line message rather than a traceback.
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
-__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
+__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "CitedDocumentChanged", "CitedDocumentGone", "ConfigError", "ContextOverflow", "EmptyIndex",
            "EmptyQuestion", "HistoryUnavailable", "IngestError", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
            "ModelError", "StoreError", "StoreUnavailable", "UnknownConversation", "UnknownKnowledgeBase", "UnknownSource",
