@@ -59,9 +59,9 @@ def build_app(assistant) -> gr.Blocks:
         last_open = gr.BrowserState(None, storage_key="docs-assistant-conversation",
                                     secret=f"docs-assistant:{on.bases.history.path}")
 
-        with gr.Sidebar(label="Conversations", open=True, width=300, elem_id="conversations-bar"):
-            new_btn = gr.Button("＋ New conversation", size="sm", elem_id="new-conversation")
-            search = gr.Textbox(placeholder="Search conversations…", show_label=False, container=False,
+        with gr.Sidebar(label="Conversations", open=True, width=style.SIDEBAR_PX, elem_id="conversations-bar"):
+            new_btn = gr.Button("+ New conversation", size="sm", elem_id="new-conversation")
+            search = gr.Textbox(placeholder="Search conversations…", show_label=False, container=False, max_lines=1,
                                 elem_id="conversation-search")
             listed = gr.Radio([], value=None, label=f"Saved (the latest {SHOWN}; search finds any)",
                               elem_id="conversations")
@@ -158,7 +158,8 @@ def build_app(assistant) -> gr.Blocks:
                          js="(s, kb) => [(s && confirm('Remove this document from the index?')) ? s : null, kb]")
         sidebar(kb.input(on.switch, kb, index_outputs + clear_outputs, **quiet))
         sidebar(new_btn.click(on.new, kb, [chatbot] + clear_outputs, **quiet))
-        search.input(talks.listing, [search, thread], listed, trigger_mode="always_last", **quiet)
+        for typed in (search.input, search.submit):  # as typed, and on Enter
+            typed(talks.listing, [search, thread], listed, trigger_mode="always_last", **quiet)
         listed.input(talks.open, [listed, search], shown_outputs, **quiet)
         rename_btn.click(talks.rename, [thread, title, search], side_outputs, **quiet)
         sidebar(delete_btn.click(talks.delete, [title, thread], None, **private,

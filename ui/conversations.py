@@ -68,7 +68,7 @@ class Conversations:
         self._exports = tempfile.TemporaryDirectory(prefix="docs-assistant-exports-")
 
     # ---- saving a turn (called by Handlers.respond) ------------------------------------------
-    def save(self, thread: Thread | None, bot, question: str, answer: Answer | None, request=None):
+    def save(self, thread: Thread | None, bot, question: str, answer: Answer | None, request: gr.Request = None):
         """Save an answered turn at the end of the thread's conversation (a new one for the first turn, or when
         another tab deleted it). Returns (the thread with the turn, history note)."""
         thread, kb = thread or Thread(), bot.kb.name
@@ -87,7 +87,7 @@ class Conversations:
         return thread.then(turn.id, kb, cid), available()
 
     # ---- the list ------------------------------------------------------------------------------
-    def sidebar(self, thread: Thread | None, search: str = "", request=None):
+    def sidebar(self, thread: Thread | None, search: str = "", request: gr.Request = None):
         """The list (the thread's conversation selected), its title, its exports, its id for the browser."""
         who, cid = owner(request), thread.id if thread else None
         try:
@@ -99,14 +99,14 @@ class Conversations:
         return (_radio(listed, current, search), current.title if current else "", *self._files(current),
                 current.id if current else None, gr.skip())
 
-    def listing(self, search: str, thread: Thread | None, request=None):
+    def listing(self, search: str, thread: Thread | None, request: gr.Request = None):
         """The list for a search (as typed). Output: the list."""
         try:
             return _radio(self.history.conversations(owner(request), search or None, SHOWN), thread, search)
         except HistoryUnavailable:
             return gr.Radio(choices=[], value=None)
 
-    def open(self, cid: str | None, search: str = "", request=None):
+    def open(self, cid: str | None, search: str = "", request: gr.Request = None):
         """Show one of the owner's conversations (none, or one not theirs: an empty chat). Outputs (chat, history,
         answers, thread, why) and the sidebar's."""
         try:
@@ -116,7 +116,7 @@ class Conversations:
         thread, shown = _shown(conversation)
         return shown + self.sidebar(thread, search, request)
 
-    def rename(self, thread: Thread | None, title: str, search: str = "", request=None):
+    def rename(self, thread: Thread | None, title: str, search: str = "", request: gr.Request = None):
         """Retitle the conversation on screen. Outputs: the sidebar's."""
         if not (thread and thread.id):
             raise gr.Error("Ask a question first: a conversation is saved with its first answer.",
@@ -127,7 +127,7 @@ class Conversations:
             raise gr.Error(str(exc), print_exception=False) from None
         return self.sidebar(thread, search, request)
 
-    def delete(self, confirmed: str, thread: Thread | None, request=None) -> None:
+    def delete(self, confirmed: str, thread: Thread | None, request: gr.Request = None) -> None:
         """Delete the conversation on screen once the browser's confirm() said "yes" (the page then starts a new
         one); "no" stops here, leaving the page as it is."""
         if confirmed == "no":
@@ -158,7 +158,7 @@ class Conversations:
         thumb = "👍" if rating > 0 else "👎"
         return gr.Column(visible=True), _line(f"Saved {thumb}. Say why, if you like:"), (turn_id, rating)
 
-    def comment(self, pending, text: str, request=None):
+    def comment(self, pending, text: str, request: gr.Request = None):
         """Keep a comment with the rating just given. Outputs (comment box, feedback line, comment text)."""
         if not pending:
             return gr.Column(visible=False), _line("Rate an answer first (👍 or 👎 under it)."), gr.skip()
