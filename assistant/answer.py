@@ -88,3 +88,15 @@ class Answer:
                 "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),
                 "unsupported": list(self.unsupported), "answered_by": self.answered_by,
                 "timings_ms": dict(self.timings_ms)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The Answer to_dict() gave (a saved turn's), to show again."""
+        return cls(question=data["question"], text=data["answer"],
+                   citations=tuple(Citation(**c) for c in data.get("citations") or ()),
+                   abstained=bool(data.get("abstained")), query=data.get("query") or "",
+                   hits=tuple(Hit.from_dict(h) for h in data.get("hits") or ()),
+                   timings_ms=dict(data.get("timings_ms") or {}), notes=tuple(data.get("notes") or ()),
+                   details=tuple(data.get("details") or ()), unsupported=tuple(data.get("unsupported") or ()),
+                   confidence=data.get("confidence"), short=data.get("short"), short_start=data.get("short_start"),
+                   short_end=data.get("short_end"), answered_by=data.get("answered_by") or "")

@@ -12,9 +12,9 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from assistant.answer import Answer
+from assistant.answer import Answer, Citation
 from assistant.answerers import Answerer, AnswerRequest, AnswerResult, make_answerer
-from assistant.errors import EmptyIndex, EmptyQuestion, UnknownSource
+from assistant.errors import CitedDocumentChanged, CitedDocumentGone, EmptyIndex, EmptyQuestion, UnknownSource
 from assistant.kb import KnowledgeBase, names, open_store, resolve
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
@@ -159,6 +159,18 @@ class Assistant:
         """One indexed document with its cleaned text (citation offsets point into it)."""
         record = self.store.document(self.resolve_sources([source])[0])
         assert record is not None
+        return record
+
+    def cited_document(self, citation: Citation) -> DocumentRecord:
+        """The document a citation (a saved answer's too) points into, if it still reads the same there:
+        CitedDocumentGone when the source is no longer indexed, CitedDocumentChanged when the document's text at
+        the citation's start:end is no longer the cited text."""
+        record = self.store.document(citation.source)
+        if record is None:
+            raise CitedDocumentGone(f"{citation.source} is no longer indexed, so this passage cannot be shown.")
+        if record.text[citation.start:citation.end] != citation.text:
+            raise CitedDocumentChanged(f"{citation.source} has changed since this answer: the cited passage is no "
+                                       "longer in it as quoted.")
         return record
 
     def remove(self, source: str) -> str:

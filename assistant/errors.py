@@ -59,6 +59,14 @@ class InvalidConversationInput(AssistantError):
     """A conversation's title, or a rating or comment on a turn, that cannot be saved (empty, out of range, too long)."""
 
 
+class CitedDocumentGone(AssistantError):
+    """A (saved) answer cites a document that is no longer indexed."""
+
+
+class CitedDocumentChanged(AssistantError):
+    """A (saved) answer cites a document whose text at the cited place is no longer the cited passage."""
+
+
 class BackendUnavailable(AssistantError):
     """An answerer backend (LLM server, optional package) cannot be used."""
 
@@ -98,9 +106,9 @@ class ContextOverflow(BackendUnavailable):
 # Everything the outer layers turn into a one-line message rather than a traceback.
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
-__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "ConfigError", "ContextOverflow", "EmptyIndex",
-           "EmptyQuestion", "Forbidden", "HistoryUnavailable", "IngestError", "InvalidConversationInput",
-           "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
+__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "CitedDocumentChanged", "CitedDocumentGone",
+           "ConfigError", "ContextOverflow", "EmptyIndex", "EmptyQuestion", "Forbidden", "HistoryUnavailable",
+           "IngestError", "InvalidConversationInput", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
            "ModelError", "StoreError", "StoreUnavailable", "UnknownConversation", "UnknownKnowledgeBase", "UnknownSource",
            "WatchError"]

@@ -100,6 +100,42 @@ class ApiServer:
         return self.proc.communicate(timeout=60)[0]
 
 
+class ChatServer:
+    """A real `assistant --home HOME chat --port PORT` process; `.url`, `.restart()` (same port, so the browser's
+    storage for the page stays), `.stop() -> its output`. Returns once the page answers."""
+
+    def __init__(self, home: Path, *args: str, env: dict, timeout: float = 300):
+        self.home, self.args, self.env, self.timeout = home, args, env, timeout
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self._start()
+
+    def _start(self) -> None:
+        import httpx
+
+        self.proc = subprocess.Popen([str(VENV_BIN / "assistant"), "--home", str(self.home), "chat", "--port",
+                                      str(self.port), *self.args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=self.env)
+        deadline = time.time() + self.timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            try:
+                if httpx.get(self.url, timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"`assistant chat` did not start: {self.stop()}")
+
+    def restart(self) -> None:
+        self.stop()
+        self._start()
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.communicate(timeout=60)[0]
+
+
 def tampered_model(dest: Path) -> tuple[Path, Path, str]:
     """A copy of the packaged MiniLM with the last byte of its weights flipped: (dir, weights, sha256).
 

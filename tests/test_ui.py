@@ -11,6 +11,7 @@ gr = pytest.importorskip("gradio")
 from assistant.answer import NOT_FOUND, Answer, Citation  # noqa: E402
 from assistant.errors import StoreUnavailable  # noqa: E402
 from ui import build_app, citations, panels, style, welcome  # noqa: E402
+from ui.conversations import Thread  # noqa: E402
 from ui.handlers import Handlers  # noqa: E402
 from assistant.uploads import ingest_uploads, max_upload_bytes  # noqa: E402
 from vectorstore.records import Chunk, DocumentRecord, Hit  # noqa: E402
@@ -27,6 +28,15 @@ def _answer(text="Putin denied it. [1]", sentence="Putin denied it.", passage="B
 
 def _drain(gen):
     return list(gen)
+
+
+@pytest.fixture(autouse=True)
+def own_history(tmp_path, monkeypatch):
+    """Conversations go to a file of the test's own, never into the shared sample home."""
+    from assistant import bases
+    from assistant.history import History
+
+    monkeypatch.setattr(bases.History, "of", classmethod(lambda cls, settings: History(tmp_path / "talks.sqlite3")))
 
 
 # ---- rendering ----------------------------------------------------------------------------
@@ -131,7 +141,7 @@ def test_a_turn_streams_then_keeps_history_for_follow_ups(sample_bot):
     on = Handlers(sample_bot)
     updates = _drain(on.respond("Who denied involvement?", [], [], [], 6, None, "extractive"))
     assert "Searching your documents" in updates[0][0][-1]["content"]
-    messages, history, answers, why, viewer = updates[-1]
+    messages, history, answers, why, viewer, thread, note = updates[-1]
     final_html = updates[-2][0][-1]["content"]
     assert '<a class="cite-ref" href="#cite-0-1"' in final_html and "<mark>" in final_html
     assert messages == gr.skip() and history[0][0] == "Who denied involvement?" and "[1]" in history[0][1]
@@ -251,9 +261,9 @@ def test_the_knowledge_base_picker_moves_the_chat_sources_and_uploads(make_assis
     picker = on.refresh()[-1]
     assert picker.visible and picker.choices == [("default", "default"), ("notes", "notes")] and \
         picker.value == "default"
-    header, sources, _, source_filter, chat, history, answers, _, _ = on.switch("notes")
+    header, sources, _, source_filter, chat, history, answers, _, _, thread = on.switch("notes")
     assert "No documents indexed yet" in header and "Nothing indexed yet" in sources
-    assert (chat.value, source_filter.value, history, answers) == ([], [], [], [])  # a new conversation
+    assert (chat.value, source_filter.value, history, answers, thread) == ([], [], [], [], Thread())  # a new one
 
     dropped = tmp_path / "zorblat.txt"
     dropped.write_text(ZORB)

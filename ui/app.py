@@ -13,6 +13,7 @@ from assistant.uploads import max_upload_bytes
 from ui import panels, style, welcome
 from ui.endpoints import add_endpoints
 from ui.chat import answerer_choices
+from ui.conversations import SHOWN, Thread
 from ui.handlers import Handlers
 from ui.login import LoginGate
 
@@ -42,6 +43,7 @@ def build_app(assistant) -> gr.Blocks:
     """The chat UI over `assistant`, not launched (call .launch() or ui.launch())."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     on = Handlers(assistant)
+    talks = on.talks
     if assistant.settings.access:  # users see different bases: each page is filled as it loads (on.refresh)
         records, names = [], [assistant.kb.name]
     else:
@@ -53,6 +55,27 @@ def build_app(assistant) -> gr.Blocks:
         history = gr.State([])  # (question, answer text) per answered turn, for follow-ups
         answers = gr.State([])  # the Answer (or None when it failed) of every turn
         pending = gr.State("")  # the question being answered (the box is cleared at once)
+        thread = gr.State(Thread())  # the conversation on screen: its saved id and turns
+        rating = gr.State(None)  # (turn id, rating) the comment box adds a comment to
+        # The id of the conversation on screen, kept in the browser: a reload (or a restart) opens it again.
+        # Its secret only keeps the value opaque; the id itself opens nothing without its owner's login.
+        last_open = gr.BrowserState(None, storage_key="docs-assistant-conversation",
+                                    secret=f"docs-assistant:{on.bases.history.path}")
+
+        with gr.Sidebar(label="Conversations", open=True, width=style.SIDEBAR_PX, elem_id="conversations-bar"):
+            new_btn = gr.Button("+ New conversation", size="sm", elem_id="new-conversation")
+            search = gr.Textbox(placeholder="Search conversations…", show_label=False, container=False, max_lines=1,
+                                elem_id="conversation-search")
+            listed = gr.Radio([], value=None, label=f"Saved (the latest {SHOWN}; search finds any)",
+                              elem_id="conversations")
+            with gr.Accordion("This conversation", open=False, elem_id="conversation-tools"):
+                title = gr.Textbox(label="Title", max_lines=1, elem_id="conversation-title")
+                with gr.Row():
+                    rename_btn = gr.Button("Rename", size="sm", elem_id="rename-conversation")
+                    delete_btn = gr.Button("Delete", size="sm", variant="stop", elem_id="delete-conversation")
+                with gr.Row():
+                    export_md = gr.DownloadButton("Markdown", size="sm", interactive=False, elem_id="export-md")
+                    export_json = gr.DownloadButton("JSON", size="sm", interactive=False, elem_id="export-json")
 
         with gr.Row(equal_height=True, elem_id="top"):
             header = gr.HTML(welcome.header_html(records), elem_id="header", js_on_load=None, scale=1)
@@ -62,14 +85,21 @@ def build_app(assistant) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False, elem_id="main"):
                     with gr.Column(scale=3, min_width=340):
+                        note = gr.HTML("", visible=False, elem_id="history-note", js_on_load=None)
                         chatbot = gr.Chatbot(
                             [], elem_id="chat", show_label=False, height="64vh", min_height=360,
-                            render_markdown=False, latex_delimiters=[], feedback_options=None, buttons=["copy"],
+                            render_markdown=False, latex_delimiters=[], feedback_options=["Like", "Dislike"],
+                            buttons=["copy"],
                             layout="panel", placeholder=welcome.placeholder(records),
                             examples=welcome.examples(records) or None)
                         question = gr.Textbox(placeholder="Ask a question about your documents…", show_label=False,
                                               lines=1, max_lines=5, submit_btn="Ask", autofocus=True,
                                               container=False, elem_id="question")
+                        feedback_line = gr.HTML("", elem_id="feedback-line", js_on_load=None)
+                        with gr.Column(visible=False, elem_id="feedback") as feedback:
+                            comment = gr.Textbox(placeholder="What was right or wrong? (optional)", show_label=False,
+                                                 lines=2, max_lines=6, elem_id="feedback-comment")
+                            comment_btn = gr.Button("Save comment", size="sm", elem_id="feedback-save")
                     with gr.Column(scale=2, min_width=300, elem_id="side"):
                         with gr.Tabs(selected="doc") as tabs:
                             with gr.Tab("Document", id="doc"):
@@ -105,24 +135,41 @@ def build_app(assistant) -> gr.Blocks:
                         sources = gr.HTML(panels.sources_html(records), elem_id="sources", js_on_load=None)
 
         index_outputs = [header, sources, remove_pick, source_filter, chatbot]
-        turn_outputs = [chatbot, history, answers, why, viewer]
-        turn_inputs = [pending, chatbot, history, answers, top_k, source_filter, answerer, kb]
+        clear_outputs = [history, answers, why, viewer, thread]
+        turn_outputs = [chatbot, history, answers, why, viewer, thread, note]
+        turn_inputs = [pending, chatbot, history, answers, top_k, source_filter, answerer, kb, thread]
+        side_outputs = [listed, title, export_md, export_json, last_open, note]
+        shown_outputs = [chatbot, history, answers, thread, why] + side_outputs
+        private = dict(api_visibility="private")
+        quiet = dict(show_progress="hidden", **private)
+
+        def sidebar(event):  # after an event that changed the conversation on screen: the list and exports
+            return event.then(talks.sidebar, [thread, search], side_outputs, **quiet)
+
         # The page's events are private (the page calls them; API clients get /ask and /sources below).
         # A quick unqueued check first: an empty question ends there, and the box clears at once.
-        question.submit(on.accept, question, [question, pending], queue=False, show_progress="hidden",
-                        api_visibility="private").success(
-            on.respond, turn_inputs, turn_outputs, show_progress="hidden", api_visibility="private")
-        chatbot.example_select(on.example, None, pending, queue=False, show_progress="hidden",
-                               api_visibility="private").then(
-            on.respond, turn_inputs, turn_outputs, show_progress="hidden", api_visibility="private")
-        chatbot.clear(on.clear, kb, [history, answers, why, viewer], queue=False, api_visibility="private")
-        viewer.click(on.open, kb, [viewer, tabs, views], show_progress="hidden", api_visibility="private")
-        upload.upload(on.upload, [upload, kb], [upload, upload_results] + index_outputs, api_visibility="private")
-        remove_btn.click(on.remove, [remove_pick, kb], [upload_results] + index_outputs, api_visibility="private",
+        sidebar(question.submit(on.accept, question, [question, pending], queue=False, **quiet).success(
+            on.respond, turn_inputs, turn_outputs, **quiet))
+        sidebar(chatbot.example_select(on.example, None, pending, queue=False, **quiet).then(
+            on.respond, turn_inputs, turn_outputs, **quiet))
+        sidebar(chatbot.clear(on.clear, kb, clear_outputs, queue=False, **private))
+        chatbot.like(talks.rate, thread, [feedback, feedback_line, rating], **quiet)
+        comment_btn.click(talks.comment, [rating, comment], [feedback, feedback_line, comment], **quiet)
+        viewer.click(on.open, [kb, answers, thread], [viewer, tabs, views], **quiet)
+        upload.upload(on.upload, [upload, kb], [upload, upload_results] + index_outputs, **private)
+        remove_btn.click(on.remove, [remove_pick, kb], [upload_results] + index_outputs, **private,
                          js="(s, kb) => [(s && confirm('Remove this document from the index?')) ? s : null, kb]")
-        kb.input(on.switch, kb, index_outputs + [history, answers, why, viewer], show_progress="hidden",
-                 api_visibility="private")
-        app.load(on.refresh, kb, index_outputs + [kb], queue=False, show_progress="hidden", api_visibility="private")
+        sidebar(kb.input(on.switch, kb, index_outputs + clear_outputs, **quiet))
+        sidebar(new_btn.click(on.new, kb, [chatbot] + clear_outputs, **quiet))
+        for typed in (search.input, search.submit):  # as typed, and on Enter
+            typed(talks.listing, [search, thread], listed, trigger_mode="always_last", **quiet)
+        listed.input(talks.open, [listed, search], shown_outputs, **quiet)
+        rename_btn.click(talks.rename, [thread, title, search], side_outputs, **quiet)
+        sidebar(delete_btn.click(talks.delete, [title, thread], None, **private,
+                                 js="(title, t) => [confirm('Delete this conversation?') ? 'yes' : 'no', t]").success(
+            on.new, kb, [chatbot] + clear_outputs, **quiet))
+        app.load(on.refresh, kb, index_outputs + [kb], queue=False, **quiet).then(
+            talks.open, [last_open, search], shown_outputs, **quiet)
         add_endpoints(on)
     return app
 

@@ -21,13 +21,16 @@ def cite_id(turn: int, n: int) -> str:
 
 
 def open_link(source: str, start: int | None = None, end: int | None = None,
-              sentence: tuple[int, int] | None = None) -> str:
-    """The href that asks the document viewer to open `source` at a position (see app.js)."""
+              sentence: tuple[int, int] | None = None, cite: tuple[int, int] | None = None) -> str:
+    """The href that asks the document viewer to open `source` at a position (see app.js); `cite` (turn, n) says
+    it is citation n of that turn's answer, so the viewer can check the document still reads as cited."""
     query = {"open": source}
     if start is not None and end is not None:
         query["p"] = f"{start}-{end}"
     if sentence:
         query["s"] = f"{sentence[0]}-{sentence[1]}"
+    if cite:
+        query["c"] = f"{cite[0]}-{cite[1]}"
     return "#" + urlencode(query, quote_via=quote)
 
 
@@ -94,7 +97,7 @@ def answer_html(answer: Answer, turn: int) -> str:
 def citation_entry(c: Citation, turn: int, phrase: tuple[int, int] | None = None) -> str:
     """One citation: a summary line (number, title, source) that opens to the highlighted passage;
     `phrase` (document offsets) is the short answer, shown in bold inside the highlighted sentence."""
-    link = open_link(c.source, c.start, c.end, c.sentence_span())
+    link = open_link(c.source, c.start, c.end, c.sentence_span(), (turn, c.n))
     return (f'<details class="cite" id="{cite_id(turn, c.n)}"><summary><span class="num">{c.n}</span>'
             f'<span class="title">{escape(c.title or short_source(c.source))}</span>'
             f'<span class="src" title="{escape(c.source)}">{escape(short_source(c.source))}</span>'

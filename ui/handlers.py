@@ -14,13 +14,14 @@ from urllib.parse import parse_qs
 import gradio as gr
 
 from assistant.access import Principal
-from assistant.answer import Answer
+from assistant.answer import Answer, Citation
 from assistant.bases import OpenBases
 from assistant.errors import USER_ERRORS, Forbidden
 from assistant.uploads import UploadResult, ingest_uploads
 from ingest.progress import IngestProgress
 from ui import citations, panels, welcome
 from ui.chat import stream_turn
+from ui.conversations import Conversations, Thread, question_message
 from ui.citations import short_source
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Handlers:
     def __init__(self, assistant):
         self.assistant = assistant
         self.bases = OpenBases(assistant)
+        self.talks = Conversations(self.bases)
 
     def who(self, request: gr.Request | None) -> Principal:
         """Who is asking: the request's logged-in user (or, without a login, local use)."""
@@ -64,38 +66,44 @@ class Handlers:
         return "", question
 
     def respond(self, question, messages, history, answers, top_k=None, sources=None, kind=None, kb=None,
-                request: gr.Request = None):
-        """Stream one turn. Outputs (chat, history, answers, why panel, viewer)."""
+                thread=None, request: gr.Request = None):
+        """Stream one turn, then save it. Outputs (chat, history, answers, why panel, viewer, thread, history note)."""
         question = (question or "").strip()
         if not question:  # an empty message is not sent
-            yield (gr.skip(),) * 5
+            yield (gr.skip(),) * 7
             return
         turn = len(answers or [])
-        messages = list(messages or []) + [{"role": "user", "content": escape(question)},
-                                           {"role": "assistant", "content": ""}]
+        messages = list(messages or []) + [question_message(question), {"role": "assistant", "content": ""}]
         answer = None
         try:
             who = self.who(request)
             bot = self.bases.get(kb, kind, who=who)
         except USER_ERRORS as exc:  # the knowledge base was deleted since the page listed it (or is not for who)
             html = citations.error_html(str(exc), "Reload the page to see the knowledge bases there are.")
-            yield messages[:-1] + [{"role": "assistant", "content": html}], gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield (messages[:-1] + [{"role": "assistant", "content": html}], gr.skip(), list(answers or []) + [None],
+                   gr.skip(), gr.skip(), (thread or Thread()).then(None, kb or ""), gr.skip())
             return
         for html, answer in stream_turn(bot, question, history or [], turn, int(top_k) if top_k else None, sources):
             messages = messages[:-1] + [{"role": "assistant", "content": html}]  # a new list per update
-            yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield (messages,) + (gr.skip(),) * 6
         history = list(history or []) + ([(question, answer.text)] if answer else [])
         answers = list(answers or []) + [answer]
         viewer = self._viewer_for(answer, kb, who) if answer and answer.citations else gr.skip()
-        yield gr.skip(), history, answers, panels.why_html(answer) if answer else gr.skip(), viewer
+        thread, note = self.talks.save(thread, bot, question, answer, request)
+        yield gr.skip(), history, answers, panels.why_html(answer) if answer else gr.skip(), viewer, thread, note
 
     def clear(self, kb=None, request: gr.Request = None):
-        """The chat was cleared: forget the conversation. Outputs (history, answers, why, viewer)."""
-        return [], [], panels.why_html(None), panels.viewer_placeholder(bool(self._records(kb, self.who(request))))
+        """The chat was cleared: a new conversation. Outputs (history, answers, why, viewer, thread)."""
+        return ([], [], panels.why_html(None), panels.viewer_placeholder(bool(self._records(kb, self.who(request)))),
+                Thread())
+
+    def new(self, kb=None, request: gr.Request = None):
+        """A new conversation: the chat emptied. Outputs (chat,) + clear's."""
+        return ([],) + self.clear(kb, request)
 
     def switch(self, kb=None, request: gr.Request = None):
         """Another knowledge base was chosen: a new conversation on it. Outputs: `_index_outputs` (the chat
-        emptied, the source filter cleared), then (history, answers, why, viewer)."""
+        emptied, the source filter cleared), then clear's."""
         return self._index_outputs(kb, self.who(request), new=True) + self.clear(kb, request)
 
     def example(self, evt: gr.SelectData):
@@ -104,12 +112,15 @@ class Handlers:
         return value.get("text", "")
 
     # ---- documents ---------------------------------------------------------------------
-    def open(self, evt: gr.EventData, kb=None, request: gr.Request = None):
+    def open(self, evt: gr.EventData, kb=None, answers=None, thread=None, request: gr.Request = None):
         """A link asked for a document (at a position). Outputs (viewer, side tabs, main tabs)."""
         query = parse_qs(getattr(evt, "link", "") or "")
         source = (query.get("open") or [""])[0]
         who = self.who(request)
-        if source not in {r.source for r in self._records(kb, who)}:  # only what is indexed, never a path on disk
+        cited = _cited(query, answers, thread)
+        if cited:
+            html = self._cited_html(*cited, kb, who)
+        elif source not in {r.source for r in self._records(kb, who)}:  # only what is indexed, never a path on disk
             html = f'<div class="doc empty"><p>{escape(short_source(source))} is no longer indexed.</p></div>'
         else:
             record = self.bases.get(kb, who=who).document(source)
@@ -188,6 +199,14 @@ class Handlers:
             log.warning("cannot list the indexed sources", exc_info=True)
             return []
 
+    def _cited_html(self, citation: Citation, asked_on: str | None, kb, who: Principal) -> str:
+        """A citation's passage in its document (on the knowledge base it was asked on), or why it cannot be."""
+        try:
+            record = self.bases.get(asked_on or kb, who=who).cited_document(citation)
+        except USER_ERRORS as exc:
+            return f'<div class="doc empty gone"><p>{escape(str(exc))}</p></div>'
+        return panels.document_html(record, (citation.start, citation.end), citation.sentence_span())
+
     def _viewer_for(self, answer: Answer, kb, who: Principal) -> str:
         first = answer.citations[0]
         try:
@@ -195,6 +214,19 @@ class Handlers:
         except USER_ERRORS:
             return panels.viewer_placeholder(True)
         return panels.document_html(record, (first.start, first.end), first.sentence_span())
+
+
+def _cited(query: dict, answers, thread) -> tuple[Citation, str | None] | None:
+    """(citation, knowledge base it was asked on) a link names as `c=TURN-N`, if the page has that answer."""
+    span = _span(query, "c")
+    if span is None or not answers:
+        return None
+    turn, n = span
+    answer = answers[turn] if 0 <= turn < len(answers) else None
+    if answer is None or not 1 <= n <= len(answer.citations):
+        return None
+    turns = thread.turns if thread else ()
+    return answer.citations[n - 1], turns[turn][1] if turn < len(turns) else None
 
 
 def _span(query: dict, key: str) -> tuple[int, int] | None:

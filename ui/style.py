@@ -64,8 +64,17 @@ watch('value', () => {
 });
 """
 
+SIDEBAR_PX = 300  # the conversations sidebar's width
+
 CSS = """
 .gradio-container { max-width: 1480px !important; margin: 0 auto; }
+/* The conversations sidebar pushes the page aside (Gradio's own offset is 0 in this layout); on a phone
+   (768px or less) it covers the page instead, as Gradio does there */
+.sidebar-parent:has(.sidebar.open:not(.right)) { padding-left: clamp(0px, (100vw - 768px) * 1000, SIDEBAR_PX) !important; }
+#conversations label { font-size: .88rem; }
+.history-note { margin: 0; padding: 6px 10px; border-radius: 8px; background: #fef3c7; color: #92400e; font-size: .88rem; }
+.feedback-line { margin: 4px 2px 0; color: #4b5563; font-size: .88rem; }
+#viewer .doc.gone p { color: #92400e; }
 /* Gradio nests custom @media rules under .contain, so the page gutter shrinks with clamp() instead */
 .gradio-container .main.app { padding-left: clamp(8px, 2.5vw, 32px) !important; padding-right: clamp(8px, 2.5vw, 32px) !important; }
 #header { padding: 2px 4px 6px; }
@@ -188,4 +197,4 @@ CSS = """
   #chat summary .src { display: none; }
   #viewer .doc-body { max-height: 50vh; }
 }
-"""
+""".replace("SIDEBAR_PX", f"{SIDEBAR_PX}px")

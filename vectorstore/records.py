@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,11 @@ class Hit:
         return {**asdict(self.chunk), "page_breaks": list(self.chunk.page_breaks), "score": self.score, "dense_rank": self.dense_rank,
                 "bm25_rank": self.bm25_rank, "dense_score": self.dense_score,
                 "bm25_score": self.bm25_score}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Hit:
+        """The Hit to_dict() gave (a saved answer's)."""
+        chunk = {f.name: data[f.name] for f in fields(Chunk) if f.name in data}
+        chunk["page_breaks"] = tuple(chunk.get("page_breaks") or ())
+        return cls(Chunk(**chunk), data["score"], data.get("dense_rank"), data.get("bm25_rank"),
+                   data.get("dense_score"), data.get("bm25_score"))
