@@ -171,6 +171,29 @@ def test_upload_a_file_then_ask_what_only_it_answers(page, server, tmp_path):
     assert not (server.home / "uploads" / "zorblat festival (2024).txt").exists()
 
 
+def test_a_pdf_citation_shows_its_page_and_the_viewer_opens_there(page, server, tmp_path):
+    """A PDF's citation says "p. 3" in the answer, and the document viewer opens on that page's mark."""
+    from playwright.sync_api import expect
+    from test_pages import QUESTION, REPORT, pdf_pages
+
+    pdf = tmp_path / "harbour report.pdf"
+    pdf.write_bytes(pdf_pages(REPORT))
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files([str(pdf)])
+    expect(page.locator("#upload-results li.added")).to_contain_text("harbour report.pdf", timeout=ANSWER_TIMEOUT)
+
+    page.get_by_role("tab", name="Chat").click()
+    answer = _ask(page, QUESTION)
+    cite = answer.locator("details.cite").first
+    expect(cite.locator("summary .src")).to_contain_text("harbour report.pdf")
+    expect(cite.locator("summary .page")).to_have_text("p. 3")
+    answer.locator("a.cite-ref", has_text="[1]").first.click()
+    cite.locator("a.open-doc").click()
+    expect(page.locator("#viewer #doc-page-3")).to_have_text("p. 3")
+    sentence = cite.locator("blockquote mark").inner_text().strip()
+    expect(page.locator("#viewer mark")).to_have_text(sentence)
+
+
 def test_an_upload_over_the_size_limit_is_refused(page, server, tmp_path):
     from playwright.sync_api import expect
 
