@@ -347,9 +347,9 @@ def _open_index(settings: Settings, base: KnowledgeBase, embedder: Embedder) -> 
     searched and extended with that one, whatever the setting (which is said once when they differ)."""
     store = open_store(settings, base)
     # Said only to a user who chose a precision: an index made before int8 became the default is no news.
-    if store.embedding != settings.model.precision and "precision" in settings.model.model_fields_set:
-        _say_precision_once(settings, base, store.embedding)
-    return store, embedder.with_precision(store.embedding)
+    if store.precision != settings.model.precision and "precision" in settings.model.model_fields_set:
+        _say_precision_once(settings, base, store.precision)
+    return store, embedder.with_precision(store.precision)
 
 
 def _say_precision_once(settings: Settings, base: KnowledgeBase, precision: str) -> None:

@@ -67,7 +67,7 @@ def open_store(settings: Settings, base: KnowledgeBase, create: bool = False) ->
     """The store of a knowledge base; UnknownKnowledgeBase when it does not exist (the default one always does)."""
     try:
         return Store.open(path=settings.store_dir, url=settings.chroma_url, namespace=base.namespace,
-                          create=create or base.is_default, label=base.label, embedding=settings.model.precision)
+                          create=create or base.is_default, label=base.label, precision=settings.model.precision)
     except MissingNamespace:
         raise unknown(base.name) from None
 

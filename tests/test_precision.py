@@ -47,7 +47,7 @@ def fp32_home(tmp_path_factory, embedder, sample_docs):
 
 def test_a_new_home_is_int8_by_default(sample_home, sample_bot, embedder):
     assert peek_embedding(sample_home / "chroma") == "int8"
-    assert sample_bot.store.embedding == "int8" and sample_bot.embedder is embedder.with_precision("int8")
+    assert sample_bot.store.precision == "int8" and sample_bot.embedder is embedder.with_precision("int8")
     assert sample_bot.answer_embedder is embedder  # the answerer's sentences stay fp32
 
 
@@ -57,11 +57,11 @@ def test_an_fp32_home_stays_fp32_when_the_setting_says_int8(fp32_home, make_assi
     assert peek_embedding(home / "chroma") == "fp32"
     with caplog.at_level("WARNING"):
         quiet = make_assistant(home)  # the default setting: an older home is no news
-    assert quiet.store.embedding == "fp32" and not [r for r in caplog.records if "precision" in r.getMessage()]
+    assert quiet.store.precision == "fp32" and not [r for r in caplog.records if "precision" in r.getMessage()]
     with caplog.at_level("WARNING"):
         bot = make_assistant(home, model={"precision": "int8"})
         make_assistant(home, model={"precision": "int8"})  # a second open in this process: said once
-    assert bot.store.embedding == "fp32" and bot.embedder is embedder
+    assert bot.store.precision == "fp32" and bot.embedder is embedder
     notes = [r.getMessage() for r in caplog.records if "precision" in r.getMessage()]
     assert len(notes) == 1 and "built with fp32 embeddings" in notes[0] and "fresh home" in notes[0], notes
     assert same_hits(bot.ask(QUESTION), quiet.ask(QUESTION))
@@ -76,7 +76,7 @@ def test_an_fp32_home_stays_fp32_when_the_setting_says_int8(fp32_home, make_assi
 def test_an_int8_home_stays_int8_when_the_setting_says_fp32(sample_docs, make_assistant, embedder, tmp_path, caplog):
     home = tmp_path / "home"
     bot8 = make_assistant(home, model={"precision": "int8"})  # a new home takes the setting
-    assert bot8.store.embedding == "int8" and bot8.embedder.precision == "int8"
+    assert bot8.store.precision == "int8" and bot8.embedder.precision == "int8"
     bot8.ingest([sample_docs])
     assert peek_embedding(home / "chroma") == "int8"
     source = bot8.sources()[0].source
@@ -86,7 +86,7 @@ def test_an_int8_home_stays_int8_when_the_setting_says_fp32(sample_docs, make_as
     assert bot8.answerer.embedder is embedder and bot8.answer_embedder is embedder
     with caplog.at_level("WARNING"):
         bot = make_assistant(home, model={"precision": "fp32"})
-    assert bot.store.embedding == "int8" and bot.embedder is embedder.with_precision("int8")
+    assert bot.store.precision == "int8" and bot.embedder is embedder.with_precision("int8")
     assert bot.answerer.embedder is embedder and bot.with_answerer("extractive").answerer.embedder is embedder
     assert "built with int8 embeddings" in caplog.text
     assert same_hits(bot.ask(QUESTION), bot8.ask(QUESTION))
@@ -107,13 +107,13 @@ def test_each_knowledge_base_keeps_its_own_precision(make_assistant, embedder, t
     assert peek_embedding(home / "chroma", "assistant_kb_fast") == "int8"
     with caplog.at_level("WARNING"):
         fast = bot.with_kb("fast")
-    assert fast.store.embedding == "int8" and fast.embedder is embedder.with_precision("int8")
+    assert fast.store.precision == "int8" and fast.embedder is embedder.with_precision("int8")
     assert fast.answerer is bot.answerer  # shared by every base, in fp32
     assert "knowledge base fast) was built with int8" in caplog.text and "assistant kb create" in caplog.text
     fast.ingest_texts([("zorblat.txt", "The zorblat festival is held every March in Quentinville.", "Zorblat")])
     assert made_with(fast, embedder, "zorblat.txt") == "int8"
     assert "March" in fast.ask("When is the zorblat festival held?").text
-    assert bot.store.embedding == "fp32" and bot.with_kb("default").embedder is embedder
+    assert bot.store.precision == "fp32" and bot.with_kb("default").embedder is embedder
 
 
 def test_a_store_made_before_precision_was_recorded_is_fp32(tmp_path):
@@ -122,8 +122,8 @@ def test_a_store_made_before_precision_was_recorded_is_fp32(tmp_path):
     open_client(path=path).get_or_create_collection("assistant_chunks", embedding_function=None,
                                                     metadata={"hnsw:space": "cosine"})
     assert peek_embedding(path) == "fp32"
-    store = Store.open(path=path, embedding="int8")
-    assert store.embedding == "fp32"
+    store = Store.open(path=path, precision="int8")
+    assert store.precision == "fp32"
     assert EMBEDDING_KEY not in (store._chunks.metadata or {})  # opening it changes nothing
     assert peek_embedding(tmp_path / "none") is None
 

@@ -42,12 +42,12 @@ class App(gr.Blocks):
 def build_app(assistant) -> gr.Blocks:
     """The chat UI over `assistant`, not launched (call .launch() or ui.launch())."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    on = Handlers(assistant)
-    talks = on.talks
-    if assistant.settings.access:  # users see different bases: each page is filled as it loads (on.refresh)
+    handlers = Handlers(assistant)
+    talks = handlers.talks
+    if assistant.settings.access:  # users see different bases: each page is filled as it loads (handlers.refresh)
         records, names = [], [assistant.kb.name]
     else:
-        records, names = on._records(None, EVERYTHING), on.knowledge_bases(EVERYTHING)
+        records, names = handlers._records(None, EVERYTHING), handlers.knowledge_bases(EVERYTHING)
     kind = assistant.settings.answer.kind
     choices = [(f"{r.title} · {r.source.rsplit('/', 1)[-1]}", r.source) for r in records]
 
@@ -60,7 +60,7 @@ def build_app(assistant) -> gr.Blocks:
         # The id of the conversation on screen, kept in the browser: a reload (or a restart) opens it again.
         # Its secret only keeps the value opaque; the id itself opens nothing without its owner's login.
         last_open = gr.BrowserState(None, storage_key="docs-assistant-conversation",
-                                    secret=f"docs-assistant:{on.bases.history.path}")
+                                    secret=f"docs-assistant:{handlers.bases.history.path}")
 
         with gr.Sidebar(label="Conversations", open=True, width=style.SIDEBAR_PX, elem_id="conversations-bar"):
             new_btn = gr.Button("+ New conversation", size="sm", elem_id="new-conversation")
@@ -148,29 +148,29 @@ def build_app(assistant) -> gr.Blocks:
 
         # The page's events are private (the page calls them; API clients get /ask and /sources below).
         # A quick unqueued check first: an empty question ends there, and the box clears at once.
-        sidebar(question.submit(on.accept, question, [question, pending], queue=False, **quiet).success(
-            on.respond, turn_inputs, turn_outputs, **quiet))
-        sidebar(chatbot.example_select(on.example, None, pending, queue=False, **quiet).then(
-            on.respond, turn_inputs, turn_outputs, **quiet))
-        sidebar(chatbot.clear(on.clear, kb, clear_outputs, queue=False, **private))
+        sidebar(question.submit(handlers.accept, question, [question, pending], queue=False, **quiet).success(
+            handlers.respond, turn_inputs, turn_outputs, **quiet))
+        sidebar(chatbot.example_select(handlers.example, None, pending, queue=False, **quiet).then(
+            handlers.respond, turn_inputs, turn_outputs, **quiet))
+        sidebar(chatbot.clear(handlers.clear, kb, clear_outputs, queue=False, **private))
         chatbot.like(talks.rate, thread, [feedback, feedback_line, rating], **quiet)
         comment_btn.click(talks.comment, [rating, comment], [feedback, feedback_line, comment], **quiet)
-        viewer.click(on.open, [kb, answers, thread], [viewer, tabs, views], **quiet)
-        upload.upload(on.upload, [upload, kb], [upload, upload_results] + index_outputs, **private)
-        remove_btn.click(on.remove, [remove_pick, kb], [upload_results] + index_outputs, **private,
+        viewer.click(handlers.open, [kb, answers, thread], [viewer, tabs, views], **quiet)
+        upload.upload(handlers.upload, [upload, kb], [upload, upload_results] + index_outputs, **private)
+        remove_btn.click(handlers.remove, [remove_pick, kb], [upload_results] + index_outputs, **private,
                          js="(s, kb) => [(s && confirm('Remove this document from the index?')) ? s : null, kb]")
-        sidebar(kb.input(on.switch, kb, index_outputs + clear_outputs, **quiet))
-        sidebar(new_btn.click(on.new, kb, [chatbot] + clear_outputs, **quiet))
+        sidebar(kb.input(handlers.switch, kb, index_outputs + clear_outputs, **quiet))
+        sidebar(new_btn.click(handlers.new, kb, [chatbot] + clear_outputs, **quiet))
         for typed in (search.input, search.submit):  # as typed, and on Enter
             typed(talks.listing, [search, thread], listed, trigger_mode="always_last", **quiet)
         listed.input(talks.open, [listed, search], shown_outputs, **quiet)
         rename_btn.click(talks.rename, [thread, title, search], side_outputs, **quiet)
         sidebar(delete_btn.click(talks.delete, [title, thread], None, **private,
                                  js="(title, t) => [confirm('Delete this conversation?') ? 'yes' : 'no', t]").success(
-            on.new, kb, [chatbot] + clear_outputs, **quiet))
-        app.load(on.refresh, kb, index_outputs + [kb], queue=False, **quiet).then(
+            handlers.new, kb, [chatbot] + clear_outputs, **quiet))
+        app.load(handlers.refresh, kb, index_outputs + [kb], queue=False, **quiet).then(
             talks.open, [last_open, search], shown_outputs, **quiet)
-        add_endpoints(on)
+        add_endpoints(handlers)
     return app
 
 

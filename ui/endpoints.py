@@ -18,8 +18,8 @@ from assistant.errors import USER_ERRORS
 HISTORY_SHAPE = "The history must be a list of [question, answer] pairs, oldest first."
 
 
-def add_endpoints(on) -> None:
-    """Register /ask and /sources on the Blocks being built (call inside its `with` block); `on` is the page's
+def add_endpoints(handlers) -> None:
+    """Register /ask and /sources on the Blocks being built (call inside its `with` block); `handlers` is the page's
     ui.handlers.Handlers, whose knowledge bases and users they share."""
 
     def ask(question: str, history: Optional[list[list[str]]] = None, kb: Optional[str] = None,
@@ -37,7 +37,7 @@ def add_endpoints(on) -> None:
                    for t in turns):
             raise gr.Error(HISTORY_SHAPE, print_exception=False)
         try:
-            bot = on.bases.get(kb or None, who=on.who(request))
+            bot = handlers.bases.get(kb or None, who=handlers.who(request))
             return bot.ask(question, [(q, a) for q, a in turns]).to_dict()
         except USER_ERRORS as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
@@ -46,7 +46,7 @@ def add_endpoints(on) -> None:
         """What is indexed in `kb` (default: the app's), sorted by source: doc_id, source, title, sha256, chunks,
         mtime, indexed_at."""
         try:
-            return [record.to_dict() for record in on.bases.get(kb or None, who=on.who(request)).sources()]
+            return [record.to_dict() for record in handlers.bases.get(kb or None, who=handlers.who(request)).sources()]
         except USER_ERRORS as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
 

@@ -214,11 +214,11 @@ class Store:
 
     def __init__(self, client, namespace: str = DEFAULT_NAMESPACE, key: str | None = None,
                  write_lock: Path | None = None, create: bool = True, label: str | None = None,
-                 embedding: str = UNRECORDED_EMBEDDING, url: str | None = None):
+                 precision: str = UNRECORDED_EMBEDDING, url: str | None = None):
         self._namespace = namespace
         self._create = create
         self._label = label or f"The namespace {namespace!r}"
-        self.embedding = embedding  # what a new namespace records; _attach sets what this one holds
+        self.precision = precision  # what a new namespace records; _attach sets what this one holds
         self._key = f"{key or id(client)}|{namespace}"
         self._write_lock = write_lock
         # A local store's sqlite files: another process's commit changes them, so a cached generation
@@ -250,12 +250,12 @@ class Store:
             raise StoreUnavailable(f"Cannot open the Chroma collections: {exc}") from exc
         self._chunks, self._docs = (Guarded(collection, self._label, self._location) for collection in made)
         self._location.opened = self._location.identity()
-        self.embedding = (made[0].metadata or {}).get(EMBEDDING_KEY, UNRECORDED_EMBEDDING)
+        self.precision = (made[0].metadata or {}).get(EMBEDDING_KEY, UNRECORDED_EMBEDDING)
 
     def _collections(self, client, chunks: str, docs: str) -> tuple:
         if self._create:  # the chunks first, as drop() deletes them last: a listed namespace has both
             # The metadata is recorded only when the collection is created: an existing one keeps its own.
-            metadata = {"hnsw:space": "cosine", EMBEDDING_KEY: self.embedding}
+            metadata = {"hnsw:space": "cosine", EMBEDDING_KEY: self.precision}
             return (client.get_or_create_collection(chunks, embedding_function=None, metadata=metadata),
                     client.get_or_create_collection(docs, embedding_function=None))
         return (client.get_collection(chunks, embedding_function=None),
@@ -336,14 +336,14 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | None = None, url: str | None = None, namespace: str = DEFAULT_NAMESPACE,
-             create: bool = True, label: str | None = None, embedding: str = UNRECORDED_EMBEDDING) -> Store:
+             create: bool = True, label: str | None = None, precision: str = UNRECORDED_EMBEDDING) -> Store:
         """Open the store at path, or on the Chroma server at url, and a namespace in it (created if needed,
         unless not `create`).
 
-        A namespace created here records `embedding` (the precision of the model its vectors are made
-        with); an existing one keeps what it recorded: read `store.embedding`.
+        A namespace created here records `precision` (that of the model its vectors are made with); an
+        existing one keeps what it recorded: read `store.precision`.
         """
-        names = dict(namespace=namespace, create=create, label=label, embedding=embedding)
+        names = dict(namespace=namespace, create=create, label=label, precision=precision)
         if url:
             return cls(open_client(url=url), key=url, url=url, **names)
         path = Path(path)
