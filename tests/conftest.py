@@ -55,6 +55,16 @@ def sample_home(tmp_path_factory, embedder, sample_docs) -> Path:
     return home
 
 
+@pytest.fixture
+def own_history(tmp_path, monkeypatch):
+    """Conversations go to a file of the test's own, never into the shared sample home (a UI or API over
+    sample_home saves every answered turn there)."""
+    from assistant import bases
+    from assistant.history import History
+
+    monkeypatch.setattr(bases.History, "of", classmethod(lambda cls, settings: History(tmp_path / "talks.sqlite3")))
+
+
 @pytest.fixture(scope="session")
 def sample_bot(sample_home, embedder):
     """A read-only Assistant over the sample corpus (do not ingest into it)."""

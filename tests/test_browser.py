@@ -237,7 +237,7 @@ def test_the_knowledge_base_picker_moves_the_chat_and_the_documents(page, server
     expect(page.locator("#sources")).not_to_contain_text("ferry.txt")
 
 
-def test_with_users_the_login_page_loads_and_the_app_works_after_it(browser, sample_home, embedder):
+def test_with_users_the_login_page_loads_and_the_app_works_after_it(browser, sample_home, embedder, own_history):
     """The login gate (ui/login.py) leaves open all the login page needs: not one request of it is refused."""
     from assistant import Assistant
     from ui import build_app

@@ -208,7 +208,7 @@ def test_the_ui_lists_the_llm_only_when_one_is_configured(sample_bot, sample_hom
 
 
 # ---- the chat UI -------------------------------------------------------------------------------------
-def test_the_chat_withdraws_an_unsupported_sentence_while_it_streams(sample_bot, sample_home, embedder):
+def test_the_chat_withdraws_an_unsupported_sentence_while_it_streams(sample_bot, sample_home, embedder, own_history):
     from ui.handlers import Handlers
 
     n = passage_number(sample_bot, "absolute nonsense")
@@ -226,7 +226,7 @@ def test_the_chat_withdraws_an_unsupported_sentence_while_it_streams(sample_bot,
     assert "Removed a sentence its passages do not support" in shown[-1]
 
 
-def test_the_chat_answers_with_the_real_model(llm_server, sample_home, embedder):
+def test_the_chat_answers_with_the_real_model(llm_server, sample_home, embedder, own_history):
     from ui.handlers import Handlers
 
     bot = llm_bot(sample_home, embedder, **llm_server.settings(max_tokens=24).model_dump())

@@ -31,12 +31,8 @@ def _drain(gen):
 
 
 @pytest.fixture(autouse=True)
-def own_history(tmp_path, monkeypatch):
-    """Conversations go to a file of the test's own, never into the shared sample home."""
-    from assistant import bases
-    from assistant.history import History
-
-    monkeypatch.setattr(bases.History, "of", classmethod(lambda cls, settings: History(tmp_path / "talks.sqlite3")))
+def _own_history(own_history):
+    """Every test here saves its conversations in a file of its own (conftest.own_history)."""
 
 
 # ---- rendering ----------------------------------------------------------------------------
