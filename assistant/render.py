@@ -51,6 +51,10 @@ class RichIngestProgress(IngestProgress):
             self.bar.start()
         self.bar.update(self.files_task, total=total)
 
+    def reading(self, source: str, step: str) -> None:
+        # "OCR page 3/12 of scan.pdf" as the files bar's label while a long file is read; the next file resets it.
+        self.bar.update(self.files_task, description=f"{step} of {os.path.basename(source)}")
+
     def file_started(self, source: str, chunks: int) -> None:
         # Files are embedded in batches: one bar over every chunk queued so far.
         if self.chunks_task is None:
@@ -63,7 +67,7 @@ class RichIngestProgress(IngestProgress):
 
     def file_done(self, result) -> None:
         if result.status != "removed":
-            self.bar.advance(self.files_task)
+            self.bar.update(self.files_task, advance=1, description="files")
 
 
 def print_report(console: Console, report: IngestReport, verbose: bool = False) -> None:

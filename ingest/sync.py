@@ -209,7 +209,7 @@ class Ingestor:
             # Files are read, hashed, loaded and chunked in a background thread, a few ahead of the
             # embedding here (onnxruntime lets go of the GIL while it computes): each file read once.
             for path, prepared, error in _prefetch(discovery.files,
-                                                   lambda path: self._prepare_file(path, committed)):
+                                                   lambda path: self._prepare_file(path, committed, progress)):
                 source = source_for(path)
                 if error is not None:
                     if isinstance(error, OSError):
@@ -236,7 +236,7 @@ class Ingestor:
                 results.append(self._done(FileResult(source, "removed"), progress))
         return _report(results, began, swept, discovery.skipped)
 
-    def _prepare_file(self, path: Path, committed: dict[str, str]):
+    def _prepare_file(self, path: Path, committed: dict[str, str], progress: IngestProgress):
         """(sha256, document, chunks, error message): document None if unchanged.
 
         Raises UnreadableFile / FileTooLarge for a file that is not a regular file (a FIFO or device is never
@@ -253,7 +253,8 @@ class Ingestor:
         if committed.get(source) == sha:
             return sha, None, None, None
         try:
-            doc = load_file(path, self.limits, data=data, mtime=mtime, sha256=sha)
+            doc = load_file(path, self.limits, data=data, mtime=mtime, sha256=sha,
+                            progress=lambda step: progress.reading(source, step))
         except IngestError as exc:
             return sha, None, None, str(exc)
         del data

@@ -172,9 +172,9 @@ def test_a_tiff_of_huge_dimensions_is_refused_from_its_header(tmp_path):
 
 
 def test_a_scanned_pdf_page_over_the_pixel_cap_is_refused():
-    small = Limits(max_image_pixels=100_000)  # the page picture is 1400 x 400
+    small = Limits(max_image_pixels=100_000)  # the page, 7 x 2 inches (1400 x 400 at 200 dpi), rendered at 300 dpi
     assert error_of(read_file, "scan.pdf", scanned_pdf(picture(FERRY)), small) == (
-        FileTooLarge, "scan.pdf: image of 1,400 x 400 pixels, over the 0.1 megapixel limit; raise [ingest] "
+        FileTooLarge, "scan.pdf: image of 2,100 x 600 pixels, over the 0.1 megapixel limit; raise [ingest] "
                       "max_image_megapixels to read it")
 
 
@@ -188,7 +188,7 @@ def test_an_image_without_text(tmp_path):
 def test_a_scanned_pdf_where_ocr_finds_nothing():
     blank = Image.new("L", (800, 600), 255)
     assert error_of(read_file, "blank.pdf", scanned_pdf(blank, blank)) == (
-        EmptyDocument, "blank.pdf: PDF has no extractable text, and OCR found none in its images")
+        EmptyDocument, "blank.pdf: PDF has no extractable text, and OCR found none in its pages")
 
 
 def tiff_header(width: int, height: int) -> bytes:
