@@ -199,3 +199,47 @@ def tiff_header(width: int, height: int) -> bytes:
         struct.pack("<HHII", tag, kind, 1, value) if kind == 4 else struct.pack("<HHIHH", tag, kind, 1, value, 0)
         for tag, kind, value in entries) + struct.pack("<I", 0)
     return b"II*\x00" + struct.pack("<I", 8) + ifd + b"\x00" * 8
+
+
+# ---------------------------------------------------------------- scanned pages rendered whole, with progress
+
+def striped_pdf(image: Image.Image, strip: int = 20) -> bytes:
+    """A scanned page as some scanners write it: the picture cut into image strips `strip` pixels high, laid one
+    under the other (fpdf2), at 200 dpi. Each strip alone cuts the lines of text in two."""
+    from fpdf import FPDF
+
+    scale = 72 / 200
+    pdf = FPDF(unit="pt", format=(image.width * scale, image.height * scale))
+    pdf.add_page()
+    for top in range(0, image.height, strip):
+        piece = image.crop((0, top, image.width, min(top + strip, image.height)))
+        pdf.image(piece, x=0, y=top * scale, w=piece.width * scale, h=piece.height * scale)
+    return bytes(pdf.output())
+
+
+@needs_tesseract
+def test_a_scan_cut_into_image_strips_is_read_as_the_page_shows_it():
+    raw = read_file("strips.pdf", striped_pdf(picture(LIGHTHOUSE)))
+    assert raw.ocr_pages == (1,)
+    assert words(raw.text) == words(" ".join(LIGHTHOUSE))
+
+
+@needs_tesseract
+def test_ocr_progress_reaches_the_ingest_progress_from_the_worker(make_assistant, tmp_path):
+    from ingest.progress import IngestProgress
+
+    class Steps(IngestProgress):
+        def __init__(self):
+            self.seen = []
+
+        def reading(self, source: str, step: str) -> None:
+            self.seen.append((Path(source).name, step))
+
+    folder = tmp_path / "docs"
+    write(folder / "scan.pdf", scanned_pdf(picture(LIGHTHOUSE), picture(FERRY), picture(LEDGER)))
+    write(folder / "notes.txt", b"The harbour office opens at nine.")
+    steps = Steps()
+    report = make_assistant().ingest([folder], progress=steps)
+    assert report.failed == [] and len(report.sources("added")) == 2
+    assert needs_worker(folder / "scan.pdf", Limits())  # the steps came over the worker's pipe
+    assert steps.seen == [("scan.pdf", "OCR page 1/3"), ("scan.pdf", "OCR page 2/3"), ("scan.pdf", "OCR page 3/3")]
