@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
-from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ingest.limits import Limits  # noqa: E402
@@ -142,6 +141,8 @@ def _lines(column: list) -> list[list]:
 
 
 def cer(reference: str, found: str) -> float:
+    from rapidfuzz.distance import Levenshtein  # the bench extra; tests import this module for scanned_pdf
+
     reference, found = " ".join(reference.split()), " ".join(found.split())
     return Levenshtein.distance(reference, found) / len(reference)
 

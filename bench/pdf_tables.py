@@ -4,7 +4,7 @@ Tables: public-domain data on this machine, the tz database's ISO 3166 country l
 iso3166.tab, 2 columns) and zone table (zone1970.tab, 4 columns), each written as a ruled table by fpdf2 (with
 a paragraph before and after); and a real PDF with tables if given (--real, e.g. crc-doc.1.0.pdf from zlib1g-dev,
 whose 13 tables are ruled between columns only). For each generated table, a row counts as
-- `values`: its cells, in order, on one line of the text;
+- `values`: its cells, in order, on one line of the text (a wrapped cell breaks it);
 - `rows`: its line in the row form, `Header: value | Header: value` (ingest/tables.py).
 Questions: for --questions rows of the country list, "What is the ISO code of <country>?" asked of an Assistant
 on a fresh home holding the two PDFs: `cited` when the first citation holds the row's code and country,
@@ -47,6 +47,7 @@ def table_pdf(header: list[str], rows: list[list[str]]) -> bytes:
 
     pdf = FPDF()
     pdf.add_font("DejaVu", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # the names are UTF-8
+    pdf.add_font("DejaVu", style="B", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
     pdf.set_font("DejaVu", size=9)
     pdf.add_page()
     pdf.multi_cell(0, 5, "Data from the tz database, which is in the public domain.")
@@ -63,11 +64,20 @@ def table_pdf(header: list[str], rows: list[list[str]]) -> bytes:
 
 def kept(text: str, header: list[str], rows: list[list[str]]) -> dict:
     lines = {" ".join(line.split()) for line in text.splitlines()}
-    flat = "\n".join(lines)
-    values = sum(1 for row in rows if " ".join(" ".join(c for c in row if c).split()) in flat)
+    values = sum(1 for row in rows if any(_in_order([" ".join(c.split()) for c in row if c], line) for line in lines))
     full = sum(1 for row in rows if " | ".join(f"{h}: {' '.join(c.split())}" for h, c in zip(header, row) if c)
                in lines)
     return {"rows": len(rows), "values_on_one_line": values, "row_form": full}
+
+
+def _in_order(cells: list[str], line: str) -> bool:
+    at = 0
+    for cell in cells:
+        at = line.find(cell, at)
+        if at < 0:
+            return False
+        at += len(cell)
+    return True
 
 
 def speed(paths: list[str], repeat: int) -> list[dict]:

@@ -20,6 +20,7 @@ from ingest.ocr import OCR_OFF, ocr_pdf_pages
 from ingest.rawtext import RawText, join_pages
 from ingest.tables import Budget, table_lines
 
+log = logging.getLogger(__name__)
 _THIN = 3.0  # points: a path this narrow is a vertical line
 _LONG = 6.0  # points: a vertical line or box side at least this long may be a table's ruling
 
@@ -83,13 +84,18 @@ def _tables(data: bytes, numbers: Sequence[int], pages: list[str], name: str, li
     import pdfplumber
 
     budget = Budget()
-    with pdfplumber.open(io.BytesIO(data), pages=[n + 1 for n in numbers], password="") as pdf:
-        for page in pdf.pages:
-            _check_rulings(page, name, limits)
-            tables = sorted(page.find_tables(), key=lambda table: table.bbox[1])
-            if tables:
-                pages[page.page_number - 1] = _page_text(page, tables, name, limits, budget)
-            page.close()
+    try:
+        with pdfplumber.open(io.BytesIO(data), pages=[n + 1 for n in numbers], password="") as pdf:
+            for page in pdf.pages:
+                _check_rulings(page, name, limits)
+                tables = sorted(page.find_tables(), key=lambda table: table.bbox[1])
+                if tables:
+                    pages[page.page_number - 1] = _page_text(page, tables, name, limits, budget)
+                page.close()
+    except (FileTooLarge, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - pdfminer failed where pypdf did not: the rest keep pypdf's text
+        log.warning("%s: tables not read (%s)", name, _short(exc))
 
 
 def _check_rulings(page, name: str, limits: Limits) -> None:

@@ -12,6 +12,7 @@ import psutil
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.ocr_cer import scanned_pdf as scanned_pdf_of
 from ingest.errors import EmptyDocument, FileTooLarge, ReadTimeout, UnreadableFile, UnsupportedFile
 from ingest.limits import Limits
 from ingest.readers import read_file
@@ -203,23 +204,10 @@ def tiff_header(width: int, height: int) -> bytes:
 
 # ---------------------------------------------------------------- scanned pages rendered whole, with progress
 
-def striped_pdf(image: Image.Image, strip: int = 20) -> bytes:
-    """A scanned page as some scanners write it: the picture cut into image strips `strip` pixels high, laid one
-    under the other (fpdf2), at 200 dpi. Each strip alone cuts the lines of text in two."""
-    from fpdf import FPDF
-
-    scale = 72 / 200
-    pdf = FPDF(unit="pt", format=(image.width * scale, image.height * scale))
-    pdf.add_page()
-    for top in range(0, image.height, strip):
-        piece = image.crop((0, top, image.width, min(top + strip, image.height)))
-        pdf.image(piece, x=0, y=top * scale, w=piece.width * scale, h=piece.height * scale)
-    return bytes(pdf.output())
-
-
 @needs_tesseract
 def test_a_scan_cut_into_image_strips_is_read_as_the_page_shows_it():
-    raw = read_file("strips.pdf", striped_pdf(picture(LIGHTHOUSE)))
+    # Some scanners write a page as picture strips; each alone cuts the lines of text in two.
+    raw = read_file("strips.pdf", scanned_pdf_of(picture(LIGHTHOUSE), dpi=200, strip=20))
     assert raw.ocr_pages == (1,)
     assert words(raw.text) == words(" ".join(LIGHTHOUSE))
 
