@@ -12,6 +12,7 @@ from rich.text import Text
 
 from assistant.answer import Answer
 from assistant.answerers.base import Revision
+from ingest.files import mail_of
 from ingest.progress import IngestProgress
 from ingest.report import IngestReport
 from vectorstore.records import DocumentRecord
@@ -66,7 +67,7 @@ class RichIngestProgress(IngestProgress):
             self.bar.advance(self.chunks_task, n)
 
     def file_done(self, result) -> None:
-        if result.status != "removed":
+        if result.status != "removed" and mail_of(result.source) is None:  # files, not a mail's attachments
             self.bar.update(self.files_task, advance=1, description="files")
 
 

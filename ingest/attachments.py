@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingest.documents import Document
 from ingest.errors import IngestError, UnsupportedFile
-from ingest.files import ATTACHMENT, attachment_source, under
+from ingest.files import ATTACHMENT, attachment_source, mail_of
 from ingest.limits import Limits
 from ingest.loading import load_file
 from ingest.readers import reader_for
@@ -29,8 +29,7 @@ def by_mail(committed: dict[str, str]) -> dict[str, list[str]]:
     """The committed attachments' sources, by their mail's source."""
     found: dict[str, list[str]] = {}
     for source in committed:
-        mail, mark, _ = source.rpartition(ATTACHMENT)
-        if mark and under(source, mail):
+        if (mail := mail_of(source)) is not None:
             found.setdefault(mail, []).append(source)
     return found
 

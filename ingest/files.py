@@ -35,6 +35,13 @@ def attachment_source(mail_source: str, name: str) -> str:
     return f"{mail_source}{ATTACHMENT}{name}"
 
 
+def mail_of(source: str) -> str | None:
+    """The source of the mail an attachment's source names; None for any other source."""
+    folder = source.rfind("/") + 1  # an attachment's name has no "/", and may hold "#" ("Invoice #12.pdf")
+    at = source.lower().find(".eml" + ATTACHMENT, folder)
+    return source[:at + 4] if at >= 0 else None
+
+
 def under(source: str, path: str) -> bool:
     """Whether `source` is the source `path`, lies in the folder `path`, or is an attachment of the mail `path`."""
     return source == path or source.startswith(path.rstrip("/") + "/") or (

@@ -33,7 +33,7 @@ def mail(*attachments: tuple[str | None, str, bytes], subject: str = "Harbour fi
 
 PDF = ("report.pdf", "application/pdf", report_pdf(SALES))
 CSV = ("crew.csv", "text/csv", b"Name,Role\nMargaret Oduya,lighthouse keeper\n")
-NOTE = ("note.txt", "text/plain", b"The ferry to Marram Bay leaves at seven.")
+NOTE = ("note #2.txt", "text/plain", b"The ferry to Marram Bay leaves at seven.")
 TOOL = ("tool.exe", "application/octet-stream", b"MZ\x90\x00" + bytes(200))
 
 
@@ -58,7 +58,7 @@ def test_supported_attachments_are_documents_cited_by_their_own_source(tmp_path,
     bot = make_assistant()
     report = bot.ingest([docs])
     assert report.failed == []
-    assert names(report, "added") == ["figures.eml", "figures.eml#crew.csv", "figures.eml#note.txt",
+    assert names(report, "added") == ["figures.eml", "figures.eml#crew.csv", "figures.eml#note #2.txt",
                                       "figures.eml#report.pdf"]
     assert report.skipped == (f"{box}#tool.exe",)
     answer = bot.ask("What was the West's revenue in Q3?")
@@ -79,20 +79,20 @@ def test_a_mail_and_its_attachments_are_synced_as_one(tmp_path, make_assistant):
     again = bot.ingest([docs])  # nothing is read twice
     assert again.sources("added") == again.sources("updated") == [] and len(again.sources("unchanged")) == 5
 
-    box.write_bytes(mail(CSV, ("note.txt", "text/plain", b"The ferry to Marram Bay leaves at eight.")))
+    box.write_bytes(mail(CSV, ("note #2.txt", "text/plain", b"The ferry to Marram Bay leaves at eight.")))
     changed = bot.ingest([box])  # the mail alone, not its folder: its dropped attachment goes all the same
-    assert names(changed, "updated") == ["figures.eml", "figures.eml#note.txt"]
+    assert names(changed, "updated") == ["figures.eml", "figures.eml#note #2.txt"]
     assert names(changed, "unchanged") == ["figures.eml#crew.csv"]
     assert names(changed, "removed") == ["figures.eml#report.pdf"]
     assert "eight" in bot.ask("When does the ferry to Marram Bay leave?").text
 
     bot.remove(str(box))  # removing the mail removes its attachments
     assert [Path(r.source).name for r in bot.sources()] == ["other.txt"]
-    assert names(bot.ingest([docs]), "added") == ["figures.eml", "figures.eml#crew.csv", "figures.eml#note.txt"]
+    assert names(bot.ingest([docs]), "added") == ["figures.eml", "figures.eml#crew.csv", "figures.eml#note #2.txt"]
 
     box.unlink()  # deleted: pruned with its folder, or named as gone (what --watch does)
     assert names(bot.ingest([docs], gone=[box]), "removed") == ["figures.eml", "figures.eml#crew.csv",
-                                                                "figures.eml#note.txt"]
+                                                                "figures.eml#note #2.txt"]
     assert [Path(r.source).name for r in bot.sources()] == ["other.txt"]
 
 
@@ -100,7 +100,7 @@ def test_a_bad_attachment_fails_alone_with_one_line(tmp_path, make_assistant):
     docs = tmp_path / "docs"
     write(docs / "figures.eml", mail(("broken.pdf", "application/pdf", b"%PDF-1.4 not really"), NOTE))
     report = make_assistant().ingest([docs])
-    assert names(report, "added") == ["figures.eml", "figures.eml#note.txt"]
+    assert names(report, "added") == ["figures.eml", "figures.eml#note #2.txt"]
     [failed] = report.failed
     assert Path(failed.source).name == "figures.eml#broken.pdf"
     assert failed.error.startswith("figures.eml#broken.pdf: not a valid PDF (") and "\n" not in failed.error
