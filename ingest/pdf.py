@@ -2,8 +2,8 @@
 ruling lines (found by pypdfium2); pages without a text layer rendered by pypdfium2 and read by OCR (ingest/ocr.py).
 
 pdfplumber (pdfminer) takes 40-100 ms a page where pypdf takes 8-20 and pypdfium2 1 to list a page's drawn paths
-(bench/README.md#pdf-tables), so it runs only on the pages that draw a vertical line or a box: a table found by
-ruling lines needs both vertical and horizontal edges, and the rules under headings and footers are horizontal.
+(bench/README.md#pdf-tables), so it runs only on the pages whose vertical rulings could make two columns
+(_ruled_pages): a table found by ruling lines needs vertical edges, and the rules under headings are horizontal.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ingest.tables import Budget, table_lines
 log = logging.getLogger(__name__)
 _THIN = 3.0  # points: a path this narrow is a vertical line
 _LONG = 6.0  # points: a vertical line or box side at least this long may be a table's ruling
+_RECTANGLE = 5  # path segments of a rectangle (move, 3 lines, close)
 
 
 def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
@@ -61,18 +62,27 @@ def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
 
 
 def _ruled_pages(document) -> list[int]:
-    """The numbers (0-based) of the pages that draw a vertical line or a box, where a ruled table may be."""
+    """The numbers (0-based) of the pages where a ruled table of two columns or more may be: their vertical lines
+    and box sides stand at 3 or more places across the page, or they draw a box of more than one rectangle's
+    segments (a grid drawn as one path). A box around a code listing has 2 sides, a heading's rule none."""
     import pypdfium2 as pdfium
 
     found = []
     for number in range(len(document)):
         page = document[number]
+        columns, grid = set(), False
         for path in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_PATH]):
             left, bottom, right, top = path.get_bounds()
-            if top - bottom >= _LONG and (right - left <= _THIN or right - left >= _LONG):
-                found.append(number)
-                break
+            if top - bottom < _LONG:
+                continue
+            if right - left <= _THIN:
+                columns.add(round((left + right) / 2))
+            elif right - left >= _LONG:
+                columns.update((round(left), round(right)))
+                grid = grid or pdfium.raw.FPDFPath_CountSegments(path) > _RECTANGLE
         page.close()
+        if len(columns) >= 3 or grid:
+            found.append(number)
     return found
 
 

@@ -10,7 +10,8 @@ alone with `ReadTimeout`, and the next file starts a fresh worker. `read_timeout
 calling process, without a worker or a limit.
 
 The worker is a fresh interpreter running `serve` below (`python -c "...serve(...)"`), given a file's
-bytes and returning its RawText over a pair of pipes, one pickled message each way. It is neither a
+bytes and returning its RawText over a pair of pipes, one pickled message each way (before the reply, a
+reader's progress steps, `("progress", "OCR page 3/12")`, each a message of its own: ingest/progress.py). It is neither a
 fork of the ingesting process (that runs onnxruntime and Chroma threads, and a fork can copy a lock one
 of them holds into the child) nor a multiprocessing child: those import the caller's main module
 again, so a plain script that ingests would run itself once more in the worker. Here a script needs
