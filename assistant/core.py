@@ -19,7 +19,7 @@ from assistant.kb import KnowledgeBase, names, open_store, resolve
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.uploads import is_upload
-from ingest.files import source_for
+from ingest.files import source_for, under
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import DocumentRecord, Hit
@@ -181,7 +181,9 @@ class Assistant:
         if len(resolved) > 1:
             raise UnknownSource(f"'{source}' matches {len(resolved)} sources; give the full source")
         with self.store.writer():
-            self.store.delete_source(resolved[0])
+            for source in [resolved[0], *(s for s in self.store.committed() if s != resolved[0]
+                                          and under(s, resolved[0]))]:  # a mail's attachments go with it
+                self.store.delete_source(source)
             if is_upload(self.kb.root, resolved[0]):
                 Path(resolved[0]).unlink(missing_ok=True)
         return resolved[0]

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from assistant.answer import Answer
 from assistant.answerers.base import Revision
+from ingest.files import mail_of
 from ingest.progress import IngestProgress
 from ingest.report import IngestReport
 from vectorstore.records import DocumentRecord
@@ -51,6 +52,10 @@ class RichIngestProgress(IngestProgress):
             self.bar.start()
         self.bar.update(self.files_task, total=total)
 
+    def reading(self, source: str, step: str) -> None:
+        # "OCR page 3/12 of scan.pdf" as the files bar's label while a long file is read; the next file resets it.
+        self.bar.update(self.files_task, description=f"{step} of {os.path.basename(source)}")
+
     def file_started(self, source: str, chunks: int) -> None:
         # Files are embedded in batches: one bar over every chunk queued so far.
         if self.chunks_task is None:
@@ -62,8 +67,8 @@ class RichIngestProgress(IngestProgress):
             self.bar.advance(self.chunks_task, n)
 
     def file_done(self, result) -> None:
-        if result.status != "removed":
-            self.bar.advance(self.files_task)
+        if result.status != "removed" and mail_of(result.source) is None:  # files, not a mail's attachments
+            self.bar.update(self.files_task, advance=1, description="files")
 
 
 def print_report(console: Console, report: IngestReport, verbose: bool = False) -> None:

@@ -52,7 +52,8 @@ class IngestSettings(Section):
     max_xml_nodes: int = Field(Limits.max_xml_nodes, ge=1, description="A .docx, .xlsx, .pptx or .epub "
                                "whose XML holds more elements and attributes than this is refused before it is parsed "
                                "(lxml builds ~165 bytes a node: the default is ~0.65 GB, a 171,000-paragraph "
-                               "document in Word's markup).")
+                               "document in Word's markup). Also caps the cells of a file's tables, and a PDF page's "
+                               "ruling lines (horizontal x vertical, before tables are looked for).")
     max_html_elements: int = Field(Limits.max_html_elements, ge=1, description="An .html file with more elements is "
                                    "refused before it is parsed (BeautifulSoup builds ~1 KB an element).")
     max_pages: int = Field(Limits.max_pages, ge=1, description="A .pdf with more pages is refused before its text is "
@@ -68,8 +69,9 @@ class IngestSettings(Section):
     ocr: bool = Field(True, description="Read image files (.png .jpg .jpeg .tif .tiff) and PDF pages without a text "
                       "layer by OCR (Tesseract, in the reader worker under read_timeout). false: images fail with "
                       "'OCR is off' and a PDF without text fails as before.")
-    max_image_megapixels: float = Field(Limits.max_image_pixels / 1e6, gt=0, description="An image (a file, or a scanned PDF page) with more "
-                                        "pixels is refused before it is decoded (a decompression bomb).")
+    max_image_megapixels: float = Field(Limits.max_image_pixels / 1e6, gt=0, description="An image file, or a PDF page "
+                                        "without text rendered at 300 dpi for OCR, with more pixels is refused before "
+                                        "it is decoded or rendered (a decompression bomb).")
     watch_settle: float = Field(1.0, gt=0, le=60, allow_inf_nan=False, description="With --watch: seconds a "
                                 "changed file's size and modification time must stay the same before it is read, so "
                                 "a file still being written is never indexed half (docs/watch.md).")

@@ -25,7 +25,7 @@ from pathlib import Path
 from assistant.core import Assistant
 from assistant.errors import WatchError
 from ingest.errors import IngestError
-from ingest.files import not_found, printable, source_for, supported
+from ingest.files import not_found, printable, source_for, supported, under
 from ingest.progress import IngestProgress
 from ingest.report import IngestReport
 from vectorstore.errors import StoreError
@@ -175,7 +175,7 @@ class Watcher:
 
     def _indexed_under(self, paths: list[Path]) -> bool:
         sources = [source_for(p) for p in paths]
-        return any(s == p or s.startswith(p + "/") for s in self.assistant.store.committed() for p in sources)
+        return any(under(s, p) for s in self.assistant.store.committed() for p in sources)
 
     def _log(self, report: IngestReport) -> None:
         for failed in report.failed:

@@ -8,13 +8,17 @@ Levenshtein distance (rapidfuzz) between reference and OCR output, each with whi
 single spaces, over the reference's length. Seconds per page: the engine's wall time for the page,
 the page image already in memory (Tesseract: ingest's own call, the image piped as PNG to a `tesseract`
 process). Measures, never asserts. RapidOCR is measured when `rapidocr-onnxruntime` is installed.
+With --pdf, each page goes through ingest's PDF reader instead (seconds: the whole read), as a scanned PDF of
+one picture at the page's dpi (engine `pdf`) and as one of 40-pixel picture strips (`pdf-strips`, needs fpdf2).
 
     python bench/ocr_cer.py --pages 2 --out bench/results/ocr_cer.json
+    python bench/ocr_cer.py --pages 1 --pdf --out bench/results/ocr_cer_pdf.json
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
 import os
 import sys
@@ -23,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
-from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ingest.limits import Limits  # noqa: E402
@@ -58,6 +61,33 @@ def render(words: list[str], dpi: int, columns: int) -> tuple[Image.Image, str, 
             draw.text((x, margin + row * line_height), " ".join(line), font=font, fill=0)
             lines.append(" ".join(line))
     return page, " ".join(lines), used
+
+
+def scanned_pdf(page: Image.Image, dpi: int, strip: int = 0) -> bytes:
+    """The page as a scanned PDF at `dpi`: one picture (Pillow), or pictures `strip` pixels high one under the
+    other (fpdf2), as some scanners write pages."""
+    out = io.BytesIO()
+    if not strip:
+        page.save(out, "PDF", resolution=dpi)
+        return out.getvalue()
+    from fpdf import FPDF
+
+    scale = 72 / dpi
+    pdf = FPDF(unit="pt", format=(page.width * scale, page.height * scale))
+    pdf.add_page()
+    for top in range(0, page.height, strip):
+        piece = page.crop((0, top, page.width, min(top + strip, page.height)))
+        pdf.image(piece, x=0, y=top * scale, w=piece.width * scale, h=piece.height * scale)
+    return bytes(pdf.output())
+
+
+def via_pdf(strip: int = 0):
+    """ingest's PDF reader on the page as a scanned PDF (whole, or in strips): how it finds and reads the page."""
+    def run(page: Image.Image, dpi: int) -> str:
+        from ingest.readers import read_file
+
+        return read_file("page.pdf", scanned_pdf(page, dpi, strip)).text
+    return run
 
 
 def tesseract(page: Image.Image) -> str:
@@ -111,6 +141,8 @@ def _lines(column: list) -> list[list]:
 
 
 def cer(reference: str, found: str) -> float:
+    from rapidfuzz.distance import Levenshtein  # the bench extra; tests import this module for scanned_pdf
+
     reference, found = " ".join(reference.split()), " ".join(found.split())
     return Levenshtein.distance(reference, found) / len(reference)
 
@@ -120,10 +152,14 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2, help="pages per source, dpi and layout")
     parser.add_argument("--dpi", default="150,300")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--pdf", action="store_true", help="read each page through ingest's PDF reader instead, "
+                        "as a scanned PDF of one picture ('pdf') and of 40-pixel strips ('pdf-strips')")
     args = parser.parse_args()
-    engines = {"tesseract": tesseract}
-    if importlib.util.find_spec("rapidocr_onnxruntime"):
-        engines["rapidocr"] = rapidocr
+    engines = {"tesseract": lambda page, dpi: tesseract(page)}
+    if args.pdf:
+        engines = {"pdf": via_pdf(), "pdf-strips": via_pdf(strip=40)}
+    elif importlib.util.find_spec("rapidocr_onnxruntime"):
+        engines["rapidocr"] = lambda page, dpi: rapidocr(page)
         rapidocr(Image.new("RGB", (64, 64), "white"))  # loads its models outside the timings
     else:
         print("rapidocr-onnxruntime not installed: measuring Tesseract only")
@@ -138,7 +174,7 @@ def main() -> None:
                     start += used
                     for engine, run in engines.items():
                         began = time.perf_counter()
-                        found = run(page)
+                        found = run(page, dpi)
                         seconds = time.perf_counter() - began
                         runs.append({"engine": engine, "source": source, "dpi": dpi, "columns": columns,
                                      "page": number + 1, "chars": len(reference), "cer": cer(reference, found),

@@ -122,16 +122,25 @@ def split_rows(text: str) -> list[str]:
         return split_sentences(text)
     pieces: list[str] = []
     prose: list[str] = []
+
+    def flush() -> None:
+        between = "".join(prose)
+        if between.strip():
+            pieces.extend(split_sentences(between))
+        elif pieces:  # blank lines between two tables (or pages of one): kept, so the pieces still join to text
+            pieces[-1] += between
+        prose.clear()
+
     lines = text.split("\n")
     for i, line in enumerate(lines):
         line += "\n" if i + 1 < len(lines) else ""
         if ROW_SEPARATOR in line:
-            pieces += split_sentences("".join(prose)) if prose else []
+            flush()
             pieces.append(line)
-            prose = []
         else:
             prose.append(line)
-    return pieces + (split_sentences("".join(prose)) if prose else [])
+    flush()
+    return pieces
 
 
 def _pages(doc: Document, start: int, end: int) -> dict:

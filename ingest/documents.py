@@ -16,3 +16,4 @@ class Document:
     pages: tuple[int, ...] = ()  # where each page starts in text (see RawText.pages); empty: no pages
     page_kind: str = "page"  # "page", "slide" or "sheet"
     ocr_pages: tuple[int, ...] = ()  # numbers of the pages read by OCR
+    attachments: tuple[tuple[str, bytes], ...] = ()  # files inside it, read as documents of their own (RawText's)

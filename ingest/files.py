@@ -27,6 +27,27 @@ def source_for(path: str | os.PathLike) -> str:
     return stored_name(Path(path).expanduser().resolve().as_posix())
 
 
+ATTACHMENT = "#"  # between a mail's source and an attachment's name: the attachment's source (`mail.eml#a.pdf`)
+
+
+def attachment_source(mail_source: str, name: str) -> str:
+    """The source of a mail's attachment."""
+    return f"{mail_source}{ATTACHMENT}{name}"
+
+
+def mail_of(source: str) -> str | None:
+    """The source of the mail an attachment's source names; None for any other source."""
+    folder = source.rfind("/") + 1  # an attachment's name has no "/", and may hold "#" ("Invoice #12.pdf")
+    at = source.lower().find(".eml" + ATTACHMENT, folder)
+    return source[:at + 4] if at >= 0 else None
+
+
+def under(source: str, path: str) -> bool:
+    """Whether `source` is the source `path`, lies in the folder `path`, or is an attachment of the mail `path`."""
+    return source == path or source.startswith(path.rstrip("/") + "/") or (
+        path.lower().endswith(".eml") and source.startswith(path + ATTACHMENT))
+
+
 def stored_name(path: str) -> str:
     """A path as the store can keep it (valid UTF-8). Linux allows any bytes in a name but "/" and NUL; a name
     that is not UTF-8 (Python's os.fsdecode gives its bytes as U+DC80..U+DCFF) is escaped losslessly: in that

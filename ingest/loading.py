@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from ingest.clean import clean_text, guess_title
@@ -14,9 +15,12 @@ from ingest.worker import read_file_limited
 
 
 def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, mtime: float | None = None,
-              sha256: str | None = None) -> Document:
+              sha256: str | None = None, progress: Callable[[str], None] | None = None,
+              source: str | None = None) -> Document:
     """Read, decode and clean one file within the size and time limits (its bytes, the mtime taken before
-    reading them and their sha256 may be given, so a file is read and hashed once)."""
+    reading them and their sha256 may be given, so a file is read and hashed once; `progress` gets the
+    reader's steps, see ingest/progress.py). `source`: the document's, for bytes that are no file of their own
+    (a mail's attachment, named `path`); else the path's."""
     path = Path(path)
     reader_for(path)  # an unsupported type fails before its bytes are read
     if data is None or mtime is None:
@@ -26,17 +30,17 @@ def load_file(path: Path, limits: Limits = Limits(), data: bytes | None = None, 
             raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
         data = read_bytes(path, limits.max_file_bytes)  # read once: the hash and the text come from the same bytes
         sha256 = None  # the hash of these bytes, not of any given ones
-    raw = read_file_limited(path, data, limits)  # PDF, DOCX, HTML: in a worker, stopped past [ingest] read_timeout
-    given_title, page_kind, ocr_pages = raw.title, raw.page_kind, raw.ocr_pages
+    raw = read_file_limited(path, data, limits, progress)  # PDF, DOCX, HTML: in a worker, stopped past [ingest] read_timeout
+    given_title, page_kind, ocr_pages, attachments = raw.title, raw.page_kind, raw.ocr_pages, raw.attachments
     # No full offset map (4 bytes a char): only where the pages start is carried over.
     cleaned = clean_text(raw.text, offsets=False, marks=raw.pages)
     del raw  # the raw text, as big as the cleaned one or bigger, goes before the Document is made
     text = cleaned.text
     if not text:  # e.g. nothing but page furniture
         raise EmptyDocument(f"{path.name}: file has no text (only whitespace)")
-    return Document(source=source_for(path), title=_title(given_title, text, stored_name(path.stem)),
+    return Document(source=source or source_for(path), title=_title(given_title, text, stored_name(path.stem)),
                     text=text, sha256=sha256 or hashlib.sha256(data).hexdigest(), mtime=mtime,
-                    pages=cleaned.marks, page_kind=page_kind, ocr_pages=ocr_pages)
+                    pages=cleaned.marks, page_kind=page_kind, ocr_pages=ocr_pages, attachments=attachments)
 
 
 def document_from_text(source: str, text: str, title: str | None = None) -> Document:

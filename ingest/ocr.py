@@ -18,6 +18,7 @@ import warnings
 
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
 from ingest.limits import Limits
+from ingest.progress import report
 
 log = logging.getLogger(__name__)
 
@@ -87,38 +88,35 @@ def ocr_image(image, name: str, limits: Limits) -> str:
     return _tesseract(png.getvalue(), name)
 
 
-def ocr_pdf_pages(pdf, texts: list[str], name: str, limits: Limits) -> tuple[int, ...]:
-    """OCR the pages of a pypdf reader whose text layer is empty, from the images they show; their text
-    replaces '' in `texts`. Returns the numbers (1-based) of the pages whose text came from OCR."""
+RENDER_DPI = 300  # a scanned PDF page is rendered at this resolution for OCR
+
+
+def ocr_pdf_pages(document, texts: list[str], name: str, limits: Limits) -> tuple[int, ...]:
+    """OCR the pages of a pypdfium2 document whose text layer is empty, each rendered whole at RENDER_DPI (so
+    vector-drawn text, and a scan cut into image strips, read as the page shows them); their text replaces ''
+    in `texts`. Pages that draw nothing are skipped. Returns the numbers (1-based) of the pages OCR read."""
+    import pypdfium2 as pdfium
+
+    todo = [number for number, text in enumerate(texts, start=1) if not text.strip()]
     done = []
-    for number, (page, text) in enumerate(zip(pdf.pages, texts), start=1):
-        if text.strip():
-            continue
-        images = _page_images(page, name, limits)
-        if not images:
-            continue
-        found = "\n\n".join(filter(None, (ocr_image(image, name, limits).strip() for image in images)))
+    for step, number in enumerate(todo, start=1):
+        page = document[number - 1]
+        try:
+            if not pdfium.raw.FPDFPage_CountObjects(page):  # a blank page: nothing to read
+                continue
+            width, height = (round(size * RENDER_DPI / 72) for size in page.get_size())
+            check_pixels(width, height, name, limits)
+            report(f"OCR page {step}/{len(todo)}")
+            image = page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil()
+        finally:
+            page.close()
+        image.info["dpi"] = (RENDER_DPI, RENDER_DPI)
+        found = ocr_image(image, name, limits).strip()
         log.info("%s: page %d of %d read by OCR (%d characters)", name, number, len(texts), len(found))
         if found:
             texts[number - 1] = found
             done.append(number)
     return tuple(done)
-
-
-def _page_images(page, name: str, limits: Limits) -> list:
-    """The images a page draws directly, each checked against the pixel cap before it is decoded."""
-    resources = page.get("/Resources")
-    xobjects = resources.get_object().get("/XObject") if resources is not None else None
-    if xobjects is None:
-        return []
-    images = []
-    for key in xobjects.get_object():
-        xobject = xobjects.get_object()[key].get_object()
-        if xobject.get("/Subtype") != "/Image":
-            continue
-        check_pixels(int(xobject.get("/Width", 0)), int(xobject.get("/Height", 0)), name, limits)
-        images.append(key)
-    return [page.images[key].image for key in images]
 
 
 def _tesseract(png: bytes, name: str) -> str:

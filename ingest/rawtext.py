@@ -16,6 +16,8 @@ class RawText:
     pages: tuple[int, ...] = ()
     page_kind: str = "page"  # what one is called in a citation: "page", "slide", "sheet"
     ocr_pages: tuple[int, ...] = ()  # numbers of the pages whose text was read by OCR (an image file: (1,))
+    # Files inside the file, each ingested as a document of its own (an e-mail's): (name, bytes), names unique.
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 def join_pages(pages: Sequence[str]) -> tuple[str, tuple[int, ...]]:

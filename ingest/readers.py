@@ -2,22 +2,21 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import re
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
-from ingest.bombs import check_html, check_office, check_pages, check_text
+from ingest.bombs import check_html, check_office, check_text
 from ingest.decode import decode_text, is_binary
 from ingest.epub import read_epub
 from ingest.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_LIST, open_regular, os_reason, too_large
 from ingest.limits import Limits
 from ingest.mail import read_eml
-from ingest.ocr import IMAGE_SUFFIXES, OCR_OFF, empty_image, ocr_pdf_pages, read_image_text
-from ingest.rawtext import RawText, join_pages
+from ingest.ocr import IMAGE_SUFFIXES, empty_image, read_image_text
+from ingest.pdf import read_pdf
+from ingest.rawtext import RawText
 from ingest.slides import read_pptx
 from ingest.tables import Budget, check_not_encrypted, html_tables, read_csv, read_xlsx, table_lines
 
@@ -157,63 +156,6 @@ def _html_text(root) -> str:
         else:
             current.append(part)
     return "\n\n".join(paragraphs)
-
-
-def read_pdf(data: bytes, name: str, limits: Limits = Limits()) -> RawText:
-    """PDF text layer, one blank line between pages; pages without one are read by OCR ([ingest] ocr)."""
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, PyPdfError
-
-    try:
-        with _quiet("pypdf"):
-            pdf = PdfReader(io.BytesIO(data))
-            if pdf.is_encrypted and not pdf.decrypt(""):  # often encrypted with an empty password
-                raise UnreadableFile(f"{name}: PDF is password-protected")
-            check_pages(len(pdf.pages), name, limits)
-            pages = [page.extract_text() or "" for page in pdf.pages]
-            ocr_pages = ocr_pdf_pages(pdf, pages, name, limits) if limits.ocr else ()
-            title = _pdf_title(pdf)
-    except (UnreadableFile, FileTooLarge, UnsupportedFile):
-        raise
-    except DependencyError:  # AES needs the optional `cryptography` package
-        raise UnreadableFile(f"{name}: PDF is encrypted; pip install cryptography to read it") from None
-    except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as exc:
-        raise UnreadableFile(f"{name}: not a valid PDF ({_short(exc)})") from None
-    text, starts = join_pages(pages)
-    if not text:
-        raise EmptyDocument(f"{name}: PDF has no extractable text" + (
-            ", and OCR found none in its images" if limits.ocr else f" (scanned? {OCR_OFF})"))
-    return RawText(text, title, pages=starts, ocr_pages=ocr_pages)
-
-
-@contextmanager
-def _quiet(logger_name: str):
-    # pypdf logs a warning for every flaw it works around; we report one line per failed
-    # file ourselves, and the rest is noise on the console.
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _pdf_title(pdf) -> str | None:
-    try:
-        title = (pdf.metadata or {}).get("/Title")
-    except Exception:  # broken metadata is no reason to lose the text  # noqa: BLE001
-        return None
-    title = " ".join(str(title or "").split())
-    # Producers often store the file name ("Microsoft Word - report.docx"): not a title.
-    if not title or re.search(r"\.\w{2,4}$", title):
-        return None
-    return title
-
-
-def _short(exc: Exception) -> str:
-    reason = " ".join(str(exc).split()) or type(exc).__name__
-    return reason if len(reason) <= 80 else reason[:79] + "…"
 
 
 def read_docx(data: bytes, name: str, limits: Limits = Limits()) -> RawText:

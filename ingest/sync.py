@@ -8,14 +8,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ingest import attachments
 from ingest import worker as reader
 from ingest.chunking import Chunker, doc_id_for
 from ingest.documents import Document
 from ingest.errors import IngestError, IngestInterrupted, UnreadableFile
-from ingest.files import open_regular, os_reason, printable, scan, source_for, too_large
+from ingest.files import open_regular, os_reason, printable, scan, source_for, too_large, under
 from ingest.limits import Limits
 from ingest.loading import document_from_text, load_file
 from ingest.progress import IngestProgress
@@ -112,10 +113,9 @@ def _give_back_memory() -> None:
         pass
 
 
-def _report(results: list[FileResult], began: float, swept: int, skipped: Sequence[Path] = ()) -> IngestReport:
+def _report(results: list[FileResult], began: float, swept: int, skipped: Sequence[str] = ()) -> IngestReport:
     embedded = sum(r.chunks for r in results if r.status in ("added", "updated"))
-    return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept,
-                        tuple(source_for(path) for path in skipped))  # source_for: always UTF-8
+    return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept, tuple(skipped))
 
 
 def file_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
@@ -159,8 +159,8 @@ class SyncPlan:
 
 
 def _under(source: str, paths: Sequence[str]) -> bool:
-    """True if source is one of paths or lies under one of them."""
-    return any(source == p or source.startswith(p.rstrip("/") + "/") for p in paths)
+    """True if source is one of paths, lies in one of them, or is an attachment of one."""
+    return any(under(source, p) for p in paths)
 
 
 def plan_sync(found: dict[str, str], committed: dict[str, str], prune_under: Sequence[str] = (),
@@ -198,6 +198,7 @@ class Ingestor:
         results: list[FileResult] = []
         swept = self.store.sweep()  # a store that is down from the start fails here, as any command would
         committed = self.store.committed()
+        attached = attachments.by_mail(committed)
         with _stops_on_store_failure(results):
             progress.files(len(discovery.files) + len(discovery.unreadable))
             unreadable: list[str] = []
@@ -205,11 +206,13 @@ class Ingestor:
                 unreadable.append(source_for(folder))
                 results.append(self._failed(unreadable[-1], error, progress))
             found: dict[str, str] = {}
+            replaced: list[str] = []  # mails read anew: an attachment no longer in one is removed
+            skipped = [source_for(path) for path in discovery.skipped]
             batch = _Batch()
             # Files are read, hashed, loaded and chunked in a background thread, a few ahead of the
             # embedding here (onnxruntime lets go of the GIL while it computes): each file read once.
-            for path, prepared, error in _prefetch(discovery.files,
-                                                   lambda path: self._prepare_file(path, committed)):
+            for path, prepared, error in _prefetch(
+                    discovery.files, lambda path: self._prepare_file(path, committed, attached, progress)):
                 source = source_for(path)
                 if error is not None:
                     if isinstance(error, OSError):
@@ -219,24 +222,31 @@ class Ingestor:
                     unreadable.append(source)  # still there, only unreadable or too large: not pruned
                     results.append(self._failed(source, str(error), progress))
                     continue
-                sha, doc, chunks, problem = prepared
-                found[source] = sha
-                if doc is None and problem is None:
-                    results.append(self._done(FileResult(source, "unchanged"), progress))
-                elif problem is not None:
-                    results.append(self._failed(source, problem, progress))
-                else:
-                    results += self._queue(batch, doc, "updated" if source in committed else "added", progress, chunks)
+                entries, skipped_parts = prepared
+                skipped += skipped_parts
+                replaced += [source] if entries[0][2] is not None else []
+                for part, sha, doc, chunks, problem in entries:
+                    found[part] = sha
+                    if doc is None and problem is None:
+                        results.append(self._done(FileResult(part, "unchanged"), progress))
+                    elif problem is not None:
+                        unreadable.append(part)  # a mail that failed keeps the attachments it had
+                        results.append(self._failed(part, problem, progress))
+                    else:
+                        status = "updated" if part in committed else "added"
+                        results += self._queue(batch, doc, status, progress, chunks)
             results += self._flush(batch, progress)
             folders = [source_for(r) for r in roots if r.is_dir()] if prune else []
-            plan = plan_sync(found, committed, folders + [source_for(p) for p in gone], unreadable)
+            plan = plan_sync(found, committed, folders + [source_for(p) for p in gone] + replaced, unreadable)
             for source in plan.remove:
                 self.store.delete_source(source)
                 results.append(self._done(FileResult(source, "removed"), progress))
-        return _report(results, began, swept, discovery.skipped)
+        return _report(results, began, swept, skipped)
 
-    def _prepare_file(self, path: Path, committed: dict[str, str]):
-        """(sha256, document, chunks, error message): document None if unchanged.
+    def _prepare_file(self, path: Path, committed: dict[str, str], attached: dict[str, list[str]],
+                      progress: IngestProgress) -> tuple[list[attachments.Entry], list[str]]:
+        """The entries (source, sha256, document, chunks, error message) of the file and, for a mail, of its
+        attachments, document None if unchanged; and the attachments skipped as not a supported type.
 
         Raises UnreadableFile / FileTooLarge for a file that is not a regular file (a FIFO or device is never
         opened blocking, never read), cannot be read, or is over the [ingest] max_file_mb limit: such a file
@@ -249,15 +259,16 @@ class Ingestor:
             raise UnreadableFile(f"{path.name}: cannot read file ({os_reason(exc)})") from None
         data = read_bytes(path, self.limits.max_file_bytes)  # open_regular: regular files only, within the cap
         sha = hashlib.sha256(data).hexdigest()
-        if committed.get(source) == sha:
-            return sha, None, None, None
+        if committed.get(source) == sha:  # and so are its attachments
+            return [(part, committed[part], None, None, None) for part in [source, *attached.get(source, ())]], []
         try:
-            doc = load_file(path, self.limits, data=data, mtime=mtime, sha256=sha)
+            doc = load_file(path, self.limits, data=data, mtime=mtime, sha256=sha,
+                            progress=lambda step: progress.reading(source, step))
         except IngestError as exc:
-            return sha, None, None, str(exc)
+            return [(source, sha, None, None, str(exc))], []
         del data
-        chunks, problem = self._chunk(doc)
-        return sha, doc, chunks, problem
+        parts, skipped = attachments.prepare(doc, committed, self.limits, self._chunk, progress.reading)
+        return [(source, sha, replace(doc, attachments=()), *self._chunk(doc)), *parts], skipped
 
     def ingest_texts(self, items: Iterable[tuple[str, str] | tuple[str, str, str | None]],
                      progress: IngestProgress | None = None) -> IngestReport:

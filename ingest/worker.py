@@ -10,7 +10,8 @@ alone with `ReadTimeout`, and the next file starts a fresh worker. `read_timeout
 calling process, without a worker or a limit.
 
 The worker is a fresh interpreter running `serve` below (`python -c "...serve(...)"`), given a file's
-bytes and returning its RawText over a pair of pipes, one pickled message each way. It is neither a
+bytes and returning its RawText over a pair of pipes, one pickled message each way (before the reply, a
+reader's progress steps, `("progress", "OCR page 3/12")`, each a message of its own: ingest/progress.py). It is neither a
 fork of the ingesting process (that runs onnxruntime and Chroma threads, and a fork can copy a lock one
 of them holds into the child) nor a multiprocessing child: those import the caller's main module
 again, so a plain script that ingests would run itself once more in the worker. Here a script needs
@@ -36,13 +37,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.errors import ReaderOutOfMemory, ReadTimeout, UnreadableFile
 from ingest.limits import Limits, megabytes
+from ingest.progress import reporting
 from ingest.rawtext import RawText
 from ingest.readers import read_file
 
@@ -64,9 +66,11 @@ _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-spawner"
 _start_size = 0  # in the worker: its address space when it started, in bytes (0: unknown, no memory limit)
 
 
-def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> RawText:
+def read_file_limited(path: Path, data: bytes, limits: Limits = Limits(),
+                      progress: Callable[[str], None] | None = None) -> RawText:
     """read_file(path, data, limits), for a file not in IN_PROCESS, in the worker process, stopped after
-    limits.read_timeout seconds (see IN_PROCESS for the others).
+    limits.read_timeout seconds (see IN_PROCESS for the others). `progress` gets the reader's steps as it
+    reports them ("OCR page 3/12", ingest/progress.py), from the worker too.
 
     ReadTimeout when it takes longer; ReaderOutOfMemory when it needs more than limits.reader_memory_bytes;
     UnreadableFile when the worker dies while reading (say, killed by the system) or cannot be started.
@@ -74,11 +78,12 @@ def read_file_limited(path: Path, data: bytes, limits: Limits = Limits()) -> Raw
     """
     path = Path(path)
     if not needs_worker(path, limits):
-        return read_file(path, data, limits)
+        with reporting(progress):
+            return read_file(path, data, limits)
     with _lock:
         worker = _running()
         try:
-            kind, value = worker.ask((path, data, limits), limits.read_timeout)
+            kind, value = worker.ask((path, data, limits), limits.read_timeout, progress)
         except TimeoutError:
             _stop()
             raise ReadTimeout(f"{path.name}: took longer than {limits.read_timeout:g} s to read ([ingest] "
@@ -114,16 +119,22 @@ class _Worker:
             os.close(their_replies)
         self.requests, self.replies = requests, replies
 
-    def ask(self, message, timeout: float) -> tuple[str, object]:
-        """Send one message and wait for the reply; TimeoutError past timeout seconds, EOFError if the worker
-        is gone."""
+    def ask(self, message, timeout: float, progress: Callable[[str], None] | None = None) -> tuple[str, object]:
+        """Send one message and wait for the reply, passing the ("progress", step) messages before it to
+        `progress`; TimeoutError past timeout seconds in all, EOFError if the worker is gone."""
         _send(self.requests, message)
+        deadline = time.monotonic() + timeout
         # A selector, not select(): a process with many files open (a server) has descriptors past 1024.
         with selectors.DefaultSelector() as selector:
             selector.register(self.replies, selectors.EVENT_READ)
-            if not selector.select(timeout):
-                raise TimeoutError
-        return _receive(self.replies)
+            while True:
+                if not selector.select(max(0.0, deadline - time.monotonic())):
+                    raise TimeoutError
+                kind, value = _receive(self.replies)
+                if kind != "progress":
+                    return kind, value
+                if progress is not None:
+                    progress(value)
 
     def stop(self) -> str:
         """Kill the worker (it holds nothing to clean up) and say how it ended."""
@@ -276,7 +287,8 @@ def serve(requests: int, replies: int, ingesting_pid: int) -> None:
         except EOFError:  # the ingesting process closed the pipe, or is gone
             return
         try:
-            reply = ("ok", _read_capped(*request))
+            with reporting(lambda step: _send(replies, ("progress", step))):
+                reply = ("ok", _read_capped(*request))
         except Exception as exc:  # noqa: BLE001 - the ingesting process decides what an error means
             reply = ("error", exc)
         try:

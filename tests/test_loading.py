@@ -312,7 +312,7 @@ def test_corrupt_pdf(tmp_path):
 def test_pdf_without_text_layer(tmp_path):
     path = write(tmp_path / "scan.pdf", blank_pdf())
     assert error_of(load_file, path) == (
-        EmptyDocument, "scan.pdf: PDF has no extractable text, and OCR found none in its images")
+        EmptyDocument, "scan.pdf: PDF has no extractable text, and OCR found none in its pages")
 
 
 def test_password_protected_pdf(tmp_path):

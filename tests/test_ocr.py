@@ -12,6 +12,7 @@ import psutil
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.ocr_cer import scanned_pdf as scanned_pdf_of
 from ingest.errors import EmptyDocument, FileTooLarge, ReadTimeout, UnreadableFile, UnsupportedFile
 from ingest.limits import Limits
 from ingest.readers import read_file
@@ -172,9 +173,9 @@ def test_a_tiff_of_huge_dimensions_is_refused_from_its_header(tmp_path):
 
 
 def test_a_scanned_pdf_page_over_the_pixel_cap_is_refused():
-    small = Limits(max_image_pixels=100_000)  # the page picture is 1400 x 400
+    small = Limits(max_image_pixels=100_000)  # the page, 7 x 2 inches (1400 x 400 at 200 dpi), rendered at 300 dpi
     assert error_of(read_file, "scan.pdf", scanned_pdf(picture(FERRY)), small) == (
-        FileTooLarge, "scan.pdf: image of 1,400 x 400 pixels, over the 0.1 megapixel limit; raise [ingest] "
+        FileTooLarge, "scan.pdf: image of 2,100 x 600 pixels, over the 0.1 megapixel limit; raise [ingest] "
                       "max_image_megapixels to read it")
 
 
@@ -188,7 +189,7 @@ def test_an_image_without_text(tmp_path):
 def test_a_scanned_pdf_where_ocr_finds_nothing():
     blank = Image.new("L", (800, 600), 255)
     assert error_of(read_file, "blank.pdf", scanned_pdf(blank, blank)) == (
-        EmptyDocument, "blank.pdf: PDF has no extractable text, and OCR found none in its images")
+        EmptyDocument, "blank.pdf: PDF has no extractable text, and OCR found none in its pages")
 
 
 def tiff_header(width: int, height: int) -> bytes:
@@ -199,3 +200,34 @@ def tiff_header(width: int, height: int) -> bytes:
         struct.pack("<HHII", tag, kind, 1, value) if kind == 4 else struct.pack("<HHIHH", tag, kind, 1, value, 0)
         for tag, kind, value in entries) + struct.pack("<I", 0)
     return b"II*\x00" + struct.pack("<I", 8) + ifd + b"\x00" * 8
+
+
+# ---------------------------------------------------------------- scanned pages rendered whole, with progress
+
+@needs_tesseract
+def test_a_scan_cut_into_image_strips_is_read_as_the_page_shows_it():
+    # Some scanners write a page as picture strips; each alone cuts the lines of text in two.
+    raw = read_file("strips.pdf", scanned_pdf_of(picture(LIGHTHOUSE), dpi=200, strip=20))
+    assert raw.ocr_pages == (1,)
+    assert words(raw.text) == words(" ".join(LIGHTHOUSE))
+
+
+@needs_tesseract
+def test_ocr_progress_reaches_the_ingest_progress_from_the_worker(make_assistant, tmp_path):
+    from ingest.progress import IngestProgress
+
+    class Steps(IngestProgress):
+        def __init__(self):
+            self.seen = []
+
+        def reading(self, source: str, step: str) -> None:
+            self.seen.append((Path(source).name, step))
+
+    folder = tmp_path / "docs"
+    write(folder / "scan.pdf", scanned_pdf(picture(LIGHTHOUSE), picture(FERRY), picture(LEDGER)))
+    write(folder / "notes.txt", b"The harbour office opens at nine.")
+    steps = Steps()
+    report = make_assistant().ingest([folder], progress=steps)
+    assert report.failed == [] and len(report.sources("added")) == 2
+    assert needs_worker(folder / "scan.pdf", Limits())  # the steps came over the worker's pipe
+    assert steps.seen == [("scan.pdf", "OCR page 1/3"), ("scan.pdf", "OCR page 2/3"), ("scan.pdf", "OCR page 3/3")]

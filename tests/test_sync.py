@@ -183,7 +183,7 @@ GOOD = {
     "photo.txt": lambda: b"The orchard produced a record apple harvest this autumn.\n",
 }
 BAD = {
-    "scan.pdf": (blank_pdf, "scan.pdf: PDF has no extractable text, and OCR found none in its images"),
+    "scan.pdf": (blank_pdf, "scan.pdf: PDF has no extractable text, and OCR found none in its pages"),
     "locked.pdf": (lambda: encrypted(pdf_with_text("Top secret"), user_password="hunter2"),
                    "locked.pdf: PDF is password-protected"),
     "empty.txt": (lambda: b"", "empty.txt: file is empty"),

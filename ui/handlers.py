@@ -37,6 +37,9 @@ class _Progress(IngestProgress):
         self.total = total
         self.bar((0, total), desc="Reading files", unit="files")
 
+    def reading(self, source: str, step: str) -> None:
+        self.bar((self.done, self.total), desc=f"{step} of {short_source(source)}", unit="files")
+
     def file_started(self, source: str, chunks: int) -> None:
         self.bar((self.done, self.total), desc=f"Embedding {short_source(source)} ({chunks} passages)", unit="files")
 
