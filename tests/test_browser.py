@@ -1,7 +1,7 @@
 """The real app on the sample corpus, driven by Debian's Chromium through Playwright.
 
 Needs /usr/bin/chromium (`apt-get install chromium`); skipped without it unless REQUIRE_BROWSER=1 (CI).
-UI_SCREENSHOTS=docs/screenshots also saves the README screenshots.
+bench/screenshots.py takes the README's screenshots.
 """
 from __future__ import annotations
 
@@ -310,45 +310,6 @@ def test_a_second_user_does_not_see_a_base_it_may_not_read(browser, server, embe
         for context in contexts:
             context.close()
         app.close()
-
-
-@pytest.mark.skipif(not os.environ.get("UI_SCREENSHOTS"), reason="set UI_SCREENSHOTS=DIR to save screenshots")
-def test_screenshots(browser, server):
-    out = Path(os.environ["UI_SCREENSHOTS"])
-    out.mkdir(parents=True, exist_ok=True)
-    for name, viewport, scale in (("phone", {"width": 390, "height": 844}, 2),
-                                  ("desktop", {"width": 1280, "height": 800}, 1)):
-        context = browser.new_context(viewport=viewport, device_scale_factor=scale)
-        page = context.new_page()
-        page.goto(server.url)
-        page.wait_for_selector("#chat")
-        page.screenshot(path=out / f"{name}-start.png")
-        answer = _ask(page, "Who denied involvement?")
-        answer.locator("a.cite-ref", has_text="[1]").first.click()
-        answer.locator("details.cite[open] mark").first.wait_for()
-        if name == "desktop":
-            answer.locator("details.cite").first.locator("a.open-doc").click()
-            page.locator("#viewer mark").wait_for()
-        page.evaluate("document.activeElement && document.activeElement.blur()")
-        if name == "desktop":  # show the question too, not only the answer's end
-            page.evaluate("document.querySelector('#chat [role=log]').scrollTop = 0")
-        page.screenshot(path=out / f"{name}-answer.png")
-        if name == "desktop":
-            page.get_by_role("tab", name="Why this answer").click()
-            page.locator("#why table").wait_for()
-            page.screenshot(path=out / "desktop-why.png")
-            page.get_by_role("tab", name="Documents").click()
-            demo = Path(os.environ.get("PYTEST_TMP", server.home)) / "demo"
-            demo.mkdir(exist_ok=True)
-            (demo / "festival-notes.md").write_text("# Festival notes\n\n" + ZORB)
-            (demo / "scan.pdf").write_bytes(b"%PDF-1.4 truncated")
-            page.locator("#upload input[type=file]").set_input_files([str(demo / "festival-notes.md"),
-                                                                     str(demo / "scan.pdf")])
-            page.locator("#upload-results li.added").wait_for(timeout=ANSWER_TIMEOUT)
-            page.wait_for_function("getComputedStyle(document.querySelector('#sources')).opacity === '1' && "
-                                   "getComputedStyle(document.querySelector('#header')).opacity === '1'")
-            page.screenshot(path=out / "desktop-documents.png")
-        context.close()
 
 
 def _free_port() -> int:
