@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from vectorstore.lexical import MANIFEST, LexicalIndex, Segment, _merged, _State, _stemmer, query_stopwords, tokenize
+from vectorstore.lexical import (MANIFEST, LexicalIndex, Segment, _merged, _State, english_stemmer, query_stopwords,
+                                 tokenize)
 
 QUERIES = ["Who denied involvement?", "Peskov allegations absurd", "debate election hack", "Zanzibar cloves harvest",
            "What did Markov say about WikiLeaks?", "ferry timetable nine morning", "zzzz unknownword"]
@@ -43,7 +44,7 @@ def test_scores_and_ranks_are_bm25s(tmp_path):
     import bm25s
 
     corpus = _corpus()
-    stemmer = _stemmer()
+    stemmer = english_stemmer()
     ours = tokenize(corpus, stemmer)
     theirs = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
     assert ours == [list(t) for t in theirs]
@@ -102,8 +103,8 @@ def test_segments_changed_step_by_step_score_as_one_built_at_once(seed, monkeypa
     rule exercised) give every chunk the score a single segment of the live documents gives it."""
     monkeypatch.setattr("vectorstore.lexical.MERGE_RATIO", 2)
     corpus = _corpus()
-    tokens = tokenize(corpus, _stemmer())
-    stemmer = _stemmer()
+    tokens = tokenize(corpus, english_stemmer())
+    stemmer = english_stemmer()
     queries = [tokenize([q], stemmer, query_stopwords())[0] for q in QUERIES + _questions()[:15]]
     parts: list = []
     indexed: dict[str, str] = {}
@@ -164,7 +165,7 @@ def _same_as_rebuilt(bot, tmp_path, label: str) -> None:
             want = rebuilt.rank(query, k, only)
             assert bot.lexical.rank(query, k, only) == want, (label, query, k)
             assert reloaded.rank(query, k, only) == want, (label, query, k)
-    words = [w for q in QUERIES for w in tokenize([q], _stemmer())[0]]
+    words = [w for q in QUERIES for w in tokenize([q], english_stemmer())[0]]
     assert bot.lexical.unknown(words) == rebuilt.unknown(words) == reloaded.unknown(words)
 
 

@@ -50,16 +50,34 @@ def test_the_scanned_pdf_has_no_text_layer_and_every_page_is_read_by_ocr(realdoc
     assert record.ocr_pages == (1, 2, 3) and "48-bit pattern" in record.text
 
 
-def test_the_set_is_big_enough_and_every_answer_is_in_a_gold_document(realdocs_bot):
+def test_the_set_is_big_enough_and_every_answer_is_in_a_gold_document(realdocs_docs, realdocs_bot):
     cases = load_cases(REALDOCS)
     tags = [t for c in cases for t in c.tags]
     assert len(cases) >= 40 and sum(not c.answerable for c in cases) >= 8
     assert tags.count("table") >= 8 and tags.count("scanned") >= 3
     indexed = [r.source for r in realdocs_bot.sources()]
+    printed = _printed_pages(realdocs_docs.parent / "cache")
     for case in (c for c in cases if c.answerable):
         gold = [s for s in indexed if any(source_matches(s, g) for g in case.sources)]
         assert len(gold) == len(case.sources), case.id
-        assert any(contains_answer(realdocs_bot.document(s).text, case.answers) for s in gold), case.id
+        # A scanned page's answer is checked against the page as printed: OCR may misread it ("L350k"),
+        # which is the answerer's problem, not the set's.
+        texts = [printed if "scanned" in case.tags else realdocs_bot.document(s).text for s in gold]
+        assert any(contains_answer(text, case.answers) for text in texts), case.id
+
+
+def _printed_pages(cache: Path) -> str:
+    """The text layer of the bzip2 manual's pages that the corpus's scanned PDF pictures (its ligatures, "ﬁ",
+    folded to letters as OCR reads them)."""
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from evals.realdocs.build import SCANNED_PAGES
+    from evals.realdocs.sources import BZIP2
+
+    manual = PdfReader(next(iter(fetch(BZIP2, cache).values())))
+    return unicodedata.normalize("NFKC", "\n".join(manual.pages[n - 1].extract_text() for n in SCANNED_PAGES))
 
 
 def test_a_missing_apt_get_is_one_line_and_exit_1(tmp_path):

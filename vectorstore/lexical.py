@@ -45,7 +45,9 @@ MANIFEST = "index.json"
 ORPHAN_AGE = 600.0  # s: a segment no manifest names is kept this long after it was written (another process may be saving it)
 
 
-def _stemmer():
+@lru_cache(maxsize=1)
+def english_stemmer():
+    """The one English Snowball stemmer of the process: BM25's tokens and the answerers' terms (assistant/text)."""
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -54,7 +56,7 @@ def _stemmer():
 def tokenize(texts: Sequence[str], stemmer=None, stopwords: str | list[str] = "en") -> list[list[str]]:
     """English BM25 tokens: lower-cased, stop words removed, Snowball-stemmed (as bm25s.tokenize does)."""
     stop = frozenset(_stopwords("STOPWORDS_EN") if stopwords in ("en", "english") else stopwords)
-    stemmer = stemmer or _stemmer()
+    stemmer = stemmer or english_stemmer()
     words = [[w for w in _TOKEN.findall(text.lower()) if w not in stop] for text in texts]
     distinct = list({w: None for text_words in words for w in text_words})
     stems = dict(zip(distinct, stemmer.stemWords(distinct)))  # each distinct word stemmed once
@@ -269,7 +271,7 @@ class LexicalIndex:
     @cached_property
     def stemmer(self):
         """The Snowball stemmer, made on first use (a question or a refresh)."""
-        return _stemmer()
+        return english_stemmer()
 
     # ---- keeping it fresh ------------------------------------------------------------
     def _ensure_fresh(self) -> _State:

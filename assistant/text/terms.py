@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from assistant.text.words import QUESTION_WORDS
-from vectorstore.lexical import query_stopwords
+from vectorstore.lexical import english_stemmer, query_stopwords
 
 WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
@@ -17,13 +17,6 @@ def _stop_words() -> frozenset[str]:
     return frozenset(query_stopwords()) | QUESTION_WORDS
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def is_stop_word(word: str) -> bool:
     """Does this word frame a question rather than say what it is about?"""
     return word.lower() in _stop_words()
@@ -31,13 +24,13 @@ def is_stop_word(word: str) -> bool:
 
 def stem(word: str) -> str:
     """The Snowball stem of one lower-cased word."""
-    return _stemmer().stemWord(word.lower())
+    return english_stemmer().stemWord(word.lower())
 
 
 def terms(text: str) -> list[str]:
     """Content words of text, lower-cased and stemmed."""
     stop = _stop_words()
-    return _stemmer().stemWords([w for w in (m.group().lower() for m in WORDS.finditer(text)) if w not in stop])
+    return english_stemmer().stemWords([w for w in (m.group().lower() for m in WORDS.finditer(text)) if w not in stop])
 
 
 def term_overlap(query: str, sentences: Sequence[str]) -> list[float]:
