@@ -194,6 +194,25 @@ def test_a_pdf_citation_shows_its_page_and_the_viewer_opens_there(page, server, 
     expect(page.locator("#viewer mark")).to_have_text(sentence)
 
 
+def test_on_a_phone_the_conversations_sidebar_starts_closed_and_the_chat_works(browser, server):
+    """At phone width the sidebar would cover the chat: it starts closed, and opens with its toggle."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#chat")
+        expect(page.locator("#conversations-bar")).not_to_have_class(re.compile(r"\bopen\b"))
+        answer = _ask(page, "Who denied involvement?")
+        answer.locator("a.cite-ref", has_text="[1]").first.click()  # nothing covers the chat
+        expect(answer.locator("details.cite").first).to_have_attribute("open", "")
+        page.locator("#conversations-bar .toggle-button").click()
+        expect(page.locator("#conversations-bar")).to_have_class(re.compile(r"\bopen\b"))
+    finally:
+        context.close()
+
+
 def test_an_upload_over_the_size_limit_is_refused(page, server, tmp_path):
     from playwright.sync_api import expect
 

@@ -168,6 +168,7 @@ def build_app(assistant) -> gr.Blocks:
         sidebar(delete_btn.click(talks.delete, [title, thread], None, **private,
                                  js="(title, t) => [confirm('Delete this conversation?') ? 'yes' : 'no', t]").success(
             handlers.new, kb, [chatbot] + clear_outputs, **quiet))
+        app.load(None, js=style.CLOSE_SIDEBAR_WHEN_NARROW)
         app.load(handlers.refresh, kb, index_outputs + [kb], queue=False, **quiet).then(
             talks.open, [last_open, search], shown_outputs, **quiet)
         add_endpoints(handlers)

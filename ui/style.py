@@ -65,12 +65,16 @@ watch('value', () => {
 """
 
 SIDEBAR_PX = 300  # the conversations sidebar's width
+NARROW_PX = 768  # at this width or less (a phone), the sidebar covers the page: it starts closed there
+# Run when the page loads: close the sidebar on a narrow screen, so the chat is what a phone shows first.
+CLOSE_SIDEBAR_WHEN_NARROW = (f"() => {{ if (window.innerWidth <= {NARROW_PX}) "
+                             "document.querySelector('#conversations-bar.open .toggle-button')?.click(); }")
 
 CSS = """
 .gradio-container { max-width: 1480px !important; margin: 0 auto; }
 /* The conversations sidebar pushes the page aside (Gradio's own offset is 0 in this layout); on a phone
-   (768px or less) it covers the page instead, as Gradio does there */
-.sidebar-parent:has(.sidebar.open:not(.right)) { padding-left: clamp(0px, (100vw - 768px) * 1000, SIDEBAR_PX) !important; }
+   (NARROW_PX or less) it covers the page instead, as Gradio does there, and starts closed */
+.sidebar-parent:has(.sidebar.open:not(.right)) { padding-left: clamp(0px, (100vw - NARROW_PX) * 1000, SIDEBAR_PX) !important; }
 #conversations label { font-size: .88rem; }
 .history-note { margin: 0; padding: 6px 10px; border-radius: 8px; background: #fef3c7; color: #92400e; font-size: .88rem; }
 .feedback-line { margin: 4px 2px 0; color: #4b5563; font-size: .88rem; }
@@ -197,4 +201,4 @@ CSS = """
   #chat summary .src { display: none; }
   #viewer .doc-body { max-height: 50vh; }
 }
-""".replace("SIDEBAR_PX", f"{SIDEBAR_PX}px")
+""".replace("SIDEBAR_PX", f"{SIDEBAR_PX}px").replace("NARROW_PX", f"{NARROW_PX}px")
