@@ -25,7 +25,9 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from test_loading import docx_with_body  # noqa: E402  (the tests' real .docx with a chosen body)
 
 PARAGRAPH = (b'<w:p w:rsidR="00A12B34" w:rsidRDefault="00A12B34" w:rsidP="00C56D78"><w:pPr><w:spacing w:after="120"/>'
              b'<w:rPr><w:lang w:val="en-GB"/></w:rPr></w:pPr><w:r w:rsidRPr="00E9F0A1"><w:rPr><w:lang w:val="en-GB"/>'
@@ -33,31 +35,14 @@ PARAGRAPH = (b'<w:p w:rsidR="00A12B34" w:rsidRDefault="00A12B34" w:rsidP="00C56D
              b'<w:b/><w:lang w:val="en-GB"/></w:rPr><w:t>and its ledgers.</w:t></w:r></w:p>')
 
 
-def with_body(body: bytes) -> bytes:
-    """python-docx's empty document with `body` as the content of its <w:body>."""
-    import docx
-
-    empty = io.BytesIO()
-    docx.Document().save(empty)
-    src = zipfile.ZipFile(empty)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "word/document.xml":
-                data = data.split(b"<w:body>", 1)[0] + b"<w:body>" + body + b"</w:body></w:document>"
-            archive.writestr(info.filename, data)
-    return out.getvalue()
-
-
 def files(work: Path, paragraphs: list[int]) -> dict[str, Path]:
     made = {f"bomb <{tag}/>": (f"bomb-{tag.replace(':', '')}.docx",
-                               lambda tag=tag: with_body(b"<w:p><w:r><w:t>hello</w:t></w:r>"
-                                                         + f"<{tag}/>".encode() * (99 * 2**20 // (len(tag) + 3))
-                                                         + b"</w:p>")) for tag in ("a", "w:r")}
+                               lambda tag=tag: docx_with_body(b"<w:p><w:r><w:t>hello</w:t></w:r>"
+                                                              + f"<{tag}/>".encode() * (99 * 2**20 // (len(tag) + 3))
+                                                              + b"</w:p>")) for tag in ("a", "w:r")}
     for n in paragraphs:
         made[f"Word-like, {n:,} paragraphs"] = (f"word-{n}.docx",
-                                                lambda n=n: with_body(b"".join(PARAGRAPH % i for i in range(n))))
+                                                lambda n=n: docx_with_body(b"".join(PARAGRAPH % i for i in range(n))))
     out = {}
     for label, (name, build) in made.items():
         path = work / name
