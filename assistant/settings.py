@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -23,6 +23,17 @@ class Section(BaseModel):
     """A [section] of the settings: a key it does not define is an error, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+    # Keys a section had once, and what to do instead: a file that still sets one is told so, in one line.
+    RETIRED: ClassVar[dict[tuple[str, ...], str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data):
+        for keys, instead in cls.RETIRED.items():
+            gone = [k for k in keys if isinstance(data, dict) and k in data]
+            if gone:
+                raise ValueError(f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone: {instead}")
+        return data
 
 
 class ModelSettings(Section):
@@ -41,6 +52,9 @@ class ChunkSettings(Section):
 
 
 class IngestSettings(Section):
+    RETIRED = {("max_paragraphs",): "max_xml_nodes caps a .docx (its XML elements and attributes), max_html_elements "
+                                    "an .html file; set those instead (docs/configuration.md)"}
+
     max_file_mb: float = Field(Limits.max_file_bytes // MB, gt=0, description="Files larger than this are refused; "
                                                                             "no file is read beyond it.")
     max_text_mb: float = Field(Limits.max_text_chars // MB, gt=0, description="A file whose text is longer than "
@@ -87,13 +101,6 @@ class IngestSettings(Section):
                       read_timeout=self.read_timeout, reader_memory_bytes=int(self.reader_memory_mb * MB),
                       ocr=self.ocr, max_image_pixels=int(self.max_image_megapixels * 1e6))
 
-    @model_validator(mode="before")
-    @classmethod
-    def _retired(cls, data):
-        if isinstance(data, dict) and "max_paragraphs" in data:
-            raise ValueError("max_paragraphs is gone: max_xml_nodes caps a .docx (its XML elements and attributes), "
-                             "max_html_elements an .html file; set those instead (docs/configuration.md)")
-        return data
 
 
 class RetrievalSettings(Section):
@@ -112,11 +119,17 @@ class RetrievalSettings(Section):
                                                         "older ones are dropped.")
 
 
-# Settings of the sentence picker the reader replaced: a file that still sets one is told so.
-RETIRED_SENTENCE_RULES = ("min_overlap", "relative_cutoff", "duplicate_similarity")
-
 
 class AnswerSettings(Section):
+    RETIRED = {
+        ("min_score",): "a fitted model now decides when to decline; set min_confidence (0-1) instead "
+                        "(docs/answering.md)",
+        # the sentence picker the reader replaced
+        ("min_overlap", "relative_cutoff", "duplicate_similarity"):
+            "the trained reader now picks the answer's sentences; remove it (extra_margin sets how many join the best "
+            "one; docs/answering.md)",
+    }
+
     kind: str = Field("extractive", description="Which answerer replies: extractive (default, offline), llm (needs "
                                                 "[llm]) or top-passage (a plain baseline).")
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer at most.")
@@ -131,18 +144,6 @@ class AnswerSettings(Section):
                                 "margin for a phrase in them is within this of the best phrase's (0: the best "
                                 "sentence alone).")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _retired(cls, data):
-        if isinstance(data, dict) and "min_score" in data:
-            raise ValueError("min_score is gone: a fitted model now decides when to decline; set "
-                             "min_confidence (0-1) instead (docs/answering.md)")
-        gone = [k for k in RETIRED_SENTENCE_RULES if isinstance(data, dict) and k in data]
-        if gone:
-            raise ValueError(f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone: the trained reader now "
-                             "picks the answer's sentences; remove it (extra_margin sets how many join the best "
-                             "one; docs/answering.md)")
-        return data
 
 
 class LLMSettings(Section):
