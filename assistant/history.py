@@ -130,12 +130,13 @@ class History:
 
     def rated(self) -> list[tuple[Conversation, Turn]]:
         """Every rated turn of every owner, each with its conversation read up to that turn (for the eval export)."""
-        out = []
+        out, read = [], {}  # each conversation is read once, however many of its turns are rated
         for owner, cid, seq in self._read("SELECT c.owner, c.id, t.seq FROM turns t JOIN conversations c "
                                           "ON c.id = t.conversation WHERE t.rating IS NOT NULL "
                                           "ORDER BY c.created, t.seq", []):
-            conversation = self.conversation(owner, cid)
-            out.append((conversation, conversation.turns[[t.seq for t in conversation.turns].index(seq)]))
+            if cid not in read:
+                read[cid] = self.conversation(owner, cid)
+            out.append((read[cid], next(t for t in read[cid].turns if t.seq == seq)))
         return out
 
     # -- writing ------------------------------------------------------------------------------------------------
