@@ -17,11 +17,10 @@ import numpy as np
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, abstain, speak
 from assistant.answerers.extractive.answerability import Answerability, features, shipped
 from assistant.answerers.extractive.compose import Found, choose, compose, quote
-from assistant.answerers.extractive.rows import row_answer
+from assistant.answerers.extractive.rows import in_one_value, row_answer
 from assistant.reader import Reader, Reading, shipped_reader
 from assistant.settings import AnswerSettings
 from assistant.text.terms import terms
-from ingest.tables import row_values
 from vectorstore.embedder import Embedder
 
 # A span whose content words are more than this share the question's own is not offered as an answer.
@@ -113,14 +112,6 @@ class ExtractiveAnswerer(Answerer):
             return 0.0
         q, s = self.embedder.embed_cached([question, sentence])
         return float(q @ s)
-
-
-def in_one_value(passage: str, start: int, end: int) -> bool:
-    """Whether passage[start:end] lies inside one value of a table row line, or is not in a row at all."""
-    line_start = passage.rfind("\n", 0, start) + 1
-    line_end = passage.find("\n", start)
-    values = row_values(passage[line_start:line_end if line_end >= 0 else len(passage)])
-    return not values or any(a <= start - line_start and end - line_start <= b for a, b in values)
 
 
 @dataclass

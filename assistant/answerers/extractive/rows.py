@@ -24,7 +24,7 @@ from ingest.tables import ROW_SEPARATOR, row_values
 def row_answer(question: str, best: Found, found: list[Found], texts: list[str],
                embed: Callable[[list[str]], np.ndarray]) -> Found:
     """`best` placed on the row and cell the question asks about, when it lies in a table row; else `best`."""
-    if _row_at(texts[best.rank], best.start) is None:
+    if not row_values(line_at(texts[best.rank], best.start)[1]):
         return best
     rows = []  # (found of its passage, row start, row line) for every row line of the passages read
     seen = set()
@@ -68,8 +68,15 @@ def _value_terms(line: str) -> set[str]:
     return {t for start, end in row_values(line) for t in terms(line[start:end])}
 
 
-def _row_at(text: str, offset: int) -> str | None:
-    """The row line holding text[offset], if that line is a table row."""
-    line = text[text.rfind("\n", 0, offset) + 1:]
-    line = line[:line.find("\n")] if "\n" in line else line
-    return line if row_values(line) else None
+def in_one_value(passage: str, start: int, end: int) -> bool:
+    """Whether passage[start:end] lies inside one value of a table row line, or is not in a row at all."""
+    line_start, line = line_at(passage, start)
+    values = row_values(line)
+    return not values or any(a <= start - line_start and end - line_start <= b for a, b in values)
+
+
+def line_at(text: str, offset: int) -> tuple[int, str]:
+    """(where it starts, the line) of the line holding text[offset]."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return start, text[start:end if end >= 0 else len(text)]
