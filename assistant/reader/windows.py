@@ -101,7 +101,7 @@ def _parts(passage: str, offsets: Sequence[tuple[int, int]]) -> Iterator[tuple[i
                 yield begin, first
             yield first, at
             begin = at
-    if at < len(offsets) or begin < at or not offsets:
+    if begin < len(offsets) or not offsets:  # the prose after the last row; one empty range for an empty passage
         yield begin, len(offsets)
 
 
