@@ -75,19 +75,12 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
     """Run target (eval set against the store at home, in knowledge base `kb`, or a benchmark in its cached store);
     the results dict."""
     from assistant.settings import Settings
-    from evals.progress import RichCaseProgress, RichCorpusProgress
+    from evals.progress import RichCaseProgress
 
     console = console or Console(stderr=True, quiet=True)
     target = Path(target)
     bench = detect(target)
-    cases = list(bench.cases) if bench else load_cases(target)
-    if articles is not None:
-        cases = of_articles(cases, articles)
-    pending = [c.id for c in cases if c.pending]
-    if pending:
-        console.print(f"[yellow]{len(pending)} case{'s' * (len(pending) > 1)} left out[/], waiting for a gold answer "
-                      f"(fill in their \"answers\"): {', '.join(pending[:10])}{' ...' * (len(pending) > 10)}")
-        cases = [c for c in cases if not c.pending]
+    cases, pending = _cases(target, bench, articles, console)
     chosen = sample(cases, limit, seed)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     specs = specs or default_specs(answerer, retrieval_only=bool(bench and bench.retrieval_only))
@@ -100,29 +93,19 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
         home = benchmark_home(bench, Settings.load(config, home=home), cache_dir)
         top_k = top_k or bench.default_top_k
     systems = open_systems(specs, home, config, top_k, embedder, kb)
-    bot = systems[0].bot
+    assistant = systems[0].assistant
     if bench:
-        with RichCorpusProgress(console, bench.documents, f"indexing {bench.name}") as progress:
-            report = build_store(bot, bench, home, progress)
-        if report is not None:
-            console.print(f"Indexed {bench.name}: {report.chunks} chunks embedded in {report.seconds:.0f} s "
-                          f"({len(report.failed)} failed) -> {home}")
-            if report.failed and not bot.sources():
-                raise BenchmarkError(f"{target}: no document of {bench.name} could be indexed "
-                                     f"({len(report.failed)} failed), first: {report.failed[0].error}")
-            if report.failed:
-                console.print(f"[yellow]warning:[/] {len(report.failed)} documents failed to index, first: "
-                              f"{report.failed[0].error}")
+        _index_benchmark(assistant, bench, home, target, console)
         store["index"] = home.name
     else:
-        indexed = [r.source for r in bot.sources()]
+        indexed = [r.source for r in assistant.sources()]
         if not indexed:
             from assistant.core import EMPTY_INDEX
             from assistant.errors import EmptyIndex
 
             raise EmptyIndex(f"{EMPTY_INDEX}, then run the eval set against it")
         _warn_unknown_sources(chosen, indexed, console)
-    store["documents"] = len(bot.sources())
+    store["documents"] = len(assistant.sources())
     with RichCaseProgress(console, f"{target.name}: asking") as progress:
         run = run_cases(chosen, systems, progress)
     results = build_results(run, systems, name=bench.name if bench else target.stem,
@@ -132,6 +115,37 @@ def evaluate(target: Path, *, top_k: int | None = None, answerer: str | None = N
                             started_at=started, limit=limit, seed=seed if limit else None, store=store)
     results["waiting"] = pending  # cases left out until a person writes their gold answer
     return results
+
+
+def _cases(target: Path, bench, articles: Path | None, console: Console) -> tuple[list, list[str]]:
+    """The cases to run (of these articles when given), and the ids of those left out for want of a gold answer."""
+    cases = list(bench.cases) if bench else load_cases(target)
+    if articles is not None:
+        cases = of_articles(cases, articles)
+    pending = [c.id for c in cases if c.pending]
+    if pending:
+        console.print(f"[yellow]{len(pending)} case{'s' * (len(pending) > 1)} left out[/], waiting for a gold answer "
+                      f"(fill in their \"answers\"): {', '.join(pending[:10])}{' ...' * (len(pending) > 10)}")
+        cases = [c for c in cases if not c.pending]
+    return cases, pending
+
+
+def _index_benchmark(assistant, bench, home: Path, target: Path, console: Console) -> None:
+    """Index a benchmark's corpus in its own store, unless that store holds it already."""
+    from evals.progress import RichCorpusProgress
+
+    with RichCorpusProgress(console, bench.documents, f"indexing {bench.name}") as progress:
+        report = build_store(assistant, bench, home, progress)
+    if report is None:
+        return
+    console.print(f"Indexed {bench.name}: {report.chunks} chunks embedded in {report.seconds:.0f} s "
+                  f"({len(report.failed)} failed) -> {home}")
+    if report.failed and not assistant.sources():
+        raise BenchmarkError(f"{target}: no document of {bench.name} could be indexed "
+                             f"({len(report.failed)} failed), first: {report.failed[0].error}")
+    if report.failed:
+        console.print(f"[yellow]warning:[/] {len(report.failed)} documents failed to index, first: "
+                      f"{report.failed[0].error}")
 
 
 def write_all(results: dict, out: Path) -> list[str]:

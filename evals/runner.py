@@ -26,7 +26,7 @@ class System:
     """One configuration under test: an Assistant (anything with `ask`) and how it was set up."""
 
     name: str
-    bot: Any
+    assistant: Any
     description: str = ""
     settings: dict = field(default_factory=dict)
     top_k: int | None = None
@@ -36,14 +36,14 @@ class System:
         """Ask the case's earlier questions in order (each answer feeds the history), then the case."""
         history: list[tuple[str, str]] = []
         for question in case.history:
-            earlier = self.bot.ask(question, history=list(history), top_k=self.top_k)
+            earlier = self.assistant.ask(question, history=list(history), top_k=self.top_k)
             history.append((question, earlier.text))
-        return self.bot.ask(case.question, history=history, top_k=self.top_k), history
+        return self.assistant.ask(case.question, history=history, top_k=self.top_k), history
 
     @cached_property
     def verifier(self):
-        """The LLM answerer's support check, on the bot's own model (None for a bot without one)."""
-        embedder, settings = getattr(self.bot, "answer_embedder", None), getattr(self.bot, "settings", None)
+        """The LLM answerer's support check, on the assistant's own model (None for one without)."""
+        embedder, settings = getattr(self.assistant, "answer_embedder", None), getattr(self.assistant, "settings", None)
         if embedder is None or settings is None:
             return None
         from assistant.answerers.llm.verify import Verifier
@@ -51,11 +51,11 @@ class System:
         return Verifier(embedder.embed_cached, settings.llm.min_support)
 
     def document_text(self, source: str) -> str | None:
-        """The cleaned text a citation's offsets point into (None if the bot cannot show it)."""
+        """The cleaned text a citation's offsets point into (None if the assistant cannot show it)."""
         if source not in self._texts:
             try:
-                self._texts[source] = self.bot.document(source).text
-            except Exception:  # a bot without documents (a stub) or a source removed meanwhile
+                self._texts[source] = self.assistant.document(source).text
+            except Exception:  # an assistant without documents (a stub) or a source removed meanwhile
                 self._texts[source] = None
         return self._texts[source]
 

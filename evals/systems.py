@@ -61,11 +61,11 @@ def open_systems(specs: list[Spec], home: Path | None, config: Path | None, top_
     systems = []
     for spec in specs:
         settings = Settings.load(config, home=home, **spec.overrides)
-        bot = Assistant.open(settings=settings, embedder=embedder, kb=kb)
-        embedder = bot.embedder
-        description = describe(settings, top_k, bot.embedder.precision)
+        assistant = Assistant.open(settings=settings, embedder=embedder, kb=kb)
+        embedder = assistant.embedder
+        description = describe(settings, top_k, assistant.embedder.precision)
         recorded = settings.model_dump(mode="json", include=RECORDED)
-        recorded["model"]["precision"] = bot.embedder.precision  # the store's, which may not be the setting
-        systems.append(System(spec.name, bot, f"{spec.label}: {description}" if spec.label else description,
+        recorded["model"]["precision"] = assistant.embedder.precision  # the store's, which may not be the setting
+        systems.append(System(spec.name, assistant, f"{spec.label}: {description}" if spec.label else description,
                               recorded, top_k))
     return systems

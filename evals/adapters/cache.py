@@ -50,12 +50,12 @@ def is_ready(home: Path, bench: Benchmark) -> bool:
         return False
 
 
-def build_store(bot, bench: Benchmark, home: Path, progress=None):
+def build_store(assistant, bench: Benchmark, home: Path, progress=None):
     """Index the corpus through Assistant.ingest_texts (unchanged texts are skipped); None if already built."""
     home = Path(home)
-    if is_ready(home, bench) and len(bot.sources()) == bench.documents:
+    if is_ready(home, bench) and len(assistant.sources()) == bench.documents:
         return None
-    report = bot.ingest_texts(bench.corpus(), progress=progress)
+    report = assistant.ingest_texts(bench.corpus(), progress=progress)
     if not report.failed:
         (home / READY).write_text(json.dumps({"documents": bench.documents, "name": bench.name}))
     return report
