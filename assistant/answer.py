@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Annotated, ClassVar
+
+from pydantic import Field
 
 from vectorstore.records import DocumentRecord, Hit
 
@@ -12,20 +15,24 @@ MARK = re.compile(r"\[(\d+)\]")  # a citation mark in an answer's text: [n] refe
 
 @dataclass(frozen=True)
 class Citation:
-    """Passage `n` of an answer: `sentence` occurs verbatim in `text` == document_text[start:end]."""
+    """Passage `n`: `sentence` occurs verbatim in `text`, which is the document's text[start:end]."""
 
     n: int
     source: str
     title: str
-    text: str
-    sentence: str
-    start: int
+    text: Annotated[str, Field(description="The cited passage.")]
+    sentence: Annotated[str, Field(description="The sentence of the passage the answer relies on.")]
+    start: Annotated[int, Field(description="Offset of the passage in the document's text (GET "
+                                            "/documents/{source}).")]
     end: int
     score: float
-    chunk_id: str = ""
-    page: int | None = None  # the page (slide, sheet) the cited sentence starts on; None: the document has none
-    page_kind: str | None = None  # what `page` counts: "page", "slide" or "sheet"; None without a page
-    ocr: bool = False  # some of the cited passage was read by OCR
+    chunk_id: Annotated[str, Field(description="The cited chunk: one of the answer's `hits[].id`.")] = ""
+    page: Annotated[int | None, Field(description="The page (slide, sheet), from 1, that the cited sentence "
+                                                  "starts on; null when the document has no pages.")] = None
+    page_kind: Annotated[str | None, Field(description="What `page` counts: `page`, `slide` or `sheet`; null "
+                                                       "without a page.")] = None
+    ocr: Annotated[bool, Field(description="Some of the cited passage was read by OCR (it may hold misread "
+                                           "words).")] = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,44 +66,60 @@ def page_label(kind: str, n: int) -> str:
     return f"p. {n}" if kind == "page" else f"{kind} {n}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Answer:
-    """The reply to one question; `[n]` in text always refers to citations[n-1]."""
+    """The answer: `[n]` in `answer` is `citations[n-1]` (the same object as `assistant ask --json`).
 
-    question: str
+    An answerer builds it from `text` on (its question, query, hits and timings are filled in by the
+    Assistant); the fields are in the order of its JSON, `to_dict()`, where `text` is called `answer`.
+    """
+
+    question: str = ""
     text: str
-    citations: tuple[Citation, ...] = ()
+    short: Annotated[str | None, Field(description="The exact phrase that answers, as the reader found it in the "
+                                                   "first cited sentence; null when the answer declines or the "
+                                                   "answerer does not extract one.")] = None
+    short_start: Annotated[int | None, Field(description="Where `short` starts in the first citation's document "
+                                                         "text (the offsets citations use).")] = None
+    short_end: Annotated[int | None, Field(description="Where `short` ends in that text.")] = None
     abstained: bool = False
-    query: str = ""  # what was searched for: the question rewritten from the conversation
-    hits: tuple[Hit, ...] = ()  # the passages retrieved, best first (closest ones when abstaining)
-    timings_ms: dict = field(default_factory=dict)
-    notes: tuple[str, ...] = ()  # for the user: why it declined, that a long question was truncated
-    details: tuple[str, ...] = ()  # for the curious ("Why this answer"): what else was searched
-    unsupported: tuple[str, ...] = ()  # an LLM's sentences that verification did not pass
-    confidence: float | None = None  # the extractive answerer's estimate that its answer is right, else None
-    short: str | None = None  # the exact phrase that answers ("63,519"), shown first; None: none found
-    # ...and where: document(citations[0].source).text[short_start:short_end] == short
-    short_start: int | None = None
-    short_end: int | None = None
-    answered_by: str = ""  # the answerer kind that wrote text ("extractive" when it stood in for the LLM)
+    confidence: Annotated[float | None, Field(description="The extractive answerer's estimate (0-1) that the answer "
+                                                          "is right; null for other answerers.")] = None
+    citations: tuple[Citation, ...] = ()
+    query: Annotated[str, Field(description="What was searched for: the question rewritten from the "
+                                            "conversation.")] = ""
+    hits: Annotated[tuple[Hit, ...], Field(description="The passages retrieved, best first (the closest ones "
+                                                       "when it abstains).")] = ()
+    notes: Annotated[tuple[str, ...], Field(description="For the user: why it declined, that a long question was "
+                                                        "truncated, what verification removed.")] = ()
+    details: Annotated[tuple[str, ...], Field(description='For the curious ("Why this answer"): the estimate and '
+                                                          "its threshold, what else was searched.")] = ()
+    unsupported: Annotated[tuple[str, ...], Field(description="An LLM's sentences that verification did not "
+                                                              "pass.")] = ()
+    answered_by: Annotated[str, Field(description="The answerer kind that wrote the answer: the one asked for, or "
+                                                  "`extractive` when it stood in for an LLM answer that did not "
+                                                  "verify.")] = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    JSON_NAMES: ClassVar[dict[str, str]] = {"text": "answer"}  # the fields whose JSON key differs
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "answer": self.text, "short": self.short,
-                "short_start": self.short_start, "short_end": self.short_end, "abstained": self.abstained,
-                "confidence": self.confidence,
-                "citations": [c.to_dict() for c in self.citations], "query": self.query,
-                "hits": [h.to_dict() for h in self.hits], "notes": list(self.notes), "details": list(self.details),
-                "unsupported": list(self.unsupported), "answered_by": self.answered_by,
-                "timings_ms": dict(self.timings_ms)}
+        return {self.JSON_NAMES.get(f.name, f.name): _json(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Answer:
         """The Answer to_dict() gave (a saved turn's), to show again."""
-        return cls(question=data["question"], text=data["answer"],
-                   citations=tuple(Citation(**c) for c in data.get("citations") or ()),
-                   abstained=bool(data.get("abstained")), query=data.get("query") or "",
-                   hits=tuple(Hit.from_dict(h) for h in data.get("hits") or ()),
-                   timings_ms=dict(data.get("timings_ms") or {}), notes=tuple(data.get("notes") or ()),
-                   details=tuple(data.get("details") or ()), unsupported=tuple(data.get("unsupported") or ()),
-                   confidence=data.get("confidence"), short=data.get("short"), short_start=data.get("short_start"),
-                   short_end=data.get("short_end"), answered_by=data.get("answered_by") or "")
+        keys = {f.name: cls.JSON_NAMES.get(f.name, f.name) for f in fields(cls)}
+        given = {name: data[key] for name, key in keys.items() if data.get(key) is not None}
+        given["citations"] = tuple(Citation(**c) for c in given.get("citations", ()))
+        given["hits"] = tuple(Hit.from_dict(h) for h in given.get("hits", ()))
+        return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in given.items()})
+
+
+def _json(value):
+    """A field's value as JSON has it: tuples as lists, records as their to_dict()."""
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return dict(value)
+    return value.to_dict() if hasattr(value, "to_dict") else value

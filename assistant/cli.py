@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperCommand
 
 from assistant.kbnames import NAME_RULE
+from assistant.settings import API_PORT, HOST, TOP_K_MAX, UI_PORT
 
 
 def _argument_label(param) -> str:
@@ -36,6 +37,10 @@ class PlainHelp(TyperCommand):
 
 
 # Every command on an index takes it; the name is checked where every name is (assistant/kb.py).
+HostOption = Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")]
+PortOption = Annotated[int, typer.Option(metavar="PORT", help="Port.")]
+TopKOption = Annotated[Optional[int], typer.Option("--top-k", metavar="N", min=1, max=TOP_K_MAX,
+                                                  help="Passages to answer from.")]
 KbOption = Annotated[Optional[str], typer.Option("--kb", metavar="NAME", help="The knowledge base (default: the "
                                                  "default one; see `assistant kb list`).")]
 
@@ -170,8 +175,7 @@ def _answerer_help() -> str:
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", help="Your question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", metavar="N", min=1, max=50,
-                                                 help="Passages to answer from.")] = None,
+    top_k: TopKOption = None,
     source: Annotated[Optional[list[str]], typer.Option("--source", metavar="SOURCE",
                                                         help="Only search this source (repeatable).")] = None,
     answerer: Annotated[Optional[str], typer.Option("--answerer", metavar="KIND", help=_answerer_help())] = None,
@@ -251,8 +255,8 @@ def remove(
 
 @app.command(cls=PlainHelp)
 def chat(
-    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 7860,
+    host: HostOption = HOST,
+    port: PortOption = UI_PORT,
     share: Annotated[bool, typer.Option(help="Ask Gradio for a public share link.")] = False,
     sample: Annotated[Optional[Path], typer.Option(metavar="DIR",
                                                    help="Ingest this folder first if nothing is indexed.")] = None,
@@ -293,8 +297,7 @@ def eval_(
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR",
                                                 help="Write results.json, summary.md, charts here.")] = None,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", metavar="N", min=1, max=50,
-                                                 help="Passages to answer from.")] = None,
+    top_k: TopKOption = None,
     answerer: Annotated[Optional[str], typer.Option("--answerer", metavar="KIND", help=_answerer_help())] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1,
                                                  help="Run a seeded sample of N cases.")] = None,
@@ -321,8 +324,8 @@ def eval_(
 
 @app.command(cls=PlainHelp)
 def serve(
-    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8000,
+    host: HostOption = HOST,
+    port: PortOption = API_PORT,
     insecure: Annotated[bool, typer.Option(help="Listen beyond this machine without an API key.")] = False,
     watch: WatchOption = None,
     kb: KbOption = None,

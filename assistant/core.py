@@ -8,12 +8,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from assistant.answer import Answer, Citation
-from assistant.answerers import Answerer, AnswerRequest, AnswerResult, make_answerer
+from assistant.answerers import Answerer, AnswerRequest, make_answerer
 from assistant.errors import CitedDocumentChanged, CitedDocumentGone, EmptyIndex, EmptyQuestion, UnknownSource
 from assistant.kb import KnowledgeBase, names, open_store, resolve
 from assistant.retrieval import HybridRetriever
@@ -222,7 +223,7 @@ class Assistant:
         retrieved = time.perf_counter()
         result = None
         for item in self.answerer.answer(request):
-            if isinstance(item, AnswerResult):
+            if isinstance(item, Answer):
                 result = item
                 break
             yield item
@@ -231,15 +232,10 @@ class Assistant:
         done = time.perf_counter()
         timings = {"retrieve": round((retrieved - began) * 1000, 1), "answer": round((done - retrieved) * 1000, 1),
                    "total": round((done - began) * 1000, 1)}
-        if result.reason:
-            notes += (f"Not answered: {result.reason}.",)
-        yield Answer(question=_echo(question, self.settings.retrieval.max_query_chars), text=result.text,
-                     citations=tuple(c.placed(self._document(c.source)) for c in result.citations), abstained=result.abstained, query=request.query,
-                     hits=tuple(request.hits),
-                     timings_ms=timings, notes=notes + result.notes, details=result.details,
-                     unsupported=result.unsupported, confidence=result.confidence, short=result.short,
-                     short_start=result.short_start, short_end=result.short_end,
-                     answered_by=result.answered_by or self.settings.answer.kind)
+        yield replace(result, question=_echo(question, self.settings.retrieval.max_query_chars),
+                      citations=tuple(c.placed(self._document(c.source)) for c in result.citations),
+                      query=request.query, hits=tuple(request.hits), timings_ms=timings, notes=notes + result.notes,
+                      answered_by=result.answered_by or self.settings.answer.kind)
 
     def check_question(self, question: str | None) -> str:
         """The question stripped; EmptyQuestion when nothing is asked, EmptyIndex when nothing is indexed."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -102,9 +102,15 @@ class IngestSettings(Section):
                       ocr=self.ocr, max_image_pixels=int(self.max_image_megapixels * 1e6))
 
 
+TOP_K_MAX = 50  # passages one question may ask for: [retrieval] top_k, --top-k, the API's top_k, the UI's slider
+TopK = Annotated[int, Field(ge=1, le=TOP_K_MAX)]
+
+# Where the servers listen unless told: the API (`assistant serve`) and the chat UI (`assistant chat`).
+HOST, API_PORT, UI_PORT = "127.0.0.1", 8000, 7860
+
 
 class RetrievalSettings(Section):
-    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
+    top_k: TopK = Field(6, description="Passages handed to the answerer.")
     dense_k: int = Field(200, ge=1, description="Candidates from the dense (embedding) search.")
     bm25_k: int = Field(200, ge=1, description="Candidates from the BM25 search.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = w / (rrf_k + rank).")

@@ -19,12 +19,16 @@ import time
 import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from ingest.errors import EmptyDocument, FileTooLarge, IngestError, UnreadableFile, UnsupportedFile
 from ingest.files import SUPPORTED_SUFFIXES, source_for
+from ingest.limits import MB
 from ingest.progress import IngestProgress
+from ingest.report import FileResult, IngestReport
 
-MB = 1024 * 1024
 _MAX_NAME = 120
 _MAX_NAME_BYTES = 200  # file systems allow 255 bytes a name; 120 CJK characters are 360
 _LOCK = threading.Lock()  # one drop at a time: the sweep must not take another drop's copies for abandoned ones
@@ -35,9 +39,9 @@ _UNSAFE = re.compile(r"[^\w .()+,@=-]+")  # \w is Unicode-aware: letters of any 
 class UploadResult:
     """What happened to one uploaded file: an ingest status or 'failed' with the reason."""
 
-    name: str  # the file name as the user gave it
-    status: str  # added / updated / unchanged / failed
-    source: str = ""  # the indexed copy (absolute path), empty when refused
+    name: Annotated[str, Field(description="The file name as given, without any folder part.")]
+    status: Literal["added", "updated", "unchanged", "failed"]
+    source: Annotated[str, Field(description="The indexed copy in `<home>/uploads/`; empty when it failed.")] = ""
     chunks: int = 0
     error: str | None = None
 
@@ -46,21 +50,18 @@ class UploadResult:
 class UploadReport:
     """The result of one drop (or one `POST /documents`): a line per file, in the order given."""
 
-    files: list[UploadResult]
+    files: Annotated[list[UploadResult], Field(description="One line per uploaded file, in the order sent.")]
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
         """The `ingest --json` report of the stored copies, plus `files`: each upload by the name it was given.
 
         A refused file has no copy: it is listed in `failed` under its given name."""
-        data = {status: [r.source for r in self.files if r.status == status]
-                for status in ("added", "updated", "unchanged")}
-        data["removed"] = []
-        data["failed"] = [{"source": r.name, "error": r.error} for r in self.files if r.status == "failed"]
-        data["chunks"] = sum(r.chunks for r in self.files if r.status in ("added", "updated"))
-        data["seconds"] = round(self.seconds, 3)
-        data["files"] = [asdict(r) for r in self.files]
-        return data
+        results = tuple(FileResult(r.name if r.status == "failed" else r.source, r.status, r.chunks, r.error)
+                        for r in self.files)
+        embedded = sum(r.chunks for r in self.files if r.status in ("added", "updated"))
+        report = IngestReport(results=results, chunks=embedded, seconds=self.seconds)
+        return {**report.to_dict(), "files": [asdict(r) for r in self.files]}
 
 
 def max_upload_bytes(settings) -> int:
@@ -254,9 +255,9 @@ def _backup_path(dest: Path) -> Path:
 
 
 def _sha256(path: Path) -> str:
-    from ingest.sync import file_sha256
+    from ingest.sync import capped_sha256
 
-    return file_sha256(path)
+    return capped_sha256(path)
 
 
 def _restore(dest: Path, backup: Path | None) -> None:

@@ -1,7 +1,10 @@
 """The outcome of an ingest run, per file and in total."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field
 
 STATUSES = ("added", "updated", "unchanged", "removed", "failed")
 
@@ -16,15 +19,17 @@ class FileResult:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IngestReport:
     """Per-file results and totals; to_dict() is the `ingest --json` contract."""
 
     results: tuple[FileResult, ...] = ()
-    seconds: float = 0.0
+    # The rest in the order of the JSON, after a list of sources for each status:
+    skipped: Annotated[tuple[str, ...], Field(description="Files in the folders not ingested: not of a supported "
+                                                          "type.")] = ()
     chunks: int = 0  # chunks embedded in this run
-    swept: int = field(default=0)  # orphan chunks of an earlier interrupted run removed
-    skipped: tuple[str, ...] = ()  # files in the given folders of a type that is not ingested
+    seconds: float = 0.0
+    swept: int = 0  # orphan chunks of an earlier interrupted run removed
 
     def sources(self, status: str) -> list[str]:
         """Sources with the given status."""

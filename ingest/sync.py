@@ -115,11 +115,13 @@ def _give_back_memory() -> None:
 
 def _report(results: list[FileResult], began: float, swept: int, skipped: Sequence[str] = ()) -> IngestReport:
     embedded = sum(r.chunks for r in results if r.status in ("added", "updated"))
-    return IngestReport(tuple(results), time.perf_counter() - began, embedded, swept, tuple(skipped))
+    return IngestReport(results=tuple(results), skipped=tuple(skipped), chunks=embedded,
+                        seconds=time.perf_counter() - began, swept=swept)
 
 
-def file_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
-    """sha256 of a regular file's bytes, read in blocks; FileTooLarge past `limit` bytes."""
+def capped_sha256(path: Path, limit: int = Limits.max_file_bytes) -> str:
+    """sha256 of a file to ingest, read in blocks: a regular file only (never a FIFO or device), FileTooLarge past
+    `limit` bytes (vectorstore.embedder.file_sha256 hashes a trusted file: a model's weights)."""
     digest = hashlib.sha256()
     read = 0
     with open_regular(path) as fh:  # a FIFO or device is refused, never read

@@ -73,6 +73,29 @@ def test_the_openapi_schema_describes_requests_and_answers(api):
     assert {"citations", "hits", "answer"} <= set(models["AnswerOut"]["properties"])
     chat = schema["paths"]["/v1/chat/completions"]["post"]
     assert chat["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/OpenAIErrorOut")
+    # The response models are made from the records: their fields, in order, with the records' descriptions.
+    from dataclasses import fields
+
+    from assistant.answer import Answer, Citation
+    from assistant.settings import TOP_K_MAX
+
+    answer = models["AnswerOut"]["properties"]
+    assert list(answer) == [Answer.JSON_NAMES.get(f.name, f.name) for f in fields(Answer)] + ["conversation", "turn"]
+    assert list(models["CitationOut"]["properties"]) == [f.name for f in fields(Citation)]
+    assert answer["short"]["description"].startswith("The exact phrase that answers")
+    assert models["CitationOut"]["properties"]["page"]["description"].startswith("The page (slide, sheet), from 1")
+    assert "score" not in models["ChatCitation"]["properties"]
+    top_k = models["AskRequest"]["properties"]["top_k"]["anyOf"][0]
+    assert (top_k["minimum"], top_k["maximum"]) == (1, TOP_K_MAX)
+
+
+def test_the_api_answer_is_the_answer_records_json(api, sample_bot):
+    """POST /ask gives Answer.to_dict() byte for byte (same keys, same order), as `ask --json` prints it."""
+    reply = httpx.post(f"{api}/ask", json={"question": QUESTION}, timeout=60)
+    answer = sample_bot.ask(QUESTION).to_dict()
+    got = {**reply.json(), "timings_ms": None}
+    assert json.dumps(got) == json.dumps({**answer, "timings_ms": None})
+    assert got["citations"] and got["hits"]
 
 
 # ---- /documents/{source} -----------------------------------------------------------------------------------

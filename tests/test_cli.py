@@ -216,6 +216,14 @@ def test_usage_error_exits_2(tmp_path):
     assert cli("ask", home=tmp_path).returncode == 2
 
 
+@pytest.mark.parametrize("top_k, error", [("0", "greater than or equal to 1"),
+                                          ("51", "less than or equal to 50")])  # [retrieval] top_k's TOP_K_MAX
+def test_top_k_beyond_the_settings_bounds_is_a_usage_error(tmp_path, top_k, error):
+    result = cli("ask", "Who?", "--top-k", top_k, home=tmp_path)
+    assert result.returncode == 2
+    assert plain(result.stderr).splitlines()[-1] == f"Error: Invalid value for '--top-k': Input should be {error}"
+
+
 def test_ingest_and_sources_human_form(tmp_path, sample_docs, make_assistant):
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -265,9 +273,10 @@ def test_two_citations_of_one_passage_print_it_once():
 
     passage = "Lavrov denied it. Peskov agreed. Both spoke on Monday."
     cite = dict(source="/d/a.txt", title="A", text=passage, start=0, end=len(passage), score=1.0)
-    answer = Answer("Who?", "Lavrov denied it [1]. Peskov agreed [2]. Smith did not [3].",
-                    (Citation(1, sentence="Lavrov denied it.", **cite), Citation(2, sentence="Peskov agreed.", **cite),
-                     Citation(3, "/d/b.txt", "B", "Smith did not.", "Smith did not.", 0, 14, 0.5)))
+    answer = Answer(question="Who?", text="Lavrov denied it [1]. Peskov agreed [2]. Smith did not [3].",
+                    citations=(Citation(1, sentence="Lavrov denied it.", **cite),
+                               Citation(2, sentence="Peskov agreed.", **cite),
+                               Citation(3, "/d/b.txt", "B", "Smith did not.", "Smith did not.", 0, 14, 0.5)))
     out = io.StringIO()
     print_answer(Console(file=out, width=200, color_system=None), answer)
     shown = out.getvalue()
@@ -307,8 +316,8 @@ def test_tables_show_names_and_reasons_as_written_not_as_markup():
     out = io.StringIO()
     console = Console(file=out, width=300, color_system=None)
     reason = "big.pdf: 6,000 pages, over the 5,000 limit; raise [ingest] max_pages to read it"
-    print_report(console, IngestReport((FileResult("/d/[draft] notes.txt", "added", 3),
-                                        FileResult("/d/big.pdf", "failed", error=reason)), 1.0, 3))
+    print_report(console, IngestReport(results=(FileResult("/d/[draft] notes.txt", "added", 3),
+                                                FileResult("/d/big.pdf", "failed", error=reason)), seconds=1.0, chunks=3))
     print_sources(console, [DocumentRecord("id", "/d/[draft] notes.txt", "[DRAFT] Harbour plan", "ab" * 32, 3,
                                            0.0, 0.0)])
     shown = out.getvalue()

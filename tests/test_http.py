@@ -174,6 +174,10 @@ def test_tampered_model_is_503(sample_home, tampered_model):
      "The history is not valid UTF-8 text (U+DCFF at character 8): send or type it as UTF-8"),
     (b'{"question": ', "Invalid request: the body is not valid JSON (at position 13)"),
     (b'{"top_k": 3}', "Invalid request: question: Field required"),
+    (b'{"question": "Who denied involvement?", "top_k": 0}',
+     "Invalid request: top_k: Input should be greater than or equal to 1"),
+    (b'{"question": "Who denied involvement?", "top_k": 51}',  # [retrieval] top_k's bound, TOP_K_MAX
+     "Invalid request: top_k: Input should be less than or equal to 50"),
 ])
 def test_bad_ask_bodies_are_one_line_422(api, body, error):
     reply = httpx.post(f"{api}/ask", content=body, headers={"content-type": "application/json"}, timeout=60)

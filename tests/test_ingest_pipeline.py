@@ -76,8 +76,8 @@ def test_each_file_is_read_once(make_assistant, tmp_path, monkeypatch):
     monkeypatch.setattr(sync, "read_bytes", counting)
     monkeypatch.setattr(readers, "read_bytes", counting)
     opened = []
-    real_sha = sync.file_sha256
-    monkeypatch.setattr(sync, "file_sha256", lambda path, *limit: opened.append(path) or real_sha(path, *limit))
+    real_sha = sync.capped_sha256
+    monkeypatch.setattr(sync, "capped_sha256", lambda path, *limit: opened.append(path) or real_sha(path, *limit))
     bot = make_assistant()
     report = bot.ingest([docs])
     assert len(report.sources("added")) == 5

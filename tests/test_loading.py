@@ -218,8 +218,8 @@ def test_a_file_swapped_for_a_fifo_is_refused_not_waited_on(tmp_path):
     import sys
 
     os.mkfifo(tmp_path / "pipe.txt")
-    code = ("import sys; from pathlib import Path; from ingest.sync import file_sha256; from ingest.readers "
-            "import read_bytes\nfor call in (file_sha256, read_bytes):\n    try: call(Path(sys.argv[1]))\n"
+    code = ("import sys; from pathlib import Path; from ingest.sync import capped_sha256; from ingest.readers "
+            "import read_bytes\nfor call in (capped_sha256, read_bytes):\n    try: call(Path(sys.argv[1]))\n"
             "    except Exception as exc: print(type(exc).__name__, exc)")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pipe.txt")], capture_output=True,
                             text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(SAMPLE.parents[1])})

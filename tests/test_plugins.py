@@ -17,9 +17,9 @@ PLUGIN = '''
 """A plugin answerer: quotes the top passage after its own prefix."""
 from pydantic import BaseModel, Field
 
-from assistant.answer import Citation
+from assistant.answer import Answer, Citation
 from assistant.answerers import Kind
-from assistant.answerers.base import Answerer, AnswerResult, abstain, speak
+from assistant.answerers.base import Answerer, abstain, speak
 
 
 class Options(BaseModel, extra="forbid"):
@@ -42,7 +42,7 @@ class Echo(Answerer):
         quote = " ".join(chunk.text.split()[:self.options.words])
         citation = Citation(n=1, source=chunk.source, title=chunk.title, text=chunk.text, sentence=chunk.text,
                             start=chunk.start, end=chunk.end, score=1.0, chunk_id=chunk.id)
-        yield from speak(AnswerResult(f"{self.options.prefix} {quote} [1]", (citation,)))
+        yield from speak(Answer(text=f"{self.options.prefix} {quote} [1]", citations=(citation,)))
 
 
 def make(settings, embedder, options):

@@ -10,6 +10,7 @@ gr = pytest.importorskip("gradio")
 
 from assistant.answer import NOT_FOUND, Answer, Citation  # noqa: E402
 from assistant.errors import StoreUnavailable  # noqa: E402
+from assistant.settings import TOP_K_MAX  # noqa: E402
 from ui import build_app, citations, panels, style, welcome  # noqa: E402
 from ui.conversations import Thread  # noqa: E402
 from ui.handlers import Handlers  # noqa: E402
@@ -120,6 +121,8 @@ def test_build_app_returns_unlaunched_blocks(sample_bot):
     assert isinstance(app, gr.Blocks) and not app.is_running
     assert app.title == welcome.TITLE and "Docs Assistant" in app.title
     assert not app.analytics_enabled
+    slider = next(block for block in app.blocks.values() if getattr(block, "elem_id", None) == "top-k")
+    assert (slider.minimum, slider.maximum) == (1, TOP_K_MAX)  # the bounds of [retrieval] top_k, not a cap of its own
 
 
 def test_empty_message_is_not_sent(sample_bot):

@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 
 from assistant.access import EVERYTHING
 from assistant.exposure import check_ui
+from assistant.settings import HOST, TOP_K_MAX, UI_PORT
 from assistant.uploads import max_upload_bytes
 from ui import panels, style, welcome
 from ui.endpoints import add_endpoints
@@ -108,7 +109,7 @@ def build_app(assistant) -> gr.Blocks:
                             with gr.Tab("Why this answer", id="why"):
                                 why = gr.HTML(panels.why_html(None), elem_id="why", js_on_load=None)
                             with gr.Tab("Settings", id="settings", elem_id="settings"):
-                                top_k = gr.Slider(1, 20, step=1, value=assistant.settings.retrieval.top_k,
+                                top_k = gr.Slider(1, TOP_K_MAX, step=1, value=assistant.settings.retrieval.top_k,
                                                   label="Passages to retrieve", elem_id="top-k")
                                 source_filter = gr.Dropdown(choices, multiselect=True, label="Search only in",
                                                             info="Leave empty to search every document.",
@@ -175,7 +176,7 @@ def build_app(assistant) -> gr.Blocks:
     return app
 
 
-def launch(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False, insecure: bool = False,
+def launch(assistant, host: str = HOST, port: int = UI_PORT, share: bool = False, insecure: bool = False,
            prevent_thread_lock: bool = False, quiet: bool = False, **kwargs):
     """Serve the chat UI (blocks until stopped unless prevent_thread_lock); what `assistant chat` runs.
 

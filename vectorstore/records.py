@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import asdict, dataclass, fields
+from typing import Annotated
+
+from pydantic import Field
 
 
 @dataclass(frozen=True)
@@ -17,8 +20,10 @@ class Chunk:
     start: int  # offsets into the document's cleaned text: clean_text[start:end] == text
     end: int
     text: str
-    page: int | None = None  # the page (slide, sheet) it starts on, 1-based; None: the document has no pages
-    page_breaks: tuple[int, ...] = ()  # where pages page+1, page+2, ... start inside it (document offsets)
+    page: Annotated[int | None, Field(description="The page (slide, sheet) the passage starts on, from 1; null when "
+                                                  "its document has none.")] = None
+    page_breaks: Annotated[tuple[int, ...], Field(description="Offsets where the pages after `page` start inside the "
+                                                              "passage.")] = ()
     page_kind: str = "page"  # what its document's pages are: "page", "slide", "sheet"
     ocr: bool = False  # some of its text was read by OCR
 
@@ -38,13 +43,15 @@ class DocumentRecord:
     chunks: int
     mtime: float
     indexed_at: float
-    text: str = ""  # the cleaned text, so a citation can be shown in its document
-    page_starts: tuple[int, ...] = ()  # where each page starts in text (see ingest's RawText.pages)
+    text: Annotated[str, Field(description="The cleaned text citation offsets point into.")] = ""
+    page_starts: Annotated[tuple[int, ...], Field(description="Where each page starts in `text`: page n is "
+                                                              "text[page_starts[n-1]:page_starts[n]].")] = ()
     page_kind: str = "page"  # what one page is called: "page", "slide", "sheet"
-    ocr_pages: tuple[int, ...] = ()  # numbers of the pages whose text was read by OCR
+    ocr_pages: Annotated[tuple[int, ...], Field(description="The numbers of the pages read by OCR.")] = ()
 
     @property
     def page_count(self) -> int:
+        """Its pages (slides, sheets); 0 when the format has none."""
         return len(self.page_starts)
 
     def page_at(self, offset: int) -> int | None:

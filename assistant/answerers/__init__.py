@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, Revision, abstain
+from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, Revision, abstain
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -128,5 +128,5 @@ def answerers_table() -> str:
     return "\n".join(rows)
 
 
-__all__ = ["GROUP", "AnswerRequest", "AnswerResult", "AnswerStream", "Answerer", "Kind", "Revision", "abstain", "answerers_table",
+__all__ = ["GROUP", "AnswerRequest", "AnswerStream", "Answerer", "Kind", "Revision", "abstain", "answerers_table",
            "available_kinds", "describe", "kinds", "make_answerer", "options_of"]

@@ -1,11 +1,13 @@
 """The answerer seam: what an answerer is given (an AnswerRequest) and what it gives back.
 
 An answerer's `answer(request)` is a generator: it yields the answer's text in pieces as they are
-ready and ends with exactly one `AnswerResult`. A piece is a `str` to append to what is shown, or a
+ready and ends with exactly one `Answer` (assistant/answer.py) from `text` on: the Assistant fills in
+the question, query, hits and timings. A piece is a `str` to append to what is shown, or a
 `Revision` that replaces everything shown so far (an LLM's sentence that fails verification is
 withdrawn, and the verified ones get their final [n] numbers). An extractive answerer yields a
 sentence at a time, an LLM a token at a time; the Assistant streams both the same way and drains
-the same generator for a plain `ask`. The final `AnswerResult.text` is what the user keeps.
+the same generator for a plain `ask`. The final `Answer.text` is what the user keeps: the streamed
+pieces joined, after the last Revision. `answered_by` is left empty unless another kind stood in.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from assistant.answer import NOT_FOUND, Citation
+from assistant.answer import NOT_FOUND, Answer
 from assistant.followup import rewrite
 from vectorstore.records import Hit
 
@@ -34,42 +36,13 @@ class AnswerRequest:
 
 
 @dataclass(frozen=True)
-class AnswerResult:
-    """The end of an answer: its citations, and whether (and why) it declined.
-
-    `text` is the whole answer: the streamed pieces joined, after the last Revision; `[n]` in it is
-    citations[n-1]. `short` is the exact phrase that answers ("63,519"), shown above the text, and
-    `short_start`/`short_end` its offsets in citation 1's document (document_text(citations[0].source)
-    [short_start:short_end] == short, inside citations[0].sentence); None when the answer declines, and
-    for answerers that do not extract one (LLM, top passage).
-    `notes` are for the user (why it declined, what was removed); `details` are for the curious
-    (what else was searched), shown under "Why this answer"; `unsupported` lists the generated
-    sentences verification did not pass (removed, or shown marked). `answered_by` names the kind
-    that stood in (the LLM answerer's extractive fallback); None when the answerer wrote it itself.
-    """
-
-    text: str
-    citations: tuple[Citation, ...] = ()
-    abstained: bool = False
-    reason: str = ""
-    notes: tuple[str, ...] = ()
-    details: tuple[str, ...] = ()
-    unsupported: tuple[str, ...] = ()  # generated sentences that verification did not pass
-    confidence: float | None = None  # the answerer's estimate that the answer is right, when it makes one
-    short: str | None = None  # the exact phrase that answers, shown above the text
-    short_start: int | None = None  # its offsets in citation 1's document text
-    short_end: int | None = None
-    answered_by: str | None = None  # the answerer kind that wrote text, when another stood in (None: this one)
-
-
-@dataclass(frozen=True)
 class Revision:
     """The answer shown so far, replaced by `text`."""
 
     text: str
 
 
-AnswerStream = Iterator["str | Revision | AnswerResult"]
+AnswerStream = Iterator["str | Revision | Answer"]
 
 
 class Answerer(ABC):
@@ -77,7 +50,7 @@ class Answerer(ABC):
 
     @abstractmethod
     def answer(self, request: AnswerRequest) -> AnswerStream:
-        """Yield text pieces, then one AnswerResult."""
+        """Yield text pieces, then one Answer."""
 
     def load(self) -> None:
         """Load the models this answerer needs now, once (start-up, not a question's cost); default: none."""
@@ -92,12 +65,12 @@ class Answerer(ABC):
         return rewrite(question, history)
 
 
-def abstain(reason: str, notes: tuple[str, ...] = (), details: tuple[str, ...] = ()) -> AnswerResult:
-    """The "not found" answer, saying why (in words a user reads; the numbers go in `details`)."""
-    return AnswerResult(NOT_FOUND, (), True, reason, notes, details)
+def abstain(reason: str, notes: tuple[str, ...] = (), details: tuple[str, ...] = ()) -> Answer:
+    """The "not found" answer, saying why in its first note (in words a user reads; the numbers go in `details`)."""
+    return Answer(text=NOT_FOUND, abstained=True, notes=(f"Not answered: {reason}.", *notes), details=details)
 
 
-def speak(result: AnswerResult, pieces: Sequence[str] | None = None) -> AnswerStream:
+def speak(result: Answer, pieces: Sequence[str] | None = None) -> AnswerStream:
     """Stream a finished result: its pieces (default: the whole text at once), then the result."""
     for piece in pieces if pieces is not None else (result.text,):
         yield piece

@@ -1,8 +1,8 @@
 """A plain baseline: the best retrieved passage, whole, as the answer."""
 from __future__ import annotations
 
-from assistant.answer import Citation
-from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, abstain, speak
+from assistant.answer import Answer, Citation
+from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, abstain, speak
 
 
 class TopPassageAnswerer(Answerer):
@@ -16,7 +16,7 @@ class TopPassageAnswerer(Answerer):
         chunk = hit.chunk
         citation = Citation(n=1, source=chunk.source, title=chunk.title, text=chunk.text, sentence=chunk.text,
                             start=chunk.start, end=chunk.end, score=round(hit.score, 4), chunk_id=chunk.id)
-        yield from speak(AnswerResult(f"{chunk.text} [1]", (citation,)))
+        yield from speak(Answer(text=f"{chunk.text} [1]", citations=(citation,)))
 
 
 def make(settings, embedder, options=None) -> TopPassageAnswerer:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from assistant.api.errors import status_for
 from assistant.errors import BackendUnavailable
+from assistant.settings import API_PORT, HOST
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -32,7 +33,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     return _app_module().create_app(assistant)
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8000, insecure: bool = False) -> None:
+def serve(assistant: Assistant, host: str = HOST, port: int = API_PORT, insecure: bool = False) -> None:
     """Run the API until interrupted (refuses a non-loopback host without an API key unless `insecure`)."""
     _app_module().serve(assistant, host=host, port=port, insecure=insecure)
 

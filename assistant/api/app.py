@@ -18,10 +18,11 @@ from assistant.api.service import Service
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS
 from assistant.exposure import check_api
+from assistant.settings import API_PORT, HOST
 from assistant.uploads import max_upload_bytes
 from ingest.files import printable
+from ingest.limits import MB
 
-MB = 1024 * 1024
 _UPLOADS = re.compile(r"(/kb/[^/]+)?/documents")  # POST /documents, or /kb/{kb}/documents
 
 
@@ -137,7 +138,7 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8000, insecure: bool = False) -> None:
+def serve(assistant: Assistant, host: str = HOST, port: int = API_PORT, insecure: bool = False) -> None:
     """Run the API until interrupted; refuses a non-loopback host without an API key unless `insecure`."""
     import uvicorn
 

@@ -5,11 +5,17 @@ and the API passes them through rather than dropping them.
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import fields
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from assistant.answer import Answer, Citation
 from assistant.history import COMMENT_CHARS, TITLE_CHARS
+from assistant.settings import TopK
+from assistant.uploads import UploadReport, UploadResult
+from ingest.report import STATUSES, FileResult, IngestReport
+from vectorstore.records import Chunk, DocumentRecord, Hit
 
 # --------------------------------------------------------------------------------------------- native
 
@@ -43,7 +49,7 @@ class DeletedOut(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(description="The question.", examples=["Who denied involvement?"])
     history: list[tuple[str, str]] = Field(default=[], description="Earlier (question, answer) turns, oldest first.")
-    top_k: int | None = Field(default=None, ge=1, le=50, description="Passages to answer from.")
+    top_k: TopK | None = Field(default=None, description="Passages to answer from.")
     sources: list[str] | None = Field(default=None, description="Only search these sources.")
     stream: bool = Field(default=False, description="Reply with server-sent events (see docs/api.md) instead of "
                                                     "one JSON answer.")
@@ -52,108 +58,49 @@ class AskRequest(BaseModel):
                                      'given. Omitted: nothing is saved.', examples=["new"])
 
 
-class CitationPlace(BaseModel):
-    """Where a citation is in a paged document (PDF pages, slides, sheets)."""
-
-    page: int | None = Field(None, description="The page (slide, sheet), from 1, that the cited sentence starts "
-                                               "on; null when the document has no pages.")
-    page_kind: str | None = Field(None, description="What `page` counts: `page`, `slide` or `sheet`; null "
-                                                    "without a page.")
-    ocr: bool = Field(False, description="Some of the cited passage was read by OCR (it may hold misread words).")
+_NESTED: dict[type, type[BaseModel]] = {}  # a record -> its response model, once made
 
 
-class CitationOut(CitationPlace):
-    """Passage `n`: `sentence` occurs verbatim in `text`, which is the document's text[start:end]."""
-
-    model_config = ConfigDict(extra="allow")
-
-    n: int
-    source: str
-    title: str
-    text: str = Field(description="The cited passage.")
-    sentence: str = Field(description="The sentence of the passage the answer relies on.")
-    start: int = Field(description="Offset of the passage in the document's text (GET /documents/{source}).")
-    end: int
-    score: float
-    chunk_id: str = ""
-
-
-class HitOut(BaseModel):
-    """A retrieved passage with how it ranked."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    doc_id: str
-    source: str
-    title: str
-    chunk_index: int
-    start: int
-    end: int
-    text: str
-    score: float
-    page: int | None = Field(None, description="The page the passage starts on; null when its document has none.")
-    page_breaks: list[int] = Field([], description="Offsets where the pages after `page` start inside the passage.")
-    page_kind: str = "page"
-    ocr: bool = False
-    dense_rank: int | None = None
-    bm25_rank: int | None = None
-    dense_score: float | None = None
-    bm25_score: float | None = None
+def response_model(name: str, doc: str, *parts: type | dict, drop: tuple[str, ...] = (),
+                   base: type[BaseModel] | None = None) -> type[BaseModel]:
+    """The response model of a record's to_dict(): the fields of `parts` in order, each a record (its fields,
+    less `drop`, under their JSON names, with their descriptions) or a dict of more fields as create_model takes
+    them. Every record field is required, as to_dict() always gives it; a tuple is a JSON list, and a record
+    inside another is that record's response model."""
+    specs = {}
+    for part in parts:
+        if isinstance(part, dict):
+            specs.update(part)
+            continue
+        hints, names = get_type_hints(part, include_extras=True), getattr(part, "JSON_NAMES", {})
+        specs.update({names.get(f.name, f.name): (_as_json(hints[f.name]), ...) for f in fields(part)
+                      if f.name not in drop})
+    config = {"__base__": base} if base else {"__config__": ConfigDict(extra="allow")}
+    return create_model(name, __doc__=doc, **config, **specs)
 
 
-class AnswerOut(BaseModel):
-    """The answer: `[n]` in `answer` is `citations[n-1]` (the same object as `assistant ask --json`)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    question: str
-    answer: str
-    short: str | None = Field(None, description="The exact phrase that answers, as the reader found it in the "
-                                                "first cited sentence; null when the answer declines or the "
-                                                "answerer does not extract one.")
-    short_start: int | None = Field(None, description="Where `short` starts in the first citation's document "
-                                                      "text (the offsets citations use).")
-    short_end: int | None = Field(None, description="Where `short` ends in that text.")
-    abstained: bool
-    confidence: float | None = Field(None, description="The extractive answerer's estimate (0-1) that the answer "
-                                                       "is right; null for other answerers.")
-    citations: list[CitationOut]
-    query: str = Field(description="What was searched for: the question rewritten from the conversation.")
-    hits: list[HitOut]
-    notes: list[str]
-    details: list[str]
-    unsupported: list[str]
-    answered_by: str = Field(description="The answerer kind that wrote the answer: the one asked for, or "
-                                         "`extractive` when it stood in for an LLM answer that did not verify.")
-    timings_ms: dict[str, float]
-    conversation: str | None = Field(None, description="Only when asked in a conversation: its id (that of the new "
-                                                       "one for \"new\").")
-    turn: int | None = Field(None, description="Only when asked in a conversation: the saved turn's id (for "
-                                               "feedback); null when it could not be saved (a note says why).")
+def _as_json(hint):
+    """A record field's type as its JSON has it: a tuple a list, a record inside it its response model."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Annotated:
+        return Annotated[(_as_json(args[0]), *hint.__metadata__)]
+    if origin in (tuple, list):
+        return list[_as_json(args[0])]
+    return _NESTED.get(hint, hint)
 
 
-class SourceOut(BaseModel):
-    """One indexed document."""
-
-    model_config = ConfigDict(extra="allow")
-
-    doc_id: str
-    source: str
-    title: str
-    sha256: str
-    chunks: int
-    mtime: float
-    indexed_at: float
-    page_count: int = Field(0, description="Its pages (slides, sheets); 0 when the format has none.")
-    page_kind: str = "page"
-    ocr_pages: list[int] = Field([], description="The numbers of the pages read by OCR.")
-
-
-class DocumentOut(SourceOut):
-    text: str = Field(description="The cleaned text citation offsets point into.")
-    page_starts: list[int] = Field([], description="Where each page starts in `text`: page n is "
-                                                   "text[page_starts[n-1]:page_starts[n]].")
+CitationOut = response_model("CitationOut", Citation.__doc__, Citation)
+HitOut = response_model("HitOut", "A retrieved passage with how it ranked.", Chunk, Hit, drop=("chunk",))
+_NESTED.update({Citation: CitationOut, Hit: HitOut})
+AnswerOut = response_model("AnswerOut", Answer.__doc__.split("\n")[0], Answer, {
+    "conversation": (str | None, Field(None, description="Only when asked in a conversation: its id (that of the "
+                                                         "new one for \"new\").")),
+    "turn": (int | None, Field(None, description="Only when asked in a conversation: the saved turn's id (for "
+                                                 "feedback); null when it could not be saved (a note says why)."))})
+_PAGE_COUNT = {"page_count": (int, Field(description=DocumentRecord.page_count.__doc__))}
+SourceOut = response_model("SourceOut", "One indexed document.", DocumentRecord, _PAGE_COUNT,
+                           drop=("text", "page_starts"))
+DocumentOut = response_model("DocumentOut", "One indexed document, with its text.", DocumentRecord, _PAGE_COUNT)
 
 
 class RemovedOut(BaseModel):
@@ -165,36 +112,17 @@ class IngestRequest(BaseModel):
     prune: bool = Field(default=False, description="Remove indexed files that vanished from these folders.")
 
 
-class FailedFile(BaseModel):
-    source: str
-    error: str | None
-
-
-class IngestReportOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    added: list[str]
-    updated: list[str]
-    unchanged: list[str]
-    removed: list[str]
-    failed: list[FailedFile]
-    skipped: list[str] = Field([], description="Files in the folders not ingested: not of a supported type.")
-    chunks: int
-    seconds: float
-
-
-class UploadedFileOut(BaseModel):
-    name: str = Field(description="The file name as given, without any folder part.")
-    status: Literal["added", "updated", "unchanged", "failed"]
-    source: str = Field(description="The indexed copy in `<home>/uploads/`; empty when it failed.")
-    chunks: int
-    error: str | None
-
-
-class UploadReportOut(IngestReportOut):
-    """The ingest report of the stored copies; a file that failed is listed in `failed` under its given name."""
-
-    files: list[UploadedFileOut] = Field(description="One line per uploaded file, in the order sent.")
+FailedFile = response_model("FailedFile", "A file that was not ingested, and why.", FileResult,
+                            drop=("status", "chunks"))
+IngestReportOut = response_model(
+    "IngestReportOut", "What an ingest did: the sources by what happened to each, then the totals.",
+    {status: (list[str], ...) for status in STATUSES if status != "failed"}, {"failed": (list[FailedFile], ...)},
+    IngestReport, drop=("results", "swept"))
+UploadedFileOut = response_model("UploadedFileOut", UploadResult.__doc__, UploadResult)
+_NESTED[UploadResult] = UploadedFileOut
+UploadReportOut = response_model(  # the report's own fields are IngestReportOut's
+    "UploadReportOut", "The ingest report of the stored copies; a file that failed is listed in `failed` under "
+    "its given name.", UploadReport, drop=("seconds",), base=IngestReportOut)
 
 
 UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -305,18 +233,12 @@ class ChatCompletionRequest(BaseModel):
     n: int | None = Field(default=None, description="Only 1.")
     tools: list[Any] | None = None
     functions: list[Any] | None = None
-    top_k: int | None = Field(default=None, ge=1, le=50, description="Extension: passages to answer from.")
+    top_k: TopK | None = Field(default=None, description="Extension: passages to answer from.")
     sources: list[str] | None = Field(default=None, description="Extension: only search these sources.")
 
 
-class ChatCitation(CitationPlace):
-    n: int
-    source: str
-    title: str
-    text: str = Field(description="The cited passage.")
-    sentence: str
-    start: int
-    end: int
+ChatCitation = response_model("ChatCitation", "Passage `n` of the reply: a native citation without how it ranked.",
+                              Citation, drop=("score", "chunk_id"))
 
 
 class ChatReply(BaseModel):

@@ -4,8 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.answer import Citation
-from assistant.answerers.base import AnswerResult
+from assistant.answer import Answer, Citation
 from assistant.text.sentences import leans_on_previous, sentence_spans
 from vectorstore.records import Hit
 
@@ -59,7 +58,7 @@ def choose(found: Sequence[Found], document_text: Callable[[str], str], max_sent
 
 
 def compose(quotes: Sequence[Quote], document_text: Callable[[str], str],
-            details: tuple[str, ...] = ()) -> tuple[list[str], AnswerResult]:
+            details: tuple[str, ...] = ()) -> tuple[list[str], Answer]:
     """The answer's pieces (each sentence with its [n], numbered 1..N in order) and its result."""
     citations: list[Citation] = []
     pieces = []
@@ -74,4 +73,4 @@ def compose(quotes: Sequence[Quote], document_text: Callable[[str], str],
         lead_in = text[q.start:q.sentence].rstrip()
         said = text[q.sentence:q.end]
         pieces.append(("" if not pieces else " ") + (f"{lead_in} {mark} {said} {mark}" if lead_in else f"{said} {mark}"))
-    return pieces, AnswerResult("".join(pieces), tuple(citations), details=details)
+    return pieces, Answer(text="".join(pieces), citations=tuple(citations), details=details)

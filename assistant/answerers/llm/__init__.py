@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
 
-from assistant.answer import Citation
-from assistant.answerers.base import Answerer, AnswerRequest, AnswerResult, AnswerStream, Revision, abstain, speak
+from assistant.answer import Answer, Citation
+from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, Revision, abstain, speak
 from assistant.answerers.extractive import ExtractiveAnswerer
 from assistant.answerers.extractive import make as make_extractive
 from assistant.answerers.llm.claims import ClaimReader
@@ -113,8 +113,8 @@ class LLMAnswerer(Answerer):
         notes += composer.notes()
         if composer.shown:
             yield Revision(composer.text)
-            yield AnswerResult(composer.text, tuple(composer.citations), notes=tuple(notes),
-                               unsupported=composer.unsupported_claims())
+            yield Answer(text=composer.text, citations=tuple(composer.citations), notes=tuple(notes),
+                         unsupported=composer.unsupported_claims())
             return
         if refusals and not composer.verdicts:
             yield Revision("")
@@ -125,7 +125,7 @@ class LLMAnswerer(Answerer):
         notes.append(f"The LLM's answer was not used ({why}); this is the extractive answer.")
         yield Revision("")
         for item in self.fallback.answer(request):
-            if isinstance(item, AnswerResult):
+            if isinstance(item, Answer):
                 yield replace(item, notes=tuple(notes) + item.notes, unsupported=composer.unsupported_claims(),
                               answered_by=item.answered_by or "extractive")
             else:

@@ -20,7 +20,8 @@ from assistant.access import Principal
 from assistant.answerers import kinds as all_kinds
 from assistant.api.auth import require_key
 from assistant.api.errors import ApiError, error_body, status_for
-from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ChatMessage, ModelList, OpenAIErrorOut
+from assistant.api.schemas import (ChatCitation, ChatCompletion, ChatCompletionRequest, ChatMessage, ModelList,
+                                   OpenAIErrorOut)
 from assistant.api.service import Service
 from assistant.api.streaming import AppendOnly, event, start
 from assistant.core import Assistant
@@ -112,8 +113,8 @@ def _bot(svc: Service, model: str, who: Principal) -> Assistant:
 
 
 def _citation(c: Citation) -> dict:
-    return {"n": c.n, "source": c.source, "title": c.title, "text": c.text, "sentence": c.sentence,
-            "start": c.start, "end": c.end, "page": c.page, "page_kind": c.page_kind, "ocr": c.ocr}
+    """A citation as the chat reply gives it: the native one without the ranking details."""
+    return {key: value for key, value in c.to_dict().items() if key in ChatCitation.model_fields}
 
 
 @router.post("/chat/completions", response_model=ChatCompletion,
