@@ -42,7 +42,7 @@ class CreateKnowledgeBase(BaseModel):
     name: str = Field(description="The new knowledge base's name (assistant.kbnames.NAME_RULE).", examples=["notes"])
 
 
-class DeletedOut(BaseModel):
+class KnowledgeBaseDeletedOut(BaseModel):
     deleted: str = Field(description="The knowledge base deleted, with its documents and uploaded copies.")
 
 
@@ -184,7 +184,7 @@ class FeedbackOut(BaseModel):
     comment: str | None = Field(description="The comment as kept (stripped; null when empty).")
 
 
-class DeletedOut(BaseModel):
+class ConversationDeletedOut(BaseModel):
     deleted: str = Field(description="The id of the conversation deleted.")
 
 

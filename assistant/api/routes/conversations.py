@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse, Response
 
 from assistant.api.auth import owner
 from assistant.api.routes.native import ERRORS
-from assistant.api.schemas import (ConversationOut, ConversationTurnsOut, DeletedOut, FeedbackIn, FeedbackOut,
-                                   NewConversationIn, TitleIn)
+from assistant.api.schemas import (ConversationDeletedOut, ConversationOut, ConversationTurnsOut, FeedbackIn,
+                                   FeedbackOut, NewConversationIn, TitleIn)
 from assistant.history import LISTED, History, to_markdown
 
 router = APIRouter(tags=["conversations"], responses=ERRORS)
@@ -58,7 +58,7 @@ async def rename_conversation(cid: str, body: TitleIn, store: History = Depends(
     return await run_in_threadpool(rename)
 
 
-@router.delete("/conversations/{cid}", response_model=DeletedOut)
+@router.delete("/conversations/{cid}", response_model=ConversationDeletedOut)
 async def delete_conversation(cid: str, store: History = Depends(history), who: str = Depends(owner)) -> dict:
     """Delete it and its turns (their ratings too: export them first with `assistant feedback export`)."""
     await run_in_threadpool(store.delete, who, cid)

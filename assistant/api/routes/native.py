@@ -21,9 +21,9 @@ from assistant.answerers import Revision
 from assistant.access import Principal
 from assistant.api.auth import owner, require_key
 from assistant.api.errors import ApiError, status_for
-from assistant.api.schemas import (AnswerOut, AskRequest, CreateKnowledgeBase, DeletedOut, DocumentOut, ErrorOut,
-                                   HealthOut, IngestReportOut, IngestRequest, KnowledgeBaseOut, RemovedOut, SourceOut,
-                                   UPLOAD_BODY, UploadReportOut)
+from assistant.api.schemas import (UPLOAD_BODY, AnswerOut, AskRequest, CreateKnowledgeBase, DocumentOut, ErrorOut,
+                                   HealthOut, IngestReportOut, IngestRequest, KnowledgeBaseDeletedOut,
+                                   KnowledgeBaseOut, RemovedOut, SourceOut, UploadReportOut)
 from assistant.api.service import Service
 from assistant.api.streaming import event, start
 from assistant.core import Assistant
@@ -82,7 +82,7 @@ async def create_knowledge_base(body: CreateKnowledgeBase, svc: Service = Depend
     return await run_in_threadpool(svc.bases.create, body.name, who)
 
 
-@bases.delete("/kb/{kb}", response_model=DeletedOut)
+@bases.delete("/kb/{kb}", response_model=KnowledgeBaseDeletedOut)
 async def delete_knowledge_base(kb: str, svc: Service = Depends(service),
                                 who: Principal = Depends(require_key)) -> dict:
     """Delete a knowledge base with its documents and uploaded copies (as `assistant kb delete NAME`); 404 if
