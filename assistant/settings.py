@@ -103,8 +103,11 @@ class IngestSettings(Section):
 
 
 
+TOP_K_MAX = 50  # the most passages a question may be answered from: the setting, `--top-k`, an HTTP request's top_k
+
+
 class RetrievalSettings(Section):
-    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
+    top_k: int = Field(6, ge=1, le=TOP_K_MAX, description="Passages handed to the answerer.")
     dense_k: int = Field(200, ge=1, description="Candidates from the dense (embedding) search.")
     bm25_k: int = Field(200, ge=1, description="Candidates from the BM25 search.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = w / (rrf_k + rank).")
