@@ -1,9 +1,7 @@
 """The Assistant: the one object the CLI, UI, HTTP API and evals talk to."""
 from __future__ import annotations
 
-import copy
 import difflib
-import logging
 import threading
 import time
 from collections import OrderedDict
@@ -13,10 +11,11 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from assistant import wiring
 from assistant.answer import Answer, Citation
 from assistant.answerers import Answerer, AnswerRequest, make_answerer
 from assistant.errors import CitedDocumentChanged, CitedDocumentGone, EmptyIndex, EmptyQuestion, UnknownSource
-from assistant.kb import KnowledgeBase, names, open_store, resolve
+from assistant.kb import KnowledgeBase, names, resolve
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.uploads import is_upload
@@ -24,7 +23,7 @@ from ingest.files import source_for, under
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.records import DocumentRecord, Hit
-from vectorstore.store import Store, peek_embedding
+from vectorstore.store import Store
 
 if TYPE_CHECKING:
     from assistant.integrations.llama_index import AssistantQueryEngine, AssistantRetriever
@@ -35,18 +34,13 @@ if TYPE_CHECKING:
 EMPTY_INDEX = "Nothing is indexed yet: run `assistant ingest PATH`"
 EMPTY_QUESTION = "The question is empty: type a question about your documents."
 _DOC_CACHE = 16  # documents (cleaned text, pages) kept in memory for building citations
-_SAID: set[str] = set()  # the indexes whose precision note this process has given
-# The answerers' sentence embeddings are fp32 whatever the index's precision: the answerability model was
-# fitted on fp32 similarities, and int8 ones cost SQuAD answers (bench/README.md#int8-embeddings-model-precision).
-ANSWER_PRECISION = "fp32"
-log = logging.getLogger(__name__)
 
 
 class Assistant:
     """Ingests documents and answers questions about them with numbered citations."""
 
     def __init__(self, settings: Settings, store: Store, embedder: Embedder, lexical: LexicalIndex,
-                 answerer: Answerer, kb: KnowledgeBase | None = None):
+                 answerer: Answerer, kb: KnowledgeBase | None = None, documents: DocumentCache | None = None):
         self.settings = settings
         self.kb = kb or resolve(settings)  # the knowledge base store and lexical belong to
         self.store = store
@@ -54,14 +48,14 @@ class Assistant:
         self.lexical = lexical
         self.retriever = HybridRetriever(store, lexical, settings.retrieval)
         self.answerer = answerer
-        self._records: OrderedDict[tuple[str, str], DocumentRecord | None] = OrderedDict()
-        self._lock = threading.Lock()  # the UI answers from several threads; the caches are shared
+        self._documents = documents or DocumentCache(store)
 
     @classmethod
     def open(cls, home: str | Path | None = None, config: str | Path | None = None,
              settings: Settings | None = None, embedder: Embedder | None = None, preload: bool = False,
              kb: str | None = None, **overrides) -> Assistant:
-        """Wire the default parts: settings from config/env, the store under home, MiniLM, BM25.
+        """The assistant on knowledge base `kb`, its parts made by the composition root (assistant/wiring.py):
+        settings from config/env, the store under home, MiniLM, BM25, the answerer of `[answer] kind`.
 
         `kb` names a knowledge base of the home (or Chroma server), made with `assistant kb create NAME`;
         None (or "default") is the default one. UnknownKnowledgeBase when there is none of that name.
@@ -71,20 +65,7 @@ class Assistant:
         answer a question) loads the model in a background thread while the store opens.
         Pass an already loaded `embedder` to share one model between several assistants.
         """
-        settings = settings or Settings.load(config, home=home, **overrides)
-        base = resolve(settings, kb)  # an invalid name is refused before anything loads
-        wanted = settings.model.precision
-        # The store's own precision, when a local store says it cheaply, else the setting's: what to load.
-        guess = (None if settings.chroma_url else peek_embedding(settings.store_dir, base.namespace)) or wanted
-        embedder = embedder or Embedder(settings.model_dir, batch_size=settings.embed_batch_size, precision=guess)
-        if preload:  # overlaps importing chromadb and opening the store (2 cores)
-            _preload(embedder.with_precision(guess), embedder.with_precision(ANSWER_PRECISION))
-        store, embedder = _open_index(settings, base, embedder)
-        answerer = make_answerer(settings.answer.kind, settings, embedder.with_precision(ANSWER_PRECISION))
-        if preload:
-            _preload(embedder)
-            _preload_answerer(answerer)
-        return cls(settings, store, embedder, LexicalIndex(store, base.lexical_dir), answerer, base)
+        return cls(*wiring.parts(settings or Settings.load(config, home=home, **overrides), kb, embedder, preload))
 
     def with_kb(self, kb: str | None) -> Assistant:
         """This assistant (settings, model, answerer) on another knowledge base of the same home or Chroma server;
@@ -92,14 +73,14 @@ class Assistant:
         base = resolve(self.settings, kb)
         if base == self.kb and not self.store.missing:
             return self
-        store, embedder = _open_index(self.settings, base, self.embedder)
+        store, embedder, lexical, base = wiring.open_index(self.settings, base, self.embedder)
         # The answerer is shared: its sentences are fp32 whatever the base's precision.
-        return Assistant(self.settings, store, embedder, LexicalIndex(store, base.lexical_dir), self.answerer, base)
+        return Assistant(self.settings, store, embedder, lexical, self.answerer, base)
 
     @property
     def answer_embedder(self) -> Embedder:
         """The model the answerers embed sentences with: fp32, whatever the index's precision."""
-        return self.embedder.with_precision(ANSWER_PRECISION)
+        return self.embedder.with_precision(wiring.ANSWER_PRECISION)
 
     @property
     def models_loaded(self) -> bool:
@@ -117,14 +98,12 @@ class Assistant:
         return names(self.store)
 
     def with_answerer(self, kind: str, answerer: Answerer | None = None) -> Assistant:
-        """The same assistant (store, model, caches) replying with another answerer kind.
+        """The same assistant (store, model, document cache) replying with another answerer kind.
 
         `answerer`: one of that kind made already, to share (an LLM started once serves every knowledge base)."""
-        view = copy.copy(self)
-        answer = self.settings.answer.model_copy(update={"kind": kind})
-        view.settings = self.settings.model_copy(update={"answer": answer})
-        view.answerer = answerer or make_answerer(kind, view.settings, self.answer_embedder)
-        return view
+        settings = wiring.with_kind(self.settings, kind)
+        return Assistant(settings, self.store, self.embedder, self.lexical,
+                         answerer or make_answerer(kind, settings, self.answer_embedder), self.kb, self._documents)
 
     @cached_property
     def ingestor(self) -> Ingestor:
@@ -237,6 +216,11 @@ class Assistant:
                       query=request.query, hits=tuple(request.hits), timings_ms=timings, notes=notes + result.notes,
                       answered_by=result.answered_by or self.settings.answer.kind)
 
+    def retrieve(self, question: str, top_k: int | None = None, sources: Sequence[str] | None = None) -> list[Hit]:
+        """The passages a question's search finds (no follow-up rewriting: one query, not a conversation)."""
+        request, _ = self.prepare(self.check_question(question), top_k=top_k, sources=sources)
+        return list(request.hits)
+
     def check_question(self, question: str | None) -> str:
         """The question stripped; EmptyQuestion when nothing is asked, EmptyIndex when nothing is indexed."""
         question = (question or "").strip()
@@ -298,17 +282,28 @@ class Assistant:
         return record.text if record is not None else ""
 
     def _document(self, source: str) -> DocumentRecord | None:
-        """An indexed document with its text, from a small cache (the answerer reads the same ones again)."""
+        return self._documents.get(source, self.retriever.last_sources)
+
+
+class DocumentCache:
+    """Indexed documents with their text, the last few kept (an answerer reads the same ones again); one per
+    knowledge base, shared by its assistants of every answerer kind (the UI answers from several threads)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._records: OrderedDict[tuple[str, str], DocumentRecord | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, source: str, also: Sequence[str] = ()) -> DocumentRecord | None:
+        """The document of `source` (None when it is not indexed); `also`: others about to be read, fetched in
+        the same store call when not cached yet."""
         committed = self.store.committed()
         key = (source, committed.get(source, ""))
         with self._lock:
             if key in self._records:
                 self._records.move_to_end(key)
                 return self._records[key]
-            # The answerer reads the documents of the retrieved passages one by one: fetch every one
-            # not cached yet in the same store call.
-            wanted = [source] + [s for s in self.retriever.last_sources
-                                 if s != source and (s, committed.get(s, "")) not in self._records]
+            wanted = [source] + [s for s in also if s != source and (s, committed.get(s, "")) not in self._records]
         records = self.store.documents_text(wanted[:_DOC_CACHE // 2])
         with self._lock:
             for name, record in records.items():
@@ -319,48 +314,6 @@ class Assistant:
             while len(self._records) > _DOC_CACHE:
                 self._records.popitem(last=False)
             return self._records[key]
-
-
-def _preload(*embedders: Embedder) -> None:
-    for embedder in dict.fromkeys(embedders):  # the same one once
-        if not embedder.loaded:
-            embedder.preload()
-
-
-def _preload_answerer(answerer: Answerer) -> None:
-    """Load the answerer's models in a background thread (not a daemon: see Embedder.preload)."""
-
-    def load():
-        try:
-            answerer.load()
-        except Exception:  # the first question loads it again, where the error can be reported
-            pass
-
-    if not answerer.loaded:
-        threading.Thread(target=load, name="answerer-preload").start()
-
-
-def _open_index(settings: Settings, base: KnowledgeBase, embedder: Embedder) -> tuple[Store, Embedder]:
-    """The knowledge base's store, and the embedder of the precision its vectors were made with: a store is
-    searched and extended with that one, whatever the setting (which is said once when they differ)."""
-    store = open_store(settings, base)
-    # Said only to a user who chose a precision: an index made before int8 became the default is no news.
-    if store.precision != settings.model.precision and "precision" in settings.model.model_fields_set:
-        _say_precision_once(settings, base, store.precision)
-    return store, embedder.with_precision(store.precision)
-
-
-def _say_precision_once(settings: Settings, base: KnowledgeBase, precision: str) -> None:
-    """Tell (once per index in a process) that the index's precision, not the setting, is used."""
-    where = (settings.chroma_url or str(settings.home)) + ("" if base.is_default else f" (knowledge base {base.name})")
-    if where in _SAID:
-        return
-    _SAID.add(where)
-    switch = "a fresh home: assistant --home NEW_DIR ingest PATH" if base.is_default else \
-        "a new knowledge base: assistant kb create NEW_NAME && assistant ingest --kb NEW_NAME PATH"
-    log.warning("Note: the index at %s was built with %s embeddings, so it is searched and extended with %s; "
-                "[model] precision = %s applies to new indexes. To switch, ingest your documents into %s",
-                where, precision, precision, settings.model.precision, switch)
 
 
 def _match_source(name: str, indexed: dict[str, str]) -> list[str]:

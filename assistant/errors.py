@@ -1,6 +1,9 @@
-"""Errors of the answering layer; the CLI prints their message as one line and exits 1."""
-from ingest.errors import IngestError
-from vectorstore.errors import MissingNamespace, ModelError, StoreError, StoreUnavailable
+"""Errors of the answering layer, and `failure`: how every front end shows one (an HTTP status and one line)."""
+from typing import NamedTuple
+
+from ingest.errors import EmptyDocument, FileTooLarge, IngestError, PathNotFound, UnsupportedFile
+from ingest.files import printable
+from vectorstore.errors import MissingNamespace, ModelError, StoreBusy, StoreError, StoreUnavailable
 
 
 class AssistantError(Exception):
@@ -17,6 +20,10 @@ class EmptyQuestion(AssistantError):
 
 class InvalidText(AssistantError):
     """A question (or other text) is not valid Unicode: undecodable bytes, lone surrogates."""
+
+
+class InvalidInput(AssistantError):
+    """A request's value out of its bounds or shape (a top_k over the most, a history that is not pairs)."""
 
 
 class EmptyIndex(AssistantError):
@@ -106,9 +113,39 @@ class ContextOverflow(BackendUnavailable):
 # Everything the outer layers turn into a one-line message rather than a traceback.
 USER_ERRORS = (AssistantError, IngestError, StoreError, ModelError)
 
-__all__ = ["USER_ERRORS", "AssistantError", "BackendUnavailable", "CitedDocumentChanged", "CitedDocumentGone",
-           "ConfigError", "ContextOverflow", "EmptyIndex", "EmptyQuestion", "Forbidden", "HistoryUnavailable",
-           "IngestError", "InvalidConversationInput", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
+# The HTTP status of each user-facing error, the first that fits (400 when none does). A knowledge base is only
+# ever named to select it over HTTP: an invalid name is one that does not exist. A lost Chroma server is
+# StoreUnavailable (vectorstore/boundary.py says it in one line): 503.
+STATUS = [(Forbidden, 403), (EmptyQuestion, 422), (InvalidText, 422), (InvalidInput, 422),
+          (InvalidConversationInput, 422), (UnknownSource, 404), (PathNotFound, 404), (UnknownConversation, 404),
+          (HistoryUnavailable, 503), (UnknownKnowledgeBase, 404), (InvalidKnowledgeBaseName, 404),
+          (MissingNamespace, 404), (KnowledgeBaseError, 409), (EmptyIndex, 409),
+          (StoreBusy, 409), (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503),
+          (FileTooLarge, 413), (UnsupportedFile, 415), (EmptyDocument, 422)]
+
+
+class Failure(NamedTuple):
+    """A user-facing error as a front end shows it: the HTTP API answers `status`; the CLI prints
+    `Error: <message>` and exits 1; the chat UI and its endpoints show `message`."""
+
+    status: int
+    message: str  # one line; bytes that are not UTF-8 (a path's) as \xNN escapes
+
+
+def status_for(exc: BaseException) -> int:
+    """The HTTP status of a user-facing error (400 when nothing more specific fits)."""
+    return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+
+
+def failure(exc: BaseException) -> Failure | None:
+    """How the front ends show `exc`; None when it is not a user-facing error (USER_ERRORS) but a bug."""
+    if not isinstance(exc, USER_ERRORS):
+        return None
+    return Failure(status_for(exc), printable(str(exc)) or type(exc).__name__)
+
+__all__ = ["STATUS", "USER_ERRORS", "AssistantError", "BackendUnavailable", "CitedDocumentChanged", "CitedDocumentGone",
+           "ConfigError", "ContextOverflow", "EmptyIndex", "EmptyQuestion", "Failure", "Forbidden", "HistoryUnavailable",
+           "IngestError", "InvalidConversationInput", "InvalidInput", "InvalidKnowledgeBaseName", "InvalidText", "KnowledgeBaseError",
            "LLMAuthError", "LLMBadReply", "LLMModelNotFound", "LLMTimeout", "LLMUnreachable", "MissingNamespace",
            "ModelError", "StoreError", "StoreUnavailable", "UnknownConversation", "UnknownKnowledgeBase", "UnknownSource",
-           "WatchError"]
+           "WatchError", "failure", "status_for"]

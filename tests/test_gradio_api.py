@@ -6,8 +6,8 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from assistant.core import EMPTY_QUESTION
+from assistant.service import HISTORY_SHAPE
 from support import free_port
-from ui.endpoints import HISTORY_SHAPE
 
 QUESTION = "Who denied involvement?"
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+
+import gradio as gr
 
 from assistant.answer import Answer
-from assistant.errors import USER_ERRORS, EmptyIndex
+from assistant.errors import EmptyIndex, failure
 from assistant.answerers import Revision, available_kinds, kinds
 from ui import citations
 
@@ -14,21 +16,25 @@ EMPTY_INDEX_TIP = ("Nothing is indexed yet. Add documents in the sidebar (drop P
                    "files) or run `assistant ingest PATH`, then ask again.")
 
 
+def shown(exc: BaseException) -> gr.Error:
+    """A user-facing error as Gradio shows it: its one line (assistant.errors.failure), no traceback."""
+    return gr.Error(failure(exc).message, print_exception=False)
+
+
 def answerer_choices(settings) -> list[tuple[str, str]]:
     """(label, kind) for every answerer the settings allow; new kinds appear without UI changes."""
     return [(kinds()[kind].label, kind) for kind in available_kinds(settings)]
 
 
-def stream_turn(assistant, question: str, history: Sequence[tuple[str, str]], turn: int,
-                top_k: int | None = None, sources: Sequence[str] | None = None) -> Iterator[tuple[str, Answer | None]]:
-    """Yield (message html, None) while the answer streams in, then (final html, Answer).
+def stream_turn(items: Iterator, question: str, turn: int) -> Iterator[tuple[str, Answer | None]]:
+    """Yield (message html, None) while the answer's `items` (Service.stream's) stream in, then (final html, Answer).
 
     On failure the last item is (error html, None): the chat shows it and stays usable.
     """
     yield citations.pending_html(), None
     text = ""
     try:
-        for piece in assistant.stream(question, history, top_k=top_k, sources=list(sources) if sources else None):
+        for piece in items:
             if isinstance(piece, Answer):
                 yield citations.answer_html(piece, turn), piece
                 return
@@ -38,11 +44,11 @@ def stream_turn(assistant, question: str, history: Sequence[tuple[str, str]], tu
     except EmptyIndex:
         yield citations.notice_html(EMPTY_INDEX_TIP), None
         return
-    except USER_ERRORS as exc:
-        yield citations.error_html(str(exc) or type(exc).__name__,
-                                   "Check the settings or the store, then ask again."), None
-        return
-    except Exception as exc:  # the UI must survive anything; the traceback goes to the server log only
+    except Exception as exc:  # the UI must survive anything; a bug's traceback goes to the server log only
+        shown = failure(exc)
+        if shown:
+            yield citations.error_html(shown.message, "Check the settings or the store, then ask again."), None
+            return
         log.exception("answering %r failed", question)
         yield citations.error_html(f"Something went wrong while answering ({type(exc).__name__}).",
                                    "The details are in the server log. The chat still works: try again."), None

@@ -14,13 +14,13 @@ from typing import Optional
 import gradio as gr
 
 from assistant.errors import USER_ERRORS
-
-HISTORY_SHAPE = "The history must be a list of [question, answer] pairs, oldest first."
+from ui.chat import shown
 
 
 def add_endpoints(handlers) -> None:
     """Register /ask and /sources on the Blocks being built (call inside its `with` block); `handlers` is the page's
-    ui.handlers.Handlers, whose knowledge bases and users they share."""
+    ui.handlers.Handlers, whose service and users they share."""
+    service = handlers.service
 
     def ask(question: str, history: Optional[list[list[str]]] = None, kb: Optional[str] = None,
             request: gr.Request = None) -> dict:
@@ -32,23 +32,18 @@ def add_endpoints(handlers) -> None:
         reach the client as an AppError with their one-line message; a declined question is not an error
         (`abstained` is true).
         """
-        turns = history or []
-        if not all(isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(s, str) for s in t)
-                   for t in turns):
-            raise gr.Error(HISTORY_SHAPE, print_exception=False)
         try:
-            bot = handlers.bases.get(kb or None, who=handlers.who(request))
-            return bot.ask(question, [(q, a) for q, a in turns]).to_dict()
+            return service.ask(question, history or [], kb=kb or None, who=handlers.who(request)).to_dict()
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise shown(exc) from exc
 
     def sources(kb: Optional[str] = None, request: gr.Request = None) -> list[dict]:
         """What is indexed in `kb` (default: the app's), sorted by source: doc_id, source, title, sha256, chunks,
         mtime, indexed_at."""
         try:
-            return [record.to_dict() for record in handlers.bases.get(kb or None, who=handlers.who(request)).sources()]
+            return [record.to_dict() for record in service.sources(kb or None, who=handlers.who(request))]
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise shown(exc) from exc
 
     gr.api(ask, api_name="ask")
     gr.api(sources, api_name="sources")

@@ -1,4 +1,5 @@
-"""What the UI's events do, as plain methods over the knowledge bases of one Assistant (the layout lives in app.py).
+"""What the UI's events do, as plain methods over the application service (assistant/service.py; the layout lives
+in app.py).
 
 Every event on the index gets the selected knowledge base (`kb`, None for the process's own): the
 chat, the document viewer, the sources list, uploads and removals all follow the selection. Each also
@@ -15,12 +16,12 @@ import gradio as gr
 
 from assistant.access import Principal
 from assistant.answer import Answer, Citation
-from assistant.bases import OpenBases
-from assistant.errors import USER_ERRORS, Forbidden
-from assistant.uploads import UploadResult, ingest_uploads
+from assistant.errors import USER_ERRORS, Forbidden, failure
+from assistant.service import Service
+from assistant.uploads import UploadResult
 from ingest.progress import IngestProgress
 from ui import citations, panels, welcome
-from ui.chat import stream_turn
+from ui.chat import shown, stream_turn
 from ui.conversations import Conversations, Thread, question_message
 from ui.citations import short_source
 
@@ -51,14 +52,15 @@ class _Progress(IngestProgress):
 class Handlers:
     """Event handlers; each returns the new values of its outputs, in the order app.py wires them."""
 
-    def __init__(self, assistant):
-        self.assistant = assistant
-        self.bases = OpenBases(assistant)
+    def __init__(self, target):
+        self.service = Service.of(target)  # the process's one service, or a new one over an Assistant
+        self.assistant = self.service.assistant
+        self.bases = self.service.bases
         self.talks = Conversations(self.bases)
 
     def who(self, request: gr.Request | None) -> Principal:
         """Who is asking: the request's logged-in user (or, without a login, local use)."""
-        return self.bases.access.for_user(getattr(request, "username", None))
+        return self.service.access.for_user(getattr(request, "username", None))
 
     # ---- chat ------------------------------------------------------------------------
     def accept(self, question):
@@ -80,13 +82,15 @@ class Handlers:
         answer = None
         try:
             who = self.who(request)
-            bot = self.bases.get(kb, kind, who=who)
+            bot = self.service.open(kb, kind, who=who)
         except USER_ERRORS as exc:  # the knowledge base was deleted since the page listed it (or is not for who)
-            html = citations.error_html(str(exc), "Reload the page to see the knowledge bases there are.")
+            html = citations.error_html(failure(exc).message, "Reload the page to see the knowledge bases there are.")
             yield (messages[:-1] + [{"role": "assistant", "content": html}], gr.skip(), list(answers or []) + [None],
                    gr.skip(), gr.skip(), (thread or Thread()).then(None, kb or ""), gr.skip())
             return
-        for html, answer in stream_turn(bot, question, history or [], turn, int(top_k) if top_k else None, sources):
+        items = self.service.stream(question, history or [], int(top_k) if top_k else None, sources, kb=kb, kind=kind,
+                                    who=who)
+        for html, answer in stream_turn(items, question, turn):
             messages = messages[:-1] + [{"role": "assistant", "content": html}]  # a new list per update
             yield (messages,) + (gr.skip(),) * 6
         history = list(history or []) + ([(question, answer.text)] if answer else [])
@@ -126,7 +130,7 @@ class Handlers:
         elif source not in {r.source for r in self._records(kb, who)}:  # only what is indexed, never a path on disk
             html = f'<div class="doc empty"><p>{escape(short_source(source))} is no longer indexed.</p></div>'
         else:
-            record = self.bases.get(kb, who=who).document(source)
+            record = self.service.document(source, kb, who=who)
             html = panels.document_html(record, _span(query, "p"), _span(query, "s"))
         return html, gr.Tabs(selected="doc"), gr.Tabs(selected="chat")
 
@@ -137,10 +141,9 @@ class Handlers:
             return (gr.skip(),) * 2 + self._index_outputs(kb, who)
         pairs = [(f, Path(f).name) for f in (files if isinstance(files, list) else [files])]
         try:
-            bot = self.bases.get(kb, who=who, change=True)
-            results = ingest_uploads(bot, pairs, progress=_Progress(progress)).files
+            results = self.service.ingest_files(pairs, kb, who=who, progress=_Progress(progress))
         except USER_ERRORS as exc:
-            results = [UploadResult(name, "failed", error=str(exc)) for _, name in pairs]
+            results = [UploadResult(name, "failed", error=failure(exc).message) for _, name in pairs]
         except Exception as exc:
             log.exception("ingesting uploads failed")
             reason = f"could not ingest ({type(exc).__name__}); see the server log"
@@ -153,11 +156,10 @@ class Handlers:
         if not source:
             return (gr.skip(),) + self._index_outputs(kb, who)
         try:
-            bot = self.bases.get(kb, who=who, change=True)
-            removed = bot.remove(source)
+            removed = self.service.remove(source, kb, who=who)
         except USER_ERRORS as exc:
-            return (panels.uploads_html([UploadResult(short_source(source), "failed", error=str(exc))]),) + \
-                self._index_outputs(kb, who)
+            failed = UploadResult(short_source(source), "failed", error=failure(exc).message)
+            return (panels.uploads_html([failed]),) + self._index_outputs(kb, who)
         line = f'<ul class="upload-results"><li class="unchanged"><span class="badge">removed</span>' \
                f'<span class="name">{escape(short_source(removed))}</span></li></ul>'
         return (line,) + self._index_outputs(kb, who)
@@ -176,7 +178,7 @@ class Handlers:
         try:
             return self.bases.names(who)
         except Forbidden as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise shown(exc) from exc
         except USER_ERRORS:
             log.warning("cannot list the knowledge bases", exc_info=True)
             return [self.assistant.kb.name]
@@ -195,9 +197,9 @@ class Handlers:
     def _records(self, kb, who: Principal):
         """What `kb` holds; a base `who` may not read is a one-line message, not an empty list."""
         try:
-            return self.bases.get(kb, who=who).sources()
+            return self.service.sources(kb, who=who)
         except Forbidden as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise shown(exc) from exc
         except USER_ERRORS:
             log.warning("cannot list the indexed sources", exc_info=True)
             return []
@@ -205,15 +207,15 @@ class Handlers:
     def _cited_html(self, citation: Citation, asked_on: str | None, kb, who: Principal) -> str:
         """A citation's passage in its document (on the knowledge base it was asked on), or why it cannot be."""
         try:
-            record = self.bases.get(asked_on or kb, who=who).cited_document(citation)
+            record = self.service.open(asked_on or kb, who=who).cited_document(citation)
         except USER_ERRORS as exc:
-            return f'<div class="doc empty gone"><p>{escape(str(exc))}</p></div>'
+            return f'<div class="doc empty gone"><p>{escape(failure(exc).message)}</p></div>'
         return panels.document_html(record, (citation.start, citation.end), citation.sentence_span())
 
     def _viewer_for(self, answer: Answer, kb, who: Principal) -> str:
         first = answer.citations[0]
         try:
-            record = self.bases.get(kb, who=who).document(first.source)
+            record = self.service.document(first.source, kb, who=who)
         except USER_ERRORS:
             return panels.viewer_placeholder(True)
         return panels.document_html(record, (first.start, first.end), first.sentence_span())

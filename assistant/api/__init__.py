@@ -1,21 +1,22 @@
 """The HTTP API: `create_app(assistant) -> FastAPI`; `assistant serve` runs it with uvicorn.
 
 app.py builds the app (error handlers, start-up); schemas.py holds the request and response models;
-routes/native.py and routes/openai.py the routes; auth.py the API keys; service.py what the routes
-share; streaming.py the server-sent events. Routes, formats and statuses: docs/api.md.
+routes/native.py and routes/openai.py the routes, adapters over the application service
+(assistant/service.py); auth.py the API keys; streaming.py the server-sent events. Routes, formats and
+statuses: docs/api.md.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.api.errors import status_for
-from assistant.errors import BackendUnavailable
+from assistant.errors import BackendUnavailable, status_for
 from assistant.settings import API_PORT, HOST
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from assistant.core import Assistant
+    from assistant.service import Service
 
 
 def _app_module():
@@ -28,14 +29,14 @@ def _app_module():
     return app
 
 
-def create_app(assistant: Assistant) -> FastAPI:
-    """A FastAPI app over one Assistant; OpenAPI docs at /docs."""
-    return _app_module().create_app(assistant)
+def create_app(target: Service | Assistant) -> FastAPI:
+    """A FastAPI app over the application service (or a new one over an Assistant); OpenAPI docs at /docs."""
+    return _app_module().create_app(target)
 
 
-def serve(assistant: Assistant, host: str = HOST, port: int = API_PORT, insecure: bool = False) -> None:
+def serve(target: Service | Assistant, host: str = HOST, port: int = API_PORT, insecure: bool = False) -> None:
     """Run the API until interrupted (refuses a non-loopback host without an API key unless `insecure`)."""
-    _app_module().serve(assistant, host=host, port=port, insecure=insecure)
+    _app_module().serve(target, host=host, port=port, insecure=insecure)
 
 
 __all__ = ["create_app", "serve", "status_for"]

@@ -11,13 +11,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from assistant.api import auth
-from assistant.api.errors import (ApiError, error_body, is_openai_path, status_for, unparsable_body, validation_message,
+from assistant.api.errors import (ApiError, error_body, is_openai_path, shown, unparsable_body, validation_message,
                                   validation_param)
 from assistant.api.routes import conversations, native, openai
-from assistant.api.service import Service
 from assistant.core import Assistant
 from assistant.errors import USER_ERRORS
 from assistant.exposure import check_api
+from assistant.service import Service
 from assistant.settings import API_PORT, HOST
 from assistant.uploads import max_upload_bytes
 from ingest.files import printable
@@ -26,10 +26,11 @@ from ingest.limits import MB
 _UPLOADS = re.compile(r"(/kb/[^/]+)?/documents")  # POST /documents, or /kb/{kb}/documents
 
 
-def create_app(assistant: Assistant) -> FastAPI:
-    """A FastAPI app over one Assistant, and the other knowledge bases of its home or Chroma server (/kb/{kb}/...,
-    model ids `kind@kb`); OpenAPI docs at /docs. `[server]` settings apply (keys, limits, roots)."""
-    service = Service(assistant)
+def create_app(target: Service | Assistant) -> FastAPI:
+    """A FastAPI app over the application service (or a new one over an Assistant): its knowledge base, and the
+    others of its home or Chroma server (/kb/{kb}/..., model ids `kind@kb`); OpenAPI docs at /docs. `[server]`
+    settings apply (keys, limits, roots)."""
+    service = Service.of(target)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -41,7 +42,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     app = FastAPI(title="docs-assistant", description="Cited answers from your own documents. "
                   "Native routes, and OpenAI-compatible ones under /v1 (see docs/api.md).", lifespan=lifespan)
     app.state.service = service
-    app.add_middleware(BodyLimit, limits=BodyLimits(assistant.settings))
+    app.add_middleware(BodyLimit, limits=BodyLimits(service.settings))
 
     def error(request: Request, status: int, message: str, param: str | None = None, code: str | None = None,
               headers: dict | None = None) -> JSONResponse:
@@ -50,8 +51,8 @@ def create_app(assistant: Assistant) -> FastAPI:
                             content=error_body(request.url.path, status, printable(message), param, code))
 
     # One handler per class: a catch-all `Exception` handler would also log a traceback for every 404.
-    for kind in USER_ERRORS:
-        app.add_exception_handler(kind, lambda request, exc: error(request, status_for(exc), str(exc)))
+    for kind in (*USER_ERRORS, Exception):
+        app.add_exception_handler(kind, lambda request, exc: error(request, *shown(exc)))
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
@@ -73,10 +74,6 @@ def create_app(assistant: Assistant) -> FastAPI:
         else:
             message = str(exc.detail)
         return error(request, exc.status_code, message, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):
-        return error(request, 500, f"internal error: {type(exc).__name__}")
 
     keyed = [Depends(auth.require_key)]  # the key is checked first: no other answer tells what exists
     app.include_router(native.health)
@@ -138,9 +135,9 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def serve(assistant: Assistant, host: str = HOST, port: int = API_PORT, insecure: bool = False) -> None:
+def serve(target: Service | Assistant, host: str = HOST, port: int = API_PORT, insecure: bool = False) -> None:
     """Run the API until interrupted; refuses a non-loopback host without an API key unless `insecure`."""
     import uvicorn
 
-    check_api(host, assistant.settings.server.has_keys(), insecure)
-    uvicorn.run(create_app(assistant), host=host, port=port, log_level="info")
+    check_api(host, target.settings.server.has_keys(), insecure)
+    uvicorn.run(create_app(target), host=host, port=port, log_level="info")

@@ -16,7 +16,7 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 def require_key(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     """A dependency: who is asking (everything when no key is configured), kept on `request.state.principal`;
     401 without a key, or with one that is none of them."""
-    access = request.app.state.service.bases.access
+    access = request.app.state.service.access
     if not access.keys:
         who = EVERYTHING
     elif credentials is None or not credentials.credentials:

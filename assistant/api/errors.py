@@ -1,4 +1,4 @@
-"""HTTP statuses of the user-facing errors, and the two error shapes the API answers with.
+"""The two error shapes the API answers with (the statuses are assistant.errors.STATUS).
 
 Native routes answer `{"error": "<one line>"}`; the OpenAI-compatible routes under /v1 answer
 OpenAI's `{"error": {"message", "type", "param", "code"}}`, which OpenAI's clients turn into their
@@ -6,20 +6,7 @@ own exceptions. Nothing here imports FastAPI.
 """
 from __future__ import annotations
 
-from assistant.errors import (BackendUnavailable, EmptyIndex, EmptyQuestion, Forbidden, HistoryUnavailable,
-                              InvalidConversationInput, InvalidKnowledgeBaseName, InvalidText, KnowledgeBaseError,
-                              LLMBadReply, MissingNamespace, ModelError, StoreUnavailable, UnknownConversation,
-                              UnknownKnowledgeBase, UnknownSource)
-from ingest.errors import EmptyDocument, FileTooLarge, PathNotFound, UnsupportedFile
-from vectorstore.errors import StoreBusy
-
-# A knowledge base is only ever named to select it over HTTP: an invalid name is one that does not exist.
-STATUS = [(Forbidden, 403), (EmptyQuestion, 422), (InvalidText, 422), (InvalidConversationInput, 422),
-          (UnknownSource, 404), (PathNotFound, 404), (UnknownConversation, 404), (HistoryUnavailable, 503),
-          (UnknownKnowledgeBase, 404), (InvalidKnowledgeBaseName, 404), (MissingNamespace, 404),
-          (KnowledgeBaseError, 409), (EmptyIndex, 409),
-          (StoreBusy, 409), (StoreUnavailable, 503), (LLMBadReply, 502), (BackendUnavailable, 503), (ModelError, 503),
-          (FileTooLarge, 413), (UnsupportedFile, 415), (EmptyDocument, 422)]
+from assistant.errors import Failure, failure
 
 # OpenAI's error `type` for a status (its clients pick the exception class from the status itself).
 OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
@@ -36,9 +23,10 @@ class ApiError(Exception):
         self.status, self.message, self.param, self.code, self.headers = status, message, param, code, headers
 
 
-def status_for(exc: Exception) -> int:
-    """The HTTP status of a user-facing error (400 when nothing more specific fits)."""
-    return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+def shown(exc: BaseException) -> Failure:
+    """The status and one line of any error a route meets: a user-facing one's (assistant.errors.failure), else
+    500 "internal error: <type>" (the client learns nothing more of a bug)."""
+    return failure(exc) or Failure(500, f"internal error: {type(exc).__name__}")
 
 
 def openai_type(status: int) -> str:

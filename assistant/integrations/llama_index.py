@@ -49,9 +49,7 @@ class AssistantRetriever(BaseRetriever):
         self.sources = list(sources) if sources else None  # resolved on each query, as the index may change
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        question = self.assistant.check_question(query_bundle.query_str)
-        request, _ = self.assistant.prepare(question, top_k=self.top_k, sources=self.sources)
-        return [hit_node(hit) for hit in request.hits]
+        return [hit_node(hit) for hit in self.assistant.retrieve(query_bundle.query_str, self.top_k, self.sources)]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return await asyncio.to_thread(self._retrieve, query_bundle)

@@ -22,7 +22,7 @@ router = APIRouter(tags=["conversations"], responses=ERRORS)
 
 
 def history(request: Request) -> History:
-    return request.app.state.service.bases.history
+    return request.app.state.service.history
 
 
 @router.get("/conversations", response_model=list[ConversationOut],

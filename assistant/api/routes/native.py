@@ -3,11 +3,13 @@
 Those on a knowledge base are served twice: as they are, on the server's own knowledge base, and
 under /kb/{kb}/ on the one named (app.py includes `router` with that prefix). Each reaches its
 knowledge base through `knowledge_base` (reading) or `changeable` (changing), with the request's
-principal: a base it may not read or change is a 403 (assistant/access.py)."""
+principal: a base it may not read or change is a 403 (assistant/access.py). The routes then call the
+application service (assistant/service.py) with that base and principal: it checks the input and answers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import partial
+from typing import NamedTuple
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,16 +21,13 @@ from starlette.exceptions import HTTPException
 from assistant.answer import Answer
 from assistant.answerers import Revision
 from assistant.access import Principal
-from assistant.api.auth import owner, require_key
-from assistant.api.errors import ApiError, status_for
+from assistant.api.auth import require_key
+from assistant.api.errors import ApiError, shown
 from assistant.api.schemas import (UPLOAD_BODY, AnswerOut, AskRequest, CreateKnowledgeBase, DocumentOut, ErrorOut,
                                    HealthOut, IngestReportOut, IngestRequest, KnowledgeBaseDeletedOut,
                                    KnowledgeBaseOut, RemovedOut, SourceOut, UploadReportOut)
-from assistant.api.service import Service
 from assistant.api.streaming import event, start
-from assistant.core import Assistant
-from assistant.errors import USER_ERRORS, UnknownSource
-from assistant.text_input import require_text
+from assistant.service import Service
 from assistant.turns import Recording
 from ingest.files import printable
 
@@ -44,14 +43,25 @@ def service(request: Request) -> Service:
     return request.app.state.service
 
 
-def knowledge_base(request: Request, who: Principal = Depends(require_key)) -> Assistant:
-    """The assistant of the request's knowledge base (the {kb} of /kb/{kb}/..., else the server's own) to read."""
-    return service(request).bases.get(request.path_params.get("kb"), who=who)
+class Scope(NamedTuple):
+    """The request's knowledge base (None: the server's own) and who asks, checked before the body is read."""
+
+    kb: str | None
+    who: Principal
 
 
-def changeable(request: Request, who: Principal = Depends(require_key)) -> Assistant:
-    """The assistant of the request's knowledge base, to change it (ingest, upload, remove)."""
-    return service(request).bases.get(request.path_params.get("kb"), who=who, change=True)
+def knowledge_base(request: Request, who: Principal = Depends(require_key)) -> Scope:
+    """The request's knowledge base (the {kb} of /kb/{kb}/..., else the server's own), once `who` may read it."""
+    kb = request.path_params.get("kb")
+    service(request).open(kb, who=who)
+    return Scope(kb, who)
+
+
+def changeable(request: Request, who: Principal = Depends(require_key)) -> Scope:
+    """The request's knowledge base, once `who` may change it (ingest, upload, remove)."""
+    kb = request.path_params.get("kb")
+    service(request).open(kb, who=who, change=True)
+    return Scope(kb, who)
 
 
 def kb_segment(kb: str = Path(description="A knowledge base, as GET /kb lists them; 404 for any other name.")):
@@ -91,37 +101,32 @@ async def delete_knowledge_base(kb: str, svc: Service = Depends(service),
 
 
 @router.get("/sources", response_model=list[SourceOut])
-async def get_sources(bot: Assistant = Depends(knowledge_base)) -> list[dict]:
+async def get_sources(svc: Service = Depends(service), on: Scope = Depends(knowledge_base)) -> list[dict]:
     """What is indexed, sorted by source."""
-    return [r.to_dict() for r in await run_in_threadpool(bot.sources)]
+    return [r.to_dict() for r in await run_in_threadpool(svc.sources, on.kb, who=on.who)]
 
 
 @router.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True,
              responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                               "description": "The answer; with `stream: true`, server-sent events: `delta` "
                                              "{text}, `revision` {text}, then `answer` (this JSON) or `error`."}})
-async def ask(body: AskRequest, request: Request, bot: Assistant = Depends(knowledge_base)):
+async def ask(body: AskRequest, svc: Service = Depends(service), on: Scope = Depends(knowledge_base)):
     """Answer a question with numbered citations; `stream: true` sends the text as it is written.
 
     With `conversation`, the turn is saved there and the answer also gives `conversation` and `turn`; when the
     history file cannot be used, the question is still answered, with a note saying the turn was not saved."""
-    require_text(body.question)
-    for turn in body.history:
-        for text in turn:
-            require_text(text, "history")
-    for source in body.sources or ():
-        require_text(source, "source filter")
     history, save = body.history, Answer.to_dict
     if body.conversation is not None:
-        recording = Recording(service(request).bases.history, owner(request), body.conversation,
-                              bot.settings.answer.kind, bot.kb.name)
+        bot = svc.open(on.kb, who=on.who)
+        recording = Recording(svc.history, on.who.name, body.conversation, bot.settings.answer.kind, bot.kb.name)
         earlier = await run_in_threadpool(recording.earlier)  # an unknown conversation is a 404 before answering
         history = history or earlier
         save = partial(recording.save, body.question.strip())
+    asked = (body.question, history, body.top_k, body.sources)
     if not body.stream:
-        answer = await run_in_threadpool(bot.ask, body.question, history, body.top_k, body.sources)
+        answer = await run_in_threadpool(partial(svc.ask, *asked, kb=on.kb, who=on.who))
         return await run_in_threadpool(save, answer)
-    items = await start(bot.stream(body.question, history, body.top_k, body.sources))
+    items = await start(svc.stream(*asked, kb=on.kb, who=on.who))
     return EventSourceResponse(_ask_events(items, save))
 
 
@@ -134,16 +139,15 @@ async def _ask_events(items: AsyncIterator, save=Answer.to_dict) -> AsyncIterato
                 yield event({"text": item.text}, "revision")
             else:
                 yield event({"text": item}, "delta")
-    except USER_ERRORS as exc:  # the status line is sent: the error is the last event
-        yield event({"error": printable(str(exc)), "status": status_for(exc)}, "error")
-    except Exception as exc:  # noqa: BLE001 - the client gets one line; uvicorn logs nothing more
-        yield event({"error": f"internal error: {type(exc).__name__}", "status": 500}, "error")
+    except Exception as exc:  # noqa: BLE001 - the status line is sent: the error (one line) is the last event
+        status, message = shown(exc)
+        yield event({"error": message, "status": status}, "error")
 
 
 @router.post("/ingest", response_model=IngestReportOut,
              responses={403: {"model": ErrorOut, "description": "A path outside `[server] ingest_roots`, or a "
                                                                  "key that may not change the knowledge base."}})
-async def ingest(body: IngestRequest, svc: Service = Depends(service), bot: Assistant = Depends(changeable)) -> dict:
+async def ingest(body: IngestRequest, svc: Service = Depends(service), on: Scope = Depends(changeable)) -> dict:
     """Add, update or (with prune) remove documents from folders inside `[server] ingest_roots`."""
     if not svc.ingest_roots:
         raise ApiError(403, "Ingesting over HTTP is off: set [server] ingest_roots to the folders it may read "
@@ -157,14 +161,14 @@ async def ingest(body: IngestRequest, svc: Service = Depends(service), bot: Assi
         if outside is not None:
             raise ApiError(403, f"{printable(given)} is outside [server] ingest_roots")
         paths.append(given)
-    report = await run_in_threadpool(bot.ingest, paths, body.prune)
+    report = await run_in_threadpool(lambda: svc.ingest(paths, body.prune, on.kb, who=on.who))
     return report.to_dict()
 
 
 @router.post("/documents", response_model=UploadReportOut, responses=UPLOAD_ERRORS,
              openapi_extra={"requestBody": UPLOAD_BODY})
 async def upload_documents(request: Request, svc: Service = Depends(service),
-                           bot: Assistant = Depends(changeable)) -> dict:
+                           on: Scope = Depends(changeable)) -> dict:
     """Upload and ingest files (multipart/form-data, each a part named `files`), as the chat UI does.
 
     The copies go to the knowledge base's uploads folder (`<home>/uploads/` for the default one) under
@@ -189,33 +193,23 @@ async def upload_documents(request: Request, svc: Service = Depends(service),
         if len(uploads) > most:
             raise ApiError(413, f"{len(uploads)} files: POST /documents takes at most {most} at a time "
                                 "([server] max_upload_files)")
-        return await run_in_threadpool(svc.upload, bot, [(part.file, part.filename or "") for part in uploads])
+        files = [(part.file, part.filename or "") for part in uploads]
+        return await run_in_threadpool(lambda: svc.upload(files, on.kb, who=on.who))
     finally:
         await form.close()
 
 
-def _one_source(bot, source: str) -> str:
-    matches = bot.resolve_sources([require_text(source, "source")])
-    if len(matches) > 1:
-        raise UnknownSource(f"'{source}' matches {len(matches)} sources; give the full source")
-    return matches[0]
-
-
 @router.get("/documents/{source:path}", response_model=DocumentOut)
-async def get_document(source: str, bot: Assistant = Depends(knowledge_base)) -> dict:
+async def get_document(source: str, svc: Service = Depends(service), on: Scope = Depends(knowledge_base)) -> dict:
     """One indexed document with its cleaned text (citation offsets point into it); 404 if unknown.
 
     `source` is as `/sources` lists it (an absolute path keeps its leading slash:
     `/documents//srv/docs/a.txt`), or its trailing part (`/documents/a.txt`)."""
-
-    def document() -> dict:
-        return bot.document(_one_source(bot, source)).to_dict(with_text=True)
-
-    return await run_in_threadpool(document)
+    return (await run_in_threadpool(lambda: svc.document(source, on.kb, who=on.who))).to_dict(with_text=True)
 
 
 @router.delete("/documents/{source:path}", response_model=RemovedOut)
-async def delete_document(source: str, bot: Assistant = Depends(changeable)) -> dict:
+async def delete_document(source: str, svc: Service = Depends(service), on: Scope = Depends(changeable)) -> dict:
     """Remove one document from the index; 404 if unknown."""
-    removed = await run_in_threadpool(bot.remove, require_text(source, "source"))
+    removed = await run_in_threadpool(lambda: svc.remove(source, on.kb, who=on.who))
     return {"removed": removed}

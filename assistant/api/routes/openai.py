@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,15 +20,14 @@ from assistant.answer import Answer, Citation
 from assistant.access import Principal
 from assistant.answerers import kinds as all_kinds
 from assistant.api.auth import require_key
-from assistant.api.errors import ApiError, error_body, status_for
+from assistant.api.errors import ApiError, error_body, shown
 from assistant.api.schemas import (ChatCitation, ChatCompletion, ChatCompletionRequest, ChatMessage, ModelList,
                                    OpenAIErrorOut)
-from assistant.api.service import Service
 from assistant.api.streaming import AppendOnly, event, start
 from assistant.core import Assistant
-from assistant.errors import USER_ERRORS, KnowledgeBaseError
+from assistant.errors import KnowledgeBaseError
+from assistant.service import Service
 from assistant.text_input import require_text
-from ingest.files import printable
 
 ERRORS = {status: {"model": OpenAIErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS)
@@ -97,7 +97,8 @@ def conversation(body: ChatCompletionRequest) -> tuple[str, list[tuple[str, str]
 
 
 def _bot(svc: Service, model: str, who: Principal) -> Assistant:
-    """The assistant a model id names: `kind` on the server's knowledge base, `kind@kb` on that one."""
+    """The assistant a model id names: `kind` on the server's knowledge base, `kind@kb` on that one (its `kb.name`
+    and `settings.answer.kind` are what the service is asked with)."""
     kind, at, kb = model.partition("@")
     kinds = svc.kinds()
     if kind not in kinds:
@@ -106,7 +107,7 @@ def _bot(svc: Service, model: str, who: Principal) -> Assistant:
         raise ApiError(404, f"The model {model!r} does not exist{hint}: choose one of {', '.join(kinds)}{named} "
                             "(GET /v1/models)", param="model", code="model_not_found")
     try:
-        return svc.bases.get(kb if at else None, kind, who=who)
+        return svc.open(kb if at else None, kind, who=who)
     except KnowledgeBaseError as exc:  # an invalid or unknown name
         raise ApiError(404, f"The model {model!r} does not exist: {exc}", param="model",
                        code="model_not_found") from None
@@ -125,18 +126,18 @@ async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(s
                            who: Principal = Depends(require_key)):
     """Answer the last user message from the documents; `citations` on the message (and on the last chunk)."""
     question, history = conversation(body)
-    for source in body.sources or ():
-        require_text(source, "source filter")
     bot = await run_in_threadpool(_bot, svc, body.model, who)  # opening a knowledge base reads the store
+    asked = (question, history, body.top_k, body.sources)
+    on = {"kb": bot.kb.name, "kind": bot.settings.answer.kind, "who": who}
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
-        answer = await run_in_threadpool(bot.ask, question, history, body.top_k, body.sources)
+        answer = await run_in_threadpool(partial(svc.ask, *asked, **on))
         message = {"role": "assistant", "content": answer.text,
                    "citations": [_citation(c) for c in answer.citations], "abstained": answer.abstained}
         return {"id": reply_id, "object": "chat.completion", "created": created, "model": body.model,
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
                 "usage": None}
-    items = await start(bot.stream(question, history, body.top_k, body.sources))
+    items = await start(svc.stream(*asked, **on))
     head = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": body.model}
     revises = bool(getattr(bot.answerer, "revises", False))
     return EventSourceResponse(_chunks(items, head, AppendOnly(revises)))
@@ -161,10 +162,7 @@ async def _chunks(items: AsyncIterator, head: dict, text: AppendOnly) -> AsyncIt
                 delta = text.add(item)
                 if delta:
                     yield chunk({"content": delta})
-    except USER_ERRORS as exc:  # the status line is sent: OpenAI's clients raise on an error event
-        yield event(error_body("/v1", status_for(exc), printable(str(exc))))
-        return
-    except Exception as exc:  # noqa: BLE001 - one line for the client
-        yield event(error_body("/v1", 500, f"internal error: {type(exc).__name__}"))
+    except Exception as exc:  # noqa: BLE001 - the status line is sent: OpenAI's clients raise on an error event
+        yield event(error_body("/v1", *shown(exc)))
         return
     yield event("[DONE]")
