@@ -14,7 +14,7 @@ Two precisions of the ONNX model: `fp32` (the export) and `int8` (the export wit
 quantized to int8 by onnxruntime's dynamic quantization, per channel: ~1.7x faster on a CPU, cosine
 >= 0.99 to fp32). The int8 file sits beside the export with its own sha256 record and is checked,
 rebuilt and locked the same way. Vectors of the two are close but not identical: a store is
-indexed and queried with one of them (the store records which, vectorstore/store.py).
+indexed and queried with one of them (the store records which, vectorstore/store/connection.py).
 """
 from __future__ import annotations
 
