@@ -94,8 +94,8 @@ class Documents:
         for record in records:
             for n in range(pages[record.source]):  # a slice at a time: never a second copy of the whole text
                 self._connection.docs.upsert(
-                    ids=[_page_id(record.source, record.sha256, n)], embeddings=[[1.0]],
-                    documents=[record.text[n * TEXT_PAGE:(n + 1) * TEXT_PAGE]],
+                    ids=[_page_id(record.source, record.sha256, n)],
+                    documents=[record.text[n * TEXT_PAGE:(n + 1) * TEXT_PAGE]], embeddings=[[1.0]],
                     metadatas=[{PAGE_OF: record.source, "sha256": record.sha256, "page": n}])
         self._connection.docs.upsert(
             ids=[r.source for r in records], documents=["" if pages[r.source] else r.text for r in records],
