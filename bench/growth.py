@@ -33,7 +33,7 @@ the same homes, in the same run, alternating which goes first:
 - the first ask after a one-file change, `--changes` times: a small new .txt file ingested with
   `Assistant.ingest` (the real ingest path, same process, like the chat UI or `serve`), then the
   next question timed whole and split into the BM25 refresh (time inside `LexicalIndex._ensure_fresh`),
-  the store listing its documents again (inside `Store._list_documents`: every question after a
+  the store listing its documents again (inside `Documents.listing`: every question after a
   change does it, whatever the BM25 index) and the rest; the same question asked again beside it.
   Then another file, the listing, and a new `LexicalIndex` on the same directory (what the next
   `assistant ask` process does): its refresh time after the change, beside its load time with
@@ -138,7 +138,7 @@ def read_pool(home: Path, prefix: str) -> list[dict]:
     chunks: dict[str, list] = {s: [] for s in records}
     offset = 0
     while True:
-        got = store._chunks.get(include=["metadatas", "documents", "embeddings"], limit=PAGE, offset=offset)
+        got = store._connection.chunks.get(include=["metadatas", "documents", "embeddings"], limit=PAGE, offset=offset)
         for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"]):
             record = records.get(meta["source"])
             if record is not None and record.sha256 == meta["sha256"]:
@@ -314,14 +314,15 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
     calls: dict[str, int] = {}
 
     def count_calls() -> None:
-        if not isinstance(bot.store._chunks, _Counting):
-            bot.store._chunks = _Counting(bot.store._chunks, "chunks", calls)
-        if not isinstance(bot.store._docs, _Counting):
-            bot.store._docs = _Counting(bot.store._docs, "documents", calls)
+        connection = bot.store._connection
+        if not isinstance(connection.chunks, _Counting):
+            connection.chunks = _Counting(connection.chunks, "chunks", calls)
+        if not isinstance(connection.docs, _Counting):
+            connection.docs = _Counting(connection.docs, "documents", calls)
 
     bot.store.committed()
     out["documents"] = len(bot.store.committed())
-    out["chunks"] = bot.store._visible_chunks
+    out["chunks"] = bot.store._generations.visible
     began = time.perf_counter()
     bot.lexical.unknown([])  # the saved index, read; built if another version of the code saved it in its format
     out["bm25_first_s"] = time.perf_counter() - began
@@ -363,7 +364,7 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
     shutil.rmtree(changes_dir, ignore_errors=True)
     changes_dir.mkdir(parents=True)
     refresh = _timed(bot.lexical, "_ensure_fresh")  # seconds inside, since last reset
-    listing = _timed(bot.store, "_list_documents")
+    listing = _timed(bot.store._documents, "listing")
     files: list[Path] = []
 
     def change(n: int) -> float:
@@ -419,7 +420,7 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
                        "new_process_refresh_s": new_process_refresh_s, "new_process_load_s": new_process_load_s})
     out["change_cycles"] = cycles
     out["change"] = {k: statistics.median(c[k] for c in cycles) for k in cycles[0]} if cycles else {}
-    del bot.lexical._ensure_fresh, bot.store._list_documents  # the methods again
+    del bot.lexical._ensure_fresh, bot.store._documents.listing  # the methods again
     for path in files:
         bot.remove(str(path))
     bot.lexical.unknown([])  # saved at the home's own generation again

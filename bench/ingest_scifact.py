@@ -136,7 +136,7 @@ def run_baseline(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap
     from llama_index.vector_stores.chroma import ChromaVectorStore
     from tokenizers import Tokenizer
 
-    from vectorstore.embedder import packaged_model_dir  # only to find the same weights
+    from vectorstore.minilm import packaged_model_dir  # only to find the same weights
 
     model_dir = packaged_model_dir()
     # The same tokenizer ours sizes chunks with: MiniLM WordPiece, no special tokens.

@@ -26,7 +26,8 @@ def chunk_lengths(corpus: Path) -> list[int]:
     os.environ["HF_HUB_OFFLINE"] = "1"
     from ingest.chunking import Chunker
     from ingest.documents import Document
-    from vectorstore.embedder import MAX_TOKENS, Embedder
+    from vectorstore.embedder import Embedder
+    from vectorstore.minilm import MAX_TOKENS
 
     embedder = Embedder()
     chunker = Chunker(200, 40, embedder.count_tokens)

@@ -105,7 +105,7 @@ def check(home: Path, api: str, docs: Path, files: int) -> dict:
         source = (docs / f"doc{n:03d}.txt").resolve().as_posix()
         if not any(h["source"] == source and h["dense_rank"] for h in answer.get("hits", [])):
             missing_dense.append(source)
-    return {"documents": len(records), "chunk_rows": store._chunks.count(),
+    return {"documents": len(records), "chunk_rows": store._connection.chunks.count(),
             "chunks_claimed": sum(r.chunks for r in records),
             "health": httpx.get(f"{api}/health", timeout=60).status_code, "missing_dense": missing_dense}
 

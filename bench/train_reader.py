@@ -111,7 +111,7 @@ def examples(windower: Windower, questions: list[Question]) -> list[Example]:
 # ---- model ------------------------------------------------------------------------------------
 
 def base_model_dir() -> Path:
-    from vectorstore.embedder import packaged_model_dir, verify_weights
+    from vectorstore.minilm import packaged_model_dir, verify_weights
 
     model_dir = packaged_model_dir()
     verify_weights(model_dir)  # the official all-MiniLM-L6-v2, checked by sha256
@@ -346,7 +346,7 @@ def ship(path: Path) -> None:
     import shutil
 
     from assistant.reader import model
-    from vectorstore.embedder import file_sha256
+    from vectorstore.minilm import file_sha256
 
     if not path.is_file():
         raise SystemExit(f"error: {path} is not a file")
@@ -401,7 +401,7 @@ def main(argv=None) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     import torch
 
-    from vectorstore.embedder import default_threads
+    from vectorstore.minilm import default_threads
 
     torch.set_num_threads(args.threads or default_threads())
     random.seed(args.seed)
@@ -418,7 +418,7 @@ def main(argv=None) -> None:
     if args.val_limit:
         val_q = val_q[:args.val_limit]
     model_dir = base_model_dir()
-    from vectorstore.embedder import wordpiece_tokenizer
+    from vectorstore.minilm import wordpiece_tokenizer
 
     windower = Windower(wordpiece_tokenizer(model_dir, None))
     train_examples = examples(windower, train_q)

@@ -141,7 +141,7 @@ def tampered_model(dest: Path) -> tuple[Path, Path, str]:
 
     The last byte is tensor data, so the file still loads: only the checksum tells it is not the model.
     """
-    from vectorstore.embedder import packaged_model_dir
+    from vectorstore.minilm import packaged_model_dir
 
     shutil.copytree(packaged_model_dir(), dest)
     weights = dest / "model.safetensors"

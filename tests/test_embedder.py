@@ -28,7 +28,7 @@ SENTENCES = [
 def torch_model():
     from sentence_transformers import SentenceTransformer
 
-    from vectorstore.embedder import MAX_TOKENS, packaged_model_dir
+    from vectorstore.minilm import MAX_TOKENS, packaged_model_dir
 
     model = SentenceTransformer(str(packaged_model_dir()), device="cpu", local_files_only=True)
     model.max_seq_length = MAX_TOKENS
@@ -57,7 +57,8 @@ def test_torch_backend_still_works(torch_model):
 
 
 def test_tampered_export_is_caught_and_rebuilt(embedder, tmp_path, caplog):
-    from vectorstore.embedder import Embedder, OnnxExport
+    from vectorstore.embedder import Embedder
+    from vectorstore.onnx_model import OnnxExport
 
     # Start from the good export the session already has (exporting twice would take long).
     good = OnnxExport(embedder.model_dir)
@@ -83,7 +84,7 @@ def test_tampered_export_is_caught_and_rebuilt(embedder, tmp_path, caplog):
 
 
 def test_damaged_record_is_rebuilt(embedder, tmp_path):
-    from vectorstore.embedder import OnnxExport
+    from vectorstore.onnx_model import OnnxExport
 
     good = OnnxExport(embedder.model_dir)
     cache = tmp_path / "models"
@@ -94,7 +95,7 @@ def test_damaged_record_is_rebuilt(embedder, tmp_path):
 
 
 def test_int8_agrees_with_fp32(embedder, sample_bot):
-    from vectorstore.embedder import INT8_MIN_COSINE
+    from vectorstore.onnx_model import INT8_MIN_COSINE
 
     int8 = embedder.with_precision("int8")
     assert int8.precision == "int8" and int8.with_precision("fp32") is embedder  # one sibling, shared
@@ -126,7 +127,8 @@ def test_int8_agrees_with_fp32(embedder, sample_bot):
 
 
 def test_tampered_int8_file_is_caught_and_rebuilt(embedder, tmp_path, caplog):
-    from vectorstore.embedder import Embedder, OnnxExport, OnnxInt8
+    from vectorstore.embedder import Embedder
+    from vectorstore.onnx_model import OnnxExport, OnnxInt8
 
     embedder.with_precision("int8").model  # the session's int8 file exists
     good = OnnxInt8(embedder.model_dir)

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from vectorstore.lexical import (MANIFEST, LexicalIndex, Segment, _merged, _State, english_stemmer, query_stopwords,
+from vectorstore.lexical import (MANIFEST, LexicalIndex, _merged, _State, english_stemmer, query_stopwords,
                                  tokenize)
+from vectorstore.segments import Segment
 
 QUERIES = ["Who denied involvement?", "Peskov allegations absurd", "debate election hack", "Zanzibar cloves harvest",
            "What did Markov say about WikiLeaks?", "ferry timetable nine morning", "zzzz unknownword"]

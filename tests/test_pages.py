@@ -210,12 +210,12 @@ def test_ocr_read_chunks_are_marked(tmp_path, make_assistant, monkeypatch):
 
 def test_a_store_made_before_pages_answers_with_page_none(tmp_path, make_assistant, monkeypatch):
     from assistant import Assistant
-    from vectorstore import store
+    from vectorstore.store import chunks, documents
 
     # Written as the code before this change wrote it: no page keys on chunks or commit records.
-    record_meta = store._record_meta
-    monkeypatch.setattr(store, "_page_meta", lambda chunk: {})
-    monkeypatch.setattr(store, "_record_meta", lambda record, pages: {
+    record_meta = documents._record_meta
+    monkeypatch.setattr(chunks, "_page_meta", lambda chunk: {})
+    monkeypatch.setattr(documents, "_record_meta", lambda record, pages: {
         k: v for k, v in record_meta(record, pages).items() if k not in ("page_starts", "page_kind", "ocr_pages")})
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -17,7 +17,7 @@ EXTRA = "Appended later: the Kremlin spokesman said the report was written in a 
 
 def stored_vectors(bot, source: str) -> tuple[list[str], np.ndarray]:
     """(texts, vectors) of a document's chunks as the store holds them."""
-    got = bot.store._chunks.get(where={"source": source}, include=["documents", "embeddings"])
+    got = bot.store._connection.chunks.get(where={"source": source}, include=["documents", "embeddings"])
     return got["documents"], np.asarray(got["embeddings"], dtype=np.float32)
 
 
@@ -124,7 +124,7 @@ def test_a_store_made_before_precision_was_recorded_is_fp32(tmp_path):
     assert peek_embedding(path) == "fp32"
     store = Store.open(path=path, precision="int8")
     assert store.precision == "fp32"
-    assert EMBEDDING_KEY not in (store._chunks.metadata or {})  # opening it changes nothing
+    assert EMBEDDING_KEY not in (store._connection.chunks.metadata or {})  # opening it changes nothing
     assert peek_embedding(tmp_path / "none") is None
 
 

@@ -33,7 +33,7 @@ def windower(reader):
 
 def test_the_shipped_reader_loads_checked_by_its_sha256(reader):
     from assistant.reader.model import READER_SHA256, SHIPPED
-    from vectorstore.embedder import file_sha256
+    from vectorstore.minilm import file_sha256
 
     assert len(READER_SHA256) == 64 and file_sha256(SHIPPED) == READER_SHA256
     assert reader.loaded and reader.expected == READER_SHA256
@@ -156,7 +156,7 @@ def _train(*args, timeout=600):
 @pytest.mark.slow
 def test_a_tiny_training_run_trains_resumes_exports_and_reports(tmp_path):
     from assistant.reader.model import READER_SHA256, SHIPPED
-    from vectorstore.embedder import file_sha256
+    from vectorstore.minilm import file_sha256
 
     data, out = _tiny_squad(tmp_path / "data"), tmp_path / "run"
     common = ["--data", data, "--out", out, "--batch-size", "2", "--epochs", "2", "--save-every", "1"]

@@ -95,7 +95,7 @@ def test_dense_search_filters_by_source(sample_bot, embedder):
 
 
 def test_tampered_weights_are_refused(tampered_model):
-    from vectorstore.embedder import packaged_model_dir, verify_weights
+    from vectorstore.minilm import packaged_model_dir, verify_weights
     from vectorstore.errors import ModelError
 
     verify_weights(packaged_model_dir())  # the packaged weights pass

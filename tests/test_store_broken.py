@@ -133,7 +133,7 @@ def test_a_corrupt_store_is_one_line_and_a_bug_stays_a_bug(make_assistant, tmp_p
     bot = make_assistant(home=tmp_path / "home")
     bot.ingest_texts([("notes/ferry", "The ferry leaves the harbour at nine every morning.")])
     with pytest.raises(InvalidArgumentError):  # a wrong call is not the store failing: never StoreUnavailable
-        bot.store._chunks.get(where={"$bogus": 1})
+        bot.store._connection.chunks.get(where={"$bogus": 1})
     db = tmp_path / "home" / "chroma" / "chroma.sqlite3"
     with open(db, "r+b") as fh:  # the header overwritten: what a bad disk or a stray write leaves
         fh.write(b"\0" * 4096)

@@ -32,8 +32,9 @@ class Counting:
 
 def counted(bot) -> collections.Counter:
     calls: collections.Counter = collections.Counter()
-    bot.store._chunks = Counting(bot.store._chunks, "chunks", calls)
-    bot.store._docs = Counting(bot.store._docs, "documents", calls)
+    connection = bot.store._connection
+    connection.chunks = Counting(connection.chunks, "chunks", calls)
+    connection.docs = Counting(connection.docs, "documents", calls)
     return calls
 
 
@@ -49,9 +50,9 @@ def fresh_home(sample_home, sample_bot, tmp_path):
 @pytest.fixture
 def slow_machine(monkeypatch):
     """However slow the question, the generation is not read again within it."""
-    from vectorstore.store import Store
+    from vectorstore.store.generation import Generations
 
-    monkeypatch.setattr(Store, "generation_ttl", 600.0)
+    monkeypatch.setattr(Generations, "ttl", 600.0)
 
 
 def test_a_cold_question_makes_at_most_3_store_calls(fresh_home, make_assistant, slow_machine):
@@ -92,13 +93,14 @@ def test_a_commit_in_this_process_is_seen_at_once_by_another_store(fresh_home, m
 
 
 def test_another_process_commit_is_seen_after_the_ttl(fresh_home, make_assistant, monkeypatch):
-    from vectorstore import store as store_module
+    from vectorstore.store import generation as generation_module
 
     reader = make_assistant(home=fresh_home)
     generation = reader.store.generation()
     # As if another process had committed: the shared cache is what this process remembers.
-    store_module._GENERATIONS[reader.store._key] = ("stale", 0.0, reader.store._disk_mark())
-    monkeypatch.setattr(store_module.Store, "generation_ttl", 0.0)
+    generations = reader.store._generations
+    generation_module._GENERATIONS[generations._key] = ("stale", 0.0, generations._disk_mark())
+    monkeypatch.setattr(generation_module.Generations, "ttl", 0.0)
     assert reader.store.generation() == generation  # expired: read from Chroma again
 
 
@@ -109,11 +111,11 @@ def test_another_process_commit_is_seen_at_once_on_a_local_store(sample_home, tm
     import sys
     from pathlib import Path
 
-    from vectorstore import store as store_module
+    from vectorstore.store.generation import Generations
 
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
-    monkeypatch.setattr(store_module.Store, "generation_ttl", 3600.0)  # the time-based cache alone would hide it
+    monkeypatch.setattr(Generations, "ttl", 3600.0)  # the time-based cache alone would hide it
     reader = make_assistant(home=home)
     assert reader.ask("Who is Dmitry Peskov?").citations
     docs = tmp_path / "docs"
@@ -176,8 +178,8 @@ def test_after_its_own_ingest_or_remove_a_process_lists_no_documents(fresh_home,
     (notes / "zorblat.txt").write_text("The zorblat festival is held every March in Quentinville.\n")
     zorblat = (notes / "zorblat.txt").resolve().as_posix()
     listed = []
-    real = bot.store._list_documents
-    bot.store._list_documents = lambda: listed.append(1) or real()
+    real = bot.store._documents.listing
+    bot.store._documents.listing = lambda: listed.append(1) or real()
 
     def listing() -> tuple[dict, int]:
         records = real()[0]
@@ -189,4 +191,4 @@ def test_after_its_own_ingest_or_remove_a_process_lists_no_documents(fresh_home,
     bot.remove(zorblat)
     assert not any(h.chunk.source == zorblat for h in bot.ask("When is the zorblat festival held?").hits)
     assert not listed
-    assert (bot.store.committed(), bot.store._visible_chunks) == listing()
+    assert (bot.store.committed(), bot.store._generations.visible) == listing()

@@ -56,7 +56,7 @@ def test_sample_added_then_unchanged_updated_removed(make_assistant, docs):
     assert pruned["removed"] == [gone.resolve().as_posix()]
     assert len(bot.sources()) == 4
     # The store holds exactly the chunks its records claim: the update left no stale chunks.
-    assert bot.store._chunks.count() == sum(r.chunks for r in bot.sources())
+    assert bot.store._connection.chunks.count() == sum(r.chunks for r in bot.sources())
 
 
 def test_same_file_through_another_path_is_not_duplicated(make_assistant, docs, monkeypatch):
@@ -146,7 +146,7 @@ def test_interrupted_ingest_leaves_no_half_document_and_next_run_finishes(make_a
 
     report = bot.ingest([docs])
     assert len(report.sources("added")) == 3 and len(report.sources("unchanged")) == 2
-    assert bot.store._chunks.count() == sum(r.chunks for r in bot.sources())
+    assert bot.store._connection.chunks.count() == sum(r.chunks for r in bot.sources())
 
 
 def test_ingest_texts_without_files(make_assistant):
@@ -173,7 +173,7 @@ def test_chunks_carry_exact_offsets(sample_bot):
 
 def _indexed(bot):
     """What the store holds: (source, sha256, chunks) of every document, and the chunk rows."""
-    return [(r.source, r.sha256, r.chunks) for r in bot.sources()], bot.store._chunks.count()
+    return [(r.source, r.sha256, r.chunks) for r in bot.sources()], bot.store._connection.chunks.count()
 
 
 GOOD = {
@@ -266,7 +266,7 @@ def test_prune_keeps_a_file_that_became_unreadable(make_assistant, shared_tmp):
     assert report["removed"] == [sources["gone.txt"]], "a file that is really gone is still pruned"
     assert report["unchanged"] == [sources["kept.txt"]]
     assert _indexed(bot)[0] == [r for r in records if r[0] != sources["gone.txt"]]
-    assert bot.store._chunks.count() == sum(r.chunks for r in bot.sources())
+    assert bot.store._connection.chunks.count() == sum(r.chunks for r in bot.sources())
 
 
 def test_prune_keeps_documents_under_an_unreadable_folder(make_assistant, shared_tmp):
@@ -356,7 +356,7 @@ def test_a_store_that_dies_stops_the_ingest_and_keeps_what_was_committed(make_as
         assert [r.source for r in bot.sources()] == committed
         report = bot.ingest([docs])
         assert report.sources("unchanged") == committed and len(report.sources("added")) == 4
-        assert bot.store._chunks.count() == sum(r.chunks for r in bot.sources())
+        assert bot.store._connection.chunks.count() == sum(r.chunks for r in bot.sources())
     finally:
         again.stop()
 

@@ -14,11 +14,11 @@ SENTENCES = [f"Report {n} says the harbour at Vell handled {n * 7} ships in week
 
 @pytest.fixture
 def paged(monkeypatch):
-    monkeypatch.setattr("vectorstore.store.TEXT_PAGE", PAGE)
+    monkeypatch.setattr("vectorstore.store.documents.TEXT_PAGE", PAGE)
 
 
 def _pages(bot) -> dict[str, tuple[str, str, int]]:
-    got = bot.store._docs.get(where={"page": {"$gte": 0}}, include=["metadatas"])
+    got = bot.store._connection.docs.get(where={"page": {"$gte": 0}}, include=["metadatas"])
     return {i: (m[PAGE_OF], m["sha256"], m["page"]) for i, m in zip(got["ids"], got["metadatas"])}
 
 
@@ -64,17 +64,17 @@ def test_pages_of_an_interrupted_commit_are_invisible_and_swept(make_assistant, 
     path = tmp_path / "harbour.txt"
     path.write_text("\n\n".join(SENTENCES), encoding="utf-8")
     bot = make_assistant()
-    real_upsert = bot.store._docs.upsert
+    real_upsert = bot.store._connection.docs.upsert
 
     def stop_at_the_commit_record(ids, **kwargs):
         if not ids[0].startswith("__text__/"):
             raise KeyboardInterrupt  # Ctrl-C after the pages, before the record that makes them visible
         real_upsert(ids=ids, **kwargs)
 
-    bot.store._docs.upsert = stop_at_the_commit_record
+    bot.store._connection.docs.upsert = stop_at_the_commit_record
     with pytest.raises(KeyboardInterrupt):
         bot.ingest([path])
-    bot.store._docs.upsert = real_upsert
+    bot.store._connection.docs.upsert = real_upsert
     assert _pages(bot) and bot.sources() == []
     assert bot.store.sweep() > 0 and _pages(bot) == {}, "the next ingest's sweep takes the pages too"
     bot.ingest([path])
@@ -84,7 +84,7 @@ def test_pages_of_an_interrupted_commit_are_invisible_and_swept(make_assistant, 
 def test_a_missing_page_is_one_clear_error(make_assistant, paged):
     bot = make_assistant()
     bot.ingest_texts([("notes/long", "\n\n".join(SENTENCES))])
-    bot.store._docs.delete(ids=[next(iter(_pages(bot)))])
+    bot.store._connection.docs.delete(ids=[next(iter(_pages(bot)))])
     with pytest.raises(StoreError, match=r"^notes/long: \d+ of its \d+ text pages are in the store; ingest it again$"):
         bot.document("notes/long")
 
@@ -92,11 +92,11 @@ def test_a_missing_page_is_one_clear_error(make_assistant, paged):
 def test_a_record_written_before_pages_existed_still_reads(make_assistant):
     bot = make_assistant()
     bot.ingest_texts([("notes/old", "The ferry leaves at nine.")])
-    got = bot.store._docs.get(ids=["notes/old"], include=["metadatas"])
+    got = bot.store._connection.docs.get(ids=["notes/old"], include=["metadatas"])
     assert got["metadatas"][0]["pages"] == 0 and _pages(bot) == {}
     old = {k: v for k, v in got["metadatas"][0].items() if k != "pages"}  # as stores made before pages hold it
-    bot.store._docs.delete(ids=["notes/old"])
-    bot.store._docs.upsert(ids=["notes/old"], documents=["The ferry leaves at nine."], embeddings=[[1.0]],
+    bot.store._connection.docs.delete(ids=["notes/old"])
+    bot.store._connection.docs.upsert(ids=["notes/old"], documents=["The ferry leaves at nine."], embeddings=[[1.0]],
                            metadatas=[old])
     assert bot.document("notes/old").text == "The ferry leaves at nine."
     assert bot.store.documents_text(["notes/old"])["notes/old"].text == "The ferry leaves at nine."

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.reader.windows import Window, Windower
-from vectorstore.embedder import default_threads, file_sha256, packaged_model_dir, wordpiece_tokenizer
+from vectorstore.minilm import default_threads, file_sha256, packaged_model_dir, wordpiece_tokenizer
 from vectorstore.errors import ModelError
 
 SHIPPED = Path(__file__).with_name("reader-int8.onnx")
