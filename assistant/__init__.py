@@ -1,9 +1,9 @@
 """Ask your documents: cited answers from your own files.
 
     from assistant import Assistant
-    bot = Assistant.open()
-    bot.ingest("data/sample")
-    print(bot.ask("Who denied involvement?").text)
+    assistant = Assistant.open()
+    assistant.ingest("data/sample")
+    print(assistant.ask("Who denied involvement?").text)
 """
 from assistant.answer import Answer, Citation
 from assistant.core import Assistant

@@ -83,9 +83,9 @@ class Service:
                who: Principal = EVERYTHING) -> Iterator:
         """The answer's pieces, then the Answer (see Assistant.stream); nothing is checked until the first item
         is asked for, so an HTTP server can run that step off its event loop."""
-        bot = self.open(kb, kind, who=who)
+        assistant = self.open(kb, kind, who=who)
         turns = check_input(question, history, top_k, sources)
-        yield from bot.stream(question, turns, top_k=top_k, sources=list(sources) if sources else None)
+        yield from assistant.stream(question, turns, top_k=top_k, sources=list(sources) if sources else None)
 
     # ---- documents -------------------------------------------------------------------
     def sources(self, kb: str | None = None, *, who: Principal = EVERYTHING) -> list[DocumentRecord]:
@@ -94,11 +94,11 @@ class Service:
 
     def document(self, source: str, kb: str | None = None, *, who: Principal = EVERYTHING) -> DocumentRecord:
         """The one indexed document `source` names (exact, or a trailing part that matches only one)."""
-        bot = self.open(kb, who=who)
-        matches = bot.resolve_sources([require_text(source, "source")])
+        assistant = self.open(kb, who=who)
+        matches = assistant.resolve_sources([require_text(source, "source")])
         if len(matches) > 1:
             raise UnknownSource(f"'{source}' matches {len(matches)} sources; give the full source")
-        return bot.document(matches[0])
+        return assistant.document(matches[0])
 
     def remove(self, source: str, kb: str | None = None, *, who: Principal = EVERYTHING) -> str:
         """Remove one indexed source from `kb` (see Assistant.remove); the source removed."""
@@ -120,7 +120,7 @@ class Service:
 
         Each upload is first written to a private scratch folder under a number, never under its
         given name. Any refused file (type, size, empty) is raised before anything is copied or indexed."""
-        bot = self.open(kb, who=who, change=True)
+        assistant = self.open(kb, who=who, change=True)
         with tempfile.TemporaryDirectory(prefix="docs-assistant-upload-") as scratch:
             staged = []
             for i, (contents, name) in enumerate(files):
@@ -129,7 +129,7 @@ class Service:
                     shutil.copyfileobj(contents, out)
                 staged.append((temp, name))
             check_uploads(self.settings, staged)
-            return ingest_uploads(bot, staged).to_dict()
+            return ingest_uploads(assistant, staged).to_dict()
 
     def outside_roots(self, path: str) -> Path | None:
         """The resolved path when it is outside every `[server] ingest_roots` (after symlinks and `..`), else None."""

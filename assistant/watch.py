@@ -8,7 +8,7 @@ synced together, in one ingest under one write lock: a burst of 1,000 new files 
 Deleted or moved-away paths (files or whole folders) lose their documents; a rename is both. Hidden and
 unsupported files are skipped as a plain ingest skips them. A bad file fails alone (one line), a busy
 store is tried again, and a stop (Ctrl-C, SIGTERM, a server shutting down) comes between two documents:
-each document is committed whole or not at all (vectorstore/store.py).
+each document is committed whole or not at all (vectorstore/store/).
 """
 from __future__ import annotations
 

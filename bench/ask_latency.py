@@ -28,12 +28,12 @@ def warm(home: Path) -> dict:
     sys.path.insert(0, str(ROOT))
     from assistant import Assistant
 
-    bot = Assistant.open(home=home)
-    bot.embedder.model  # loading the model is start-up, not the cost of a question
+    assistant = Assistant.open(home=home)
+    assistant.embedder.model  # loading the model is start-up, not the cost of a question
     questions = [json.loads(line)["question"] for line in (ROOT / "evals/sets/news.jsonl").open()]
     out = {}
     for label in ("first time", "seen before"):
-        runs = [bot.ask(q).timings_ms for q in questions]
+        runs = [assistant.ask(q).timings_ms for q in questions]
         out[label] = {stage: {"p50": statistics.median(r[stage] for r in runs),
                               "p95": sorted(r[stage] for r in runs)[int(0.95 * (len(runs) - 1))]}
                       for stage in ("retrieve", "answer", "total")}

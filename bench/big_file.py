@@ -131,10 +131,10 @@ def phases(home: Path, path: Path) -> None:
     after(Chunker, "chunk", "chunked")
     after(Store, "write_chunks", "first chunks written")
     after(Store, "commit_documents", "commit", before="all chunks written")
-    bot = Assistant.open(home=home)
-    bot.load_models()
+    assistant = Assistant.open(home=home)
+    assistant.load_models()
     mark("start (imports, model, store)")
-    report = bot.ingest([path])
+    report = assistant.ingest([path])
     mark("end")
     print(json.dumps({"phases": marks, "chunks": report.chunks,
                       "failed": [r.error for r in report.failed]}))

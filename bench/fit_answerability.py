@@ -54,22 +54,22 @@ def open_benchmark(path: Path, embedder=None):
         sys.exit(f"error: {path} is not a benchmark directory (see evals/DATASETS.md)")
     home = benchmark_home(bench, Settings.load())
     settings = Settings.load(home=home, answer={"min_confidence": 0.0})
-    bot = Assistant.open(settings=settings, embedder=embedder)
-    report = build_store(bot, bench, home)
+    assistant = Assistant.open(settings=settings, embedder=embedder)
+    report = build_store(assistant, bench, home)
     if report is not None:
         print(f"indexed {bench.name}: {report.chunks} chunks", file=sys.stderr)
-    return bench, bot
+    return bench, assistant
 
 
-def examples(bot, cases, top_k: int, label: str) -> list[tuple]:
+def examples(assistant, cases, top_k: int, label: str) -> list[tuple]:
     """(features, right, group, article, answerable, has_draft) rows of the reader's drafts to these cases."""
     from assistant.answerers.extractive.compose import choose, compose
     from evals.metrics import contains_answer
 
     rows = []
-    answerer, s = bot.answerer, bot.settings.answer
+    answerer, s = assistant.answerer, assistant.settings.answer
     for i, case in enumerate(cases, 1):
-        request, _ = bot.prepare(case.question, top_k=top_k)
+        request, _ = assistant.prepare(case.question, top_k=top_k)
         draft = answerer.draft(request)
         article = case.sources[0].rpartition("#")[0] if case.sources else ""
         if draft is None:
@@ -88,10 +88,10 @@ def collect(squad_train: Path, clap_dir: Path, validation: Path, limit: int | No
     from evals.command import of_articles
     from evals.results import sample
 
-    squad, bot = open_benchmark(squad_train)
+    squad, assistant = open_benchmark(squad_train)
     cases = sample(of_articles(list(squad.cases), validation), limit, 2)
-    rows = examples(bot, cases, squad.default_top_k or bot.settings.retrieval.top_k, "squad-validation")
-    clap, clap_bot = open_benchmark(clap_dir, embedder=bot.embedder)
+    rows = examples(assistant, cases, squad.default_top_k or assistant.settings.retrieval.top_k, "squad-validation")
+    clap, clap_bot = open_benchmark(clap_dir, embedder=assistant.embedder)
     k = clap.default_top_k or clap_bot.settings.retrieval.top_k
     cases = sample(list(clap.cases), limit, 2)
     rows += examples(clap_bot, [c for c in cases if clap_train(c.id)], k, "clapnq")

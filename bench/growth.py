@@ -67,9 +67,9 @@ CHANGE_TEXT = ("Growth note {n}. The harbour committee met on a rainy Tuesday an
 COLOURS = ["red", "white", "blue", "green", "yellow", "orange", "black", "grey"]
 
 
-def _lexical_dir(bot):
-    """The BM25 folder of the bot's index (an older checkout, before knowledge bases, keeps it in settings)."""
-    return bot.kb.lexical_dir if hasattr(bot, "kb") else bot.settings.lexical_dir
+def _lexical_dir(assistant):
+    """The BM25 folder of the assistant's index (an older checkout, before knowledge bases, keeps it in settings)."""
+    return assistant.kb.lexical_dir if hasattr(assistant, "kb") else assistant.settings.lexical_dir
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -112,11 +112,11 @@ def _scifact_home(data: Path, limit: int, work: Path) -> Path:
     from evals.adapters import beir
 
     home = work / f"pool-scifact-{limit}"
-    bot = Assistant.open(home=home)
-    if len(bot.sources()) != limit:
+    assistant = Assistant.open(home=home)
+    if len(assistant.sources()) != limit:
         bench = beir.load(data)
         began = time.perf_counter()
-        report = bot.ingest_texts(islice(bench.corpus(), limit))
+        report = assistant.ingest_texts(islice(bench.corpus(), limit))
         print(f"ingested {limit} SciFact abstracts ({report.chunks} chunks) in {time.perf_counter() - began:.0f} s",
               file=sys.stderr)
     return home
@@ -308,44 +308,44 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
 
     out: dict = {"imported_from": str(Path(vectorstore.__file__).resolve().parents[1]), "load_average_start": _load()}
     began = time.perf_counter()
-    bot = Assistant.open(home=home, preload=True)
-    bot.embedder.model
+    assistant = Assistant.open(home=home, preload=True)
+    assistant.embedder.model
     out["open_s"] = time.perf_counter() - began
     calls: dict[str, int] = {}
 
     def count_calls() -> None:
-        connection = bot.store._connection
+        connection = assistant.store._connection
         if not isinstance(connection.chunks, _Counting):
             connection.chunks = _Counting(connection.chunks, "chunks", calls)
         if not isinstance(connection.docs, _Counting):
             connection.docs = _Counting(connection.docs, "documents", calls)
 
-    bot.store.committed()
-    out["documents"] = len(bot.store.committed())
-    out["chunks"] = bot.store._generations.visible
+    assistant.store.committed()
+    out["documents"] = len(assistant.store.committed())
+    out["chunks"] = assistant.store._generations.visible
     began = time.perf_counter()
-    bot.lexical.unknown([])  # the saved index, read; built if another version of the code saved it in its format
+    assistant.lexical.unknown([])  # the saved index, read; built if another version of the code saved it in its format
     out["bm25_first_s"] = time.perf_counter() - began
     began = time.perf_counter()
-    LexicalIndex(bot.store, _lexical_dir(bot)).unknown([])  # now surely in this code's format: a load
+    LexicalIndex(assistant.store, _lexical_dir(assistant)).unknown([])  # now surely in this code's format: a load
     out["bm25_load_s"] = time.perf_counter() - began
     # A whole-corpus build, into a scratch directory: what a question pays when no saved index can be used.
     shutil.rmtree(scratch, ignore_errors=True)
     began = time.perf_counter()
-    LexicalIndex(bot.store, scratch).unknown([])
+    LexicalIndex(assistant.store, scratch).unknown([])
     out["bm25_full_build_s"] = time.perf_counter() - began
     shutil.rmtree(scratch, ignore_errors=True)
 
     rounds = []
     for _ in range(repeats):
-        bot.embedder._cache.clear()
-        bot._texts.clear()
+        assistant.embedder._cache.clear()
+        assistant._texts.clear()
         runs = []
         for q in asked:
             count_calls()
             calls.clear()
             t0 = time.perf_counter()
-            answer = bot.ask(q["question"])
+            answer = assistant.ask(q["question"])
             wall = (time.perf_counter() - t0) * 1000
             runs.append({"retrieve": answer.timings_ms["retrieve"], "total": answer.timings_ms["total"],
                          "wall": wall, "calls": sum(calls.values()),
@@ -363,8 +363,8 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
     changes_dir = scratch.with_name(scratch.name + "-changes")
     shutil.rmtree(changes_dir, ignore_errors=True)
     changes_dir.mkdir(parents=True)
-    refresh = _timed(bot.lexical, "_ensure_fresh")  # seconds inside, since last reset
-    listing = _timed(bot.store._documents, "listing")
+    refresh = _timed(assistant.lexical, "_ensure_fresh")  # seconds inside, since last reset
+    listing = _timed(assistant.store._documents, "listing")
     files: list[Path] = []
 
     def change(n: int) -> float:
@@ -372,46 +372,46 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
         path.write_text(CHANGE_TEXT.format(n=n, colour=COLOURS[n % len(COLOURS)], cost=1000 + 37 * n, days=3 + n))
         files.append(path)
         t0 = time.perf_counter()
-        report = bot.ingest(path)
+        report = assistant.ingest(path)
         assert report.sources("added"), report
         return time.perf_counter() - t0
 
     # untimed: the first ingest of a process imports the chunker (llama-index), and the first
     # question after it pays the first refresh
     change(0)
-    bot.ask(asked[0]["question"])
+    assistant.ask(asked[0]["question"])
     cycles = []
     for n in range(1, changes + 1):
         question = asked[n % len(asked)]["question"]
-        bot.embedder._cache.clear()
-        bot._texts.clear()
-        bot.ask(question)  # the same question once before, so "first ask after" differs only by the change
+        assistant.embedder._cache.clear()
+        assistant._texts.clear()
+        assistant.ask(question)  # the same question once before, so "first ask after" differs only by the change
         ingest_s = change(2 * n - 1)
         count_calls()
         calls.clear()
         refresh["s"] = listing["s"] = 0.0
         t0 = time.perf_counter()
-        first = bot.ask(question)
+        first = assistant.ask(question)
         first_s = time.perf_counter() - t0
         first_calls = sum(calls.values())
         first_refresh, first_listing = refresh["s"], listing["s"]
         calls.clear()
         refresh["s"] = 0.0
         t0 = time.perf_counter()
-        bot.ask(question)
+        assistant.ask(question)
         again_s = time.perf_counter() - t0
         again_calls = sum(calls.values())
         # the next process's view: a new LexicalIndex on the saved index, after a change and without one
         # (the store lists the documents first, as a question's first step does)
         change(2 * n)
         t0 = time.perf_counter()
-        bot.store.committed()
+        assistant.store.committed()
         new_process_listing_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        LexicalIndex(bot.store, _lexical_dir(bot)).unknown([])
+        LexicalIndex(assistant.store, _lexical_dir(assistant)).unknown([])
         new_process_refresh_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        LexicalIndex(bot.store, _lexical_dir(bot)).unknown([])
+        LexicalIndex(assistant.store, _lexical_dir(assistant)).unknown([])
         new_process_load_s = time.perf_counter() - t0
         cycles.append({"ingest_s": ingest_s, "first_ask_s": first_s, "first_bm25_refresh_s": first_refresh,
                        "first_listing_s": first_listing, "first_rest_s": first_s - first_refresh - first_listing,
@@ -420,10 +420,10 @@ def measure(home: Path, asked: list[dict], repeats: int, changes: int, scratch: 
                        "new_process_refresh_s": new_process_refresh_s, "new_process_load_s": new_process_load_s})
     out["change_cycles"] = cycles
     out["change"] = {k: statistics.median(c[k] for c in cycles) for k in cycles[0]} if cycles else {}
-    del bot.lexical._ensure_fresh, bot.store._documents.listing  # the methods again
+    del assistant.lexical._ensure_fresh, assistant.store._documents.listing  # the methods again
     for path in files:
-        bot.remove(str(path))
-    bot.lexical.unknown([])  # saved at the home's own generation again
+        assistant.remove(str(path))
+    assistant.lexical.unknown([])  # saved at the home's own generation again
     shutil.rmtree(changes_dir, ignore_errors=True)
     out["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["load_average_end"] = _load()

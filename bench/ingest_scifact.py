@@ -96,14 +96,14 @@ def run_ours(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: in
     setup_began = time.perf_counter()
     from assistant import Assistant
 
-    bot = Assistant.open(home=workdir / "ours", chunk={"size": chunk_size, "overlap": chunk_overlap},
+    assistant = Assistant.open(home=workdir / "ours", chunk={"size": chunk_size, "overlap": chunk_overlap},
                          embed_batch_size=batch_size, model={"precision": precision})
-    assert bot.embedder.precision == precision
-    bot.embedder.embed(["warm up"])  # load the model and run one batch before the clock starts
+    assert assistant.embedder.precision == precision
+    assistant.embedder.embed(["warm up"])  # load the model and run one batch before the clock starts
     setup = time.perf_counter() - setup_began
 
     timer = _Timer(report_every=2000)
-    ingestor, store = bot.ingestor, bot.store
+    ingestor, store = assistant.ingestor, assistant.store
     ingestor.chunker.chunk = timer.wrap("chunk", ingestor.chunker.chunk)
     ingestor.embedder.embed = timer.wrap("embed", ingestor.embedder.embed)
     store.write_chunks = timer.wrap("store_write", store.write_chunks)
@@ -115,13 +115,13 @@ def run_ours(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: in
 
     items = [(d["id"], d["text"], d["title"]) for d in docs]
     began = time.perf_counter()
-    report = _profiled(profile, lambda: bot.ingest_texts(items))
+    report = _profiled(profile, lambda: assistant.ingest_texts(items))
     seconds = time.perf_counter() - began
     return {"docs": len(docs), "indexed_docs": len(report.sources("added")), "failed": len(report.failed),
             "chunks": report.chunks, "stored_chunks": store.count(), "seconds": seconds, "setup_seconds": setup,
             "phases": {k: round(v, 3) for k, v in timer.seconds.items()}, "calls": timer.calls,
             "embedded_texts": timer.items.get("embed", 0), "failures": [r.error for r in report.failed[:5]],
-            "embedder": bot.embedder.backend, "precision": bot.embedder.precision}
+            "embedder": assistant.embedder.backend, "precision": assistant.embedder.precision}
 
 
 def run_baseline(docs: list[dict], workdir: Path, chunk_size: int, chunk_overlap: int, batch_size: int,

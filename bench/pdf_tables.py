@@ -102,14 +102,14 @@ def speed(paths: list[str], repeat: int) -> list[dict]:
 def questions(folder: Path, count: int) -> dict:
     from assistant import Assistant
 
-    bot = Assistant.open(home=Path(tempfile.mkdtemp()) / "home")
-    bot.ingest([folder])
+    assistant = Assistant.open(home=Path(tempfile.mkdtemp()) / "home")
+    assistant.ingest([folder])
     rows = random.Random(19).sample(rows_of(TABLES["countries.pdf"][0], 2), count)
     found = cited = answered = 0
     for code, country in rows:
         question = f"What is the ISO code of {country}?"
-        found += _holds(bot.prepare(question)[0].hits[0].chunk.text, code, country)
-        answer = bot.ask(question)
+        found += _holds(assistant.prepare(question)[0].hits[0].chunk.text, code, country)
+        answer = assistant.ask(question)
         cited += bool(answer.citations) and _holds(answer.citations[0].text, code, country)
         answered += _holds(answer.text, code, country)
     return {"questions": count, "top_hit": found, "cited": cited, "answered": answered}

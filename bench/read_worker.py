@@ -35,8 +35,8 @@ CHILD = """
 import json, sys, time
 began = time.perf_counter()
 from assistant import Assistant
-bot = Assistant.open(home=sys.argv[1])
-report = bot.ingest([sys.argv[2]])
+assistant = Assistant.open(home=sys.argv[1])
+report = assistant.ingest([sys.argv[2]])
 assert not report.to_dict()["failed"], report.to_dict()["failed"]
 print(json.dumps({"ingest_s": report.seconds, "files": len(report.results)}))
 """

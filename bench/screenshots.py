@@ -28,7 +28,7 @@ def ask(page, question: str):
     count = page.locator('#chat [data-testid="bot"]').count()
     page.locator("#question textarea").fill(question)
     page.locator("#question textarea").press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('#chat [data-testid=\"bot\"]').length > {count}")
+    page.wait_for_function(f"document.querySelectorAll('#chat [data-testid=\"assistant\"]').length > {count}")
     answer = page.locator('#chat [data-testid="bot"] >> nth=-1')
     answer.locator(".cites, .notice, .error").first.wait_for(timeout=WAIT)
     return answer

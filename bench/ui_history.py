@@ -102,7 +102,7 @@ def measure(page, url: str, shown: int, word: str, matches: int, turns: int) -> 
     searched = (time.perf_counter() - began) * 1000
     began = time.perf_counter()
     page.locator("#conversations label").first.click()
-    page.wait_for_function(f"document.querySelectorAll('#chat [data-testid=\"bot\"]').length === {turns}",
+    page.wait_for_function(f"document.querySelectorAll('#chat [data-testid=\"assistant\"]').length === {turns}",
                            timeout=120_000)
     opened = (time.perf_counter() - began) * 1000
     return {"first_paint": paints.get("first-paint"), "first_contentful_paint": paints.get("first-contentful-paint"),

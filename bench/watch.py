@@ -65,17 +65,17 @@ def change(docs: Path, n: int) -> tuple[Path, str, str]:
     return path, f"What was the {who}'s code word?", word
 
 
-def measure(bot, docs: Path, n: int) -> dict:
+def measure(assistant, docs: Path, n: int) -> dict:
     path, question, word = change(docs, n)
     written = time.perf_counter()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     source = path.resolve().as_posix()
-    while bot.store.committed().get(source) != digest:
+    while assistant.store.committed().get(source) != digest:
         if time.perf_counter() - written > 300:
             raise SystemExit(f"change {n} ({path.name}) was never synced")
         time.sleep(POLL)
     visible = time.perf_counter()
-    answer = bot.ask(question)
+    answer = assistant.ask(question)
     answered = time.perf_counter()
     return {"n": n, "file": path.name, "kind": "new" if n % 2 == 0 else "edit",
             "visible_s": round(visible - written, 3), "answered_s": round(answered - written, 3),
@@ -99,11 +99,11 @@ def main() -> None:
     load = [os.getloadavg()[0]]
     proc, lines = start_watcher(home, docs, args.settle)
     try:
-        bot = Assistant.open(home=home)
-        bot.load_models()
+        assistant = Assistant.open(home=home)
+        assistant.load_models()
         rows = []
         for n in range(args.changes):
-            rows.append(measure(bot, docs, n))
+            rows.append(measure(assistant, docs, n))
             print(json.dumps(rows[-1]), flush=True)
             time.sleep(args.settle)  # the next change is a change of its own, not part of this one's sync
     finally:

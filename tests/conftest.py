@@ -66,7 +66,7 @@ def own_history(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def sample_bot(sample_home, embedder):
+def sample_assistant(sample_home, embedder):
     """A read-only Assistant over the sample corpus (do not ingest into it)."""
     from assistant import Assistant
 

@@ -9,14 +9,14 @@ from assistant import EmptyIndex, EmptyQuestion, UnknownSource
 from assistant.answer import NOT_FOUND
 
 
-def check_citations(bot, answer):
+def check_citations(assistant, answer):
     """The four citation invariants from the issue."""
     marks = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
     assert sorted(set(marks)) == [c.n for c in answer.citations], "every [n] has a citation and vice versa"
     assert list(dict.fromkeys(marks)) == list(range(1, len(answer.citations) + 1)), "1..N by first appearance"
     for c in answer.citations:
         assert c.sentence in c.text, "the cited sentence is verbatim in its passage"
-        assert bot.document(c.source).text[c.start:c.end] == c.text, "offsets reproduce the passage"
+        assert assistant.document(c.source).text[c.start:c.end] == c.text, "offsets reproduce the passage"
 
 
 QUESTIONS = ["Who denied involvement?", "What did Peskov call the allegations?", "Who is Sergey Markov?",
@@ -24,23 +24,23 @@ QUESTIONS = ["Who denied involvement?", "What did Peskov call the allegations?",
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_citation_invariants(sample_bot, question):
-    answer = sample_bot.ask(question)
+def test_citation_invariants(sample_assistant, question):
+    answer = sample_assistant.ask(question)
     assert not answer.abstained and answer.citations
-    check_citations(sample_bot, answer)
+    check_citations(sample_assistant, answer)
 
 
-def test_who_denied_involvement_is_answered_with_a_name_from_the_cited_sentence(sample_bot):
-    answer = sample_bot.ask("Who denied involvement?")
+def test_who_denied_involvement_is_answered_with_a_name_from_the_cited_sentence(sample_assistant):
+    answer = sample_assistant.ask("Who denied involvement?")
     assert answer.short and any(name in answer.short for name in ("Lavrov", "Peskov", "Putin")), answer.short
     assert answer.short in answer.citations[0].sentence
 
 
-def test_the_short_answer_is_the_readers_span_at_its_offsets(sample_bot):
+def test_the_short_answer_is_the_readers_span_at_its_offsets(sample_assistant):
     for question in QUESTIONS:
-        answer = sample_bot.ask(question)
+        answer = sample_assistant.ask(question)
         first = answer.citations[0]
-        text = sample_bot.document(first.source).text
+        text = sample_assistant.document(first.source).text
         assert text[answer.short_start:answer.short_end] == answer.short, question
         at = first.start + first.text.index(first.sentence)
         assert at <= answer.short_start < answer.short_end <= at + len(first.sentence), question
@@ -49,37 +49,37 @@ def test_the_short_answer_is_the_readers_span_at_its_offsets(sample_bot):
                                                                            answer.short_end)
 
 
-def test_a_phrase_that_only_repeats_the_question_is_not_the_answer(sample_bot):
+def test_a_phrase_that_only_repeats_the_question_is_not_the_answer(sample_assistant):
     from assistant.text.terms import terms
 
     for question in QUESTIONS:
-        answer = sample_bot.ask(question)
+        answer = sample_assistant.ask(question)
         assert not set(terms(answer.short)) <= set(terms(question)), (question, answer.short)
 
 
-def test_named_subject_finds_its_sentence(sample_bot):
-    answer = sample_bot.ask("What did Peskov call the allegations?")
+def test_named_subject_finds_its_sentence(sample_assistant):
+    answer = sample_assistant.ask("What did Peskov call the allegations?")
     assert "absolute nonsense" in answer.citations[0].sentence
     assert answer.citations[0].source.endswith("003_e2e9fd2b9c1e80fc.txt")
 
 
-def test_follow_up_is_rewritten_from_history(sample_bot):
-    first = sample_bot.ask("Who is Sergey Markov?")
-    follow = sample_bot.ask("What did he say about WikiLeaks?", history=[("Who is Sergey Markov?", first.text)])
+def test_follow_up_is_rewritten_from_history(sample_assistant):
+    first = sample_assistant.ask("Who is Sergey Markov?")
+    follow = sample_assistant.ask("What did he say about WikiLeaks?", history=[("Who is Sergey Markov?", first.text)])
     assert follow.question == "What did he say about WikiLeaks?"
     assert "Markov" in follow.query and follow.query != follow.question
     # What is searched for brings Markov's article first (the reader's pick from it is measured in the news set).
     assert follow.hits[0].chunk.source.endswith("004_7bdcd2d0aef0b556.txt")
-    check_citations(sample_bot, follow)
+    check_citations(sample_assistant, follow)
 
 
-def test_standalone_question_is_not_rewritten(sample_bot):
-    answer = sample_bot.ask("What did Peskov call the allegations?", history=[("Who is Sergey Markov?", "...")])
+def test_standalone_question_is_not_rewritten(sample_assistant):
+    answer = sample_assistant.ask("What did Peskov call the allegations?", history=[("Who is Sergey Markov?", "...")])
     assert answer.query == "What did Peskov call the allegations?"
 
 
-def test_hits_explain_the_ranking(sample_bot):
-    answer = sample_bot.ask("What did Peskov call the allegations?")
+def test_hits_explain_the_ranking(sample_assistant):
+    answer = sample_assistant.ask("What did Peskov call the allegations?")
     assert answer.hits and all(h.dense_rank or h.bm25_rank for h in answer.hits)
     assert [h.score for h in answer.hits] == sorted((h.score for h in answer.hits), reverse=True)
     assert set(answer.timings_ms) == {"retrieve", "answer", "total"}
@@ -87,26 +87,26 @@ def test_hits_explain_the_ranking(sample_bot):
 
 @pytest.mark.parametrize("question", ["Who won the 2016 Super Bowl?", "What is the boiling point of mercury?",
                                       "qwxz vbnm plokij"])
-def test_unanswerable_questions_abstain_but_show_closest_passages(sample_bot, question):
-    answer = sample_bot.ask(question)
+def test_unanswerable_questions_abstain_but_show_closest_passages(sample_assistant, question):
+    answer = sample_assistant.ask(question)
     assert answer.abstained and answer.text == NOT_FOUND and answer.citations == ()
     assert answer.hits, "the closest passages are still there for the user to judge"
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t "])
-def test_empty_question(sample_bot, question):
+def test_empty_question(sample_assistant, question):
     with pytest.raises(EmptyQuestion, match=r"^The question is empty: type a question about your documents\.$"):
-        sample_bot.ask(question)
+        sample_assistant.ask(question)
 
 
-def test_very_long_question_is_truncated_with_a_note(sample_bot):
-    answer = sample_bot.ask("What did Peskov call the allegations? " + "blah " * 4000)
+def test_very_long_question_is_truncated_with_a_note(sample_assistant):
+    answer = sample_assistant.ask("What did Peskov call the allegations? " + "blah " * 4000)
     assert answer.notes[0] == "The question is 20,037 characters long; only the first 1,000 were used to search."
     assert len(answer.query) <= 1000
 
 
-def test_question_in_another_script_does_not_crash(sample_bot):
-    answer = sample_bot.ask("Кто отрицал свою причастность?")
+def test_question_in_another_script_does_not_crash(sample_assistant):
+    answer = sample_assistant.ask("Кто отрицал свою причастность?")
     assert answer.abstained or answer.citations
 
 
@@ -115,20 +115,20 @@ def test_asking_an_empty_store(make_assistant):
         make_assistant().ask("Who denied involvement?")
 
 
-def test_source_filter(sample_bot):
-    answer = sample_bot.ask("Who denied involvement?", sources=["003_e2e9fd2b9c1e80fc.txt"])
+def test_source_filter(sample_assistant):
+    answer = sample_assistant.ask("Who denied involvement?", sources=["003_e2e9fd2b9c1e80fc.txt"])
     assert {h.chunk.source.rsplit("/", 1)[-1] for h in answer.hits} == {"003_e2e9fd2b9c1e80fc.txt"}
 
 
-def test_unknown_source_filter_lists_close_matches(sample_bot):
+def test_unknown_source_filter_lists_close_matches(sample_assistant):
     with pytest.raises(UnknownSource) as err:
-        sample_bot.ask("Who denied involvement?", sources=["003_e2e9fd2b9c1e80fc.tx"])
+        sample_assistant.ask("Who denied involvement?", sources=["003_e2e9fd2b9c1e80fc.tx"])
     assert str(err.value) == ("No indexed source matches '003_e2e9fd2b9c1e80fc.tx'. "
                               "Close matches: 003_e2e9fd2b9c1e80fc.txt.")
 
 
-def test_stream_yields_text_then_the_answer(sample_bot):
-    parts = list(sample_bot.stream("Who denied involvement?"))
+def test_stream_yields_text_then_the_answer(sample_assistant):
+    parts = list(sample_assistant.stream("Who denied involvement?"))
     answer = parts[-1]
     assert all(isinstance(p, str) for p in parts[:-1]) and len(parts) >= 2
     assert "".join(parts[:-1]) == answer.text
@@ -138,8 +138,8 @@ def test_stream_yields_text_then_the_answer(sample_bot):
     "How much money did Russia spend to bankroll efforts to influence the election?",  # the articles never say
     "How many electoral votes did Donald Trump win?",
 ])
-def test_near_miss_questions_abstain_and_say_so_plainly(sample_bot, question):
-    answer = sample_bot.ask(question)
+def test_near_miss_questions_abstain_and_say_so_plainly(sample_assistant, question):
+    answer = sample_assistant.ask(question)
     assert answer.abstained and answer.text == NOT_FOUND and answer.short is None
     assert answer.notes[-1] == ("Not answered: the documents do not seem to say this; the closest passages are "
                                 "listed, in case the answer is there in other words."), answer.notes
@@ -161,10 +161,10 @@ def test_sentences_know_their_lead_in():
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_cited_sentences_are_whole(sample_bot, question):
+def test_cited_sentences_are_whole(sample_assistant, question):
     """A cited sentence starts where a sentence starts and ends at its end: never a fragment cut mid-word."""
-    for c in sample_bot.ask(question).citations:
-        text = sample_bot.document(c.source).text
+    for c in sample_assistant.ask(question).citations:
+        text = sample_assistant.document(c.source).text
         at = c.start + c.text.index(c.sentence)
         before, after = text[at - 1:at], text[at + len(c.sentence):at + len(c.sentence) + 1]
         assert before in ("", " ", "\n"), (before, c.sentence)

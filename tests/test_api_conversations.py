@@ -251,8 +251,8 @@ def test_each_named_key_sees_only_its_own_conversations(home, embedder):
     from assistant import Assistant
 
     keys = {"alice": "alice-key", "bob": "bob-key"}
-    bot = Assistant.open(home=home, embedder=embedder, server={"named_keys": keys, "api_keys": ["plain-key"]})
-    with serving(bot) as url:
+    assistant = Assistant.open(home=home, embedder=embedder, server={"named_keys": keys, "api_keys": ["plain-key"]})
+    with serving(assistant) as url:
         def call(method: str, path: str, key: str, body: dict | None = None) -> httpx.Response:
             return httpx.request(method, f"{url}{path}", json=body, timeout=120,
                                  headers={"Authorization": f"Bearer {key}"})

@@ -20,8 +20,8 @@ BIN = Path(sys.executable).parent / "assistant"
 
 
 @pytest.fixture(scope="module")
-def api(sample_bot):
-    with serving(sample_bot) as url:
+def api(sample_assistant):
+    with serving(sample_assistant) as url:
         yield url
 
 
@@ -89,10 +89,10 @@ def test_the_openapi_schema_describes_requests_and_answers(api):
     assert (top_k["minimum"], top_k["maximum"]) == (1, TOP_K_MAX)
 
 
-def test_the_api_answer_is_the_answer_records_json(api, sample_bot):
+def test_the_api_answer_is_the_answer_records_json(api, sample_assistant):
     """POST /ask gives Answer.to_dict() byte for byte (same keys, same order), as `ask --json` prints it."""
     reply = httpx.post(f"{api}/ask", json={"question": QUESTION}, timeout=60)
-    answer = sample_bot.ask(QUESTION).to_dict()
+    answer = sample_assistant.ask(QUESTION).to_dict()
     got = {**reply.json(), "timings_ms": None}
     assert json.dumps(got) == json.dumps({**answer, "timings_ms": None})
     assert got["citations"] and got["hits"]
@@ -135,10 +135,10 @@ def test_an_unknown_or_ambiguous_document_is_404(api, make_assistant):
     missing = httpx.get(f"{api}/documents/nope.txt", timeout=60)
     assert (missing.status_code, missing.json()) == (404, {
         "error": "No indexed source matches 'nope.txt'. Run `assistant sources` to list them."})
-    bot = make_assistant()
-    bot.ingest_texts([("notes/a/x.txt", "The ferry leaves at nine.", "A"),
+    assistant = make_assistant()
+    assistant.ingest_texts([("notes/a/x.txt", "The ferry leaves at nine.", "A"),
                       ("notes/b/x.txt", "The ferry leaves at ten.", "B")])
-    with serving(bot) as two:
+    with serving(assistant) as two:
         for reply in (httpx.get(f"{two}/documents/x.txt", timeout=60), httpx.delete(f"{two}/documents/x.txt",
                                                                                    timeout=60)):
             assert (reply.status_code, reply.json()) == (404, {"error": "'x.txt' matches 2 sources; give the full "
@@ -155,9 +155,9 @@ FERRY = "The Quentinville ferry leaves the harbour at nine every morning."
 @pytest.fixture
 def uploads_api(make_assistant):
     """(API url, home): an empty index; uploads of at most 10 KB each, 2 files a request, bodies of 1 KB."""
-    bot = make_assistant(ingest={"max_upload_mb": 10 / 1024}, server={"max_upload_files": 2, "max_body_mb": 1 / 1024})
-    with serving(bot) as url:
-        yield url, bot.settings.home
+    assistant = make_assistant(ingest={"max_upload_mb": 10 / 1024}, server={"max_upload_files": 2, "max_body_mb": 1 / 1024})
+    with serving(assistant) as url:
+        yield url, assistant.settings.home
 
 
 def _upload(api, *files, **kwargs) -> httpx.Response:
@@ -311,9 +311,9 @@ def locked(sample_home, embedder):
     """An API that needs KEY (or the second key), with a 4 KB body limit."""
     from assistant import Assistant
 
-    bot = Assistant.open(home=sample_home, embedder=embedder,
+    assistant = Assistant.open(home=sample_home, embedder=embedder,
                          server={"api_keys": [KEY, "another-key"], "max_body_mb": 4 / 1024})
-    with serving(bot) as url:
+    with serving(assistant) as url:
         yield url
 
 

@@ -12,8 +12,8 @@ CITATION_KEYS = {"n", "source", "title", "text", "sentence", "start", "end", "pa
 
 
 @pytest.fixture(scope="module")
-def api(sample_bot):
-    with serving(sample_bot) as url:
+def api(sample_assistant):
+    with serving(sample_assistant) as url:
         yield url
 
 
@@ -32,7 +32,7 @@ def test_models_are_the_available_answerers(client):
     assert models.data[0].object == "model" and models.data[0].model_extra["name"] == "Extractive (offline, no LLM)"
 
 
-def test_a_chat_completion_carries_the_answer_and_its_citations(client, sample_bot):
+def test_a_chat_completion_carries_the_answer_and_its_citations(client, sample_assistant):
     reply = client.chat.completions.create(model="extractive", messages=ask(QUESTION))
     assert reply.object == "chat.completion" and reply.model == "extractive" and reply.id.startswith("chatcmpl-")
     choice = reply.choices[0]
@@ -42,7 +42,7 @@ def test_a_chat_completion_carries_the_answer_and_its_citations(client, sample_b
     assert citations and set(citations[0]) == CITATION_KEYS and citations[0]["n"] == 1
     first = citations[0]
     assert first["sentence"] in first["text"]
-    assert sample_bot.document(first["source"]).text[first["start"]:first["end"]] == first["text"]
+    assert sample_assistant.document(first["source"]).text[first["start"]:first["end"]] == first["text"]
     assert choice.message.model_extra["abstained"] is False
 
 
@@ -66,14 +66,14 @@ def test_earlier_turns_are_the_history():
     assert conversation(body) == ("WikiLeaks?", [("Who is Sergey Markov?", "Sergey Markov is an adviser. [1]")])
 
 
-def test_a_follow_up_uses_the_conversation(client, sample_bot):
+def test_a_follow_up_uses_the_conversation(client, sample_assistant):
     first, question, earlier = "Who is Julian Assange?", "What did he promise?", "An activist."
     reply = client.chat.completions.create(model="extractive", messages=[
         {"role": "user", "content": first}, {"role": "assistant", "content": earlier},
         {"role": "user", "content": question}])
     # The same answer as the assistant's with that history, which is not its answer to the question alone.
-    with_history = sample_bot.ask(question, history=[(first, earlier)])
-    assert reply.choices[0].message.content == with_history.text != sample_bot.ask(question).text
+    with_history = sample_assistant.ask(question, history=[(first, earlier)])
+    assert reply.choices[0].message.content == with_history.text != sample_assistant.ask(question).text
 
 
 def test_streaming_sends_chunks_then_the_citations_then_done(client, api):
@@ -180,17 +180,17 @@ def test_unknown_v1_routes_answer_in_openai_shape(api):
 # ---- the LLM answerer: a withdrawn sentence never reaches a client that can only append ----------------
 
 @pytest.mark.parametrize("order", ["supported first", "unsupported first"])
-def test_a_withdrawn_sentence_is_never_streamed(sample_bot, sample_home, embedder, order):
+def test_a_withdrawn_sentence_is_never_streamed(sample_assistant, sample_home, embedder, order):
     from llm_support import FakeOpenAI
     from test_llm_answer import llm_bot, passage_number
 
-    n = passage_number(sample_bot, "absolute nonsense")
+    n = passage_number(sample_assistant, "absolute nonsense")
     good = f"Dmitry Peskov called the allegations absolute nonsense [{n}]."
     bad = f"Boris Johnson agreed with him in London [{n}]."
     reply = f"{good} {bad}" if order == "supported first" else f"{bad} {good}"
     with FakeOpenAI("reply", replies=[reply], piece=3) as fake:
-        bot = llm_bot(sample_home, embedder, base_url=fake.base_url)
-        with serving(bot) as api:
+        assistant = llm_bot(sample_home, embedder, base_url=fake.base_url)
+        with serving(assistant) as api:
             client = openai.OpenAI(base_url=f"{api}/v1", api_key="unused", max_retries=0, timeout=120)
             assert "llm" in [m.id for m in client.models.list().data]
             chunks = list(client.chat.completions.create(model="llm", messages=ask(QUESTION), stream=True,

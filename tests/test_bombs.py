@@ -158,12 +158,12 @@ def test_a_file_over_the_workers_memory_fails_alone(make_assistant, tmp_path):
     write(folder / "b-small.docx", docx_bytes(1, "Harbour", "The ferry leaves at nine."))
     write(folder / "c-page.html", "<html><body><p>The harbour opens at dawn.</p></body></html>")
     write(folder / "d-notes.txt", "The ledger is signed each evening.\n")
-    bot = make_assistant(ingest={"reader_memory_mb": 40})
-    report = bot.ingest([folder])
+    assistant = make_assistant(ingest={"reader_memory_mb": 40})
+    report = assistant.ingest([folder])
     assert [r.error for r in report.failed] == [
         "a-large.docx: needs more than 40.0 MB to read; raise [ingest] reader_memory_mb to read it"]
     assert sorted(Path(s).name for s in report.sources("added")) == ["b-small.docx", "c-page.html", "d-notes.txt"]
-    assert len(bot.ingest([folder / "a-large.docx"]).failed) == 1  # still refused, still one line
+    assert len(assistant.ingest([folder / "a-large.docx"]).failed) == 1  # still refused, still one line
     raised = make_assistant(ingest={"reader_memory_mb": 1024})
     assert [Path(s).name for s in raised.ingest([folder / "a-large.docx"]).sources("added")] == ["a-large.docx"]
 
@@ -188,8 +188,8 @@ def test_the_cli_reports_each_bomb_in_one_line_and_adds_the_rest(bombs, tmp_path
 
 
 def test_post_documents_reports_each_bomb_in_one_line(make_assistant, bombs):
-    bot = make_assistant(ingest={"max_upload_mb": 1})
-    with serving(bot) as api:
+    assistant = make_assistant(ingest={"max_upload_mb": 1})
+    with serving(assistant) as api:
         files = [("files", (path.name, path.read_bytes())) for path in bombs.values()]
         files.append(("files", ("good.txt", b"The harbour bridge opened in 1932.")))
         reply = httpx.post(f"{api}/documents", files=files, timeout=300)

@@ -52,15 +52,15 @@ def server(sample_home, embedder, tmp_path, request):
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
-    bot = Assistant.open(home=home, embedder=embedder)
+    assistant = Assistant.open(home=home, embedder=embedder)
     if getattr(request, "param", None):
-        kb.create(bot.settings, request.param)
-        bot.with_kb(request.param).ingest_texts([("zorblat.txt", ZORB, "Zorblat")])
-    app = build_app(bot)
+        kb.create(assistant.settings, request.param)
+        assistant.with_kb(request.param).ingest_texts([("zorblat.txt", ZORB, "Zorblat")])
+    app = build_app(assistant)
     port = _free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", bot=bot, home=home)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", assistant=assistant, home=home)
     finally:
         app.close()
 
@@ -298,13 +298,13 @@ def test_a_second_user_does_not_see_a_base_it_may_not_read(browser, server, embe
     from assistant import Assistant
     from ui import build_app
 
-    bot = Assistant.open(home=server.home, embedder=embedder, ui={"users": ["alice:pw-a", "bob:pw-b"]},
+    assistant = Assistant.open(home=server.home, embedder=embedder, ui={"users": ["alice:pw-a", "bob:pw-b"]},
                          access={"bob": {"read": ["notes"]}})
-    titles = [r.title for r in bot.sources()]  # the default base's (the sample's)
-    app = build_app(bot)
+    titles = [r.title for r in assistant.sources()]  # the default base's (the sample's)
+    app = build_app(assistant)
     port = _free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               auth=bot.settings.ui.accounts())
+               auth=assistant.settings.ui.accounts())
     contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
     try:
         refused, errors = [], []

@@ -105,9 +105,9 @@ def test_ask_json_contract(cli_home):
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"} and data["timings_ms"]["total"] > 0
 
 
-def test_ask_human_form_cites_and_highlights(cli_home, sample_bot, sample_docs):
+def test_ask_human_form_cites_and_highlights(cli_home, sample_assistant, sample_docs):
     question = "What did Peskov call the allegations?"
-    expected = sample_bot.ask(question)  # the same index the CLI reads (cli_home is a copy)
+    expected = sample_assistant.ask(question)  # the same index the CLI reads (cli_home is a copy)
     assert expected.citations
     result = cli("ask", question, home=cli_home, env=TERMINAL, cwd=sample_docs.parent)
     assert result.returncode == 0, result.stderr
@@ -154,14 +154,14 @@ def test_ask_shows_the_short_answer_first(cli_home):
         None, None, None)
 
 
-def test_the_readme_ask_examples_are_what_the_reader_answers(sample_bot):
+def test_the_readme_ask_examples_are_what_the_reader_answers(sample_assistant):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     shown = readme.split('$ assistant ask "What did Peskov call the allegations?"\n', 1)[1].splitlines()
-    answer = sample_bot.ask("What did Peskov call the allegations?")
+    answer = sample_assistant.ask("What did Peskov call the allegations?")
     assert shown[0] == answer.short and " ".join(shown[1:3]) == answer.text
     block = readme.split('$ assistant ask "Who denied involvement?" --json\n', 1)[1]
     found = re.search(r'"short": "([^"]*)",\s*"short_start": (\d+), "short_end": (\d+)', block)
-    answer = sample_bot.ask("Who denied involvement?")
+    answer = sample_assistant.ask("Who denied involvement?")
     assert (answer.short, answer.short_start, answer.short_end) == (found[1], int(found[2]), int(found[3]))
 
 
@@ -176,9 +176,9 @@ def test_ask_top_k_sets_the_number_of_passages(cli_home):
     assert {c["chunk_id"] for c in data["citations"]} <= {h["id"] for h in data["hits"]}
 
 
-def test_ask_source_restricts_the_citations(cli_home, sample_bot):
+def test_ask_source_restricts_the_citations(cli_home, sample_assistant):
     question, wanted = "Who denied involvement?", "000_8bc013782648c3d5.txt"
-    unfiltered = sample_bot.ask(question)
+    unfiltered = sample_assistant.ask(question)
     assert any(not h.chunk.source.endswith("/" + wanted) for h in unfiltered.hits)  # the filter has work to do
     result = cli("ask", question, "--source", wanted, "--json", home=cli_home)
     assert result.returncode == 0, result.stderr
@@ -433,8 +433,8 @@ def test_kb_bad_input_is_one_line_exit_1_and_changes_nothing(tmp_path, make_assi
     from assistant import kb
 
     home = tmp_path / "home"
-    bot = make_assistant(home=home)
-    kb.create(bot.settings, "notes")
+    assistant = make_assistant(home=home)
+    kb.create(assistant.settings, "notes")
     (tmp_path / "a.txt").write_text("The ferry leaves at nine.")
     for args, message in [
         (("kb", "create", "notes"), "Error: The knowledge base 'notes' exists already: `assistant kb list` shows them"),
@@ -450,8 +450,8 @@ def test_kb_bad_input_is_one_line_exit_1_and_changes_nothing(tmp_path, make_assi
     ]:
         result = cli(*args, home=home)
         assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n"), args
-    assert bot.knowledge_bases() == ["default", "notes"] and bot.sources() == [] and \
-        bot.with_kb("notes").sources() == []
+    assert assistant.knowledge_bases() == ["default", "notes"] and assistant.sources() == [] and \
+        assistant.with_kb("notes").sources() == []
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")

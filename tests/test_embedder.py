@@ -94,7 +94,7 @@ def test_damaged_record_is_rebuilt(embedder, tmp_path):
     assert "damaged" in export.check()
 
 
-def test_int8_agrees_with_fp32(embedder, sample_bot):
+def test_int8_agrees_with_fp32(embedder, sample_assistant):
     from vectorstore.onnx_model import INT8_MIN_COSINE
 
     int8 = embedder.with_precision("int8")
@@ -115,7 +115,7 @@ def test_int8_agrees_with_fp32(embedder, sample_bot):
     # measured, 36 of 38 keep it; the 2 that do not led by less than 0.01 and get fp32's second.
     cases = [json.loads(line) for line in (ROOT / "evals" / "sets" / "news.jsonl").read_text().splitlines()]
     questions = [case["question"] for case in cases if case.get("answers")]
-    texts = [chunk.text for chunk in sample_bot.store.iter_chunks()]
+    texts = [chunk.text for chunk in sample_assistant.store.iter_chunks()]
     fp32 = embedder.embed(questions) @ embedder.embed(texts).T
     best8 = (int8.embed(questions) @ int8.embed(texts).T).argmax(axis=1)
     order = np.argsort(-fp32, axis=1)
@@ -170,10 +170,10 @@ def test_tampered_weights_are_refused_even_with_a_good_export(embedder, tampered
         Embedder(model_dir, precision="int8").model  # and so was the int8 file
 
 
-def test_asking_never_imports_torch(sample_home, sample_bot, embedder):
+def test_asking_never_imports_torch(sample_home, sample_assistant, embedder):
     """A CLI question in a fresh process: onnxruntime and numpy, not torch, llama-index, nltk, bm25s or scipy."""
     embedder.model  # the export exists (made by the session's embedder)
-    sample_bot.lexical.unknown([])  # the BM25 index is saved (the first question after an ingest builds it)
+    sample_assistant.lexical.unknown([])  # the BM25 index is saved (the first question after an ingest builds it)
     code = ("import sys\n"
             "from assistant.cli import main\n"
             f"sys.argv = ['assistant', '--home', {str(sample_home)!r}, 'ask', 'Who denied involvement?']\n"

@@ -16,7 +16,7 @@ from evals.runner import System, run_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 GATES = load_gates(ROOT / "evals" / "gate.json")
-CORPUS_FIXTURES = {"data/sample": "sample_bot", "evals.realdocs.build": "realdocs_bot"}
+CORPUS_FIXTURES = {"data/sample": "sample_assistant", "evals.realdocs.build": "realdocs_bot"}
 
 
 def test_every_gate_names_a_corpus_the_tests_can_build():
@@ -26,8 +26,8 @@ def test_every_gate_names_a_corpus_the_tests_can_build():
 
 @pytest.mark.parametrize("gate", GATES, ids=[Path(g.set).stem for g in GATES])
 def test_eval_set_meets_its_gate(gate, request):
-    bot = request.getfixturevalue(CORPUS_FIXTURES[gate.corpus])
-    run = run_cases(load_cases(ROOT / gate.set), [System(gate.system, bot)])
+    assistant = request.getfixturevalue(CORPUS_FIXTURES[gate.corpus])
+    run = run_cases(load_cases(ROOT / gate.set), [System(gate.system, assistant)])
     records = run.records[gate.system]
     failures = check_gate(gate, aggregate(records), by_tag(records))
     misses = [f"  {r['id']}: {'declined' if r['abstained'] else r['answer'][:160]!r}" for r in records if is_miss(r)]

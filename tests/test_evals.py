@@ -452,9 +452,9 @@ REPLIES = {"Who denied it?": ("Lavrov denied it.", "/d/a.txt"), "Who is Lavrov?"
 
 
 def test_history_is_asked_in_order_and_fed_back():
-    bot = StubBot(REPLIES)
-    run = run_cases([case(history=("Who is Lavrov?", "And then?"))], [System("stub", bot)])
-    assert bot.calls == [("Who is Lavrov?", []),
+    assistant = StubBot(REPLIES)
+    run = run_cases([case(history=("Who is Lavrov?", "And then?"))], [System("stub", assistant)])
+    assert assistant.calls == [("Who is Lavrov?", []),
                          ("And then?", [("Who is Lavrov?", "Lavrov is a minister. [1]")]),
                          ("Who denied it?", [("Who is Lavrov?", "Lavrov is a minister. [1]"),
                                              ("And then?", "I could not find this.")])]

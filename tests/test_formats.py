@@ -115,10 +115,10 @@ def test_a_question_about_one_row_is_answered_and_cited_from_it(tmp_path, make_a
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "sales.xlsx").write_bytes(workbook(("Notes", [["Figures in millions of euros."]]), ("Sales", SALES)))
-    bot = make_assistant()
-    report = bot.ingest([docs])
+    assistant = make_assistant()
+    report = assistant.ingest([docs])
     assert report.sources("added") and not report.failed
-    answer = bot.ask("What was the West's revenue in Q3?")
+    answer = assistant.ask("What was the West's revenue in Q3?")
     row = f"Region: West | Quarter: Q3 | Revenue: {revenue('West', 'Q3')}"
     assert not answer.abstained and row in answer.citations[0].text
     assert (answer.citations[0].page, answer.citations[0].page_kind) == (2, "sheet")
@@ -126,7 +126,7 @@ def test_a_question_about_one_row_is_answered_and_cited_from_it(tmp_path, make_a
     # The short answer is the asked cell of the asked row, whichever row of the table (assistant/answerers/
     # extractive/rows.py): the reader alone mixed up rows and took the region or quarter for the answer.
     for region, quarter in (("West", "Q3"), ("Harbour", "Q1"), ("Tundra", "Q4"), ("Midlands", "Q2")):
-        answer = bot.ask(f"What was the {region} region's revenue in {quarter}?")
+        answer = assistant.ask(f"What was the {region} region's revenue in {quarter}?")
         assert answer.short == str(revenue(region, quarter)), (region, quarter, answer.short, answer.text)
         assert f"Region: {region} | Quarter: {quarter} | Revenue:" in answer.citations[0].sentence
 
@@ -167,9 +167,9 @@ def test_a_pptx_is_a_slide_per_page_with_its_notes_and_tables():
 
 def test_a_slide_is_the_citation_location(tmp_path, make_assistant):
     (tmp_path / "deck.pptx").write_bytes(DECK)
-    bot = make_assistant()
-    assert not bot.ingest([tmp_path / "deck.pptx"]).failed
-    answer = bot.ask("Who was the keeper of the lighthouse?")
+    assistant = make_assistant()
+    assert not assistant.ingest([tmp_path / "deck.pptx"]).failed
+    answer = assistant.ask("Who was the keeper of the lighthouse?")
     assert "Margaret Oduya" in answer.citations[0].text and answer.citations[0].location == "slide 3"
 
 

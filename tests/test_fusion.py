@@ -54,28 +54,28 @@ def incidents(tmp_path_factory, embedder):
     from assistant import Assistant
 
     docs = _corpus(tmp_path_factory.mktemp("incidents") / "notes")
-    bot = Assistant.open(home=tmp_path_factory.mktemp("home"), embedder=embedder)
-    assert len(bot.ingest([docs]).sources("added")) == 202
-    return bot, docs
+    assistant = Assistant.open(home=tmp_path_factory.mktemp("home"), embedder=embedder)
+    assert len(assistant.ingest([docs]).sources("added")) == 202
+    return assistant, docs
 
 
 @pytest.mark.parametrize("question", [CODE, f"What does error {CODE} mean?", f"the nightly backup failed with {CODE}",
                                       f"login page error {CODE} after the upgrade", f"the app crashes on start, {CODE}"])
 def test_a_unique_token_in_1_of_200_documents_ranks_that_document_first(incidents, question):
     """Even when the rest of the question is about other notes (the fusion before issue 22 put it 14th to 25th)."""
-    bot, docs = incidents
-    hits = bot.ask(question).hits
+    assistant, docs = incidents
+    hits = assistant.ask(question).hits
     assert hits[0].chunk.source == (docs / "doc137.txt").resolve().as_posix(), [h.chunk.source for h in hits]
     assert hits[0].score > hits[1].score
 
 
 def test_a_near_duplicate_pair_sharing_an_identifier_is_still_ordered_by_meaning(incidents):
     """Both hold 'route 2B' (a rare identifier: both come first) and BM25 cannot tell them apart: meaning orders them."""
-    bot, _ = incidents
+    assistant, _ = incidents
     for question, first in (("Was the ferry on route 2B stopped by bad weather?", "storm.txt"),
                             ("Why did the ferry on route 2B stop, did the workers walk out?", "strike.txt")):
-        assert len({score for _, score in bot.lexical.rank(question, 2)}) == 1  # equal BM25 scores
-        hits = bot.ask(question, top_k=2).hits
+        assert len({score for _, score in assistant.lexical.rank(question, 2)}) == 1  # equal BM25 scores
+        hits = assistant.ask(question, top_k=2).hits
         assert [Path(h.chunk.source).name for h in hits] == [first, ({"storm.txt", "strike.txt"} - {first}).pop()]
 
 
@@ -87,23 +87,23 @@ def test_the_soaks_code_words_find_their_documents(tmp_path, make_assistant, rar
     docs.mkdir()
     for n in range(40):
         write_doc(docs / f"doc{n:03d}.txt", n, 0)
-    bot = make_assistant(retrieval={"rare_term_chunks": rare_term_chunks})
-    bot.ingest([docs])
+    assistant = make_assistant(retrieval={"rare_term_chunks": rare_term_chunks})
+    assistant.ingest([docs])
     for n in range(40):
-        hits = bot.ask(f"soakword{n}x").hits
+        hits = assistant.ask(f"soakword{n}x").hits
         assert hits[0].chunk.source == (docs / f"doc{n:03d}.txt").resolve().as_posix() and hits[0].dense_rank, n
 
 
 def test_rare_terms_are_counted_in_the_whole_index_and_their_chunks_kept_to_the_sources_asked(incidents):
-    bot, docs = incidents
+    assistant, docs = incidents
 
     def names(ids: set[str]) -> list[str]:
-        return sorted(Path(c.source).name for c in bot.store.chunks(list(ids)).values()) if ids else []
+        return sorted(Path(c.source).name for c in assistant.store.chunks(list(ids)).values()) if ids else []
 
-    assert names(bot.lexical.rare(f"{CODE} error route 2B", 5)) == ["doc137.txt", "storm.txt", "strike.txt"]
-    assert names(bot.lexical.rare("violent storm", 5)) == ["storm.txt"]  # any word found in one chunk
-    assert names(bot.lexical.rare("Orvane ferry Friday", 5)) == []  # words (no digit, no underscore) in two chunks
-    assert names(bot.lexical.rare(f"{CODE} route 2B", 1)) == ["doc137.txt"]  # '2b' is in two chunks
-    assert names(bot.lexical.rare(f"{CODE} route 2B", 5, [(docs / "strike.txt").resolve().as_posix()])) == \
+    assert names(assistant.lexical.rare(f"{CODE} error route 2B", 5)) == ["doc137.txt", "storm.txt", "strike.txt"]
+    assert names(assistant.lexical.rare("violent storm", 5)) == ["storm.txt"]  # any word found in one chunk
+    assert names(assistant.lexical.rare("Orvane ferry Friday", 5)) == []  # words (no digit, no underscore) in two chunks
+    assert names(assistant.lexical.rare(f"{CODE} route 2B", 1)) == ["doc137.txt"]  # '2b' is in two chunks
+    assert names(assistant.lexical.rare(f"{CODE} route 2B", 5, [(docs / "strike.txt").resolve().as_posix()])) == \
            ["strike.txt"]
-    assert bot.lexical.rare(f"{CODE} route 2B", 0) == set()
+    assert assistant.lexical.rare(f"{CODE} route 2B", 0) == set()

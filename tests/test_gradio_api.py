@@ -13,11 +13,11 @@ QUESTION = "Who denied involvement?"
 
 
 @pytest.fixture(scope="module")
-def client(sample_bot):
+def client(sample_assistant):
     """A gradio_client Client of the real chat app over the sample corpus, on a free port."""
     from ui import build_app
 
-    app = build_app(sample_bot)
+    app = build_app(sample_assistant)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
@@ -35,27 +35,27 @@ def test_only_ask_and_sources_are_public(client):
     assert set(api["named_endpoints"]) == {"/ask", "/sources"} and not api["unnamed_endpoints"]
 
 
-def test_ask_returns_the_answer_json_with_citations(client, sample_bot):
+def test_ask_returns_the_answer_json_with_citations(client, sample_assistant):
     answer = client.predict(QUESTION, api_name="/ask")
-    assert _without_timings(answer) == _without_timings(sample_bot.ask(QUESTION).to_dict())
+    assert _without_timings(answer) == _without_timings(sample_assistant.ask(QUESTION).to_dict())
     assert "[1]" in answer["answer"] and not answer["abstained"]
     assert answer["short"] and answer["short"] in answer["citations"][0]["sentence"]
     for c in answer["citations"]:
-        assert sample_bot.document(c["source"]).text[c["start"]:c["end"]] == c["text"]
+        assert sample_assistant.document(c["source"]).text[c["start"]:c["end"]] == c["text"]
 
 
-def test_ask_understands_a_follow_up_from_history(client, sample_bot):
+def test_ask_understands_a_follow_up_from_history(client, sample_assistant):
     first = client.predict("Who is Sergey Markov?", api_name="/ask")
     follow = client.predict(question="What did he say about WikiLeaks?",
                             history=[["Who is Sergey Markov?", first["answer"]]], api_name="/ask")
     assert "Markov" in follow["query"]
-    native = sample_bot.ask("What did he say about WikiLeaks?", history=[("Who is Sergey Markov?", first["answer"])])
+    native = sample_assistant.ask("What did he say about WikiLeaks?", history=[("Who is Sergey Markov?", first["answer"])])
     assert follow["answer"] == native.text and follow["query"] == native.query
 
 
-def test_sources_lists_what_is_indexed(client, sample_bot):
+def test_sources_lists_what_is_indexed(client, sample_assistant):
     listed = client.predict(api_name="/sources")
-    assert listed == [r.to_dict() for r in sample_bot.sources()]
+    assert listed == [r.to_dict() for r in sample_assistant.sources()]
     assert len(listed) == 5 and all(r["chunks"] > 0 and r["title"] for r in listed)
 
 

@@ -37,8 +37,8 @@ def serving(assistant):
 
 
 @pytest.fixture(scope="module")
-def api(sample_bot):
-    with serving(sample_bot) as url:
+def api(sample_assistant):
+    with serving(sample_assistant) as url:
         yield url
 
 
@@ -60,8 +60,8 @@ def test_health(api):
 def test_health_says_loading_until_the_model_is_loaded(sample_home):
     from assistant import Assistant
 
-    bot = Assistant.open(home=sample_home)  # its own embedder: the model loads when the server starts
-    with serving(bot) as api:
+    assistant = Assistant.open(home=sample_home)  # its own embedder: the model loads when the server starts
+    with serving(assistant) as api:
         first = httpx.get(f"{api}/health", timeout=60)
         deadline = time.time() + 300
         while first.status_code == 503 and time.time() < deadline:
@@ -129,11 +129,11 @@ def test_ingest_over_http(empty_api, sample_docs, tmp_path):
 
 
 def test_a_chroma_server_that_stops_is_503(make_assistant, chroma_server, sample_docs):
-    bot = make_assistant(chroma_url=chroma_server.url, server={"ingest_roots": [str(sample_docs)]})
+    assistant = make_assistant(chroma_url=chroma_server.url, server={"ingest_roots": [str(sample_docs)]})
     chroma_server.stop()
     url = chroma_server.url
     unreachable = {"error": f"Cannot reach the Chroma server at {url}: is `chroma run` running?"}
-    with serving(bot) as api:
+    with serving(assistant) as api:
         for reply in (httpx.post(f"{api}/ask", json={"question": "Who denied involvement?"}, timeout=60),
                       httpx.get(f"{api}/sources", timeout=60),
                       httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs / "001_0c9caba1aff1c6c0.txt")]},
@@ -216,9 +216,9 @@ def test_a_store_that_dies_mid_ingest_is_503(make_assistant, chroma_server, samp
     from test_sync import _stop_after_first_commit
 
     monkeypatch.setattr("ingest.sync.BATCH_CHUNKS", 1)
-    bot = make_assistant(chroma_url=chroma_server.url, server={"ingest_roots": [str(sample_docs)]})
-    _stop_after_first_commit(bot, chroma_server)
-    with serving(bot) as api:
+    assistant = make_assistant(chroma_url=chroma_server.url, server={"ingest_roots": [str(sample_docs)]})
+    _stop_after_first_commit(assistant, chroma_server)
+    with serving(assistant) as api:
         reply = httpx.post(f"{api}/ingest", json={"paths": [str(sample_docs)]}, timeout=300)
         assert (reply.status_code, reply.json()) == (503, {"error": (
             f"The store failed during the ingest (Cannot reach the Chroma server at {chroma_server.url}: is `chroma "

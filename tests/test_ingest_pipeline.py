@@ -46,16 +46,16 @@ def test_loading_and_chunking_overlap_embedding(make_assistant, tmp_path):
     """While the model embeds one batch, the next documents are being chunked in another thread."""
     from ingest import sync
 
-    bot = make_assistant()
+    assistant = make_assistant()
     threads = set()
-    chunk = bot.ingestor.chunker.chunk
+    chunk = assistant.ingestor.chunker.chunk
 
     def spy(doc):
         threads.add(threading.current_thread().name)
         return chunk(doc)
 
-    bot.ingestor.chunker.chunk = spy
-    report = bot.ingest_texts([(f"doc-{i}", f"Document {i} talks about topic {i}. " * 20) for i in range(40)])
+    assistant.ingestor.chunker.chunk = spy
+    report = assistant.ingest_texts([(f"doc-{i}", f"Document {i} talks about topic {i}. " * 20) for i in range(40)])
     assert len(report.sources("added")) == 40
     assert threads == {"ingest-prepare"}
     assert sync.PREFETCH >= 2
@@ -78,12 +78,12 @@ def test_each_file_is_read_once(make_assistant, tmp_path, monkeypatch):
     opened = []
     real_sha = sync.capped_sha256
     monkeypatch.setattr(sync, "capped_sha256", lambda path, *limit: opened.append(path) or real_sha(path, *limit))
-    bot = make_assistant()
-    report = bot.ingest([docs])
+    assistant = make_assistant()
+    report = assistant.ingest([docs])
     assert len(report.sources("added")) == 5
     assert sorted(reads) == sorted(p.name for p in docs.iterdir()) and not opened  # once each, hashed from it
     reads.clear()
-    again = bot.ingest([docs])
+    again = assistant.ingest([docs])
     assert len(again.sources("unchanged")) == 5
     assert len(reads) == 5  # unchanged: read (to hash) once, not loaded
 
@@ -92,28 +92,28 @@ def test_a_big_document_is_embedded_in_slices(make_assistant, monkeypatch):
     from ingest import sync
 
     monkeypatch.setattr(sync, "WRITE_SLICE", 8)
-    bot = make_assistant(chunk={"size": 32, "overlap": 0})
+    assistant = make_assistant(chunk={"size": 32, "overlap": 0})
     sizes = []
-    embed = bot.embedder.embed
+    embed = assistant.embedder.embed
 
     def spy(texts, on_batch=None):
         sizes.append(len(texts))
         return embed(texts, on_batch)
 
-    monkeypatch.setattr(bot.embedder, "embed", spy)
+    monkeypatch.setattr(assistant.embedder, "embed", spy)
     text = " ".join(f"Sentence number {i} is about the harbour ledger." for i in range(120))
-    report = bot.ingest_texts([("big", text)])
+    report = assistant.ingest_texts([("big", text)])
     assert report.chunks > 16 and max(sizes) <= 8
-    assert bot.store.count() == report.chunks
-    hits = bot.retriever.retrieve("harbour ledger", bot.embedder.embed(["harbour ledger"])[0], 5)
+    assert assistant.store.count() == report.chunks
+    hits = assistant.retriever.retrieve("harbour ledger", assistant.embedder.embed(["harbour ledger"])[0], 5)
     assert hits and all(h.chunk.source == "big" for h in hits)
 
 
 @pytest.mark.parametrize("count", [1, 3])
 def test_failures_while_preparing_are_reported_per_document(make_assistant, count):
-    bot = make_assistant()
+    assistant = make_assistant()
     items = [("empty", "   ")] * count + [("ok", "A real sentence about the bay.")]
-    report = bot.ingest_texts(items)
+    report = assistant.ingest_texts(items)
     assert report.sources("added") == ("ok",) or list(report.sources("added")) == ["ok"]
     assert [r.source for r in report.failed] == ["empty"] * count
 

@@ -15,54 +15,54 @@ BAD_NAMES = ["Notes", "my notes", "-notes", "_x", "", "a" * 41, "nötes", "notes
 @pytest.fixture
 def home_with_notes(tmp_path, embedder):
     """(default assistant, "notes" assistant): an empty default base and a "notes" base holding one text."""
-    bot = Assistant.open(home=tmp_path / "home", embedder=embedder)
-    kb.create(bot.settings, "notes")
-    notes = bot.with_kb("notes")
+    assistant = Assistant.open(home=tmp_path / "home", embedder=embedder)
+    kb.create(assistant.settings, "notes")
+    notes = assistant.with_kb("notes")
     notes.ingest_texts([("zorblat.txt", ZORB, "Zorblat")])
-    return bot, notes
+    return assistant, notes
 
 
 def test_a_knowledge_base_is_its_own_index(home_with_notes, tmp_path):
-    bot, notes = home_with_notes
-    assert bot.knowledge_bases() == notes.knowledge_bases() == ["default", "notes"]
-    assert [r.source for r in notes.sources()] == ["zorblat.txt"] and bot.sources() == []
+    assistant, notes = home_with_notes
+    assert assistant.knowledge_bases() == notes.knowledge_bases() == ["default", "notes"]
+    assert [r.source for r in notes.sources()] == ["zorblat.txt"] and assistant.sources() == []
     answer = notes.ask("When is the zorblat festival held?")
     assert "March" in answer.text and answer.citations[0].source == "zorblat.txt"
     with pytest.raises(Exception, match="Nothing is indexed yet: run `assistant ingest PATH`"):
-        bot.ask("When is the zorblat festival held?")
+        assistant.ask("When is the zorblat festival held?")
     home = tmp_path / "home"
     # The default base keeps the names and paths every home had; a named one gets its own.
-    assert (bot.kb.namespace, bot.kb.lexical_dir, bot.kb.root) == ("assistant", home / "bm25", home)
+    assert (assistant.kb.namespace, assistant.kb.lexical_dir, assistant.kb.root) == ("assistant", home / "bm25", home)
     assert (notes.kb.namespace, notes.kb.lexical_dir) == ("assistant_kb_notes", home / "kb" / "notes" / "bm25")
     assert (home / "kb" / "notes" / "bm25" / MANIFEST).is_file() and not (home / "bm25").exists()
-    assert Assistant.open(home=home, kb="notes", embedder=bot.embedder).sources() == notes.sources()
-    assert Assistant.open(home=home, kb="default", embedder=bot.embedder).kb == bot.kb
+    assert Assistant.open(home=home, kb="notes", embedder=assistant.embedder).sources() == notes.sources()
+    assert Assistant.open(home=home, kb="default", embedder=assistant.embedder).kb == assistant.kb
 
 
 def test_an_empty_knowledge_base_says_how_to_fill_it(home_with_notes):
-    bot, _ = home_with_notes
-    kb.create(bot.settings, "empty")
+    assistant, _ = home_with_notes
+    kb.create(assistant.settings, "empty")
     with pytest.raises(Exception, match=r"Nothing is indexed in the knowledge base 'empty' yet: run "
                                         r"`assistant ingest --kb empty PATH`"):
-        bot.with_kb("empty").ask("Anything?")
+        assistant.with_kb("empty").ask("Anything?")
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
 def test_an_invalid_name_is_refused_everywhere_before_anything_changes(home_with_notes, name):
-    bot, notes = home_with_notes
-    for attempt in (lambda: kb.create(bot.settings, name), lambda: kb.delete(bot.settings, name),
-                    lambda: bot.with_kb(name), lambda: Assistant.open(home=bot.settings.home, kb=name)):
+    assistant, notes = home_with_notes
+    for attempt in (lambda: kb.create(assistant.settings, name), lambda: kb.delete(assistant.settings, name),
+                    lambda: assistant.with_kb(name), lambda: Assistant.open(home=assistant.settings.home, kb=name)):
         with pytest.raises(InvalidKnowledgeBaseName, match=r"^Invalid knowledge base name .*: use lowercase "
                                                            r"letters, digits, - and _, 1 to 40 characters"):
             attempt()
-    assert bot.knowledge_bases() == ["default", "notes"] and len(notes.sources()) == 1
+    assert assistant.knowledge_bases() == ["default", "notes"] and len(notes.sources()) == 1
 
 
 def test_unknown_existing_and_default_names_are_refused(home_with_notes):
-    bot, notes = home_with_notes
-    settings = bot.settings
-    for attempt in (lambda: bot.with_kb("nope"), lambda: kb.delete(settings, "nope"),
-                    lambda: Assistant.open(home=settings.home, kb="nope", embedder=bot.embedder)):
+    assistant, notes = home_with_notes
+    settings = assistant.settings
+    for attempt in (lambda: assistant.with_kb("nope"), lambda: kb.delete(settings, "nope"),
+                    lambda: Assistant.open(home=settings.home, kb="nope", embedder=assistant.embedder)):
         with pytest.raises(UnknownKnowledgeBase, match="^No knowledge base named 'nope': `assistant kb list` shows "
                                                        "them, `assistant kb create nope` makes it$"):
             attempt()
@@ -73,28 +73,28 @@ def test_unknown_existing_and_default_names_are_refused(home_with_notes):
     with pytest.raises(KnowledgeBaseError, match="^The knowledge base 'default' cannot be deleted"):
         kb.delete(settings, "default")
     # None of it made or changed a base: asking for an unknown one never creates it.
-    assert bot.knowledge_bases() == ["default", "notes"] and len(notes.sources()) == 1
-    assert "assistant_kb_nope" not in bot.store.namespaces()
+    assert assistant.knowledge_bases() == ["default", "notes"] and len(notes.sources()) == 1
+    assert "assistant_kb_nope" not in assistant.store.namespaces()
 
 
 def test_uploads_go_to_the_bases_folder_and_delete_drops_it_all(home_with_notes, tmp_path):
     from assistant.uploads import ingest_uploads
 
-    bot, notes = home_with_notes
+    assistant, notes = home_with_notes
     dropped = tmp_path / "ferry.txt"
     dropped.write_text("The Quentinville ferry leaves the harbour at nine every morning.")
     [result] = ingest_uploads(notes, [(dropped, "ferry.txt")]).files
     folder = tmp_path / "home" / "kb" / "notes"
     assert result.source == (folder / "uploads" / "ferry.txt").as_posix() and result.status == "added"
-    assert bot.sources() == [] and not (tmp_path / "home" / "uploads").exists()
-    kb.delete(bot.settings, "notes")
-    assert bot.knowledge_bases() == ["default"] and not folder.exists()
-    assert [n for n in bot.store.namespaces() if "notes" in n] == []
+    assert assistant.sources() == [] and not (tmp_path / "home" / "uploads").exists()
+    kb.delete(assistant.settings, "notes")
+    assert assistant.knowledge_bases() == ["default"] and not folder.exists()
+    assert [n for n in assistant.store.namespaces() if "notes" in n] == []
     with pytest.raises(MissingNamespace, match="The knowledge base 'notes' no longer exists"):
         notes.sources()  # an assistant opened before the delete says so, in one line
     assert notes.store.missing
-    kb.create(bot.settings, "notes")  # the name is free again, and the new base starts empty
-    assert bot.with_kb("notes").sources() == []
+    kb.create(assistant.settings, "notes")  # the name is free again, and the new base starts empty
+    assert assistant.with_kb("notes").sources() == []
 
 
 # ---- over HTTP: /kb, /kb/{kb}/..., model ids kind@kb ------------------------------------------------------------
@@ -104,15 +104,15 @@ def notes_api(home_with_notes):
     """(API url, default assistant): the API over the home with the "notes" base, on a real uvicorn server."""
     from test_http import serving
 
-    bot, _ = home_with_notes
-    with serving(bot) as url:
-        yield url, bot
+    assistant, _ = home_with_notes
+    with serving(assistant) as url:
+        yield url, assistant
 
 
 def test_every_native_route_on_a_named_base(notes_api, tmp_path):
     import httpx
 
-    api, bot = notes_api
+    api, assistant = notes_api
     assert httpx.get(f"{api}/kb", timeout=60).json() == [{"name": "default", "documents": 0},
                                                          {"name": "notes", "documents": 1}]
     assert httpx.get(f"{api}/sources", timeout=60).json() == []
@@ -124,10 +124,10 @@ def test_every_native_route_on_a_named_base(notes_api, tmp_path):
 
     ferry = b"The Quentinville ferry leaves the harbour at nine every morning."
     uploaded = httpx.post(f"{api}/kb/notes/documents", files=[("files", ("ferry.txt", ferry))], timeout=300)
-    copy = bot.settings.home / "kb" / "notes" / "uploads" / "ferry.txt"
+    copy = assistant.settings.home / "kb" / "notes" / "uploads" / "ferry.txt"
     assert uploaded.status_code == 200 and uploaded.json()["added"] == [copy.as_posix()] and copy.read_bytes() == ferry
     removed = httpx.delete(f"{api}/kb/notes/documents/ferry.txt", timeout=60)
-    assert removed.json() == {"removed": copy.as_posix()} and bot.sources() == []
+    assert removed.json() == {"removed": copy.as_posix()} and assistant.sources() == []
     refused = httpx.post(f"{api}/kb/notes/ingest", json={"paths": [str(tmp_path)]}, timeout=60)
     assert refused.status_code == 403  # the same rules on every base: no ingest roots, no ingest
 
@@ -176,13 +176,13 @@ INVALID = ("Invalid knowledge base name 'Notes': use lowercase letters, digits, 
 def test_an_unknown_or_invalid_base_is_404_and_changes_nothing(notes_api, method, path, body, error):
     import httpx
 
-    api, bot = notes_api
+    api, assistant = notes_api
     reply = httpx.request(method, f"{api}{path}", json=body, timeout=60)
     assert (reply.status_code, reply.json()) == (404, error)
     upload = httpx.post(f"{api}/kb/nope/documents", files=[("files", ("a.txt", b"Nine."))], timeout=60)
     assert (upload.status_code, upload.json()) == (404, {"error": UNKNOWN})
-    assert bot.knowledge_bases() == ["default", "notes"] and not (bot.settings.home / "kb" / "nope").exists()
-    assert len(bot.with_kb("notes").sources()) == 1 and bot.sources() == []
+    assert assistant.knowledge_bases() == ["default", "notes"] and not (assistant.settings.home / "kb" / "nope").exists()
+    assert len(assistant.with_kb("notes").sources()) == 1 and assistant.sources() == []
 
 
 def test_the_key_is_checked_before_the_base(home_with_notes):
@@ -190,8 +190,8 @@ def test_the_key_is_checked_before_the_base(home_with_notes):
 
     from test_http import serving
 
-    bot, _ = home_with_notes
-    locked = Assistant.open(home=bot.settings.home, embedder=bot.embedder, server={"api_keys": ["k" * 24]})
+    assistant, _ = home_with_notes
+    locked = Assistant.open(home=assistant.settings.home, embedder=assistant.embedder, server={"api_keys": ["k" * 24]})
     with serving(locked) as api:
         for path in ("/kb", "/kb/nope/sources", "/kb/notes/sources"):
             assert httpx.get(f"{api}{path}", timeout=60).status_code == 401, path

@@ -26,12 +26,12 @@ CHILD = textwrap.dedent("""
         def embedded(self, n): self.embedded_chunks += n
 
     seen = Seen()
-    bot = Assistant.open(home=sys.argv[1])
-    report = bot.ingest([sys.argv[2]], progress=seen)
+    assistant = Assistant.open(home=sys.argv[1])
+    report = assistant.ingest([sys.argv[2]], progress=seen)
     # VmHWM, not ru_maxrss: Linux carries the spawning process's peak into ru_maxrss across exec, and
     # pytest's process is well over 1 GB by the time this test runs.
     peak_mb = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024
-    text = bot.document(report.sources("added")[0]).text  # read back from its pages
+    text = assistant.document(report.sources("added")[0]).text  # read back from its pages
     print(json.dumps({"report": report.to_dict(), "chunks": seen.started, "embedded": seen.embedded_chunks,
                       "peak_mb": peak_mb, "text_chars": len(text), "ends": text[-60:]}))
 """)

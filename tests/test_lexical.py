@@ -155,68 +155,68 @@ def test_merging_drops_dead_rows_and_unused_terms():
 
 # ---------------------------------------------------------------- on a real store, with the real model
 
-def _same_as_rebuilt(bot, tmp_path, label: str) -> None:
-    """The index the bot refreshed step by step, and the saved copy of it, rank as one built from scratch."""
-    rebuilt = LexicalIndex(bot.store, tmp_path / f"rebuilt-{label}")
-    reloaded = LexicalIndex(bot.store, bot.kb.lexical_dir)
+def _same_as_rebuilt(assistant, tmp_path, label: str) -> None:
+    """The index the assistant refreshed step by step, and the saved copy of it, rank as one built from scratch."""
+    rebuilt = LexicalIndex(assistant.store, tmp_path / f"rebuilt-{label}")
+    reloaded = LexicalIndex(assistant.store, assistant.kb.lexical_dir)
     reloaded._build = lambda *a: pytest.fail("the saved index must be loaded, not rebuilt")
-    sources = [r.source for r in bot.sources()][:2]
+    sources = [r.source for r in assistant.sources()][:2]
     for query in QUERIES:
         for k, only in ((3, None), (50, None), (10, sources)):
             want = rebuilt.rank(query, k, only)
-            assert bot.lexical.rank(query, k, only) == want, (label, query, k)
+            assert assistant.lexical.rank(query, k, only) == want, (label, query, k)
             assert reloaded.rank(query, k, only) == want, (label, query, k)
     words = [w for q in QUERIES for w in tokenize([q], english_stemmer())[0]]
-    assert bot.lexical.unknown(words) == rebuilt.unknown(words) == reloaded.unknown(words)
+    assert assistant.lexical.unknown(words) == rebuilt.unknown(words) == reloaded.unknown(words)
 
 
 def test_refresh_reads_only_changed_documents_and_ranks_as_a_rebuild(sample_home, make_assistant, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
-    bot = make_assistant(home=home)
-    shutil.rmtree(bot.kb.lexical_dir, ignore_errors=True)  # whatever an earlier test saved in the sample home
-    (bot.kb.lexical_dir / "bm25").mkdir(parents=True)  # an index in the format before
-    (bot.kb.lexical_dir / "ids.json").write_text("{}")
-    assert bot.ask("Who denied involvement?").hits  # the first question builds the whole index
-    assert not (bot.kb.lexical_dir / "ids.json").exists(), "the older format's files are removed"
-    assert (bot.kb.lexical_dir / MANIFEST).is_file()
+    assistant = make_assistant(home=home)
+    shutil.rmtree(assistant.kb.lexical_dir, ignore_errors=True)  # whatever an earlier test saved in the sample home
+    (assistant.kb.lexical_dir / "bm25").mkdir(parents=True)  # an index in the format before
+    (assistant.kb.lexical_dir / "ids.json").write_text("{}")
+    assert assistant.ask("Who denied involvement?").hits  # the first question builds the whole index
+    assert not (assistant.kb.lexical_dir / "ids.json").exists(), "the older format's files are removed"
+    assert (assistant.kb.lexical_dir / MANIFEST).is_file()
     read = []
-    real_iter = bot.store.iter_chunks
+    real_iter = assistant.store.iter_chunks
 
     def recording(versions=None):
         read.append(None if versions is None else dict(versions))
         return real_iter(versions)
 
-    bot.store.iter_chunks = recording
-    bot.lexical._build = lambda *a: pytest.fail("a small change must not rebuild the whole index")
-    _same_as_rebuilt(bot, tmp_path, "start")
+    assistant.store.iter_chunks = recording
+    assistant.lexical._build = lambda *a: pytest.fail("a small change must not rebuild the whole index")
+    _same_as_rebuilt(assistant, tmp_path, "start")
     read.clear()
 
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "zanzibar.txt").write_text("Zanzibar cloves are harvested twice a year, in the dry months.\n")
     (notes / "ferry.txt").write_text("The ferry leaves at nine every morning and returns at six.\n")
-    bot.ingest([notes])
-    assert bot.ask("When are Zanzibar cloves harvested?").hits[0].chunk.source.endswith("zanzibar.txt")
-    assert [sorted(v) for v in read] == [sorted(r.source for r in bot.sources() if "/notes/" in r.source)]
-    _same_as_rebuilt(bot, tmp_path, "added")
+    assistant.ingest([notes])
+    assert assistant.ask("When are Zanzibar cloves harvested?").hits[0].chunk.source.endswith("zanzibar.txt")
+    assert [sorted(v) for v in read] == [sorted(r.source for r in assistant.sources() if "/notes/" in r.source)]
+    _same_as_rebuilt(assistant, tmp_path, "added")
 
     for label, act in (("updated", lambda: (notes / "ferry.txt").write_text("The ferry now leaves at ten.\n")),
                        ("removed", lambda: (notes / "zanzibar.txt").unlink())):
         read.clear()
         act()
-        bot.ingest([notes], prune=True)
-        bot.lexical.unknown([])
-        assert read == ([{(notes / "ferry.txt").resolve().as_posix(): bot.store.committed()[
+        assistant.ingest([notes], prune=True)
+        assistant.lexical.unknown([])
+        assert read == ([{(notes / "ferry.txt").resolve().as_posix(): assistant.store.committed()[
             (notes / "ferry.txt").resolve().as_posix()]}] if label == "updated" else []), (label, read)
-        _same_as_rebuilt(bot, tmp_path, label)
+        _same_as_rebuilt(assistant, tmp_path, label)
 
     # a removal through the API, and a sample document replaced by another text under its source
     read.clear()
-    victim = next(r.source for r in bot.sources() if "/notes/" not in r.source)
-    bot.remove(victim)
-    bot.ingest_texts([(victim, "Peskov said the hackers were not Russian and the debate was absurd.")])
-    bot.lexical.unknown([])
-    assert read == [{victim: bot.store.committed()[victim]}]
-    _same_as_rebuilt(bot, tmp_path, "replaced")
-    assert bot.lexical.segments >= 2
+    victim = next(r.source for r in assistant.sources() if "/notes/" not in r.source)
+    assistant.remove(victim)
+    assistant.ingest_texts([(victim, "Peskov said the hackers were not Russian and the debate was absurd.")])
+    assistant.lexical.unknown([])
+    assert read == [{victim: assistant.store.committed()[victim]}]
+    _same_as_rebuilt(assistant, tmp_path, "replaced")
+    assert assistant.lexical.segments >= 2

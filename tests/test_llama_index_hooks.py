@@ -22,14 +22,14 @@ QUESTION = "Who denied involvement?"
 ARTICLE = "003_e2e9fd2b9c1e80fc.txt"
 
 
-def _located(bot, node) -> bool:
+def _located(assistant, node) -> bool:
     """The node's text is exactly its document's text at the node's offsets."""
     meta = node.node.metadata
-    return bot.document(meta["source"]).text[meta["start"]:meta["end"]] == node.node.get_content()
+    return assistant.document(meta["source"]).text[meta["start"]:meta["end"]] == node.node.get_content()
 
 
-def test_retriever_feeds_a_retriever_query_engine(sample_bot):
-    engine = RetrieverQueryEngine(retriever=sample_bot.as_retriever(top_k=5),
+def test_retriever_feeds_a_retriever_query_engine(sample_assistant):
+    engine = RetrieverQueryEngine(retriever=sample_assistant.as_retriever(top_k=5),
                                   response_synthesizer=get_response_synthesizer(llm=MockLLM(),
                                                                                 response_mode="compact"))
     response = engine.query(QUESTION)
@@ -40,7 +40,7 @@ def test_retriever_feeds_a_retriever_query_engine(sample_bot):
     for n in nodes:
         meta = n.node.metadata
         assert set(meta) == {"source", "title", "chunk_index", "start", "end", "dense_rank", "bm25_rank"}
-        assert _located(sample_bot, n)
+        assert _located(sample_assistant, n)
         assert (n.node.start_char_idx, n.node.end_char_idx) == (meta["start"], meta["end"])
         assert meta["dense_rank"] is not None or meta["bm25_rank"] is not None
         # The prompt names the document but leaves ranks and offsets to code.
@@ -48,23 +48,23 @@ def test_retriever_feeds_a_retriever_query_engine(sample_bot):
         assert f"source: {meta['source']}" in shown and "dense_rank" not in shown and "start:" not in shown
         assert n.node.get_content() in response.response, "every passage reached the synthesizer's prompt"
     assert len({n.node.node_id for n in nodes}) == 5
-    ids = {h.chunk.id for h in sample_bot.ask(QUESTION, top_k=5).hits}
+    ids = {h.chunk.id for h in sample_assistant.ask(QUESTION, top_k=5).hits}
     assert {n.node.node_id for n in nodes} == ids, "the same passages the assistant answers from"
 
 
-def test_retriever_keeps_to_its_sources_and_top_k(sample_bot):
-    nodes = sample_bot.as_retriever(top_k=3, sources=[ARTICLE]).retrieve(QUESTION)
+def test_retriever_keeps_to_its_sources_and_top_k(sample_assistant):
+    nodes = sample_assistant.as_retriever(top_k=3, sources=[ARTICLE]).retrieve(QUESTION)
     assert len(nodes) == 3
     assert {n.node.metadata["source"].rsplit("/", 1)[-1] for n in nodes} == {ARTICLE}
     assert nodes[0].node.ref_doc_id, "each chunk points to its document"
 
 
-def test_query_engine_behind_a_tool_answers_with_its_citations(sample_bot):
-    tool = QueryEngineTool.from_defaults(sample_bot.as_query_engine(), name="documents",
+def test_query_engine_behind_a_tool_answers_with_its_citations(sample_assistant):
+    tool = QueryEngineTool.from_defaults(sample_assistant.as_query_engine(), name="documents",
                                          description="Answers questions about the indexed news articles.")
     output = tool.call(input=QUESTION)
     response = output.raw_output
-    assert output.content == response.response == sample_bot.ask(QUESTION).text
+    assert output.content == response.response == sample_assistant.ask(QUESTION).text
     marks = sorted({int(m) for m in MARK.findall(response.response)})
     assert marks == list(range(1, len(response.source_nodes) + 1)), "every [n] is a source node, in order"
     cited = " ".join(n.node.metadata["sentence"] for n in response.source_nodes)
@@ -72,41 +72,41 @@ def test_query_engine_behind_a_tool_answers_with_its_citations(sample_bot):
     for i, n in enumerate(response.source_nodes):
         meta = n.node.metadata
         assert meta["n"] == i + 1 and meta["sentence"] in n.node.get_content()
-        assert _located(sample_bot, n)
+        assert _located(sample_assistant, n)
         assert n.node.node_id == f"{meta['chunk_id']}#{meta['n']}"
     assert response.metadata["abstained"] is False
     assert 0 < response.metadata["confidence"] <= 1 and isinstance(response.metadata["notes"], list)
 
 
-def test_query_engine_declines_without_source_nodes(sample_bot):
-    response = sample_bot.as_query_engine().query("Who won the 2016 Super Bowl?")
+def test_query_engine_declines_without_source_nodes(sample_assistant):
+    response = sample_assistant.as_query_engine().query("Who won the 2016 Super Bowl?")
     assert response.response == NOT_FOUND and response.source_nodes == []
     assert response.metadata["abstained"] is True and response.metadata["short"] is None
 
 
-def test_query_engine_with_another_answerer_and_async(sample_bot):
-    engine = sample_bot.as_query_engine(answerer="top-passage", top_k=2, sources=[ARTICLE])
+def test_query_engine_with_another_answerer_and_async(sample_assistant):
+    engine = sample_assistant.as_query_engine(answerer="top-passage", top_k=2, sources=[ARTICLE])
     response = asyncio.run(QueryEngineTool.from_defaults(engine).acall(QUESTION)).raw_output
     (node,) = response.source_nodes
-    assert node.node.metadata["source"].endswith(ARTICLE) and _located(sample_bot, node)
+    assert node.node.metadata["source"].endswith(ARTICLE) and _located(sample_assistant, node)
     assert response.metadata["confidence"] is None, "only the extractive answerer estimates it"
     with pytest.raises(ConfigError, match="^Unknown answerer 'oracle': choose one of extractive, llm, top-passage$"):
-        sample_bot.as_query_engine(answerer="oracle")
+        sample_assistant.as_query_engine(answerer="oracle")
 
 
 @pytest.mark.parametrize("query", ["", "  \n"])
-def test_an_empty_query_raises_the_assistants_one_line_error(sample_bot, query):
-    pipeline = RetrieverQueryEngine.from_args(sample_bot.as_retriever(), llm=MockLLM())
-    tool = QueryEngineTool.from_defaults(sample_bot.as_query_engine())
-    for call in (sample_bot.as_retriever().retrieve, pipeline.query, tool.call):
+def test_an_empty_query_raises_the_assistants_one_line_error(sample_assistant, query):
+    pipeline = RetrieverQueryEngine.from_args(sample_assistant.as_retriever(), llm=MockLLM())
+    tool = QueryEngineTool.from_defaults(sample_assistant.as_query_engine())
+    for call in (sample_assistant.as_retriever().retrieve, pipeline.query, tool.call):
         with pytest.raises(EmptyQuestion) as err:
             call(query)
         assert str(err.value) == EMPTY_QUESTION
 
 
 def test_an_empty_index_raises_its_one_line_error(make_assistant):
-    bot = make_assistant()
-    for call in (bot.as_retriever().retrieve, bot.as_query_engine().query):
+    assistant = make_assistant()
+    for call in (assistant.as_retriever().retrieve, assistant.as_query_engine().query):
         with pytest.raises(EmptyIndex) as err:
             call(QUESTION)
         assert str(err.value) == EMPTY_INDEX

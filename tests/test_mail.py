@@ -55,45 +55,45 @@ def test_the_attachments_are_named_and_their_bytes_kept():
 def test_supported_attachments_are_documents_cited_by_their_own_source(tmp_path, make_assistant):
     docs = tmp_path / "docs"
     box = write(docs / "figures.eml", mail(PDF, CSV, NOTE, TOOL))
-    bot = make_assistant()
-    report = bot.ingest([docs])
+    assistant = make_assistant()
+    report = assistant.ingest([docs])
     assert report.failed == []
     assert names(report, "added") == ["figures.eml", "figures.eml#crew.csv", "figures.eml#note #2.txt",
                                       "figures.eml#report.pdf"]
     assert report.skipped == (f"{box}#tool.exe",)
-    answer = bot.ask("What was the West's revenue in Q3?")
+    answer = assistant.ask("What was the West's revenue in Q3?")
     assert answer.citations[0].source == f"{box}#report.pdf" and row_line("West", "Q3") in answer.citations[0].text
     assert answer.citations[0].page == 2
-    answer = bot.ask("Who was the lighthouse keeper?")
+    answer = assistant.ask("Who was the lighthouse keeper?")
     assert answer.citations[0].source == f"{box}#crew.csv" and "Margaret Oduya" in answer.text
-    assert sorted(Path(r.source).name for r in bot.sources()) == names(report, "added")
+    assert sorted(Path(r.source).name for r in assistant.sources()) == names(report, "added")
 
 
 def test_a_mail_and_its_attachments_are_synced_as_one(tmp_path, make_assistant):
     docs = tmp_path / "docs"
     box = write(docs / "figures.eml", mail(PDF, CSV, NOTE))
     write(docs / "other.txt", b"The harbour office opens at nine.")
-    bot = make_assistant()
-    assert len(bot.ingest([docs]).sources("added")) == 5
+    assistant = make_assistant()
+    assert len(assistant.ingest([docs]).sources("added")) == 5
 
-    again = bot.ingest([docs])  # nothing is read twice
+    again = assistant.ingest([docs])  # nothing is read twice
     assert again.sources("added") == again.sources("updated") == [] and len(again.sources("unchanged")) == 5
 
     box.write_bytes(mail(CSV, ("note #2.txt", "text/plain", b"The ferry to Marram Bay leaves at eight.")))
-    changed = bot.ingest([box])  # the mail alone, not its folder: its dropped attachment goes all the same
+    changed = assistant.ingest([box])  # the mail alone, not its folder: its dropped attachment goes all the same
     assert names(changed, "updated") == ["figures.eml", "figures.eml#note #2.txt"]
     assert names(changed, "unchanged") == ["figures.eml#crew.csv"]
     assert names(changed, "removed") == ["figures.eml#report.pdf"]
-    assert "eight" in bot.ask("When does the ferry to Marram Bay leave?").text
+    assert "eight" in assistant.ask("When does the ferry to Marram Bay leave?").text
 
-    bot.remove(str(box))  # removing the mail removes its attachments
-    assert [Path(r.source).name for r in bot.sources()] == ["other.txt"]
-    assert names(bot.ingest([docs]), "added") == ["figures.eml", "figures.eml#crew.csv", "figures.eml#note #2.txt"]
+    assistant.remove(str(box))  # removing the mail removes its attachments
+    assert [Path(r.source).name for r in assistant.sources()] == ["other.txt"]
+    assert names(assistant.ingest([docs]), "added") == ["figures.eml", "figures.eml#crew.csv", "figures.eml#note #2.txt"]
 
     box.unlink()  # deleted: pruned with its folder, or named as gone (what --watch does)
-    assert names(bot.ingest([docs], gone=[box]), "removed") == ["figures.eml", "figures.eml#crew.csv",
+    assert names(assistant.ingest([docs], gone=[box]), "removed") == ["figures.eml", "figures.eml#crew.csv",
                                                                 "figures.eml#note #2.txt"]
-    assert [Path(r.source).name for r in bot.sources()] == ["other.txt"]
+    assert [Path(r.source).name for r in assistant.sources()] == ["other.txt"]
 
 
 def test_a_bad_attachment_fails_alone_with_one_line(tmp_path, make_assistant):
@@ -109,9 +109,9 @@ def test_a_bad_attachment_fails_alone_with_one_line(tmp_path, make_assistant):
 def test_a_mail_that_turns_unreadable_keeps_its_attachments(tmp_path, make_assistant):
     docs = tmp_path / "docs"
     box = write(docs / "figures.eml", mail(CSV))
-    bot = make_assistant()
-    bot.ingest([docs])
+    assistant = make_assistant()
+    assistant.ingest([docs])
     box.write_bytes(b"no headers here, only text\n")
-    report = bot.ingest([docs], prune=True)
+    report = assistant.ingest([docs], prune=True)
     assert [Path(r.source).name for r in report.failed] == ["figures.eml"] and report.sources("removed") == []
-    assert sorted(Path(r.source).name for r in bot.sources()) == ["figures.eml", "figures.eml#crew.csv"]
+    assert sorted(Path(r.source).name for r in assistant.sources()) == ["figures.eml", "figures.eml#crew.csv"]

@@ -95,13 +95,13 @@ def test_scanned_pages_are_searchable_and_cited(make_assistant, tmp_path):
     folder = tmp_path / "docs"
     write(folder / "notice.png", png(picture(LIGHTHOUSE)))
     write(folder / "scan.pdf", scanned_pdf(picture(FERRY), picture(LEDGER)))
-    bot = make_assistant()
-    report = bot.ingest([folder])
+    assistant = make_assistant()
+    report = assistant.ingest([folder])
     assert report.failed == [] and len(report.sources("added")) == 2
     for question, answer, name in [("When was the lighthouse on Gull Island built?", "1874", "notice.png"),
                                    ("When does the ferry to Marram Bay leave?", "seven", "scan.pdf"),
                                    ("Where did the salt merchants keep their ledgers?", "customs house", "scan.pdf")]:
-        reply = bot.ask(question)
+        reply = assistant.ask(question)
         assert answer in reply.text, (question, reply.text)
         assert reply.citations and Path(reply.citations[0].source).name == name
         assert answer in reply.citations[0].text

@@ -132,16 +132,16 @@ def test_a_citation_is_on_the_page_its_sentence_starts_on(tmp_path):
 # ---- through the assistant ---------------------------------------------------------------
 @pytest.fixture(scope="module")
 def paged(tmp_path_factory, embedder):
-    """(home, bot, pdf path) with a four-page report whose answer is on page 3 (page 2 is empty)."""
+    """(home, assistant, pdf path) with a four-page report whose answer is on page 3 (page 2 is empty)."""
     from assistant import Assistant
 
     docs = tmp_path_factory.mktemp("paged-docs")
     (docs / "report.pdf").write_bytes(pdf_pages(REPORT))
     (docs / "notes.txt").write_text("The canteen opens at nine. Lunch is served at noon.\n")
     home = tmp_path_factory.mktemp("paged-home")
-    bot = Assistant.open(home=home, embedder=embedder)
-    assert len(bot.ingest([docs]).sources("added")) == 2
-    return home, bot, docs / "report.pdf"
+    assistant = Assistant.open(home=home, embedder=embedder)
+    assert len(assistant.ingest([docs]).sources("added")) == 2
+    return home, assistant, docs / "report.pdf"
 
 
 def test_the_cli_cites_page_3(paged):
@@ -160,8 +160,8 @@ def test_the_cli_cites_page_3(paged):
 
 
 def test_the_native_api_and_the_openai_route_cite_page_3(paged):
-    _, bot, pdf = paged
-    with serving(bot) as url:
+    _, assistant, pdf = paged
+    with serving(assistant) as url:
         answer = httpx.post(f"{url}/ask", json={"question": QUESTION}, timeout=120).json()
         chat = httpx.post(f"{url}/v1/chat/completions", timeout=120,
                           json={"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]}).json()
@@ -176,12 +176,12 @@ def test_the_native_api_and_the_openai_route_cite_page_3(paged):
 def test_the_ui_shows_the_page_in_the_citation_and_the_viewer(paged):
     from ui import citations, panels
 
-    _, bot, pdf = paged
-    answer = bot.ask(QUESTION)
+    _, assistant, pdf = paged
+    answer = assistant.ask(QUESTION)
     html = citations.answer_html(answer, turn=1)
     assert '<span class="page">p. 3</span>' in html and 'class="ocr"' not in html
     first = answer.citations[0]
-    viewer = panels.document_html(bot.document(str(pdf)), (first.start, first.end), first.sentence_span())
+    viewer = panels.document_html(assistant.document(str(pdf)), (first.start, first.end), first.sentence_span())
     assert '<div class="meta" title="' in viewer and " · p. 3</div>" in viewer
     assert '<span class="page-mark" id="doc-page-2">p. 2 (no text)</span>' in viewer
     assert viewer.index('id="doc-page-3"') < viewer.index("Margaret Oduya") < viewer.index('id="doc-page-4"')
@@ -198,9 +198,9 @@ def test_ocr_read_chunks_are_marked(tmp_path, make_assistant, monkeypatch):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "scan.pdf").write_bytes(pdf_pages([["A typed cover page."], ["The scanned page names Ada Brook."]]))
-    bot = make_assistant(ingest={"read_timeout": 0})  # read in this process, where the patch is
-    bot.ingest([docs])
-    answer = bot.ask("Who does the scanned page name?")
+    assistant = make_assistant(ingest={"read_timeout": 0})  # read in this process, where the patch is
+    assistant.ingest([docs])
+    answer = assistant.ask("Who does the scanned page name?")
     assert answer.citations[0].ocr and answer.citations[0].page == 2
     assert answer.hits[0].chunk.ocr
     from ui import citations
@@ -224,9 +224,9 @@ def test_a_store_made_before_pages_answers_with_page_none(tmp_path, make_assista
     old = make_assistant(home=home)
     old.ingest([docs])
     monkeypatch.undo()
-    bot = Assistant.open(home=home, embedder=old.embedder)
-    answer = bot.ask(QUESTION)
+    assistant = Assistant.open(home=home, embedder=old.embedder)
+    answer = assistant.ask(QUESTION)
     assert "Margaret Oduya" in answer.citations[0].sentence
     assert (answer.citations[0].page, answer.citations[0].page_kind, answer.citations[0].location) == (None, None, "")
     assert all(h.chunk.page is None and h.chunk.page_breaks == () for h in answer.hits)
-    assert bot.sources()[0].page_count == 0
+    assert assistant.sources()[0].page_count == 0

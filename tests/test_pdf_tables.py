@@ -90,10 +90,10 @@ def test_a_pdf_table_split_into_chunks_is_cut_between_rows(tmp_path, embedder):
 def test_a_question_about_one_pdf_row_is_answered_and_cited_from_it(tmp_path, make_assistant):
     docs = tmp_path / "docs"
     write(docs / "report.pdf", report_pdf(SALES))
-    bot = make_assistant()
-    report = bot.ingest([docs])
+    assistant = make_assistant()
+    report = assistant.ingest([docs])
     assert report.sources("added") and not report.failed
-    answer = bot.ask("What was the West's revenue in Q3?")
+    answer = assistant.ask("What was the West's revenue in Q3?")
     assert not answer.abstained and row_line("West", "Q3") in answer.citations[0].text
     assert (answer.citations[0].page, answer.citations[0].page_kind) == (2, "page")
 

@@ -94,36 +94,36 @@ def test_a_file_that_parses_too_long_fails_alone_and_its_worker_is_replaced(make
     (folder / "a_notes.html").write_text(html("Harbour notes", "The harbour bridge opened in 1932."))
     (folder / "slow.pdf").write_bytes(pdf_with_text("The lighthouse keeper logged each storm."))
     (folder / "z_ledger.md").write_text("# Ledger\n\nClerks copied the ledgers each evening.\n")
-    bot = make_assistant(ingest={"read_timeout": LIMIT})
-    first = bot.ingest([folder])
+    assistant = make_assistant(ingest={"read_timeout": LIMIT})
+    first = assistant.ingest([folder])
     assert len(first.sources("added")) == 3 and first.failed == []
     before = workers()
     assert len(before) == 1, "one long-lived worker"
-    indexed = {r.source: r.sha256 for r in bot.sources()}
+    indexed = {r.source: r.sha256 for r in assistant.sources()}
 
     # The indexed PDF is overwritten with one that spins; a new PDF after it reads in the replacement worker.
     slow = folder / "slow.pdf"
     slow.write_bytes(slow_pdf())
     (folder / "z_after.pdf").write_bytes(pdf_with_text("The ferry to the island runs twice a day."))
-    report = bot.ingest([folder], prune=True)
+    report = assistant.ingest([folder], prune=True)
     assert [(r.source, r.error) for r in report.failed] == [(slow.resolve().as_posix(), SLOW_MESSAGE)]
     assert report.sources("added") == [(folder / "z_after.pdf").resolve().as_posix()]
     assert len(report.sources("unchanged")) == 2 and report.sources("removed") == []
     # Like any file that cannot be read now: its indexed version stays, even with --prune.
-    assert {r.source: r.sha256 for r in bot.sources() if r.source in indexed} == indexed
+    assert {r.source: r.sha256 for r in assistant.sources() if r.source in indexed} == indexed
     after = workers()
     assert len(after) == 1 and not after & before, "the worker that spun was killed and replaced"
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
                    for pid in before)
 
     (folder / "z_later.html").write_text(html("Ferry times", "The first ferry leaves at seven."))
-    assert bot.ingest([folder]).sources("added") == [(folder / "z_later.html").resolve().as_posix()]
+    assert assistant.ingest([folder]).sources("added") == [(folder / "z_later.html").resolve().as_posix()]
 
 
 def test_the_worker_loads_the_readers_only(make_assistant, tmp_path):
-    bot = make_assistant(ingest={"read_timeout": LIMIT})
+    assistant = make_assistant(ingest={"read_timeout": LIMIT})
     (tmp_path / "page.html").write_text(html("A page", "The harbour bridge opened in 1932."))
-    assert bot.ingest([tmp_path / "page.html"]).failed == []
+    assert assistant.ingest([tmp_path / "page.html"]).failed == []
     (worker,) = workers()
     assert "onnxruntime" in mapped(os.getpid()), "this process runs the model (the check can see a library)"
     libraries = mapped(worker)
@@ -134,14 +134,14 @@ def test_the_worker_loads_the_readers_only(make_assistant, tmp_path):
 def test_uploads_report_a_slow_file_and_keep_the_rest(make_assistant, tmp_path):
     from assistant.uploads import ingest_uploads, uploads_dir
 
-    bot = make_assistant(ingest={"read_timeout": LIMIT})
+    assistant = make_assistant(ingest={"read_timeout": LIMIT})
     slow, good = tmp_path / "tmp1", tmp_path / "tmp2"
     slow.write_bytes(slow_pdf())
     good.write_text(html("Tide tables", "High tide is at noon on Sunday."))
-    report = ingest_uploads(bot, [(slow, "slow.pdf"), (good, "tides.html")])
+    report = ingest_uploads(assistant, [(slow, "slow.pdf"), (good, "tides.html")])
     assert [(r.name, r.status, r.error) for r in report.files] == [
         ("slow.pdf", "failed", SLOW_MESSAGE), ("tides.html", "added", None)]
-    assert sorted(p.name for p in uploads_dir(bot.settings.home).iterdir() if not p.name.startswith(".")) == [
+    assert sorted(p.name for p in uploads_dir(assistant.settings.home).iterdir() if not p.name.startswith(".")) == [
         "tides.html"], "a failed upload keeps no copy"
 
 
@@ -273,10 +273,10 @@ def test_a_plain_script_ingests_pdf_and_html_without_a_main_guard(tmp_path):
     (folder / "page.html").write_text(html("Ferry times", "The first ferry leaves at seven."))
     script = tmp_path / "ask_my_docs.py"
     script.write_text("from assistant import Assistant\n"
-                      f"bot = Assistant.open(home={str(tmp_path / 'home')!r})\n"
-                      f"report = bot.ingest({str(folder)!r})\n"
+                      f"assistant = Assistant.open(home={str(tmp_path / 'home')!r})\n"
+                      f"report = assistant.ingest({str(folder)!r})\n"
                       "print(len(report.sources('added')), [f.error for f in report.failed])\n"
-                      "print(bot.ask('When does the first ferry leave?').short)\n")
+                      "print(assistant.ask('When does the first ferry leave?').short)\n")
     mark = uuid.uuid4().hex
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path,
                           env=cli_env(mark, tmp_path / "home"))

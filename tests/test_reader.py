@@ -201,6 +201,6 @@ def test_a_reader_made_by_training_can_replace_the_shipped_one(tmp_path, sample_
 
     mine = tmp_path / "mine.onnx"
     shutil.copy(SHIPPED, mine)
-    bot = Assistant.open(home=sample_home, embedder=embedder, answer={"reader": str(mine)})
-    answer = bot.ask("What did Peskov call the allegations?")
-    assert bot.answerer.reader.path == mine and not answer.abstained
+    assistant = Assistant.open(home=sample_home, embedder=embedder, answer={"reader": str(mine)})
+    answer = assistant.ask("What did Peskov call the allegations?")
+    assert assistant.answerer.reader.path == mine and not answer.abstained

@@ -117,7 +117,7 @@ def test_tags_are_read_and_a_bad_one_is_named(tmp_path):
     assert str(err.value) == f'{tmp_path / "bad.jsonl"}:1: case \'q1\': "tags" must be a list of non-empty strings'
 
 
-def test_each_tag_is_measured_alone_in_the_results_and_the_summary(tmp_path, sample_bot):
+def test_each_tag_is_measured_alone_in_the_results_and_the_summary(tmp_path, sample_assistant):
     from evals.report import summary_markdown
     from evals.results import build_results
     from evals.runner import System, run_cases
@@ -127,7 +127,7 @@ def test_each_tag_is_measured_alone_in_the_results_and_the_summary(tmp_path, sam
          "answers": ["Christiane Amanpour"], "sources": ["000_8bc013782648c3d5.txt"], "tags": ["people"]},
         {"id": "no-company", "question": "Which Russian company's servers were used for the hacks?",
          "answers": None, "tags": ["people", "decline"]}]))
-    systems = [System("assistant", sample_bot)]
+    systems = [System("assistant", sample_assistant)]
     run = run_cases(cases, systems)
     results = build_results(run, systems, name="set", kind="eval-set", target="set.jsonl", command="assistant eval",
                             started_at="now")

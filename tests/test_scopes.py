@@ -38,15 +38,15 @@ def world(tmp_path_factory, embedder):
     docs.mkdir()
     for scope in SCOPES:
         (docs / f"ingest-{scope}.txt").write_text(f"The {scope} lighthouse is painted red and white.")
-    bot = Assistant.open(home=root / "home", embedder=embedder, access=ACCESS,
+    assistant = Assistant.open(home=root / "home", embedder=embedder, access=ACCESS,
                          server={"api_keys": [ADMIN], "named_keys": KEYS, "ingest_roots": [str(docs)]},
                          ui={"users": [f"{name}:{PASSWORD}" for name in NAMES.values()]})
-    kb.create(bot.settings, "shared")
-    bot.with_kb("shared").ingest_texts([("ferry.txt", FERRY, "Ferry")])
-    app = build_app(bot)
+    kb.create(assistant.settings, "shared")
+    assistant.with_kb("shared").ingest_texts([("ferry.txt", FERRY, "Ferry")])
+    app = build_app(assistant)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               auth=bot.settings.ui.accounts())
+               auth=assistant.settings.ui.accounts())
     clients: dict[str, Client] = {}
 
     def client(scope: str) -> Client:
@@ -55,14 +55,14 @@ def world(tmp_path_factory, embedder):
         return clients[scope]
 
     try:
-        with serving(bot) as api:
+        with serving(assistant) as api:
             def call(who: str, method: str, path: str, **kwargs) -> httpx.Response:
                 key = ADMIN if who == "admin" else KEYS[NAMES.get(who, who)]
                 return httpx.request(method, f"{api}{path}", headers={"Authorization": f"Bearer {key}"},
                                      timeout=300, **kwargs)
 
             yield SimpleNamespace(api=api, call=call, admin=lambda *a, **k: call("admin", *a, **k), client=client,
-                                  docs=docs, bot=bot)
+                                  docs=docs, assistant=assistant)
     finally:
         app.close()
 
@@ -240,7 +240,7 @@ def test_the_page_offers_a_user_only_the_bases_it_may_read(world):
 
     from ui.handlers import Handlers
 
-    on = Handlers(world.bot)
+    on = Handlers(world.assistant)
     picker = on.refresh("shared", SimpleNamespace(username="stranger"))[-1]
     assert (picker.choices, picker.value, picker.visible) == ([("default", "default")], "default", False)
     with pytest.raises(gr.Error) as err:

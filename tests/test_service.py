@@ -12,14 +12,14 @@ from vectorstore.errors import unreachable
 QUESTION = "Who denied involvement?"
 
 
-def test_the_api_and_the_ui_share_the_one_service(sample_bot):
+def test_the_api_and_the_ui_share_the_one_service(sample_assistant):
     from assistant.api import create_app
     from ui.handlers import Handlers
 
-    service = Service(sample_bot)
+    service = Service(sample_assistant)
     app, handlers = create_app(service), Handlers(service)
     assert app.state.service is service and handlers.service is service and handlers.bases is service.bases
-    assert Service.of(service) is service and Service.of(sample_bot) is not service  # an Assistant gets its own
+    assert Service.of(service) is service and Service.of(sample_assistant) is not service  # an Assistant gets its own
 
 
 @pytest.mark.parametrize("asked, error, message", [
@@ -31,8 +31,8 @@ def test_the_api_and_the_ui_share_the_one_service(sample_bot):
     ({"sources": ["x\ud800.txt"]}, InvalidText, "The source filter is not valid UTF-8 text (U+D800 at character 2)"),
     ({"question": "why\udcff"}, InvalidText, "The question is not valid UTF-8 text (U+DCFF at character 4)"),
 ])
-def test_bad_input_is_one_line_from_the_service_and_changes_nothing(sample_bot, asked, error, message):
-    service = Service(sample_bot)
+def test_bad_input_is_one_line_from_the_service_and_changes_nothing(sample_assistant, asked, error, message):
+    service = Service(sample_assistant)
     before = [r.source for r in service.sources()]
     with pytest.raises(error) as caught:
         service.ask(**{"question": QUESTION, **asked})
@@ -41,12 +41,12 @@ def test_bad_input_is_one_line_from_the_service_and_changes_nothing(sample_bot, 
     assert [r.source for r in service.sources()] == before
 
 
-def test_the_service_checks_who_asks_before_it_opens_a_base(sample_bot):
+def test_the_service_checks_who_asks_before_it_opens_a_base(sample_assistant):
     from assistant.access import Principal
 
     nobody = Principal("eve", frozenset(), frozenset())
     with pytest.raises(Forbidden, match="eve may not read the knowledge base 'default'"):
-        Service(sample_bot).ask(QUESTION, who=nobody)
+        Service(sample_assistant).ask(QUESTION, who=nobody)
 
 
 def test_failure_is_the_one_status_and_line_of_every_front_end():
@@ -56,8 +56,8 @@ def test_failure_is_the_one_status_and_line_of_every_front_end():
     assert failure(Forbidden("no")).status == 403 and failure(ValueError("a bug")) is None
 
 
-def test_another_answerer_shares_the_document_cache(sample_bot):
-    other = sample_bot.with_answerer("top-passage")
-    assert other.settings.answer.kind == "top-passage" and other.answerer is not sample_bot.answerer
-    assert other._documents is sample_bot._documents and other.store is sample_bot.store
-    assert other.ask(QUESTION).citations[0].source == sample_bot.ask(QUESTION, top_k=6).hits[0].chunk.source
+def test_another_answerer_shares_the_document_cache(sample_assistant):
+    other = sample_assistant.with_answerer("top-passage")
+    assert other.settings.answer.kind == "top-passage" and other.answerer is not sample_assistant.answerer
+    assert other._documents is sample_assistant._documents and other.store is sample_assistant.store
+    assert other.ask(QUESTION).citations[0].source == sample_assistant.ask(QUESTION, top_k=6).hits[0].chunk.source

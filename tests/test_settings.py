@@ -82,9 +82,9 @@ def test_a_reader_file_that_does_not_exist_is_one_line_on_the_first_question(tmp
     from assistant import Assistant
     from vectorstore.errors import ModelError
 
-    bot = Assistant.open(home=sample_home, embedder=embedder, answer={"reader": str(tmp_path / "nope.onnx")})
+    assistant = Assistant.open(home=sample_home, embedder=embedder, answer={"reader": str(tmp_path / "nope.onnx")})
     with pytest.raises(ModelError) as err:
-        bot.ask("Who denied involvement?")
+        assistant.ask("Who denied involvement?")
     assert str(err.value).startswith("Cannot load the reader model") and "\n" not in str(err.value)
 
 

@@ -27,13 +27,13 @@ def run_cli(*args, env=None, user=None):
 
 
 def test_server_mode_ingests_and_answers(make_assistant, sample_docs, chroma_server):
-    bot = make_assistant(chroma_url=chroma_server.url)
-    assert len(bot.ingest([sample_docs]).sources("added")) == 5
-    answer = bot.ask("What did Peskov call the allegations?")
+    assistant = make_assistant(chroma_url=chroma_server.url)
+    assert len(assistant.ingest([sample_docs]).sources("added")) == 5
+    answer = assistant.ask("What did Peskov call the allegations?")
     assert "absolute nonsense" in answer.text and answer.citations
     # A second client on the same server sees the same documents.
     other = make_assistant(chroma_url=chroma_server.url)
-    assert [r.source for r in other.sources()] == [r.source for r in bot.sources()]
+    assert [r.source for r in other.sources()] == [r.source for r in assistant.sources()]
 
 
 def test_unreachable_server_is_one_clean_line(tmp_path):
@@ -67,29 +67,29 @@ def test_read_only_store_is_one_clean_line():
 
 
 def test_bm25_index_persists_and_rebuilds_only_when_stale(make_assistant, sample_docs, tmp_path):
-    bot = make_assistant(home=tmp_path / "home")
-    bot.ingest([sample_docs])
-    lexical_dir = bot.kb.lexical_dir
+    assistant = make_assistant(home=tmp_path / "home")
+    assistant.ingest([sample_docs])
+    lexical_dir = assistant.kb.lexical_dir
     assert lexical_dir == tmp_path / "home" / "bm25"  # the default knowledge base's, where it always was
-    first = LexicalIndex(bot.store, lexical_dir)
+    first = LexicalIndex(assistant.store, lexical_dir)
     assert first.rank("Peskov absolute nonsense", 3)
     assert (lexical_dir / MANIFEST).is_file()
 
-    restarted = LexicalIndex(bot.store, lexical_dir)
+    restarted = LexicalIndex(assistant.store, lexical_dir)
     restarted._build = lambda *a: pytest.fail("a restart must load the saved index, not rebuild it")
     best = restarted.rank("Peskov absolute nonsense", 3)[0][0]
-    assert "Peskov" in bot.store.chunks([best])[best].text
+    assert "Peskov" in assistant.store.chunks([best])[best].text
 
-    bot.ingest_texts([("extra/note", "Zanzibar cloves are harvested twice a year.")])
-    fresh = LexicalIndex(bot.store, lexical_dir)  # the saved index is stale now: it adds the new document
+    assistant.ingest_texts([("extra/note", "Zanzibar cloves are harvested twice a year.")])
+    fresh = LexicalIndex(assistant.store, lexical_dir)  # the saved index is stale now: it adds the new document
     fresh._build = lambda *a: pytest.fail("one new document must not rebuild the whole index")
     best = fresh.rank("Zanzibar cloves", 1)[0][0]
-    assert bot.store.chunks([best])[best].source == "extra/note"
+    assert assistant.store.chunks([best])[best].source == "extra/note"
 
 
-def test_dense_search_filters_by_source(sample_bot, embedder):
-    target = next(r.source for r in sample_bot.sources() if r.source.endswith("003_e2e9fd2b9c1e80fc.txt"))
-    hits = sample_bot.store.dense_search(embedder.embed(["denied the allegations"])[0], 5, [target])
+def test_dense_search_filters_by_source(sample_assistant, embedder):
+    target = next(r.source for r in sample_assistant.sources() if r.source.endswith("003_e2e9fd2b9c1e80fc.txt"))
+    hits = sample_assistant.store.dense_search(embedder.embed(["denied the allegations"])[0], 5, [target])
     assert hits and {h.chunk.source for h in hits} == {target}
     assert [h.dense_rank for h in hits] == list(range(1, len(hits) + 1))
 
@@ -105,10 +105,10 @@ def test_tampered_weights_are_refused(tampered_model):
     assert str(err.value) == TAMPERED.format(weights=weights, digest=digest[:12])
 
 
-def test_bm25_vocabulary_says_which_words_no_document_uses(sample_bot):
+def test_bm25_vocabulary_says_which_words_no_document_uses(sample_assistant):
     from assistant.text.terms import stem
 
-    unknown = sample_bot.lexical.unknown([stem("sanctions"), stem("denied"), stem("Peskov")])
+    unknown = sample_assistant.lexical.unknown([stem("sanctions"), stem("denied"), stem("Peskov")])
     assert unknown == {stem("sanctions")}
 
 

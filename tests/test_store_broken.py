@@ -113,32 +113,32 @@ def test_the_api_answers_503_and_health_says_the_store_is_down_until_it_is_back(
 
 
 def test_an_ingest_into_a_deleted_store_makes_a_new_one(make_assistant, tmp_path):
-    bot = make_assistant(home=tmp_path / "home")
-    bot.ingest_texts([("notes/ferry", "The ferry leaves the harbour at nine every morning.")])
+    assistant = make_assistant(home=tmp_path / "home")
+    assistant.ingest_texts([("notes/ferry", "The ferry leaves the harbour at nine every morning.")])
     shutil.rmtree(tmp_path / "home" / "chroma")
     gone = f"The store at {tmp_path / 'home' / 'chroma'} was deleted or replaced while in use"
     with pytest.raises(StoreUnavailable, match=f"^{re.escape(gone)}"):
-        bot.store.check()
+        assistant.store.check()
     with pytest.raises(StoreUnavailable, match=f"^{re.escape(gone)}"):
-        bot.ask("When does the ferry leave?")
-    report = bot.ingest_texts([("notes/zorblat", "The zorblat festival is held every March.")])
-    assert report.sources("added") == ["notes/zorblat"] and [r.source for r in bot.sources()] == ["notes/zorblat"]
-    bot.store.check()
-    assert bot.ask("When is the zorblat festival held?").citations[0].source == "notes/zorblat"
+        assistant.ask("When does the ferry leave?")
+    report = assistant.ingest_texts([("notes/zorblat", "The zorblat festival is held every March.")])
+    assert report.sources("added") == ["notes/zorblat"] and [r.source for r in assistant.sources()] == ["notes/zorblat"]
+    assistant.store.check()
+    assert assistant.ask("When is the zorblat festival held?").citations[0].source == "notes/zorblat"
 
 
 def test_a_corrupt_store_is_one_line_and_a_bug_stays_a_bug(make_assistant, tmp_path):
     from chromadb.errors import InvalidArgumentError
 
-    bot = make_assistant(home=tmp_path / "home")
-    bot.ingest_texts([("notes/ferry", "The ferry leaves the harbour at nine every morning.")])
+    assistant = make_assistant(home=tmp_path / "home")
+    assistant.ingest_texts([("notes/ferry", "The ferry leaves the harbour at nine every morning.")])
     with pytest.raises(InvalidArgumentError):  # a wrong call is not the store failing: never StoreUnavailable
-        bot.store._connection.chunks.get(where={"$bogus": 1})
+        assistant.store._connection.chunks.get(where={"$bogus": 1})
     db = tmp_path / "home" / "chroma" / "chroma.sqlite3"
     with open(db, "r+b") as fh:  # the header overwritten: what a bad disk or a stray write leaves
         fh.write(b"\0" * 4096)
     failed = f"The store at {db.parent} failed: file is not a database"
-    for call in (bot.store.check, bot.sources, lambda: bot.ingest_texts([("notes/more", "The ferry is late.")])):
+    for call in (assistant.store.check, assistant.sources, lambda: assistant.ingest_texts([("notes/more", "The ferry is late.")])):
         with pytest.raises(StoreUnavailable) as err:
             call()
         assert failed in str(err.value)

@@ -30,18 +30,18 @@ class Counting:
         return counted
 
 
-def counted(bot) -> collections.Counter:
+def counted(assistant) -> collections.Counter:
     calls: collections.Counter = collections.Counter()
-    connection = bot.store._connection
+    connection = assistant.store._connection
     connection.chunks = Counting(connection.chunks, "chunks", calls)
     connection.docs = Counting(connection.docs, "documents", calls)
     return calls
 
 
 @pytest.fixture
-def fresh_home(sample_home, sample_bot, tmp_path):
+def fresh_home(sample_home, sample_assistant, tmp_path):
     """A copy of the sample home (its BM25 index saved): a store path no Store of this process has read yet."""
-    sample_bot.lexical.unknown([])  # builds and saves the BM25 index, as the first question after ingest does
+    sample_assistant.lexical.unknown([])  # builds and saves the BM25 index, as the first question after ingest does
     home = tmp_path / "home"
     shutil.copytree(sample_home, home)
     return home
@@ -56,23 +56,23 @@ def slow_machine(monkeypatch):
 
 
 def test_a_cold_question_makes_at_most_3_store_calls(fresh_home, make_assistant, slow_machine):
-    bot = make_assistant(home=fresh_home)
-    calls = counted(bot)
-    answer = bot.ask(SIMPLE)
+    assistant = make_assistant(home=fresh_home)
+    calls = counted(assistant)
+    answer = assistant.ask(SIMPLE)
     assert not answer.abstained
     # the committed map and generation (1 listing), the dense search, the cited documents' texts
     assert sum(calls.values()) <= MAX_CALLS_PER_QUESTION, dict(calls)
     calls.clear()
-    bot.ask(SIMPLE)
+    assistant.ask(SIMPLE)
     assert sum(calls.values()) <= 1, dict(calls)  # warm: only the dense search
 
 
 def test_generation_is_read_once_per_question_with_second_looks(fresh_home, make_assistant, slow_machine):
-    bot = make_assistant(home=fresh_home)
-    calls = counted(bot)
+    assistant = make_assistant(home=fresh_home)
+    calls = counted(assistant)
     for question in ("Who denied involvement?", "Who is Sergey Markov?", "When was the hack revealed?"):
         calls.clear()
-        answer = bot.ask(question)
+        answer = assistant.ask(question)
         searches = calls["chunks.query"]  # 1 + the answerer's second looks
         # at most one listing, then per retrieval a dense search and one read of documents not seen yet
         # (never the ~10 generation reads of before): 3 for a question with no second look
@@ -149,46 +149,46 @@ def test_on_a_chroma_server_each_question_reads_the_generation_once(chroma_serve
     assert any("zebra" in h.chunk.text and h.dense_rank for h in hits)  # the very next question
 
 
-def test_retrieve_equals_fusing_the_full_lists(sample_bot):
+def test_retrieve_equals_fusing_the_full_lists(sample_assistant):
     """Fetching only the fused top k's chunks that dense did not return gives fuse() on the full lists, chunk for chunk."""
     from assistant.retrieval import fuse
 
-    retriever, s = sample_bot.retriever, sample_bot.settings.retrieval
+    retriever, s = sample_assistant.retriever, sample_assistant.settings.retrieval
     for query in ("Who denied involvement?", "Peskov allegations absurd", "debate election hack",
                   "What did Markov say about WikiLeaks?", "zzzz unknownword"):
-        emb = sample_bot.embedder.embed([query])[0]
+        emb = sample_assistant.embedder.embed([query])[0]
         for k in (1, 6, 20):
-            dense = sample_bot.store.dense_search(emb, max(s.dense_k, k))
-            ranked = sample_bot.lexical.rank(query, max(s.bm25_k, k))
-            want = fuse(dense, ranked, sample_bot.lexical.rare(query, s.rare_term_chunks), k, s)[:k]
+            dense = sample_assistant.store.dense_search(emb, max(s.dense_k, k))
+            ranked = sample_assistant.lexical.rank(query, max(s.bm25_k, k))
+            want = fuse(dense, ranked, sample_assistant.lexical.rare(query, s.rare_term_chunks), k, s)[:k]
             got = retriever.retrieve(query, emb, k)
             assert [(h.chunk.id, round(h.score, 9), h.dense_rank, h.bm25_rank, h.bm25_score) for h in got] == \
                    [(r.id, round(r.score, 9), r.dense_rank, r.bm25_rank, r.bm25_score) for r in want], (query, k)
-            chunks = sample_bot.store.chunks([r.id for r in want])
+            chunks = sample_assistant.store.chunks([r.id for r in want])
             assert [h.chunk for h in got] == [chunks[r.id] for r in want]
 
 
 def test_after_its_own_ingest_or_remove_a_process_lists_no_documents(fresh_home, make_assistant, slow_machine, tmp_path):
     """This process's own commit is applied to its map of committed documents: the next question lists nothing
     (at 100k chunks the listing took seconds), and the map is what a listing gives."""
-    bot = make_assistant(home=fresh_home)
-    bot.ask(SIMPLE)
+    assistant = make_assistant(home=fresh_home)
+    assistant.ask(SIMPLE)
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "zorblat.txt").write_text("The zorblat festival is held every March in Quentinville.\n")
     zorblat = (notes / "zorblat.txt").resolve().as_posix()
     listed = []
-    real = bot.store._documents.listing
-    bot.store._documents.listing = lambda: listed.append(1) or real()
+    real = assistant.store._documents.listing
+    assistant.store._documents.listing = lambda: listed.append(1) or real()
 
     def listing() -> tuple[dict, int]:
         records = real()[0]
         return {r.source: r.sha256 for r in records}, sum(r.chunks for r in records)
 
-    bot.ingest([notes])
-    hits = bot.ask("When is the zorblat festival held?").hits
+    assistant.ingest([notes])
+    hits = assistant.ask("When is the zorblat festival held?").hits
     assert hits[0].chunk.source == zorblat and hits[0].dense_rank and hits[0].bm25_rank
-    bot.remove(zorblat)
-    assert not any(h.chunk.source == zorblat for h in bot.ask("When is the zorblat festival held?").hits)
+    assistant.remove(zorblat)
+    assert not any(h.chunk.source == zorblat for h in assistant.ask("When is the zorblat festival held?").hits)
     assert not listed
-    assert (bot.store.committed(), bot.store._generations.visible) == listing()
+    assert (assistant.store.committed(), assistant.store._generations.visible) == listing()

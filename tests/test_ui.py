@@ -116,8 +116,8 @@ def test_theme_loads_no_web_fonts():
 
 
 # ---- the app and its handlers ------------------------------------------------------------
-def test_build_app_returns_unlaunched_blocks(sample_bot):
-    app = build_app(sample_bot)
+def test_build_app_returns_unlaunched_blocks(sample_assistant):
+    app = build_app(sample_assistant)
     assert isinstance(app, gr.Blocks) and not app.is_running
     assert app.title == welcome.TITLE and "Docs Assistant" in app.title
     assert not app.analytics_enabled
@@ -125,8 +125,8 @@ def test_build_app_returns_unlaunched_blocks(sample_bot):
     assert (slider.minimum, slider.maximum) == (1, TOP_K_MAX)  # the bounds of [retrieval] top_k, not a cap of its own
 
 
-def test_empty_message_is_not_sent(sample_bot):
-    on = Handlers(sample_bot)
+def test_empty_message_is_not_sent(sample_assistant):
+    on = Handlers(sample_assistant)
     for empty in ("", "   ", "\n\t", None):
         with pytest.raises(gr.Error) as caught:
             on.accept(empty)
@@ -136,8 +136,8 @@ def test_empty_message_is_not_sent(sample_bot):
     assert on.accept("  Who denied involvement? ") == ("", "Who denied involvement?")
 
 
-def test_a_turn_streams_then_keeps_history_for_follow_ups(sample_bot):
-    on = Handlers(sample_bot)
+def test_a_turn_streams_then_keeps_history_for_follow_ups(sample_assistant):
+    on = Handlers(sample_assistant)
     updates = _drain(on.respond("Who denied involvement?", [], [], [], 6, None, "extractive"))
     assert "Searching your documents" in updates[0][0][-1]["content"]
     messages, history, answers, why, viewer, thread, note = updates[-1]
@@ -169,10 +169,10 @@ class _Broken:
      "Cannot reach the Chroma server at http://127.0.0.1:1"),
     (RuntimeError("secret internals"), "Something went wrong while answering (RuntimeError)"),
 ])
-def test_answerer_failure_is_a_readable_message_and_the_chat_goes_on(sample_bot, exc, shown):
-    on = Handlers(sample_bot)
-    key = (sample_bot.kb.name, sample_bot.settings.answer.kind)
-    on.bases._views[key] = _Broken(sample_bot, exc)
+def test_answerer_failure_is_a_readable_message_and_the_chat_goes_on(sample_assistant, exc, shown):
+    on = Handlers(sample_assistant)
+    key = (sample_assistant.kb.name, sample_assistant.settings.answer.kind)
+    on.bases._views[key] = _Broken(sample_assistant, exc)
     updates = _drain(on.respond("Who denied involvement?", [], [], []))
     html = updates[-2][0][-1]["content"]
     assert shown in html and 'role="alert"' in html
@@ -184,68 +184,68 @@ def test_answerer_failure_is_a_readable_message_and_the_chat_goes_on(sample_bot,
 
 
 def test_empty_store_explains_how_to_add_documents(make_assistant):
-    bot = make_assistant()
-    on = Handlers(bot)
+    assistant = make_assistant()
+    on = Handlers(assistant)
     html = _drain(on.respond("Who denied involvement?", [], [], []))[-2][0][-1]["content"]
     assert "Nothing is indexed yet" in html and "Error" not in html
     header, sources, _, _, chat, picker = on.refresh()
     assert "No documents indexed yet" in header and "assistant ingest PATH" in sources
     assert picker.choices == [("default", "default")] and not picker.visible  # one knowledge base: no picker
-    assert isinstance(build_app(bot), gr.Blocks)
+    assert isinstance(build_app(assistant), gr.Blocks)
 
 
-def test_open_link_only_shows_indexed_documents(sample_bot):
-    on = Handlers(sample_bot)
-    source = sample_bot.sources()[0].source
+def test_open_link_only_shows_indexed_documents(sample_assistant):
+    on = Handlers(sample_assistant)
+    source = sample_assistant.sources()[0].source
     html = on.open(gr.EventData(None, {"link": citations.open_link(source, 0, 50)[1:]}))[0]
     assert 'class="passage"' in html and "doc-text" in html
     html = on.open(gr.EventData(None, {"link": "open=%2Fetc%2Fpasswd"}))[0]
     assert "no longer indexed" in html and "root:" not in html
 
 
-def test_settings_passages_and_source_filter_reach_the_answerer(sample_bot):
-    on = Handlers(sample_bot)
-    only = next(r.source for r in sample_bot.sources() if r.source.endswith("001_0c9caba1aff1c6c0.txt"))
+def test_settings_passages_and_source_filter_reach_the_answerer(sample_assistant):
+    on = Handlers(sample_assistant)
+    only = next(r.source for r in sample_assistant.sources() if r.source.endswith("001_0c9caba1aff1c6c0.txt"))
     answers = _drain(on.respond("Who denied involvement?", [], [], [], 2, [only], None))[-1][2]
     assert len(answers[0].hits) <= 2 and {h.chunk.source for h in answers[0].hits} == {only}
 
 
-def test_answerer_choice_switches_the_answerer(sample_bot):
+def test_answerer_choice_switches_the_answerer(sample_assistant):
     from assistant.access import EVERYTHING
 
-    on = Handlers(sample_bot)
+    on = Handlers(sample_assistant)
     top = on.bases.get(kind="top-passage", who=EVERYTHING)
-    assert top is not sample_bot and top.store is sample_bot.store
+    assert top is not sample_assistant and top.store is sample_assistant.store
     answer = top.ask("Who denied involvement?")
     assert answer.citations[0].sentence == answer.citations[0].text  # the baseline cites whole passages
 
 
 def test_remove_deletes_an_uploaded_copy(make_assistant, tmp_path):
-    bot = make_assistant()
+    assistant = make_assistant()
     src = tmp_path / "zorblat.txt"
     src.write_text(ZORB)
-    [added] = ingest_uploads(bot, [(src, "zorblat.txt")]).files
-    line = Handlers(bot).remove(added.source)[0]
+    [added] = ingest_uploads(assistant, [(src, "zorblat.txt")]).files
+    line = Handlers(assistant).remove(added.source)[0]
     assert "removed" in line and not Path(added.source).exists() and src.exists()
-    assert bot.sources() == []
+    assert assistant.sources() == []
 
 
 def test_upload_handler_returns_per_file_results(make_assistant, tmp_path):
-    bot = make_assistant()
+    assistant = make_assistant()
     good, bad = tmp_path / "zorblat.txt", tmp_path / "x.exe"
     good.write_text(ZORB)
     bad.write_bytes(b"MZ")
-    out = Handlers(bot).upload([str(good), str(bad)], progress=lambda *a, **k: None)
+    out = Handlers(assistant).upload([str(good), str(bad)], progress=lambda *a, **k: None)
     assert out[0] is None  # the drop zone is emptied for the next files
     assert 'class="added"' in out[1] and 'class="failed"' in out[1] and "unsupported file type" in out[1]
     assert "1 document" in out[2]
 
 
-def test_launch_defaults_refuse_big_uploads_and_keep_the_look(sample_bot, monkeypatch):
+def test_launch_defaults_refuse_big_uploads_and_keep_the_look(sample_assistant, monkeypatch):
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, *a, **k: seen.update(k))
-    build_app(sample_bot).launch(prevent_thread_lock=True)
-    assert seen["max_file_size"] == max_upload_bytes(sample_bot.settings) == 25 * 1024 * 1024
+    build_app(sample_assistant).launch(prevent_thread_lock=True)
+    assert seen["max_file_size"] == max_upload_bytes(sample_assistant.settings) == 25 * 1024 * 1024
     assert seen["css"] == style.CSS
     assert seen["theme"].font == style.theme().font
 
@@ -253,10 +253,10 @@ def test_launch_defaults_refuse_big_uploads_and_keep_the_look(sample_bot, monkey
 def test_the_knowledge_base_picker_moves_the_chat_sources_and_uploads(make_assistant, tmp_path):
     from assistant import kb
 
-    bot = make_assistant()
-    bot.ingest_texts([("ferry.txt", "The Quentinville ferry leaves the harbour at nine every morning.", "Ferry")])
-    kb.create(bot.settings, "notes")
-    on = Handlers(bot)
+    assistant = make_assistant()
+    assistant.ingest_texts([("ferry.txt", "The Quentinville ferry leaves the harbour at nine every morning.", "Ferry")])
+    kb.create(assistant.settings, "notes")
+    on = Handlers(assistant)
     picker = on.refresh()[-1]
     assert picker.visible and picker.choices == [("default", "default"), ("notes", "notes")] and \
         picker.value == "default"
@@ -267,9 +267,9 @@ def test_the_knowledge_base_picker_moves_the_chat_sources_and_uploads(make_assis
     dropped = tmp_path / "zorblat.txt"
     dropped.write_text(ZORB)
     out = on.upload([str(dropped)], "notes", progress=lambda *a, **k: None)
-    copy = bot.settings.home / "kb" / "notes" / "uploads" / "zorblat.txt"
+    copy = assistant.settings.home / "kb" / "notes" / "uploads" / "zorblat.txt"
     assert 'class="added"' in out[1] and "1 document" in out[2] and copy.read_text() == ZORB
-    assert [r.source for r in bot.sources()] == ["ferry.txt"]  # the default base did not get it
+    assert [r.source for r in assistant.sources()] == ["ferry.txt"]  # the default base did not get it
     answer = _drain(on.respond("When is the zorblat festival held?", [], [], [], None, None, None, "notes"))[-1][2][0]
     assert "March" in answer.text and answer.citations[0].source == copy.as_posix()
     html = on.open(gr.EventData(None, {"link": citations.open_link(copy.as_posix(), 0, 10)[1:]}), "notes")[0]
@@ -277,7 +277,7 @@ def test_the_knowledge_base_picker_moves_the_chat_sources_and_uploads(make_assis
     assert "no longer indexed" in on.open(gr.EventData(None, {"link": "open=ferry.txt"}), "notes")[0]
     assert "removed" in on.remove(copy.as_posix(), "notes")[0] and not copy.exists()
 
-    kb.delete(bot.settings, "notes")  # by another process, say: the page still shows it
+    kb.delete(assistant.settings, "notes")  # by another process, say: the page still shows it
     html = _drain(on.respond("When is the zorblat festival held?", [], [], [], None, None, None, "notes"))[-2][0]
     assert "The knowledge base &#x27;notes&#x27; no longer exists" in html[-1]["content"]
     assert "Traceback" not in str(html)

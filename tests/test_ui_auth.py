@@ -44,17 +44,17 @@ def test_users_from_the_environment(monkeypatch, tmp_path):
             Settings.load(home=tmp_path)
 
 
-def test_launch_passes_the_users_to_gradio(sample_bot, sample_home, embedder, monkeypatch):
+def test_launch_passes_the_users_to_gradio(sample_assistant, sample_home, embedder, monkeypatch):
     import ui
     from assistant import Assistant, ConfigError
 
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, *a, **k: seen.update(k))
-    ui.launch(sample_bot, prevent_thread_lock=True)
+    ui.launch(sample_assistant, prevent_thread_lock=True)
     assert seen["auth"] is None and seen["server_name"] == "127.0.0.1"
     with pytest.raises(ConfigError, match="^Refusing to serve the chat UI on 0.0.0.0 without a login"):
-        ui.launch(sample_bot, host="0.0.0.0")
-    ui.launch(sample_bot, host="0.0.0.0", insecure=True, prevent_thread_lock=True)
+        ui.launch(sample_assistant, host="0.0.0.0")
+    ui.launch(sample_assistant, host="0.0.0.0", insecure=True, prevent_thread_lock=True)
     assert seen["auth"] is None and seen["server_name"] == "0.0.0.0"
     locked = Assistant.open(home=sample_home, embedder=embedder, ui={"users": ["alice:secret", "bob:a:b"]})
     ui.launch(locked, host="0.0.0.0", prevent_thread_lock=True)

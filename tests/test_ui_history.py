@@ -33,9 +33,9 @@ def _like(index, liked):
 
 @pytest.fixture
 def zorb(make_assistant):
-    bot = make_assistant()
-    bot.ingest_texts([("zorblat.txt", ZORB, "Zorblat")])
-    return bot
+    assistant = make_assistant()
+    assistant.ingest_texts([("zorblat.txt", ZORB, "Zorblat")])
+    return assistant
 
 
 def test_an_answered_turn_is_saved_and_reopens_with_its_history(sample_home, embedder, tmp_path):
@@ -67,8 +67,8 @@ def test_an_answered_turn_is_saved_and_reopens_with_its_history(sample_home, emb
     assert len(page.bases.history.conversations(LOCAL)) == 1
 
 
-def test_answer_round_trips_through_its_json(sample_bot):
-    answer = sample_bot.ask("Who denied involvement?")
+def test_answer_round_trips_through_its_json(sample_assistant):
+    answer = sample_assistant.ask("Who denied involvement?")
     assert Answer.from_dict(json.loads(json.dumps(answer.to_dict()))) == answer
 
 

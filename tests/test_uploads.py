@@ -40,10 +40,10 @@ def test_upload_names_never_escape_the_uploads_folder(tmp_path):
 
 
 def test_ingest_uploads_reports_each_file_and_loses_nothing(make_assistant, tmp_path):
-    bot = make_assistant()
+    assistant = make_assistant()
     keep = tmp_path / "keep.txt"
     keep.write_text("The lighthouse keeper of Varnholm collects blue glass bottles.")
-    bot.ingest([keep])
+    assistant.ingest([keep])
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     good = incoming / "zorblat.txt"
@@ -58,14 +58,14 @@ def test_ingest_uploads_reports_each_file_and_loses_nothing(make_assistant, tmp_
 
     empty = incoming / "empty.md"
     empty.touch()
-    report = ingest_uploads(bot, [(good, "../../zorblat.txt"), (exe, "tool.exe"), (pdf, "broken.pdf"),
+    report = ingest_uploads(assistant, [(good, "../../zorblat.txt"), (exe, "tool.exe"), (pdf, "broken.pdf"),
                                   (big, "huge.txt"), (empty, "empty.md")])
     results = report.files
 
     by_name = {r.name: r for r in results}
     assert [r.name for r in results] == ["zorblat.txt", "tool.exe", "broken.pdf", "huge.txt", "empty.md"]
     assert by_name["zorblat.txt"].status == "added"
-    assert by_name["zorblat.txt"].source == (uploads_dir(bot.settings.home).resolve() / "zorblat.txt").as_posix()
+    assert by_name["zorblat.txt"].source == (uploads_dir(assistant.settings.home).resolve() / "zorblat.txt").as_posix()
     assert by_name["tool.exe"].status == "failed" and "unsupported file type '.exe'" in by_name["tool.exe"].error
     assert by_name["broken.pdf"].status == "failed" and "not a valid PDF" in by_name["broken.pdf"].error
     assert by_name["huge.txt"].status == "failed"
@@ -76,54 +76,54 @@ def test_ingest_uploads_reports_each_file_and_loses_nothing(make_assistant, tmp_
     assert data["added"] == [by_name["zorblat.txt"].source] and data["chunks"] == by_name["zorblat.txt"].chunks
     assert [f["source"] for f in data["failed"]] == ["tool.exe", "broken.pdf", "huge.txt", "empty.md"]
     assert [f["name"] for f in data["files"]] == [r.name for r in results] and data["removed"] == []
-    indexed = {r.source for r in bot.sources()}
+    indexed = {r.source for r in assistant.sources()}
     assert indexed == {keep.resolve().as_posix(), by_name["zorblat.txt"].source}
     # refused and failed files leave nothing behind in the uploads folder
-    assert sorted(p.name for p in uploads_dir(bot.settings.home).iterdir() if not p.name.startswith(".")) == \
+    assert sorted(p.name for p in uploads_dir(assistant.settings.home).iterdir() if not p.name.startswith(".")) == \
         ["zorblat.txt"]
-    assert "March" in bot.ask("When is the zorblat festival held?").text
+    assert "March" in assistant.ask("When is the zorblat festival held?").text
 
 
 def test_a_failed_reupload_keeps_the_earlier_version(make_assistant, tmp_path):
-    bot = make_assistant()
+    assistant = make_assistant()
     first = tmp_path / "notes.txt"
     first.write_text(ZORB)
-    [added] = ingest_uploads(bot, [(first, "notes.txt")]).files
+    [added] = ingest_uploads(assistant, [(first, "notes.txt")]).files
     again = tmp_path / "again" / "notes.txt"
     again.parent.mkdir()
     again.write_bytes(b"")  # empty: fails to ingest
 
-    [result] = ingest_uploads(bot, [(again, "notes.txt")]).files
+    [result] = ingest_uploads(assistant, [(again, "notes.txt")]).files
 
     assert result.status == "failed" and "empty" in result.error
     assert Path(added.source).read_text() == ZORB  # the copy on disk is the earlier one again
-    assert [r.source for r in bot.sources()] == [added.source]
+    assert [r.source for r in assistant.sources()] == [added.source]
 
 
 # ---- uploads: duplicate and long names, runs that died ------------------------------------
 def test_two_uploads_with_one_name_are_not_silently_merged(make_assistant, tmp_path):
-    bot = make_assistant()
+    assistant = make_assistant()
     first, second, third = (tmp_path / str(n) for n in range(3))
     for folder in (first, second, third):
         folder.mkdir()
     (first / "x.txt").write_text(ZORB)
     (second / "x.txt").write_text("The Quentinville ferry leaves at nine.")
     (third / "x.txt").write_text("A third note about the harbour.")
-    results = ingest_uploads(bot, [(first / "x.txt", "x.txt"), (second / "x.txt", "x.txt"),
+    results = ingest_uploads(assistant, [(first / "x.txt", "x.txt"), (second / "x.txt", "x.txt"),
                                    (third / "x.txt", "notes/x.txt")]).files
     assert [(r.name, r.status) for r in results] == [("x.txt", "added"), ("x.txt", "failed"), ("x.txt", "failed")]
     assert results[1].error == ("x.txt: another file in this drop (x.txt) is also stored as x.txt; upload this one "
                                 "on its own or rename it, so neither overwrites the other")
     assert Path(results[0].source).read_text() == ZORB
-    assert [r.source for r in bot.sources()] == [results[0].source]
+    assert [r.source for r in assistant.sources()] == [results[0].source]
 
 
 def test_a_name_too_long_for_the_file_system_is_shortened(make_assistant, tmp_path):
-    bot = make_assistant()
+    assistant = make_assistant()
     src = tmp_path / "note.txt"
     src.write_text(ZORB)
     name = "漢" * 300 + ".txt"  # 903 bytes: the file system allows 255
-    [result] = ingest_uploads(bot, [(src, name)]).files
+    [result] = ingest_uploads(assistant, [(src, name)]).files
     assert result.status == "added", result.error
     stored = Path(result.source).name
     assert stored.endswith(".txt") and stored.startswith("漢") and len(stored.encode()) <= 200
@@ -138,22 +138,22 @@ def test_removing_an_upload_deletes_its_copy_from_every_front_end(make_assistant
     from support import clean_env
     from test_http import serving
 
-    bot = make_assistant()
+    assistant = make_assistant()
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     for name, text in (("zorblat.txt", ZORB), ("ferry.txt", "The ferry leaves the harbour at nine every morning.")):
         (incoming / name).write_text(text)
-    report = ingest_uploads(bot, [(incoming / "zorblat.txt", "zorblat.txt"), (incoming / "ferry.txt", "ferry.txt")])
+    report = ingest_uploads(assistant, [(incoming / "zorblat.txt", "zorblat.txt"), (incoming / "ferry.txt", "ferry.txt")])
     copies = [Path(r.source) for r in report.files]
     assert all(copy.is_file() for copy in copies)
-    with serving(bot) as api:  # the HTTP API
+    with serving(assistant) as api:  # the HTTP API
         removed = httpx.delete(f"{api}/documents/zorblat.txt", timeout=60)
         assert (removed.status_code, removed.json()) == (200, {"removed": copies[0].as_posix()})
     assert not copies[0].exists() and copies[1].is_file()
-    cli = subprocess.run([str(Path(sys.executable).parent / "assistant"), "--home", str(bot.settings.home), "remove",
+    cli = subprocess.run([str(Path(sys.executable).parent / "assistant"), "--home", str(assistant.settings.home), "remove",
                           "ferry.txt"], capture_output=True, text=True, env=clean_env(), timeout=300)
     assert (cli.returncode, cli.stdout) == (0, f"removed {copies[1].as_posix()}\n"), cli.stderr  # the CLI
-    assert not copies[1].exists() and bot.sources() == []
+    assert not copies[1].exists() and assistant.sources() == []
     assert (incoming / "zorblat.txt").is_file(), "a file that is not the uploads folder's own copy stays"
 
 
@@ -179,13 +179,13 @@ def test_uploads_of_a_run_that_died_are_cleaned_up(make_assistant, tmp_path):
     import sys
 
     home = tmp_path / "home"
-    bot = make_assistant(home=home)
+    assistant = make_assistant(home=home)
     v1, v2, fresh, other = (tmp_path / name for name in ("v1.txt", "v2.txt", "fresh.txt", "other.txt"))
     v1.write_text(ZORB)
     v2.write_text("A second version of the notes that never got indexed.")
     fresh.write_text("A new upload the dying run never indexed.")
     other.write_text("The lighthouse keeper of Varnholm collects blue glass bottles.")
-    [notes] = ingest_uploads(bot, [(v1, "notes.txt")]).files
+    [notes] = ingest_uploads(assistant, [(v1, "notes.txt")]).files
 
     child = subprocess.run([sys.executable, "-c", DIE_MID_UPLOAD, str(home), str(v2), str(fresh)],
                            capture_output=True, text=True, timeout=300,
@@ -194,12 +194,12 @@ def test_uploads_of_a_run_that_died_are_cleaned_up(make_assistant, tmp_path):
     folder = uploads_dir(home)
     assert (folder / "fresh.txt").exists() and (folder / "notes.txt").read_text() != ZORB  # what the crash left
 
-    [added] = ingest_uploads(bot, [(other, "other.txt")]).files
+    [added] = ingest_uploads(assistant, [(other, "other.txt")]).files
     assert added.status == "added"
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["notes.txt", "other.txt"]
     assert Path(notes.source).read_text() == ZORB  # the indexed version is the one on disk again
     assert list((folder / ".incoming").iterdir()) == []
-    assert sorted(r.source for r in bot.sources()) == sorted([notes.source, added.source])
+    assert sorted(r.source for r in assistant.sources()) == sorted([notes.source, added.source])
 
 
 # ---- the strict check POST /documents makes before anything is copied ------------------------

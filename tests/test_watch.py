@@ -93,8 +93,8 @@ def reader(tmp_path, embedder):
     from assistant import Assistant
 
     def indexed() -> dict[str, tuple[str, int, str]]:
-        bot = Assistant.open(home=tmp_path / "home", embedder=embedder)
-        records = bot.store.documents_text([r.source for r in bot.sources()])
+        assistant = Assistant.open(home=tmp_path / "home", embedder=embedder)
+        records = assistant.store.documents_text([r.source for r in assistant.sources()])
         return {Path(s).name: (r.sha256, r.chunks, r.text) for s, r in records.items()}
 
     return indexed
@@ -175,13 +175,13 @@ def test_a_slowly_written_file_is_never_indexed_half(tmp_path, watch, reader):
     assert reader()["slow.txt"][2] == text
 
 
-def whole_or_absent(indexed: dict, folder: Path, bot) -> None:
+def whole_or_absent(indexed: dict, folder: Path, assistant) -> None:
     """Each indexed document is its file's current version with every chunk it claims, and no other chunk shows."""
     for name, (digest, chunks, _) in indexed.items():
         assert digest == sha(folder / name)
         assert chunks > 0
     visible = {}
-    for chunk in bot.store.iter_chunks():
+    for chunk in assistant.store.iter_chunks():
         visible[Path(chunk.source).name] = visible.get(Path(chunk.source).name, 0) + 1
     assert visible == {name: chunks for name, (_, chunks, _) in indexed.items()}
 
@@ -224,7 +224,7 @@ def test_a_busy_store_is_tried_again(make_assistant, tmp_path):
     folder = tmp_path / "busy"
     folder.mkdir()
     (folder / "first.txt").write_text(BRIDGE)
-    bot = make_assistant(ingest={"watch_settle": 0.3})
+    assistant = make_assistant(ingest={"watch_settle": 0.3})
     lines: list[str] = []
     deadline = time.time() + DEADLINE
 
@@ -232,13 +232,13 @@ def test_a_busy_store_is_tried_again(make_assistant, tmp_path):
         while sum(line.startswith(start) for line in lines) < count and time.time() < deadline:
             time.sleep(0.1)
 
-    with watching(bot, [folder], say=lines.append) as watcher:
+    with watching(assistant, [folder], say=lines.append) as watcher:
         wait_for("synced: 1 added")  # the first sync is over: the store is free
-        with bot.store.writer():  # another ingest holds the store
+        with assistant.store.writer():  # another ingest holds the store
             (folder / "ferry.txt").write_text(FERRY)
             wait_for("not synced yet: Another ingest")
         wait_for("synced: 1 added", count=2)
-    assert sorted(Path(r.source).name for r in bot.sources()) == ["ferry.txt", "first.txt"], lines
+    assert sorted(Path(r.source).name for r in assistant.sources()) == ["ferry.txt", "first.txt"], lines
     assert watcher.syncs == 2 and lines[-1].startswith("synced: 1 added in "), lines
 
 
@@ -247,9 +247,9 @@ def test_an_empty_folder_is_watched_until_a_file_comes(make_assistant, tmp_path)
 
     folder = tmp_path / "empty"
     (folder / "later").mkdir(parents=True)
-    bot = make_assistant(ingest={"watch_settle": 0.3})
+    assistant = make_assistant(ingest={"watch_settle": 0.3})
     lines: list[str] = []
-    with watching(bot, [folder], say=lines.append):
+    with watching(assistant, [folder], say=lines.append):
         deadline = time.time() + DEADLINE
         while not lines and time.time() < deadline:
             time.sleep(0.1)
@@ -257,7 +257,7 @@ def test_an_empty_folder_is_watched_until_a_file_comes(make_assistant, tmp_path)
         while not any(line.startswith("synced: ") for line in lines) and time.time() < deadline:
             time.sleep(0.1)
     assert lines[0] == f"watching {folder.resolve()}" and lines[1].startswith("synced: 1 added in "), lines
-    assert [Path(r.source).name for r in bot.sources()] == ["ferry.md"]
+    assert [Path(r.source).name for r in assistant.sources()] == ["ferry.md"]
 
 
 def test_a_file_that_never_stops_changing_does_not_hold_the_others_back(make_assistant, tmp_path):
@@ -265,7 +265,7 @@ def test_a_file_that_never_stops_changing_does_not_hold_the_others_back(make_ass
 
     folder = tmp_path / "log"
     folder.mkdir()
-    bot = make_assistant(ingest={"watch_settle": 0.3})
+    assistant = make_assistant(ingest={"watch_settle": 0.3})
     lines: list[str] = []
     writing = threading.Event()
 
@@ -276,7 +276,7 @@ def test_a_file_that_never_stops_changing_does_not_hold_the_others_back(make_ass
                 out.flush()
                 time.sleep(0.05)
 
-    with watching(bot, [folder], say=lines.append):
+    with watching(assistant, [folder], say=lines.append):
         deadline = time.time() + DEADLINE
         while not lines and time.time() < deadline:
             time.sleep(0.1)
@@ -284,9 +284,9 @@ def test_a_file_that_never_stops_changing_does_not_hold_the_others_back(make_ass
         writer.start()
         try:
             (folder / "ferry.txt").write_text(FERRY)
-            while not bot.sources() and time.time() < deadline:
+            while not assistant.sources() and time.time() < deadline:
                 time.sleep(0.1)
-            indexed = [Path(r.source).name for r in bot.sources()]
+            indexed = [Path(r.source).name for r in assistant.sources()]
         finally:
             writing.set()
             writer.join()

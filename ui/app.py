@@ -23,7 +23,7 @@ from ui.login import LoginGate
 class App(gr.Blocks):
     """gr.Blocks whose launch() defaults to the app's theme, CSS and upload limit (`[ingest] max_upload_mb`).
 
-    Gradio 6 takes theme and CSS in launch(), so a plain `build_app(bot).launch()` would lose them. With a login
+    Gradio 6 takes theme and CSS in launch(), so a plain `build_app(assistant).launch()` would lose them. With a login
     (`auth=`), every route but the login page's answers 401 until the browser has logged in (ui/login.py).
     """
 

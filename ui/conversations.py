@@ -68,13 +68,13 @@ class Conversations:
         return self.access.for_user(getattr(request, "username", None)).name
 
     # ---- saving a turn (called by Handlers.respond) ------------------------------------------
-    def save(self, thread: Thread | None, bot, question: str, answer: Answer | None, request: gr.Request = None):
+    def save(self, thread: Thread | None, assistant, question: str, answer: Answer | None, request: gr.Request = None):
         """Save an answered turn at the end of the thread's conversation (a new one for the first turn, or when
         another tab deleted it). Returns (the thread with the turn, history note)."""
-        thread, kb = thread or Thread(), bot.kb.name
+        thread, kb = thread or Thread(), assistant.kb.name
         if answer is None:  # a failed turn is shown, not saved
             return thread.then(None, kb), gr.skip()
-        who, args = self.owner(request), (question, answer.to_dict(), bot.settings.answer.kind, kb)
+        who, args = self.owner(request), (question, answer.to_dict(), assistant.settings.answer.kind, kb)
         try:
             cid = thread.id or self.history.start(who, question).id
             try:

@@ -82,7 +82,7 @@ class Handlers:
         answer = None
         try:
             who = self.who(request)
-            bot = self.service.open(kb, kind, who=who)
+            assistant = self.service.open(kb, kind, who=who)
         except USER_ERRORS as exc:  # the knowledge base was deleted since the page listed it (or is not for who)
             html = citations.error_html(failure(exc).message, "Reload the page to see the knowledge bases there are.")
             yield (messages[:-1] + [{"role": "assistant", "content": html}], gr.skip(), list(answers or []) + [None],
@@ -96,7 +96,7 @@ class Handlers:
         history = list(history or []) + ([(question, answer.text)] if answer else [])
         answers = list(answers or []) + [answer]
         viewer = self._viewer_for(answer, kb, who) if answer and answer.citations else gr.skip()
-        thread, note = self.talks.save(thread, bot, question, answer, request)
+        thread, note = self.talks.save(thread, assistant, question, answer, request)
         yield gr.skip(), history, answers, panels.why_html(answer) if answer else gr.skip(), viewer, thread, note
 
     def clear(self, kb=None, request: gr.Request = None):

@@ -45,11 +45,11 @@ def ingest(
         print_report(out, report, verbose)
 
 
-def _watch(bot, folders: list[Path]) -> None:
+def _watch(assistant, folders: list[Path]) -> None:
     """`ingest --watch`: sync the folders, then every change, until Ctrl-C or SIGTERM (exit 130)."""
     from assistant.watch import Watcher, say_on_stderr, watch_until_interrupted
 
-    watcher = Watcher(bot, folders)
+    watcher = Watcher(assistant, folders)
     try:
         watch_until_interrupted(watcher)
     except KeyboardInterrupt:

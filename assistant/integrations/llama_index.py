@@ -1,7 +1,7 @@
 """llama-index hooks: the assistant as a retriever or a query engine inside llama-index pipelines.
 
-    retriever = bot.as_retriever(top_k=5)      # hybrid search only: NodeWithScore per passage
-    engine = bot.as_query_engine()             # the cited answer: Response with citations as source_nodes
+    retriever = assistant.as_retriever(top_k=5)      # hybrid search only: NodeWithScore per passage
+    engine = assistant.as_query_engine()             # the cited answer: Response with citations as source_nodes
 
 Both take the question from `QueryBundle.query_str` and ignore any embedding on the bundle: the
 assistant embeds with its own model, which a caller's embedding would not match. The assistant's

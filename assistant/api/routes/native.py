@@ -117,8 +117,8 @@ async def ask(body: AskRequest, svc: Service = Depends(service), on: Scope = Dep
     history file cannot be used, the question is still answered, with a note saying the turn was not saved."""
     history, save = body.history, Answer.to_dict
     if body.conversation is not None:
-        bot = svc.open(on.kb, who=on.who)
-        recording = Recording(svc.history, on.who.name, body.conversation, bot.settings.answer.kind, bot.kb.name)
+        assistant = svc.open(on.kb, who=on.who)
+        recording = Recording(svc.history, on.who.name, body.conversation, assistant.settings.answer.kind, assistant.kb.name)
         earlier = await run_in_threadpool(recording.earlier)  # an unknown conversation is a 404 before answering
         history = history or earlier
         save = partial(recording.save, body.question.strip())

@@ -96,7 +96,7 @@ def conversation(body: ChatCompletionRequest) -> tuple[str, list[tuple[str, str]
     return turns[-1][1], history
 
 
-def _bot(svc: Service, model: str, who: Principal) -> Assistant:
+def _assistant_for(svc: Service, model: str, who: Principal) -> Assistant:
     """The assistant a model id names: `kind` on the server's knowledge base, `kind@kb` on that one (its `kb.name`
     and `settings.answer.kind` are what the service is asked with)."""
     kind, at, kb = model.partition("@")
@@ -126,9 +126,9 @@ async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(s
                            who: Principal = Depends(require_key)):
     """Answer the last user message from the documents; `citations` on the message (and on the last chunk)."""
     question, history = conversation(body)
-    bot = await run_in_threadpool(_bot, svc, body.model, who)  # opening a knowledge base reads the store
+    assistant = await run_in_threadpool(_assistant_for, svc, body.model, who)  # opening a knowledge base reads the store
     asked = (question, history, body.top_k, body.sources)
-    on = {"kb": bot.kb.name, "kind": bot.settings.answer.kind, "who": who}
+    on = {"kb": assistant.kb.name, "kind": assistant.settings.answer.kind, "who": who}
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
         answer = await run_in_threadpool(partial(svc.ask, *asked, **on))
@@ -139,7 +139,7 @@ async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(s
                 "usage": None}
     items = await start(svc.stream(*asked, **on))
     head = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": body.model}
-    revises = bool(getattr(bot.answerer, "revises", False))
+    revises = bool(getattr(assistant.answerer, "revises", False))
     return EventSourceResponse(_chunks(items, head, AppendOnly(revises)))
 
 
