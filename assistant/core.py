@@ -26,7 +26,6 @@ from vectorstore.records import DocumentRecord, Hit
 from vectorstore.store import Store
 
 if TYPE_CHECKING:
-    from assistant.integrations.llama_index import AssistantQueryEngine, AssistantRetriever
     from ingest.progress import IngestProgress
     from ingest.report import IngestReport
     from ingest.sync import Ingestor
@@ -253,20 +252,6 @@ class Assistant:
                                 document_text=self._document_text, search=search, history=tuple(history),
                                 unknown_terms=self.lexical.unknown)
         return request, notes
-
-    # ---- other frameworks ------------------------------------------------------------
-    def as_retriever(self, top_k: int | None = None, sources: Sequence[str] | None = None) -> AssistantRetriever:
-        """This assistant's hybrid search as a llama-index retriever (nodes = chunks, scores = fused scores)."""
-        from assistant.integrations.llama_index import AssistantRetriever
-
-        return AssistantRetriever(self, top_k, sources)
-
-    def as_query_engine(self, answerer: str | None = None, top_k: int | None = None,
-                        sources: Sequence[str] | None = None) -> AssistantQueryEngine:
-        """This assistant's cited answers as a llama-index query engine; `answerer` picks another kind."""
-        from assistant.integrations.llama_index import AssistantQueryEngine
-
-        return AssistantQueryEngine(self.with_answerer(answerer) if answerer else self, top_k, sources)
 
     def _query(self, question: str, history: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
         limit = self.settings.retrieval.max_query_chars

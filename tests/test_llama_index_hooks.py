@@ -17,6 +17,7 @@ from llama_index.core.tools import QueryEngineTool
 from assistant import ConfigError, EmptyIndex, EmptyQuestion
 from assistant.answer import MARK, NOT_FOUND
 from assistant.core import EMPTY_INDEX, EMPTY_QUESTION
+from assistant.integrations.llama_index import as_query_engine, as_retriever
 
 QUESTION = "Who denied involvement?"
 ARTICLE = "003_e2e9fd2b9c1e80fc.txt"
@@ -29,7 +30,7 @@ def _located(assistant, node) -> bool:
 
 
 def test_retriever_feeds_a_retriever_query_engine(sample_assistant):
-    engine = RetrieverQueryEngine(retriever=sample_assistant.as_retriever(top_k=5),
+    engine = RetrieverQueryEngine(retriever=as_retriever(sample_assistant, top_k=5),
                                   response_synthesizer=get_response_synthesizer(llm=MockLLM(),
                                                                                 response_mode="compact"))
     response = engine.query(QUESTION)
@@ -53,14 +54,14 @@ def test_retriever_feeds_a_retriever_query_engine(sample_assistant):
 
 
 def test_retriever_keeps_to_its_sources_and_top_k(sample_assistant):
-    nodes = sample_assistant.as_retriever(top_k=3, sources=[ARTICLE]).retrieve(QUESTION)
+    nodes = as_retriever(sample_assistant, top_k=3, sources=[ARTICLE]).retrieve(QUESTION)
     assert len(nodes) == 3
     assert {n.node.metadata["source"].rsplit("/", 1)[-1] for n in nodes} == {ARTICLE}
     assert nodes[0].node.ref_doc_id, "each chunk points to its document"
 
 
 def test_query_engine_behind_a_tool_answers_with_its_citations(sample_assistant):
-    tool = QueryEngineTool.from_defaults(sample_assistant.as_query_engine(), name="documents",
+    tool = QueryEngineTool.from_defaults(as_query_engine(sample_assistant), name="documents",
                                          description="Answers questions about the indexed news articles.")
     output = tool.call(input=QUESTION)
     response = output.raw_output
@@ -79,26 +80,26 @@ def test_query_engine_behind_a_tool_answers_with_its_citations(sample_assistant)
 
 
 def test_query_engine_declines_without_source_nodes(sample_assistant):
-    response = sample_assistant.as_query_engine().query("Who won the 2016 Super Bowl?")
+    response = as_query_engine(sample_assistant).query("Who won the 2016 Super Bowl?")
     assert response.response == NOT_FOUND and response.source_nodes == []
     assert response.metadata["abstained"] is True and response.metadata["short"] is None
 
 
 def test_query_engine_with_another_answerer_and_async(sample_assistant):
-    engine = sample_assistant.as_query_engine(answerer="top-passage", top_k=2, sources=[ARTICLE])
+    engine = as_query_engine(sample_assistant, answerer="top-passage", top_k=2, sources=[ARTICLE])
     response = asyncio.run(QueryEngineTool.from_defaults(engine).acall(QUESTION)).raw_output
     (node,) = response.source_nodes
     assert node.node.metadata["source"].endswith(ARTICLE) and _located(sample_assistant, node)
     assert response.metadata["confidence"] is None, "only the extractive answerer estimates it"
     with pytest.raises(ConfigError, match="^Unknown answerer 'oracle': choose one of extractive, llm, top-passage$"):
-        sample_assistant.as_query_engine(answerer="oracle")
+        as_query_engine(sample_assistant, answerer="oracle")
 
 
 @pytest.mark.parametrize("query", ["", "  \n"])
 def test_an_empty_query_raises_the_assistants_one_line_error(sample_assistant, query):
-    pipeline = RetrieverQueryEngine.from_args(sample_assistant.as_retriever(), llm=MockLLM())
-    tool = QueryEngineTool.from_defaults(sample_assistant.as_query_engine())
-    for call in (sample_assistant.as_retriever().retrieve, pipeline.query, tool.call):
+    pipeline = RetrieverQueryEngine.from_args(as_retriever(sample_assistant), llm=MockLLM())
+    tool = QueryEngineTool.from_defaults(as_query_engine(sample_assistant))
+    for call in (as_retriever(sample_assistant).retrieve, pipeline.query, tool.call):
         with pytest.raises(EmptyQuestion) as err:
             call(query)
         assert str(err.value) == EMPTY_QUESTION
@@ -106,7 +107,7 @@ def test_an_empty_query_raises_the_assistants_one_line_error(sample_assistant, q
 
 def test_an_empty_index_raises_its_one_line_error(make_assistant):
     assistant = make_assistant()
-    for call in (assistant.as_retriever().retrieve, assistant.as_query_engine().query):
+    for call in (as_retriever(assistant).retrieve, as_query_engine(assistant).query):
         with pytest.raises(EmptyIndex) as err:
             call(QUESTION)
         assert str(err.value) == EMPTY_INDEX

@@ -3,8 +3,9 @@
 A plugin is a package whose metadata has an entry point in group `docs_assistant.answerers`, named by the
 kind it adds and pointing at a `Kind`: `echo = my_plugin:KIND` (docs/answerers.md shows a whole one). The
 built-ins are the same entry points, written here (BUILTINS) so that a source checkout works uninstalled.
-Each Kind names the module that makes it (`make(settings, embedder, options)`) and may declare its own
-options: a pydantic model, filled from `[answer.options.KIND]` and checked when the answerer is made.
+Each Kind names the module that makes it (`make(settings, embedder, options)`), when settings allow it
+(`available`), whether its stream `revises` what it showed, and may declare its own options: a pydantic
+model, filled from `[answer.options.KIND]` and checked when the answerer is made.
 
 Settings, the CLI, the UI, the HTTP API and evals all read the kinds from `kinds()`. Importing this module
 is light: an answerer's module (and what it needs, an LLM client say) loads only when one is made.
@@ -40,11 +41,15 @@ class Kind:
     available: Callable[[Settings], bool] = lambda settings: True
     needs: str = ""  # what `available` asks of the settings, for people
     options: type[BaseModel] | None = None  # filled from [answer.options.KIND]; None: it takes none
+    # Every answerer streams (answerers/base.py). One that `revises` streams a draft that Revisions then
+    # correct, so a client that can only append (the OpenAI stream) is sent its text once it is final.
+    revises: bool = False
 
 
 EXTRACTIVE = Kind("Extractive (offline, no LLM)", "assistant.answerers.extractive")
 LLM = Kind("LLM with verified citations", "assistant.answerers.llm",
-           lambda s: bool(s.llm.base_url or s.llm.gguf), "`[llm] base_url` or `[llm] gguf` (docs/llm.md)")
+           lambda s: bool(s.llm.base_url or s.llm.gguf), "`[llm] base_url` or `[llm] gguf` (docs/llm.md)",
+           revises=True)
 TOP_PASSAGE = Kind("Top passage (baseline)", "assistant.answerers.top_passage")
 BUILTINS = tuple(EntryPoint(name, f"assistant.answerers:{attr}", GROUP) for name, attr in
                  (("extractive", "EXTRACTIVE"), ("llm", "LLM"), ("top-passage", "TOP_PASSAGE")))

@@ -1,5 +1,5 @@
 """Adapters that let other frameworks use an Assistant; each module imports its framework itself.
 
-Nothing here is imported by `import assistant`: `Assistant.as_retriever()` and friends load their
-adapter (and the framework) on first call.
+They sit with the other front ends (.importlinter): nothing here is imported by `import assistant`, and
+the core imports none of it. `from assistant.integrations.llama_index import as_retriever` loads llama-index.
 """

@@ -1,7 +1,12 @@
 """llama-index hooks: the assistant as a retriever or a query engine inside llama-index pipelines.
 
-    retriever = assistant.as_retriever(top_k=5)      # hybrid search only: NodeWithScore per passage
-    engine = assistant.as_query_engine()             # the cited answer: Response with citations as source_nodes
+    from assistant.integrations.llama_index import as_query_engine, as_retriever
+
+    retriever = as_retriever(assistant, top_k=5)  # hybrid search only: NodeWithScore per passage
+    engine = as_query_engine(assistant)           # the cited answer: Response with citations as source_nodes
+
+An adapter like the CLI or the HTTP API: it uses the Assistant's public methods, and the core never
+imports it.
 
 Both take the question from `QueryBundle.query_str` and ignore any embedding on the bundle: the
 assistant embeds with its own model, which a caller's embedding would not match. The assistant's
@@ -29,6 +34,18 @@ if TYPE_CHECKING:
 # Keys kept out of the text an LLM or an embedding model sees (node.get_content(MetadataMode.LLM)):
 # ids, offsets and ranks are for code; the source and title stay, so a prompt can name the document.
 _FOR_CODE = ["n", "chunk_id", "chunk_index", "start", "end", "dense_rank", "bm25_rank", "sentence"]
+
+
+def as_retriever(assistant: Assistant, top_k: int | None = None,
+                 sources: Sequence[str] | None = None) -> AssistantRetriever:
+    """The assistant's hybrid search as a llama-index retriever (nodes = chunks, scores = fused scores)."""
+    return AssistantRetriever(assistant, top_k, sources)
+
+
+def as_query_engine(assistant: Assistant, answerer: str | None = None, top_k: int | None = None,
+                    sources: Sequence[str] | None = None) -> AssistantQueryEngine:
+    """The assistant's cited answers as a llama-index query engine; `answerer` picks another kind."""
+    return AssistantQueryEngine(assistant.with_answerer(answerer) if answerer else assistant, top_k, sources)
 
 
 class AssistantRetriever(BaseRetriever):

@@ -32,8 +32,6 @@ REPEATS = 3  # the same sentence this often in one reply is a generation loop, n
 class LLMAnswerer(Answerer):
     """Generates a cited answer with `chat` (assistant.llm.ChatModel) and keeps what verification passes."""
 
-    revises = True  # its streamed text is a draft that Revisions correct: a client that can only append must wait
-
     def __init__(self, settings: LLMSettings, verifier: Verifier, fallback: ExtractiveAnswerer):
         self.settings = settings
         self.verifier = verifier
@@ -109,8 +107,11 @@ class LLMAnswerer(Answerer):
                 notes.append(f"The passages did not fit in the model's context; answered from the first "
                              f"{len(passages)}.")
         check(reader.finish())
+        yield from self._end(request, composer, refusals, notes + composer.notes())
 
-        notes += composer.notes()
+    def _end(self, request: AnswerRequest, composer: Composer, refusals: list[str], notes: list[str]) -> AnswerStream:
+        """The Answer once the reply is read: the verified sentences, a decline the model made, or the extractive
+        answer standing in when nothing it wrote was verified."""
         if composer.shown:
             yield Revision(composer.text)
             yield Answer(text=composer.text, citations=tuple(composer.citations), notes=tuple(notes),

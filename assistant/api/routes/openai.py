@@ -139,7 +139,7 @@ async def chat_completions(body: ChatCompletionRequest, svc: Service = Depends(s
                 "usage": None}
     items = await start(svc.stream(*asked, **on))
     head = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": body.model}
-    revises = bool(getattr(assistant.answerer, "revises", False))
+    revises = all_kinds()[assistant.settings.answer.kind].revises
     return EventSourceResponse(_chunks(items, head, AppendOnly(revises)))
 
 
