@@ -182,14 +182,14 @@ def test_unknown_v1_routes_answer_in_openai_shape(api):
 @pytest.mark.parametrize("order", ["supported first", "unsupported first"])
 def test_a_withdrawn_sentence_is_never_streamed(sample_assistant, sample_home, embedder, order):
     from llm_support import FakeOpenAI
-    from test_llm_answer import llm_bot, passage_number
+    from test_llm_answer import llm_assistant, passage_number
 
     n = passage_number(sample_assistant, "absolute nonsense")
     good = f"Dmitry Peskov called the allegations absolute nonsense [{n}]."
     bad = f"Boris Johnson agreed with him in London [{n}]."
     reply = f"{good} {bad}" if order == "supported first" else f"{bad} {good}"
     with FakeOpenAI("reply", replies=[reply], piece=3) as fake:
-        assistant = llm_bot(sample_home, embedder, base_url=fake.base_url)
+        assistant = llm_assistant(sample_home, embedder, base_url=fake.base_url)
         with serving(assistant) as api:
             client = openai.OpenAI(base_url=f"{api}/v1", api_key="unused", max_retries=0, timeout=120)
             assert "llm" in [m.id for m in client.models.list().data]
