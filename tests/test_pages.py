@@ -213,8 +213,9 @@ def test_a_store_made_before_pages_answers_with_page_none(tmp_path, make_assista
     from vectorstore.store import chunks, documents
 
     # Written as the code before this change wrote it: no page keys on chunks or commit records.
-    record_meta = documents._record_meta
-    monkeypatch.setattr(chunks, "_page_meta", lambda chunk: {})
+    record_meta, chunk_meta = documents._record_meta, chunks._chunk_meta
+    monkeypatch.setattr(chunks, "_chunk_meta", lambda chunk, sha256: {
+        k: v for k, v in chunk_meta(chunk, sha256).items() if k not in ("page", "page_breaks", "page_kind", "ocr")})
     monkeypatch.setattr(documents, "_record_meta", lambda record, pages: {
         k: v for k, v in record_meta(record, pages).items() if k not in ("page_starts", "page_kind", "ocr_pages")})
     docs = tmp_path / "docs"

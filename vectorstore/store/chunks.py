@@ -11,21 +11,15 @@ import numpy as np
 
 from vectorstore.errors import StoreUnavailable
 from vectorstore.records import Chunk, DocumentRecord, Hit
-from vectorstore.store.connection import PAGE, Connection, ints_in, ints_out
+from vectorstore.store.columns import from_meta, to_meta
+from vectorstore.store.connection import PAGE, Connection
 
 SOURCES_PER_CALL = 200  # documents whose chunks one filtered read asks for
 
 
 def _chunk_meta(chunk: Chunk, sha256: str) -> dict:
-    return {"doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
-            "chunk_index": chunk.chunk_index, "start": chunk.start, "end": chunk.end,
-            "sha256": sha256, **_page_meta(chunk)}
-
-
-def _page_meta(chunk: Chunk) -> dict:
     # Always every key: Chroma's upsert keeps a key it is not given. Page 0: the document has no pages.
-    return {"page": chunk.page or 0, "page_breaks": ints_out(chunk.page_breaks), "page_kind": chunk.page_kind,
-            "ocr": chunk.ocr}
+    return {**to_meta(chunk, skip=("id", "text")), "sha256": sha256}
 
 
 def _visible(meta: dict | None, committed: dict[str, str]) -> bool:
@@ -36,11 +30,7 @@ def _visible(meta: dict | None, committed: dict[str, str]) -> bool:
 
 def _chunk_from(cid: str, text: str, meta: dict) -> Chunk:
     # A chunk written before pages were recorded has no page keys: no page.
-    return Chunk(id=cid, doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
-                 chunk_index=int(meta["chunk_index"]), start=int(meta["start"]),
-                 end=int(meta["end"]), text=text, page=int(meta.get("page") or 0) or None,
-                 page_breaks=ints_in(meta.get("page_breaks")), page_kind=meta.get("page_kind") or "page",
-                 ocr=bool(meta.get("ocr")))
+    return from_meta(Chunk, meta, id=cid, text=text)
 
 
 def _where_sources(sources: Sequence[str]) -> dict:

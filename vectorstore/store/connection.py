@@ -26,15 +26,6 @@ UNRECORDED_EMBEDDING = "fp32"
 PAGE = 2000  # rows per Chroma call: below sqlite's variable limit
 
 
-def ints_out(numbers: Sequence[int]) -> str:
-    # Chroma metadata holds no lists: numbers as one space-separated string.
-    return " ".join(map(str, numbers))
-
-
-def ints_in(text: str | None) -> tuple[int, ...]:
-    return tuple(map(int, text.split())) if text else ()
-
-
 def _client_settings():
     from chromadb.config import Settings
 

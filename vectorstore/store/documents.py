@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from vectorstore.errors import StoreError
 from vectorstore.records import DocumentRecord
-from vectorstore.store.connection import PAGE, Connection, ints_in, ints_out
+from vectorstore.store.columns import from_meta, to_meta
+from vectorstore.store.connection import PAGE, Connection
 from vectorstore.store.generation import GENERATION_ID
 
 # Characters of a document's cleaned text per record: a longer text is stored in pages, written one per
@@ -24,18 +25,11 @@ PAGE_OF = "page_of"  # a text page's metadata key naming its document (commit re
 def _record_meta(record: DocumentRecord, pages: int) -> dict:
     # "pages" is always written: Chroma's upsert keeps a metadata key it is not given, so a text that was
     # paged must say 0 once it is short. A record without the key (stores made before pages) holds its text.
-    return {"doc_id": record.doc_id, "source": record.source, "title": record.title, "sha256": record.sha256,
-            "chunks": record.chunks, "mtime": record.mtime, "indexed_at": record.indexed_at, "pages": pages,
-            "page_starts": ints_out(record.page_starts), "page_kind": record.page_kind,
-            "ocr_pages": ints_out(record.ocr_pages)}
+    return {**to_meta(record, skip=("text",)), "pages": pages}
 
 
 def _record_from(text: str | None, meta: dict) -> DocumentRecord:
-    return DocumentRecord(doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
-                          sha256=meta["sha256"], chunks=int(meta["chunks"]),
-                          mtime=float(meta["mtime"]), indexed_at=float(meta["indexed_at"]),
-                          text=text or "", page_starts=ints_in(meta.get("page_starts")),
-                          page_kind=meta.get("page_kind") or "page", ocr_pages=ints_in(meta.get("ocr_pages")))
+    return from_meta(DocumentRecord, meta, text=text or "")
 
 
 def _page_id(source: str, sha256: str, page: int) -> str:
