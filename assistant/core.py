@@ -1,4 +1,5 @@
-"""The Assistant: the one object the CLI, UI, HTTP API and evals talk to."""
+"""The Assistant: one knowledge base answered by one answerer, and the public Python API (front ends ask the
+Service in assistant/service.py, which holds one Assistant per base and kind)."""
 from __future__ import annotations
 
 import difflib
