@@ -50,16 +50,34 @@ def make(settings, embedder, options):
 '''
 
 
+COMMAND = '''
+"""A plugin command: greets, and counts the documents of the knowledge base through the application service."""
+from typing import Annotated
+
+import typer
+
+from assistant.commandline import KbOption, open_service
+
+
+def hello(name: Annotated[str, typer.Argument(metavar="NAME")], kb: KbOption = None) -> None:
+    """Say hello and how many documents are indexed."""
+    print(f"Hello {name}: {len(open_service(kb).sources())} documents")
+'''
+
+
 @pytest.fixture(scope="module")
 def plugin_path(tmp_path_factory) -> Path:
     """A folder on PYTHONPATH holding the plugin module and its installed metadata (what pip would write)."""
     root = tmp_path_factory.mktemp("plugin")
     (root / "echo_answerer.py").write_text(textwrap.dedent(PLUGIN))
+    (root / "hello_command.py").write_text(textwrap.dedent(COMMAND))
     info = root / "echo_answerer-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: echo-answerer\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[docs_assistant.answerers]\necho = echo_answerer:KIND\n"
-                                           "broken = no_such_module:KIND\n")
+                                           "broken = no_such_module:KIND\n"
+                                           "[docs_assistant.commands]\nhello = hello_command:hello\n"
+                                           "ask = hello_command:hello\ngone = no_such_module:command\n")
     return root
 
 
@@ -102,3 +120,16 @@ def test_bad_options_are_one_line(plugin_path, sample_home, tmp_path, toml, mess
     kind = "extractive" if "extractive" in toml else "echo"
     done = run(plugin_path, "--home", str(sample_home), "ask", "--answerer", kind, "Who?", config=config)
     assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == f"Error: {message}", done.stderr
+
+
+def test_a_plugin_adds_a_command_through_the_same_hook_as_chat_eval_and_serve(plugin_path, sample_home):
+    done = run(plugin_path, "--home", str(sample_home), "hello", "Ada")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Hello Ada: 5 documents"
+    listed = run(plugin_path, "--help")
+    commands = [line.split()[0] for line in listed.stdout.split("Commands:")[1].splitlines() if line.strip()]
+    assert {"chat", "eval", "serve", "hello"} <= set(commands) and "gone" not in commands
+    # A name that is taken keeps the built-in; a plugin that fails to load is left out; both are said.
+    assert "command 'ask' (hello_command:hello) is left out" in listed.stderr
+    assert "command 'gone' (no_such_module:command) failed to load" in listed.stderr
+    assert "Usage: python -m assistant ask [OPTIONS] QUESTION" in run(plugin_path, "ask", "--help").stdout

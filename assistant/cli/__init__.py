@@ -1,12 +1,59 @@
-"""The `assistant` command: ingest, ask, sources, remove, chat, eval, serve, and kb list|create|delete.
+"""The `assistant` command: ingest, ask, sources, remove, answerers, kb and feedback here, and the commands of
+the other front ends (chat, eval, serve) through one hook, the entry point group GROUP.
 
-An adapter over the application service (assistant/service.py): each command builds it for its home,
-config and knowledge base, calls it, and prints; a user-facing error is `Error: <one line>` and exit 1
-(base.main). base.py holds the app and its options; documents.py the commands on documents; runs.py
-the long-running ones (chat, eval, serve); groups.py `kb` and `feedback`. Importing it loads no model,
-Chroma or Gradio: each command imports what it needs.
+Like the answerers (assistant/answerers/__init__.py), built-ins and add-ons register the same way: an entry
+point in group `docs_assistant.commands`, named by the command and pointing at a typer command function
+(`report = my_tool.cli:report`). The built-ins are written here (BUILTINS) so a source checkout works
+uninstalled; they live in their own packages (ui/command.py, evals/cli.py, assistant/api/command.py), so this
+package imports none of them. Each command builds the application service (assistant/service.py) for its
+home, config and knowledge base, calls it and prints; a user-facing error is `Error: <one line>` and exit 1.
+Importing it loads no model, Chroma or Gradio: each command imports what it needs when it runs.
 """
-from assistant.cli import documents, groups, runs  # noqa: F401 - each registers its commands on `app`
-from assistant.cli.base import app, main
+from __future__ import annotations
 
-__all__ = ["app", "main"]
+import logging
+import sys
+from importlib.metadata import EntryPoint, entry_points
+
+from assistant.cli import documents, groups  # noqa: F401 - each registers its commands on `app`
+from assistant.commandline import PlainHelp, app
+
+GROUP = "docs_assistant.commands"
+BUILTINS = (EntryPoint("chat", "ui.command:chat", GROUP), EntryPoint("eval", "evals.cli:eval_command", GROUP),
+            EntryPoint("serve", "assistant.api.command:serve", GROUP))
+log = logging.getLogger(__name__)
+
+
+def _register() -> None:
+    """Every command of the group: the built-ins, then each installed package's. One that fails to load, or
+    whose name is taken, is left out with a warning: it never stops the others."""
+    taken = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    taken |= {group.name for group in app.registered_groups}
+    for point in (*BUILTINS, *entry_points(group=GROUP)):
+        if point.name in taken:
+            log.warning("command %r (%s) is left out: that name is taken", point.name, point.value)
+            continue
+        try:
+            function = point.load()
+        except Exception as exc:  # a broken add-on: say so, run the rest  # noqa: BLE001
+            log.warning("command %r (%s) failed to load: %s: %s", point.name, point.value, type(exc).__name__, exc)
+            continue
+        app.command(name=point.name, cls=PlainHelp)(function)
+        taken.add(point.name)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit 1 (typer exits 2 on usage errors)."""
+    from assistant.errors import USER_ERRORS, failure
+
+    try:
+        app()
+    except USER_ERRORS as exc:
+        print(f"Error: {failure(exc).message}", file=sys.stderr)
+        sys.exit(1)
+
+
+__all__ = ["GROUP", "app", "main"]

@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from assistant.cli.base import (KbOption, PlainHelp, TopKOption, app, consoles, load_settings, open_service,
-                                print_json)
+from assistant.commandline import (KbOption, PlainHelp, TopKOption, WatchOption, answerer_help, app, consoles,
+                                   load_settings, open_service, print_json)
 
 
 @app.command(cls=PlainHelp)
@@ -55,16 +55,6 @@ def _watch(assistant, folders: list[Path]) -> None:
     except KeyboardInterrupt:
         say_on_stderr("stopped watching")
         raise typer.Exit(130) from None
-
-
-WatchOption = Annotated[Optional[list[Path]], typer.Option("--watch", metavar="DIR", help="Keep this folder in sync "
-                                                           "with the index while running (repeatable).")]
-
-
-def answerer_help() -> str:
-    from assistant.answerers import kinds
-
-    return f"Answer with: {', '.join(kinds())} (default: [answer] kind)."
 
 
 @app.command(cls=PlainHelp)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.base import PlainHelp, app, load_settings, open_service, print_json
+from assistant.commandline import PlainHelp, app, load_settings, open_service, print_json
 from assistant.kbnames import NAME_RULE
 
 kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="""List, create or delete knowledge bases.

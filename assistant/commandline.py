@@ -1,4 +1,9 @@
-"""What every command shares: the app, its options, help that reads like other Unix tools, and `main`."""
+"""What every command shares, wherever it is defined: the app, its options, help that reads like other Unix
+tools, and the service of the command's home, config and knowledge base.
+
+The commands are front ends of their own packages (assistant/cli: documents and groups; ui/command.py: chat;
+evals/cli.py: eval; assistant/api/command.py: serve), registered on `app` by assistant/cli. This module
+sits below all of them (.importlinter), so none imports another."""
 from __future__ import annotations
 
 import json
@@ -40,6 +45,8 @@ HostOption = Annotated[str, typer.Option(metavar="HOST", help="Interface to list
 PortOption = Annotated[int, typer.Option(metavar="PORT", help="Port.")]
 TopKOption = Annotated[Optional[int], typer.Option("--top-k", metavar="N", min=1, max=TOP_K_MAX,
                                                   help="Passages to answer from.")]
+WatchOption = Annotated[Optional[list[Path]], typer.Option("--watch", metavar="DIR", help="Keep this folder in sync "
+                                                           "with the index while running (repeatable).")]
 KbOption = Annotated[Optional[str], typer.Option("--kb", metavar="NAME", help="The knowledge base (default: the "
                                                  "default one; see `assistant kb list`).")]
 
@@ -90,14 +97,7 @@ def main_options(
     State.home, State.config = home, config
 
 
-def main() -> None:
-    """Entry point: user errors become one line on stderr and exit 1 (typer exits 2 on usage errors)."""
-    from assistant.errors import USER_ERRORS, failure
+def answerer_help() -> str:
+    from assistant.answerers import kinds
 
-    try:
-        app()
-    except USER_ERRORS as exc:
-        print(f"Error: {failure(exc).message}", file=sys.stderr)
-        sys.exit(1)
-
-
+    return f"Answer with: {', '.join(kinds())} (default: [answer] kind)."
