@@ -228,7 +228,7 @@ def _print(results: dict, as_json: bool, out: Path, written: list[str], err: Con
 
 
 def _compare(paths: list[Path], as_json: bool, out: Path | None) -> int:
-    from evals.compare import compare_markdown, compare_runs, compare_tables, load_run
+    from evals.compare import compare_markdown, compare_runs, compare_tables, differences, load_run
 
     comparison = compare_runs(load_run(paths[0]), load_run(paths[1]))
     if out:
@@ -245,6 +245,8 @@ def _compare(paths: list[Path], as_json: bool, out: Path | None) -> int:
         if part["fixed"] or part["broken"]:
             console.print(f"{name}: fixed in B: {', '.join(part['fixed']) or '–'}; "
                           f"broken in B: {', '.join(part['broken']) or '–'}")
+        for line in differences(part):
+            console.print(f"{name}: {line}")
         for change in part["settings"]:
             console.print(f"{name}: setting {change['setting']}: {change['a']!r} -> {change['b']!r}")
     return 0

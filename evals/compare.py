@@ -1,8 +1,14 @@
-"""Two saved runs side by side: every metric's change, the cases that flipped, the settings that differ."""
+"""Two saved runs side by side: every metric's change, the cases that flipped, the cases answered or retrieved
+differently, the settings that differ.
+
+"Answered differently" compares what a user sees: the answer text, the short answer, whether it declined, and
+each citation's number, document and sentence. Documents are compared by their last path part, so two
+checkouts of the same corpus in different folders compare equal. A refactor that keeps behaviour shows 0.
+"""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rich.table import Table
 
@@ -47,16 +53,45 @@ def compare_runs(a: dict, b: dict) -> dict:
             delta = vb - va if va is not None and vb is not None else None
             rows.append({"metric": metric, "a": va, "b": vb, "delta": delta, "change": _change(metric, delta)})
         # A committed copy of a big run may keep only the metrics ("cases": []): then no flips are listed.
-        misses_a = {r["id"]: is_miss(r) for r in a["systems"][name].get("cases", [])}
-        misses_b = {r["id"]: is_miss(r) for r in b["systems"][name].get("cases", [])}
-        both = [i for i in misses_a if i in misses_b]
+        cases_a = {r["id"]: r for r in a["systems"][name].get("cases", [])}
+        cases_b = {r["id"]: r for r in b["systems"][name].get("cases", [])}
+        both = [i for i in cases_a if i in cases_b]
+        misses_a = {i: is_miss(cases_a[i]) for i in both}
+        misses_b = {i: is_miss(cases_b[i]) for i in both}
         out["systems"][name] = {
             "metrics": rows,
             "fixed": [i for i in both if misses_a[i] and not misses_b[i]],
             "broken": [i for i in both if not misses_a[i] and misses_b[i]],
+            "compared": len(both),
+            "answered_differently": [i for i in both if _shown(cases_a[i]) != _shown(cases_b[i])],
+            "retrieved_differently": [i for i in both if _names(cases_a[i].get("retrieved"))
+                                      != _names(cases_b[i].get("retrieved"))],
             "settings": _diff(a["systems"][name].get("settings", {}), b["systems"][name].get("settings", {})),
         }
     return out
+
+
+def _names(sources) -> list[str]:
+    return [PurePosixPath(s).name for s in sources or ()]
+
+
+def _shown(case: dict) -> tuple:
+    """What the user saw of a case's answer, with documents by name."""
+    cited = [(c.get("n"), PurePosixPath(c.get("source") or "").name, c.get("sentence"))
+             for c in case.get("citations") or ()]
+    return case.get("answer"), case.get("short"), case.get("abstained"), cited
+
+
+def differences(part: dict) -> list[str]:
+    """One line each for the cases answered and retrieved differently (the first ten ids of each)."""
+    lines = []
+    for key, what in (("answered_differently", "answered"), ("retrieved_differently", "retrieved")):
+        ids = part.get(key, [])
+        if part.get("compared"):
+            shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+            lines.append(f"{len(ids)} of {part['compared']} cases {what} differently in B"
+                         + (f": {shown}" if ids else ""))
+    return lines
 
 
 def _about(run: dict) -> dict:
@@ -119,6 +154,8 @@ def compare_markdown(comparison: dict) -> str:
         if part["fixed"] or part["broken"]:
             lines += ["", f"Fixed in B ({len(part['fixed'])}): {', '.join(part['fixed']) or '–'}",
                       "", f"Broken in B ({len(part['broken'])}): {', '.join(part['broken']) or '–'}"]
+        for line in differences(part):
+            lines += ["", line]
         if part["settings"]:
             lines += ["", "Settings that differ:", ""]
             lines += [f"- `{s['setting']}`: {s['a']!r} → {s['b']!r}" for s in part["settings"]]

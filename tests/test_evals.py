@@ -527,6 +527,29 @@ def test_compare_two_runs(tmp_path, capsys):
     assert "answer_accuracy" in shown and "+0.500" in shown
     md = (tmp_path / "cmp" / "compare.md").read_text()
     assert "| answer_accuracy | 0.000 | 0.500 | +0.500 ▲ |" in md and "Broken in B (1): q3" in md
+    # Every case's answer changed (a decline became an answer, or the reverse): listed by id.
+    assert part["compared"] == 3 and part["answered_differently"] == ["q1", "q2", "q3"]
+    assert "3 of 3 cases answered differently in B: q1, q2, q3" in md and "cases answered differently" in shown
+
+
+def test_compare_finds_no_difference_between_the_same_answers_from_two_checkouts(tmp_path):
+    """The same answers with the corpus in another folder: no case answered or retrieved differently; one changed
+    sentence is found."""
+    from evals.command import write_all
+
+    cases = [case(cid="q1"), case(cid="q2", answers=("Putin",))]
+    results = stub_results(REPLIES, cases, "run")
+    write_all(results, tmp_path / "a")
+    moved = json.loads(json.dumps(results))
+    for row in moved["systems"]["assistant"]["cases"]:
+        row["retrieved"] = [f"/elsewhere/{source}" for source in row["retrieved"]]
+        for citation in row["citations"]:
+            citation["source"] = f"/elsewhere/{citation['source']}"
+    assert moved["systems"]["assistant"]["cases"][1]["retrieved"]  # the test means something
+    moved["systems"]["assistant"]["cases"][1]["citations"][0]["sentence"] = "Another sentence."
+    write_all(moved, tmp_path / "b")
+    part = compare_runs(load_run(tmp_path / "a"), load_run(tmp_path / "b"))["systems"]["assistant"]
+    assert part["answered_differently"] == ["q2"] and part["retrieved_differently"] == []
 
 
 def test_compare_a_run_kept_without_its_cases(tmp_path):
