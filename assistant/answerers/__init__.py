@@ -12,24 +12,23 @@ is light: an answerer's module (and what it needs, an LLM client say) loads only
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
 from assistant.answerers.base import Answerer, AnswerRequest, AnswerStream, Revision, abstain
+from assistant.plugins import load_group
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
     from vectorstore.embedder import Embedder
 
 GROUP = "docs_assistant.answerers"
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,23 +57,8 @@ BUILTINS = tuple(EntryPoint(name, f"assistant.answerers:{attr}", GROUP) for name
 @cache
 def kinds() -> dict[str, Kind]:
     """Every answerer kind: the built-ins, then each installed plugin's. A plugin that fails to load, or whose
-    name is taken, is left out with a warning: it never stops the others."""
-    found: dict[str, Kind] = {}
-    for point in (*BUILTINS, *entry_points(group=GROUP)):
-        if point.name in found:
-            log.warning("answerer plugin %r (%s) is left out: that name is taken", point.name, point.value)
-            continue
-        try:
-            kind = point.load()
-        except Exception as exc:  # a broken plugin: say so, answer with the rest  # noqa: BLE001
-            log.warning("answerer plugin %r (%s) failed to load: %s: %s", point.name, point.value,
-                        type(exc).__name__, exc)
-            continue
-        if not isinstance(kind, Kind):
-            log.warning("answerer plugin %r (%s) is not a Kind", point.name, point.value)
-            continue
-        found[point.name] = kind
-    return found
+    name is taken, is left out with a warning: it never stops the others (assistant/plugins.py)."""
+    return load_group(GROUP, BUILTINS, "answerer plugin", kind=Kind)
 
 
 def available_kinds(settings: Settings) -> list[str]:

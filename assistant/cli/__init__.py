@@ -11,35 +11,25 @@ Importing it loads no model, Chroma or Gradio: each command imports what it need
 """
 from __future__ import annotations
 
-import logging
 import sys
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 
 from assistant.cli import documents, groups  # noqa: F401 - each registers its commands on `app`
 from assistant.commandline import PlainHelp, app
+from assistant.plugins import load_group
 
 GROUP = "docs_assistant.commands"
 BUILTINS = (EntryPoint("chat", "ui.command:chat", GROUP), EntryPoint("eval", "evals.cli:eval_command", GROUP),
             EntryPoint("serve", "assistant.api.command:serve", GROUP))
-log = logging.getLogger(__name__)
 
 
 def _register() -> None:
-    """Every command of the group: the built-ins, then each installed package's. One that fails to load, or
-    whose name is taken, is left out with a warning: it never stops the others."""
+    """Every command of the group on `app`: the built-ins, then each installed package's, but for the names the
+    commands defined here have (assistant/plugins.py says why one is left out)."""
     taken = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
     taken |= {group.name for group in app.registered_groups}
-    for point in (*BUILTINS, *entry_points(group=GROUP)):
-        if point.name in taken:
-            log.warning("command %r (%s) is left out: that name is taken", point.name, point.value)
-            continue
-        try:
-            function = point.load()
-        except Exception as exc:  # a broken add-on: say so, run the rest  # noqa: BLE001
-            log.warning("command %r (%s) failed to load: %s: %s", point.name, point.value, type(exc).__name__, exc)
-            continue
-        app.command(name=point.name, cls=PlainHelp)(function)
-        taken.add(point.name)
+    for name, function in load_group(GROUP, BUILTINS, "command", taken).items():
+        app.command(name=name, cls=PlainHelp)(function)
 
 
 _register()
